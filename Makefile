@@ -1,0 +1,93 @@
+# ReportLink - hand-written Makefile. `make help` lists the targets.
+#   make run    installs what is missing, builds, shows the extension at work
+#   make check  installs what is missing, builds, runs every test
+
+CC      ?= cc
+B       := build
+CSTD    := -std=c11 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wno-format-truncation
+# (-Wno-format-truncation: details and reasons are cut to bounded buffers on purpose.)
+OPT     ?= -O2 -g
+CFLAGS_BASE := $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden -I src/core \
+           $(shell pkg-config --cflags libcjson 2>/dev/null)
+LWS_LIBS := -lwebsockets -lcjson -lssl -lcrypto -lpthread
+PY      := /usr/bin/python3
+
+CORE_SRC := $(wildcard src/core/*.c)
+CORE_OBJ := $(patsubst src/core/%.c,$(B)/core/%.o,$(CORE_SRC))
+CORE_HDR := $(wildcard src/core/*.h)
+
+DEVSERVER_SRC := $(wildcard tools/devserver/*.c)
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all deps deps-run deps-build check unit unit-asan integration run help clean
+
+all: $(B)/libreportlink-core.a $(B)/reportlink-listen $(B)/reportlink-devserver
+
+help:
+	@echo "make          build the core, reportlink-listen and reportlink-devserver"
+	@echo "make run      install what is missing, build, show ReportLink at work"
+	@echo "make check    install what is missing, build, run every test"
+	@echo "make clean    remove build/"
+
+deps:
+	@tools/ensure-deps.sh check
+deps-run:
+	@tools/ensure-deps.sh run
+deps-build:
+	@tools/ensure-deps.sh build
+
+$(B)/core/%.o: src/core/%.c $(CORE_HDR) | $(B)/core
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -c $< -o $@
+
+$(B)/libreportlink-core.a: $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/reportlink-listen: tools/reportlink-listen.c $(B)/libreportlink-core.a
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< -o $@ $(B)/libreportlink-core.a $(LWS_LIBS)
+
+$(B)/reportlink-devserver: $(DEVSERVER_SRC) $(wildcard tools/devserver/*.h)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -I tools/devserver $(DEVSERVER_SRC) -o $@ $(LWS_LIBS) -lz
+
+$(B)/core $(B)/unit $(B)/unit-asan:
+	mkdir -p $@
+
+# Unit tests: one binary per module, linked with the core's objects.
+$(B)/unit/%: tests/unit/%.c tests/unit/testlib.h $(CORE_SRC) $(CORE_HDR) | $(B)/unit
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -I tests/unit $< $(CORE_SRC) -o $@ $(LWS_LIBS)
+
+$(B)/unit-asan/%: tests/unit/%.c tests/unit/testlib.h $(CORE_SRC) $(CORE_HDR) | $(B)/unit-asan
+	$(CC) $(CFLAGS_BASE) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	  -fno-sanitize-recover=all -I tests/unit $< $(CORE_SRC) -o $@ $(LWS_LIBS)
+
+UNIT_BINS := $(addprefix $(B)/unit/,$(UNIT_TESTS))
+ASAN_BINS := $(addprefix $(B)/unit-asan/,$(UNIT_TESTS))
+
+unit: $(UNIT_BINS)
+	@tests/run-runners.sh $^
+
+unit-asan: $(ASAN_BINS)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run-runners.sh $^
+
+integration: all
+	@tests/integration/setup.sh
+	@tests/run-runners.sh "$(PY) tests/integration/test_devserver.py" \
+	  "$(PY) tests/integration/test_listen.py"
+
+# Everything, one summary: unit tests, the core under ASan+UBSan, integration.
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(ASAN_BINS)
+	@tests/integration/setup.sh
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run-runners.sh \
+	  $(UNIT_BINS) $(ASAN_BINS) \
+	  "$(PY) tests/integration/test_devserver.py" \
+	  "$(PY) tests/integration/test_listen.py"
+
+run: deps-run
+	@$(MAKE) --no-print-directory all
+	@tools/run-demo.sh
+
+clean:
+	rm -rf $(B)

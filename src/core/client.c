@@ -1,0 +1,886 @@
+/* client.c - the report-service client: libwebsockets, one service thread,
+ * one command queue.
+ *
+ * Threads: only the service thread touches libwebsockets and the state
+ * machine. Other threads put commands into a bounded queue under `lock` and
+ * wake the thread with lws_cancel_service(); it drains the whole queue on
+ * LWS_CALLBACK_EVENT_WAIT_CANCELLED (wake-ups merge, so one drain may serve
+ * several commands). The status snapshot has its own lock so that readers
+ * never wait behind the network.
+ *
+ * Links: each connection attempt gets a new generation number, stored as the
+ * wsi's opaque user data. Events of an older generation (a link we already
+ * closed or dropped) are never fed to the state machine. */
+#include "core_internal.h"
+
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define RL__RX_KEEP_BYTES   (1u << 20)  /* keep a receive buffer this big between messages */
+#define RL__CLOSE_WAIT_MS   1000        /* destroy waits this long for the close handshake */
+#define RL__PENDING_INPUTS  8           /* inputs raised while another is processed */
+
+typedef enum cmd_kind {
+    CMD_CONNECT,
+    CMD_DISCONNECT,
+    CMD_SET_URL,
+    CMD_SET_KEY,
+    CMD_SET_PING,
+    CMD_SHUTDOWN
+} cmd_kind;
+
+typedef struct command {
+    cmd_kind kind;
+    char *text;     /* SET_URL / SET_KEY: owned by the queue until taken */
+    int value;      /* SET_PING */
+} command;
+
+typedef struct pending_input {
+    rl__input in;
+    char text[RL_MAX_DETAIL];
+} pending_input;
+
+struct rl_client {
+    /* Fixed at creation. */
+    rl_event_fn on_event;
+    void *user;
+    rl_clock_fn clock;
+    rl_random_fn random;
+    void *clock_user;
+    char *ca_file;
+
+    /* Command queue: shared, under lock. */
+    pthread_mutex_t lock;
+    command queue[RL_MAX_COMMANDS];
+    unsigned q_head, q_len;
+    int shutting_down;
+
+    /* Status snapshot: shared, under status_lock. */
+    pthread_mutex_t status_lock;
+    rl_status status;
+
+    /* Everything below belongs to the service thread. */
+    pthread_t thread;
+    struct lws_context *ctx;
+    rl__fsm fsm;
+    char *url;
+    char *key;
+    rl__url target;
+    int target_ok;
+    char target_err[RL_MAX_DETAIL];
+
+    struct lws *wsi;            /* current link, or NULL */
+    uintptr_t gen;              /* generation of the current link */
+    uintptr_t next_gen;
+    struct lws *closing;        /* a link being closed politely */
+    uintptr_t closing_gen;
+    int closing_code;
+
+    int want_auth, want_ping;
+    int peer_close_code;
+    char peer_close_reason[128];
+    int local_close_code;       /* we closed the link ourselves (1009) */
+    char link_error[RL_MAX_DETAIL];
+
+    unsigned char *rx;          /* the message being received */
+    size_t rx_len, rx_cap;
+    int rx_binary, rx_oversize;
+
+    pending_input pending[RL__PENDING_INPUTS];
+    unsigned n_pending;
+    int stepping;
+
+    lws_sorted_usec_list_t sul;
+    int64_t sul_at;
+    int exit_loop;
+    int64_t exit_deadline;
+    uint64_t reports, rejected;
+};
+
+/* ------------------------------------------------------------------ time */
+
+static int64_t default_clock(void *user)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t default_random(void *user)
+{
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (uint32_t)default_clock(NULL) * 2654435761u;   /* never expected */
+    return r;
+}
+
+static int64_t now_ms(rl_client *c)
+{
+    return c->clock(c->clock_user);
+}
+
+/* --------------------------------------------------------------- secrets */
+
+static void wipe_free(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+/* Writes "{"doctor_key":"<escaped key>"}" into out (LWS_PRE bytes reserved
+ * before it by the caller). Returns its length, or 0 if it does not fit. */
+static size_t auth_message(const char *key, char *out, size_t cap)
+{
+    static const char head[] = "{\"doctor_key\":\"";
+    size_t n = 0;
+    if (cap < sizeof head + 3)
+        return 0;
+    memcpy(out, head, sizeof head - 1);
+    n = sizeof head - 1;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        if (n + 8 >= cap)
+            return 0;
+        if (*p == '"' || *p == '\\') {
+            out[n++] = '\\';
+            out[n++] = (char)*p;
+        } else if (*p < 0x20) {
+            n += (size_t)snprintf(out + n, cap - n, "\\u%04x", *p);
+        } else {
+            out[n++] = (char)*p;
+        }
+    }
+    out[n++] = '"';
+    out[n++] = '}';
+    return n;
+}
+
+/* ---------------------------------------------------------------- events */
+
+static void emit(rl_client *c, rl_event *ev)
+{
+    if (c->on_event)
+        c->on_event(c->user, ev);
+    else if (ev->kind == RL_EVENT_REPORT)
+        rl_report_free(ev->report);
+}
+
+static void publish_status(rl_client *c)
+{
+    const rl__fsm *f = &c->fsm;
+    pthread_mutex_lock(&c->status_lock);
+    rl_status *s = &c->status;
+    s->state = f->state;
+    s->attempt = f->attempt;
+    s->retry_at_ms = f->state == RL_STATE_BACKOFF ? f->retry_at : 0;
+    s->last_pong_ms = f->last_pong_at;
+    s->last_rtt_ms = f->last_rtt_ms;
+    s->reports_received = c->reports;
+    s->messages_rejected = c->rejected;
+    s->last_close_code = f->last_close_code;
+    snprintf(s->detail, sizeof s->detail, "%s", f->detail);
+    snprintf(s->last_error, sizeof s->last_error, "%s", f->last_error);
+    snprintf(s->endpoint, sizeof s->endpoint, "%s", c->url ? c->url : "");
+    pthread_mutex_unlock(&c->status_lock);
+}
+
+static void emit_state(rl_client *c)
+{
+    rl_event ev = {0};
+    ev.kind = RL_EVENT_STATE;
+    ev.state = c->fsm.state;
+    ev.attempt = c->fsm.attempt;
+    ev.retry_in_ms = c->fsm.state == RL_STATE_BACKOFF ? c->fsm.retry_at - now_ms(c) : 0;
+    if (ev.retry_in_ms < 0)
+        ev.retry_in_ms = 0;
+    ev.detail = c->fsm.detail;
+    emit(c, &ev);
+}
+
+static void emit_rejected(rl_client *c, const char *reason)
+{
+    rl_event ev = {0};
+    c->rejected++;
+    ev.kind = RL_EVENT_REJECTED;
+    ev.reason = reason;
+    lwsl_user("reportlink: message rejected: %s\n", reason);
+    emit(c, &ev);
+}
+
+/* ----------------------------------------------------------------- links */
+
+static void schedule(rl_client *c);
+static void feed(rl_client *c, rl__input_kind kind, int code, int by_server, const char *text);
+
+static void drop_rx(rl_client *c)
+{
+    c->rx_len = 0;
+    c->rx_binary = c->rx_oversize = 0;
+    if (c->rx_cap > RL__RX_KEEP_BYTES) {
+        free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = 0;
+    }
+}
+
+static void detach_link(rl_client *c, int polite_code)
+{
+    if (!c->wsi)
+        return;
+    if (polite_code) {
+        if (c->closing)     /* never two polite closes at once: kill the older */
+            lws_set_timeout(c->closing, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        c->closing = c->wsi;
+        c->closing_gen = c->gen;
+        c->closing_code = polite_code;
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 2);   /* if the peer is mute */
+        lws_callback_on_writable(c->wsi);
+    } else {
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    c->wsi = NULL;
+    c->gen = 0;
+    c->want_auth = c->want_ping = 0;
+    drop_rx(c);
+}
+
+static void open_link(rl_client *c)
+{
+    struct lws_client_connect_info ci;
+    char host_hdr[RL__MAX_HOST + 16];
+    int defport = c->target.tls ? 443 : 80;
+
+    if (!c->target_ok) {
+        feed(c, RL__IN_CONNECT_ERROR, 0, 0, c->target_err);
+        return;
+    }
+    if (strchr(c->target.host, ':'))
+        snprintf(host_hdr, sizeof host_hdr, c->target.port == defport ? "[%s]" : "[%s]:%d",
+                 c->target.host, c->target.port);
+    else
+        snprintf(host_hdr, sizeof host_hdr, c->target.port == defport ? "%s" : "%s:%d",
+                 c->target.host, c->target.port);
+
+    memset(&ci, 0, sizeof ci);
+    ci.context = c->ctx;
+    ci.address = c->target.host;
+    ci.port = c->target.port;
+    ci.path = c->target.path;
+    ci.host = host_hdr;
+    ci.origin = host_hdr;
+    ci.protocol = NULL;                 /* the service names no subprotocol */
+    ci.local_protocol_name = "reportlink";
+    /* Certificate and host name are always verified: there is deliberately no
+     * flag here that could turn that off. */
+    ci.ssl_connection = c->target.tls ? LCCSCF_USE_SSL : 0;
+    c->gen = ++c->next_gen;
+    ci.opaque_user_data = (void *)c->gen;
+    c->peer_close_code = 0;
+    c->peer_close_reason[0] = 0;
+    c->local_close_code = 0;
+    c->link_error[0] = 0;
+    drop_rx(c);
+
+    uintptr_t gen = c->gen;
+    struct lws *w = lws_client_connect_via_info(&ci);
+    /* The attempt may already have failed inside the call (and been fed). */
+    if (c->gen != gen)
+        return;
+    if (!w) {
+        c->gen = 0;
+        feed(c, RL__IN_CONNECT_ERROR, 0, 0, "could not start a connection");
+        return;
+    }
+    c->wsi = w;
+}
+
+static void apply(rl_client *c, const rl__output *out)
+{
+    if (out->actions & RL__ACT_ABORT)
+        detach_link(c, 0);
+    if (out->actions & RL__ACT_CLOSE)
+        detach_link(c, out->close_code ? out->close_code : 1000);
+    if (out->actions & RL__ACT_OPEN)
+        open_link(c);
+    if ((out->actions & (RL__ACT_SEND_AUTH | RL__ACT_SEND_PING)) && c->wsi) {
+        if (out->actions & RL__ACT_SEND_AUTH)
+            c->want_auth = 1;
+        if (out->actions & RL__ACT_SEND_PING)
+            c->want_ping = 1;
+        lws_callback_on_writable(c->wsi);
+    }
+}
+
+/* Feeds one input to the state machine and carries out what it says. Inputs
+ * raised while doing so (a connection attempt that fails at once) are queued
+ * and handled in order, so the machine never runs re-entrantly. */
+static void feed(rl_client *c, rl__input_kind kind, int code, int by_server, const char *text)
+{
+    if (c->n_pending == RL__PENDING_INPUTS) {
+        lwsl_err("reportlink: internal input queue full, input %d dropped\n", (int)kind);
+        return;
+    }
+    pending_input *p = &c->pending[c->n_pending++];
+    memset(p, 0, sizeof *p);
+    p->in.kind = kind;
+    p->in.code = code;
+    p->in.by_server = by_server;
+    if (text) {
+        snprintf(p->text, sizeof p->text, "%s", text);
+        p->in.text = p->text;
+    }
+    if (c->stepping)
+        return;
+
+    c->stepping = 1;
+    while (c->n_pending) {
+        pending_input cur = c->pending[0];
+        cur.in.text = cur.in.text ? cur.text : NULL;
+        memmove(c->pending, c->pending + 1, (c->n_pending - 1) * sizeof c->pending[0]);
+        c->n_pending--;
+
+        rl__output out;
+        rl_state before = c->fsm.state;
+        rl__fsm_step(&c->fsm, &cur.in, now_ms(c), &out);
+        publish_status(c);
+        if (out.state_changed) {
+            if (c->fsm.state != before)
+                lwsl_user("reportlink: %s: %s\n", rl_state_name(c->fsm.state), c->fsm.detail);
+            emit_state(c);
+        }
+        apply(c, &out);
+        if (cur.in.kind == RL__IN_PONG && c->fsm.last_rtt_ms >= 0) {
+            rl_event ev = {0};
+            ev.kind = RL_EVENT_HEARTBEAT;
+            ev.rtt_ms = c->fsm.last_rtt_ms;
+            emit(c, &ev);
+        }
+    }
+    c->stepping = 0;
+    schedule(c);
+}
+
+/* ---------------------------------------------------------------- timers */
+
+static void on_timer(lws_sorted_usec_list_t *sul)
+{
+    rl_client *c = lws_container_of(sul, rl_client, sul);
+    c->sul_at = 0;
+    feed(c, RL__IN_TIMER, 0, 0, NULL);
+}
+
+/* Arms the one timer for the state machine's next deadline: between pings
+ * an idle client wakes only when there is something to do. */
+static void schedule(rl_client *c)
+{
+    int64_t at = rl__fsm_next_deadline(&c->fsm);
+    if (at == c->sul_at)
+        return;
+    c->sul_at = at;
+    if (!at) {
+        lws_sul_schedule(c->ctx, 0, &c->sul, on_timer, LWS_SET_TIMER_USEC_CANCEL);
+        return;
+    }
+    int64_t delta = at - now_ms(c);
+    if (delta < 0)
+        delta = 0;
+    lws_sul_schedule(c->ctx, 0, &c->sul, on_timer, (lws_usec_t)delta * LWS_US_PER_MS + 1000);
+}
+
+/* -------------------------------------------------------------- commands */
+
+static int set_target(rl_client *c, const char *url)
+{
+    char *copy = strdup(url);
+    if (!copy)
+        return RL_ERR_NOMEM;
+    free(c->url);
+    c->url = copy;
+    c->target_ok = rl__url_parse(url, &c->target, c->target_err, sizeof c->target_err) == RL_OK;
+    if (c->target_ok)
+        rl__fsm_set_endpoint(&c->fsm, &c->target);
+    return RL_OK;
+}
+
+static void run_command(rl_client *c, command *cmd)
+{
+    switch (cmd->kind) {
+    case CMD_CONNECT:
+        feed(c, RL__IN_CONNECT, 0, 0, NULL);
+        break;
+    case CMD_DISCONNECT:
+        feed(c, RL__IN_DISCONNECT, 0, 0, NULL);
+        break;
+    case CMD_SET_URL:
+        if (!c->url || strcmp(c->url, cmd->text) != 0) {
+            set_target(c, cmd->text);
+            publish_status(c);
+            feed(c, RL__IN_RECONFIGURE, 0, 0, NULL);
+        }
+        free(cmd->text);
+        break;
+    case CMD_SET_KEY:
+        if (!c->key || strcmp(c->key, cmd->text) != 0) {
+            wipe_free(c->key);
+            c->key = cmd->text;
+            feed(c, RL__IN_RECONFIGURE, 0, 0, NULL);
+        } else {
+            wipe_free(cmd->text);
+        }
+        break;
+    case CMD_SET_PING:
+        c->fsm.cfg.ping_interval_ms = cmd->value;
+        break;
+    case CMD_SHUTDOWN:
+        feed(c, RL__IN_DISCONNECT, 0, 0, NULL);
+        c->exit_loop = 1;
+        c->exit_deadline = now_ms(c) + RL__CLOSE_WAIT_MS;
+        break;
+    }
+    cmd->text = NULL;
+}
+
+static void drain_commands(rl_client *c)
+{
+    for (;;) {
+        command cmd;
+        pthread_mutex_lock(&c->lock);
+        if (!c->q_len) {
+            pthread_mutex_unlock(&c->lock);
+            return;
+        }
+        cmd = c->queue[c->q_head];
+        c->q_head = (c->q_head + 1) % RL_MAX_COMMANDS;
+        c->q_len--;
+        pthread_mutex_unlock(&c->lock);
+        run_command(c, &cmd);
+    }
+}
+
+static int enqueue(rl_client *c, cmd_kind kind, char *text, int value)
+{
+    int rc = RL_OK;
+    pthread_mutex_lock(&c->lock);
+    if (c->shutting_down && kind != CMD_SHUTDOWN) {
+        rc = RL_ERR_STATE;
+    } else if (c->q_len == RL_MAX_COMMANDS) {
+        rc = RL_ERR_FULL;
+    } else {
+        command *cmd = &c->queue[(c->q_head + c->q_len) % RL_MAX_COMMANDS];
+        cmd->kind = kind;
+        cmd->text = text;
+        cmd->value = value;
+        c->q_len++;
+        if (kind == CMD_SHUTDOWN)
+            c->shutting_down = 1;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (rc == RL_OK)
+        lws_cancel_service(c->ctx);
+    return rc;
+}
+
+/* ------------------------------------------------------------- receiving */
+
+static void handle_message(rl_client *c, const char *buf, size_t len)
+{
+    if (len == 4 && memcmp(buf, "pong", 4) == 0) {
+        feed(c, RL__IN_PONG, 0, 0, NULL);
+        return;
+    }
+    rl_event_kind kind = RL_EVENT_REJECTED;
+    rl_report *report = NULL;
+    int code = 0;
+    char *message = NULL;
+    char reason[RL_MAX_DETAIL];
+
+    if (rl_validate_message(buf, len, &kind, &report, &code, &message, reason,
+                            sizeof reason) != RL_OK) {
+        emit_rejected(c, reason);
+        return;
+    }
+    rl_event ev = {0};
+    if (kind == RL_EVENT_REPORT) {
+        c->reports++;
+        feed(c, RL__IN_REPORT, 0, 0, NULL);
+        publish_status(c);
+        ev.kind = RL_EVENT_REPORT;
+        ev.report = report;
+        emit(c, &ev);
+    } else {
+        ev.kind = RL_EVENT_SERVER_ERROR;
+        ev.code = code;
+        ev.message = message;
+        snprintf(c->fsm.last_error, sizeof c->fsm.last_error, "the service reported "
+                 "error %d", code);
+        publish_status(c);
+        emit(c, &ev);
+        free(message);
+    }
+}
+
+static int on_receive(rl_client *c, struct lws *wsi, const unsigned char *in, size_t len)
+{
+    if (lws_is_first_fragment(wsi)) {
+        c->rx_len = 0;
+        c->rx_binary = lws_frame_is_binary(wsi);
+        c->rx_oversize = 0;
+    }
+    if (!c->rx_binary) {
+        if (c->rx_len + len > RL_MAX_MESSAGE_BYTES) {
+            /* Refuse without ever holding more than the limit. */
+            char reason[128];
+            snprintf(reason, sizeof reason, "message larger than the %u-byte limit: "
+                     "connection closed with 1009", RL_MAX_MESSAGE_BYTES);
+            emit_rejected(c, reason);
+            c->local_close_code = 1009;
+            drop_rx(c);
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                             (unsigned char *)"message too big", 15);
+            return -1;
+        }
+        if (c->rx_len + len > c->rx_cap) {
+            size_t cap = c->rx_cap ? c->rx_cap : 4096;
+            while (cap < c->rx_len + len)
+                cap *= 2;
+            if (cap > RL_MAX_MESSAGE_BYTES)
+                cap = RL_MAX_MESSAGE_BYTES;
+            unsigned char *nrx = realloc(c->rx, cap);
+            if (!nrx) {
+                emit_rejected(c, "out of memory while receiving a message");
+                c->rx_len = 0;
+                c->rx_binary = 1;   /* skip the rest of it */
+                return 0;
+            }
+            c->rx = nrx;
+            c->rx_cap = cap;
+        }
+        memcpy(c->rx + c->rx_len, in, len);
+    }
+    c->rx_len += len;
+
+    if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+        if (c->rx_binary) {
+            char reason[128];
+            snprintf(reason, sizeof reason, "binary message of %zu bytes: only text "
+                     "messages are accepted", c->rx_len);
+            emit_rejected(c, reason);
+        } else {
+            handle_message(c, (const char *)c->rx, c->rx_len);
+        }
+        drop_rx(c);
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------- sending */
+
+static int on_writeable(rl_client *c, struct lws *wsi)
+{
+    if (c->want_auth) {
+        size_t cap = LWS_PRE + RL_MAX_KEY * 6 + 32;
+        char *buf = malloc(cap);
+        if (!buf)
+            return -1;
+        size_t n = auth_message(c->key ? c->key : "", buf + LWS_PRE, cap - LWS_PRE);
+        int w = n ? lws_write(wsi, (unsigned char *)buf + LWS_PRE, n, LWS_WRITE_TEXT) : -1;
+        explicit_bzero(buf, cap);
+        free(buf);
+        c->want_auth = 0;
+        if (w < (int)n || !n)
+            return -1;
+    } else if (c->want_ping) {
+        unsigned char buf[LWS_PRE + 4];
+        memcpy(buf + LWS_PRE, "ping", 4);
+        c->want_ping = 0;
+        if (lws_write(wsi, buf + LWS_PRE, 4, LWS_WRITE_TEXT) < 4)
+            return -1;
+    }
+    if (c->want_auth || c->want_ping)
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* -------------------------------------------------------------- callback */
+
+static const char *clean_text(const void *in, size_t len, char *out, size_t cap)
+{
+    size_t j = 0;
+    const unsigned char *s = in;
+    for (size_t i = 0; s && i < len && j + 1 < cap; i++)
+        out[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : ' ';
+    out[j] = 0;
+    return out;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    rl_client *c = lws_context_user(lws_get_context(wsi));
+    uintptr_t gen = wsi ? (uintptr_t)lws_get_opaque_user_data(wsi) : 0;
+    char text[RL_MAX_DETAIL];
+
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        drain_commands(c);
+        return 0;
+
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
+        /* The system trust store, plus the administrator's CA file if any. */
+        SSL_CTX_set_default_verify_paths((SSL_CTX *)user);
+        if (c->ca_file && !SSL_CTX_load_verify_locations((SSL_CTX *)user, c->ca_file, NULL))
+            lwsl_err("reportlink: cannot load the CA file %s\n", c->ca_file);
+        return 0;
+
+    default:
+        break;
+    }
+
+    if (wsi && wsi == c->closing) {
+        if (reason == LWS_CALLBACK_CLIENT_WRITEABLE) {
+            lws_close_reason(wsi, (enum lws_close_status)c->closing_code,
+                             (unsigned char *)"bye", 3);
+            return -1;
+        }
+        if (reason == LWS_CALLBACK_CLIENT_CLOSED || reason == LWS_CALLBACK_WSI_DESTROY ||
+            reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR)
+            c->closing = NULL;
+        return 0;
+    }
+    if (!gen || gen != c->gen)
+        return 0;   /* an old link: its end was already accounted for */
+
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        c->wsi = NULL;
+        c->gen = 0;
+        {
+            char why[128];
+            snprintf(text, sizeof text, "cannot connect to %s: %s", c->target.host,
+                     in ? clean_text(in, strlen(in), why, sizeof why) : "unknown error");
+        }
+        feed(c, RL__IN_CONNECT_ERROR, 0, 0, text);
+        break;
+
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        c->wsi = wsi;
+        feed(c, RL__IN_ESTABLISHED, 0, 0, NULL);
+        break;
+
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        return on_receive(c, wsi, in, len);
+
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        return on_writeable(c, wsi);
+
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (len >= 2) {
+            const unsigned char *p = in;
+            c->peer_close_code = (p[0] << 8) | p[1];
+            clean_text(p + 2, len - 2, c->peer_close_reason, sizeof c->peer_close_reason);
+        } else {
+            c->peer_close_code = 1005;
+        }
+        break;
+
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        c->wsi = NULL;
+        c->gen = 0;
+        if (c->local_close_code)
+            feed(c, RL__IN_CLOSED, c->local_close_code, 0, "message too big");
+        else if (c->peer_close_code)
+            feed(c, RL__IN_CLOSED, c->peer_close_code, 1, c->peer_close_reason);
+        else
+            feed(c, RL__IN_CLOSED, 1006, 0, NULL);
+        break;
+
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+    { "reportlink", callback, 0, 65536, 0, NULL, 0 },
+    { NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* ---------------------------------------------------------------- thread */
+
+static void *service_main(void *arg)
+{
+    rl_client *c = arg;
+    publish_status(c);
+    while (!c->exit_loop || ((c->wsi || c->closing) && now_ms(c) < c->exit_deadline)) {
+        if (lws_service(c->ctx, 0) < 0)
+            break;
+        if (c->exit_loop && !c->sul_at) {
+            /* Make sure the loop wakes to notice the exit deadline. */
+            lws_sul_schedule(c->ctx, 0, &c->sul, on_timer, 50 * LWS_US_PER_MS);
+            c->sul_at = -1;
+        }
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ API */
+
+rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errlen)
+{
+    struct lws_context_creation_info info;
+    rl_client *c = calloc(1, sizeof *c);
+    rl__url probe;
+
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (!cfg->url || rl__url_parse(cfg->url, &probe, err, errlen) != RL_OK)
+        goto fail_early;
+    if (cfg->key && strlen(cfg->key) >= RL_MAX_KEY) {
+        snprintf(err, errlen, "the doctor key is too long");
+        goto fail_early;
+    }
+    c->on_event = cfg->on_event;
+    c->user = cfg->user;
+    c->clock = cfg->clock ? cfg->clock : default_clock;
+    c->random = cfg->random ? cfg->random : default_random;
+    c->clock_user = cfg->clock_user;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->status_lock, NULL);
+
+    rl__fsm_config fc = {
+        .ping_interval_ms = cfg->ping_interval_ms,
+        .pong_timeout_ms = cfg->pong_timeout_ms,
+        .connect_timeout_ms = cfg->connect_timeout_ms,
+    };
+    rl__fsm_init(&c->fsm, &fc, c->random, c->clock_user);
+    if ((cfg->ca_file && !(c->ca_file = strdup(cfg->ca_file))) ||
+        set_target(c, cfg->url) != RL_OK || !(c->key = strdup(cfg->key ? cfg->key : ""))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.user = c;
+    info.fd_limit_per_thread = 8;
+    /* lws' own limit for DNS + TCP + TLS + upgrade; our state machine has its
+     * own connect deadline as well. */
+    info.timeout_secs = (unsigned)(c->fsm.cfg.connect_timeout_ms / 1000 + 1);
+    c->ctx = lws_create_context(&info);
+    if (!c->ctx) {
+        snprintf(err, errlen, "cannot create the libwebsockets context");
+        goto fail;
+    }
+    if (cfg->autostart) {
+        command *cmd = &c->queue[0];
+        cmd->kind = CMD_CONNECT;
+        c->q_len = 1;
+    }
+    if (pthread_create(&c->thread, NULL, service_main, c) != 0) {
+        snprintf(err, errlen, "cannot start the network thread");
+        lws_context_destroy(c->ctx);
+        goto fail;
+    }
+    if (cfg->autostart)
+        lws_cancel_service(c->ctx);
+    return c;
+
+fail:
+    pthread_mutex_destroy(&c->lock);
+    pthread_mutex_destroy(&c->status_lock);
+    free(c->ca_file);
+    free(c->url);
+    wipe_free(c->key);
+fail_early:
+    free(c);
+    return NULL;
+}
+
+void rl_client_destroy(rl_client *c)
+{
+    if (!c)
+        return;
+    while (enqueue(c, CMD_SHUTDOWN, NULL, 0) == RL_ERR_FULL) {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    pthread_join(c->thread, NULL);
+    lws_context_destroy(c->ctx);
+    for (unsigned i = 0; i < c->q_len; i++) {
+        command *cmd = &c->queue[(c->q_head + i) % RL_MAX_COMMANDS];
+        if (cmd->kind == CMD_SET_KEY)
+            wipe_free(cmd->text);
+        else
+            free(cmd->text);
+    }
+    pthread_mutex_destroy(&c->lock);
+    pthread_mutex_destroy(&c->status_lock);
+    free(c->rx);
+    free(c->ca_file);
+    free(c->url);
+    wipe_free(c->key);
+    free(c);
+}
+
+int rl_client_connect(rl_client *c)
+{
+    return enqueue(c, CMD_CONNECT, NULL, 0);
+}
+
+int rl_client_disconnect(rl_client *c)
+{
+    return enqueue(c, CMD_DISCONNECT, NULL, 0);
+}
+
+int rl_client_set_url(rl_client *c, const char *url)
+{
+    rl__url probe;
+    if (!url || rl__url_parse(url, &probe, NULL, 0) != RL_OK)
+        return RL_ERR_INVALID;
+    char *copy = strdup(url);
+    if (!copy)
+        return RL_ERR_NOMEM;
+    int rc = enqueue(c, CMD_SET_URL, copy, 0);
+    if (rc)
+        free(copy);
+    return rc;
+}
+
+int rl_client_set_key(rl_client *c, const char *key)
+{
+    if (!key || strlen(key) >= RL_MAX_KEY)
+        return RL_ERR_INVALID;
+    char *copy = strdup(key);
+    if (!copy)
+        return RL_ERR_NOMEM;
+    int rc = enqueue(c, CMD_SET_KEY, copy, 0);
+    if (rc)
+        wipe_free(copy);
+    return rc;
+}
+
+int rl_client_set_ping_interval(rl_client *c, int ms)
+{
+    if (ms < 100)
+        return RL_ERR_INVALID;
+    return enqueue(c, CMD_SET_PING, NULL, ms);
+}
+
+void rl_client_get_status(rl_client *c, rl_status *out)
+{
+    pthread_mutex_lock(&c->status_lock);
+    *out = c->status;
+    pthread_mutex_unlock(&c->status_lock);
+}

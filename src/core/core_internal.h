@@ -1,0 +1,127 @@
+/*
+ * core_internal.h - the socket-free parts of the core, shared by its files and
+ * its unit tests (rl__ names; not part of the public surface).
+ */
+#ifndef REPORTLINK_CORE_INTERNAL_H
+#define REPORTLINK_CORE_INTERNAL_H
+
+#include "reportlink_core.h"
+
+/* ---- url.c -------------------------------------------------------------- */
+
+#define RL__MAX_HOST 256
+#define RL__MAX_PATH 1024
+
+typedef struct rl__url {
+    int tls;                    /* wss:// */
+    char host[RL__MAX_HOST];    /* without brackets for IPv6 literals */
+    int port;
+    char path[RL__MAX_PATH];    /* begins with '/', includes the query */
+    int loopback;               /* localhost, 127.0.0.0/8 or ::1 */
+} rl__url;
+
+/* Parses a ws:// or wss:// URL. Returns RL_OK or RL_ERR_INVALID with a
+ * message in err. User info ("user:pass@") is refused: it would be a secret
+ * in a place that gets displayed. */
+int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen);
+
+/* ---- scan.c ------------------------------------------------------------- */
+
+/* Checks what cJSON does not: strict UTF-8 (no overlongs, surrogates or code
+ * points above U+10FFFF), no NUL byte, no \u0000 escape (it would silently
+ * cut a C string), and nesting no deeper than RL_MAX_JSON_DEPTH. Returns
+ * RL_OK or RL_ERR_INVALID with the reason and the byte offset. */
+int rl__scan_text(const char *buf, size_t len, char *reason, size_t reasonlen);
+
+/* ---- backoff.c ---------------------------------------------------------- */
+
+#define RL__BACKOFF_BASE_MS   1000
+#define RL__BACKOFF_CAP_MS    60000
+
+/* Full jitter: a delay drawn uniformly from [0, min(cap, base * 2^(attempt-1))]
+ * using random32 as the random draw. attempt counts from 1. */
+int64_t rl__backoff_delay(unsigned attempt, int64_t base_ms, int64_t cap_ms,
+                          uint32_t random32);
+
+/* ---- fsm.c -------------------------------------------------------------- */
+
+#define RL__STABLE_AFTER_MS      30000  /* authenticated this long: reset backoff */
+#define RL__TAKEOVER_LIMIT       3      /* server closes of a live session ... */
+#define RL__TAKEOVER_WINDOW_MS   60000  /* ... within this window: "replaced" */
+
+typedef struct rl__fsm_config {
+    int64_t ping_interval_ms;
+    int64_t pong_timeout_ms;
+    int64_t connect_timeout_ms;
+    int64_t backoff_base_ms;
+    int64_t backoff_cap_ms;
+} rl__fsm_config;
+
+typedef enum rl__input_kind {
+    RL__IN_CONNECT,       /* the owner asks to connect (also resumes) */
+    RL__IN_DISCONNECT,    /* the owner asks to disconnect */
+    RL__IN_RECONFIGURE,   /* URL or key changed: reconnect at once */
+    RL__IN_ESTABLISHED,   /* WebSocket handshake completed */
+    RL__IN_CONNECT_ERROR, /* failed before the handshake completed: text */
+    RL__IN_PONG,
+    RL__IN_REPORT,        /* any valid report_ready */
+    RL__IN_CLOSED,        /* established link ended: code, by_server, text */
+    RL__IN_TIMER          /* a deadline may have passed */
+} rl__input_kind;
+
+typedef struct rl__input {
+    rl__input_kind kind;
+    int code;             /* CLOSED: close code, 1006 when none was received */
+    int by_server;        /* CLOSED: the server sent a close frame */
+    const char *text;     /* CONNECT_ERROR / CLOSED: reason, may be NULL */
+} rl__input;
+
+enum {
+    RL__ACT_ABORT = 1 << 0,     /* drop the current link without a close frame */
+    RL__ACT_CLOSE = 1 << 1,     /* close the current link with close_code */
+    RL__ACT_OPEN = 1 << 2,      /* open a new link */
+    RL__ACT_SEND_AUTH = 1 << 3, /* send {"doctor_key": ...} */
+    RL__ACT_SEND_PING = 1 << 4  /* send "ping" */
+};
+
+typedef struct rl__output {
+    unsigned actions;   /* executed in the order of the bits above */
+    int close_code;
+    int state_changed;  /* state, attempt or detail changed: tell the owner */
+} rl__output;
+
+typedef struct rl__fsm {
+    rl__fsm_config cfg;
+    rl_state state;
+    unsigned attempt;          /* consecutive failures; the next retry's number */
+    int64_t retry_at;          /* backoff: when to open again */
+    int64_t connect_deadline;  /* connecting: give up at */
+    int64_t pong_deadline;     /* a ping is outstanding until */
+    int64_t ping_sent_at;
+    int64_t next_ping_at;
+    int64_t authed_at;         /* when this link was first proven authenticated */
+    int64_t last_rtt_ms;       /* -1: none yet */
+    int64_t last_pong_at;
+    int64_t takeovers[RL__TAKEOVER_LIMIT]; /* times of recent suspicious closes */
+    unsigned n_takeovers;
+    int last_close_code;
+    int unencrypted_remote;    /* ws:// to a non-loopback host: say so */
+    char endpoint_host[RL__MAX_HOST];
+    rl_random_fn random;
+    void *random_user;
+    char detail[RL_MAX_DETAIL];
+    char last_error[RL_MAX_DETAIL];
+} rl__fsm;
+
+void rl__fsm_init(rl__fsm *f, const rl__fsm_config *cfg, rl_random_fn random,
+                  void *random_user);
+/* Records where the next links go, for the state details. */
+void rl__fsm_set_endpoint(rl__fsm *f, const rl__url *u);
+/* Feeds one input at time now; out says what the caller must do. */
+void rl__fsm_step(rl__fsm *f, const rl__input *in, int64_t now, rl__output *out);
+/* The earliest pending deadline, or 0 when none: call step(TIMER) then. */
+int64_t rl__fsm_next_deadline(const rl__fsm *f);
+/* Plain words for a close code ("connection lost", ...). Never NULL. */
+const char *rl__close_code_text(int code);
+
+#endif

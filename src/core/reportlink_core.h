@@ -1,0 +1,171 @@
+/*
+ * reportlink_core.h - the report-service client, without LibreOffice.
+ *
+ * A client owns one libwebsockets context and one service thread. Every
+ * rl_client_* function except create/destroy only enqueues a command under a
+ * lock and wakes the service thread, so it never blocks on the network and may
+ * be called from any thread. The client reports back through one callback,
+ * always called on its service thread.
+ *
+ * Protocol: shared/spec/report-service-websocket.{fr,en}.md. Design notes:
+ * src/core/README.md.
+ */
+#ifndef REPORTLINK_CORE_H
+#define REPORTLINK_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Limits. Exceeding one is a handled, reported event, never a crash. */
+#define RL_MAX_MESSAGE_BYTES   (16u * 1024u * 1024u) /* larger: close 1009 */
+#define RL_MAX_JSON_DEPTH      16    /* nesting of objects/arrays in a message */
+#define RL_MAX_REPORT_FIELDS   256   /* keys in json_report */
+#define RL_MAX_DETAIL          256   /* bytes of a state detail, with NUL */
+#define RL_MAX_URL             2048  /* bytes of an endpoint URL */
+#define RL_MAX_KEY             4096  /* bytes of a doctor key */
+#define RL_MAX_COMMANDS        64    /* pending commands to the service thread */
+
+/* Error codes returned by rl_ functions. */
+enum {
+    RL_OK = 0,
+    RL_ERR_NOMEM = -1,
+    RL_ERR_INVALID = -2,  /* bad argument: see the error string */
+    RL_ERR_FULL = -3,     /* command queue full */
+    RL_ERR_STATE = -4,    /* not allowed now (e.g. client shutting down) */
+    RL_ERR_SYSTEM = -5    /* thread / lws context creation failed */
+};
+
+typedef enum rl_state {
+    RL_STATE_STOPPED = 0,
+    RL_STATE_CONNECTING,
+    RL_STATE_AUTHENTICATING,
+    RL_STATE_CONNECTED,
+    RL_STATE_BACKOFF,
+    RL_STATE_AUTH_FAILED,
+    RL_STATE_REPLACED
+} rl_state;
+
+/* "stopped", "connecting", ... : the names used in JSON output and UNO. */
+const char *rl_state_name(rl_state s);
+
+/* One json_report entry. Both strings are NUL-terminated UTF-8 and owned by
+ * the report. */
+typedef struct rl_field {
+    char *key;
+    char *value;
+} rl_field;
+
+/* A validated report_ready message. Owns every string it points to; free
+ * with rl_report_free(). Absent (or JSON null) representations are NULL. */
+typedef struct rl_report {
+    char *url;
+    char *html_content;
+    char *rtf_report;
+    char *plaintext_report;
+    rl_field *fields;   /* json_report entries, in message order */
+    size_t n_fields;
+    int has_json_report;
+    char *raw;          /* the whole message as received (valid UTF-8 JSON) */
+    size_t raw_len;
+} rl_report;
+
+void rl_report_free(rl_report *r);
+/* Value of json_report[key], or NULL. Borrowed from the report. */
+const char *rl_report_field(const rl_report *r, const char *key);
+
+typedef enum rl_event_kind {
+    RL_EVENT_STATE,        /* state, attempt, retry_in_ms, detail */
+    RL_EVENT_REPORT,       /* report: ownership passes to the callback */
+    RL_EVENT_SERVER_ERROR, /* code, message */
+    RL_EVENT_REJECTED,     /* reason */
+    RL_EVENT_HEARTBEAT     /* rtt_ms: a pong arrived */
+} rl_event_kind;
+
+typedef struct rl_event {
+    rl_event_kind kind;
+    rl_state state;
+    unsigned attempt;        /* backoff: number of this retry, from 1 */
+    int64_t retry_in_ms;     /* backoff: delay until the next try */
+    const char *detail;      /* state: human detail, never contains the key */
+    rl_report *report;       /* report: the callback owns it and frees it */
+    int code;                /* server_error: the "code" member */
+    const char *message;     /* server_error: the "message" member */
+    const char *reason;      /* rejected: why, precise, no report content */
+    int64_t rtt_ms;          /* heartbeat */
+} rl_event;
+
+/* Called on the service thread. Borrowed strings are valid only during the
+ * call. It must not block for long and must not call rl_client_destroy. */
+typedef void (*rl_event_fn)(void *user, const rl_event *ev);
+
+/* Injected time and randomness (for tests); NULL selects the real ones. */
+typedef int64_t (*rl_clock_fn)(void *user);           /* monotonic ms */
+typedef uint32_t (*rl_random_fn)(void *user);         /* uniform 32 bits */
+
+typedef struct rl_client_config {
+    const char *url;            /* ws:// or wss:// */
+    const char *key;            /* doctor key; copied, wiped on destroy */
+    const char *ca_file;        /* extra PEM CA file, or NULL */
+    int ping_interval_ms;       /* 0: 30000 */
+    int pong_timeout_ms;        /* 0: 10000 */
+    int connect_timeout_ms;     /* 0: 15000 (TCP + TLS + WebSocket handshake) */
+    int autostart;              /* connect as soon as the thread runs */
+    rl_event_fn on_event;
+    void *user;
+    rl_clock_fn clock;          /* NULL: CLOCK_MONOTONIC */
+    rl_random_fn random;        /* NULL: seeded from getrandom() */
+    void *clock_user;
+} rl_client_config;
+
+typedef struct rl_client rl_client;
+
+/* Creates the client and starts its service thread. On failure returns NULL
+ * and, if err is not NULL, writes a message into err (errlen bytes). The
+ * caller owns the client and destroys it with rl_client_destroy(). */
+rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errlen);
+
+/* Closes the connection with 1000 (waiting at most ~1 s for the close
+ * handshake), stops the thread and frees everything. Not from the callback. */
+void rl_client_destroy(rl_client *c);
+
+/* Thread-safe commands; each returns RL_OK or RL_ERR_FULL/RL_ERR_INVALID. */
+int rl_client_connect(rl_client *c);       /* also resumes auth_failed/replaced */
+int rl_client_disconnect(rl_client *c);    /* close 1000, state stopped */
+int rl_client_set_url(rl_client *c, const char *url);  /* reconnects now */
+int rl_client_set_key(rl_client *c, const char *key);  /* reconnects now */
+int rl_client_set_ping_interval(rl_client *c, int ms);
+
+/* A consistent snapshot of the connection, safe from any thread. */
+typedef struct rl_status {
+    rl_state state;
+    unsigned attempt;
+    int64_t retry_at_ms;        /* clock time of the next try, 0 if none */
+    int64_t last_pong_ms;       /* clock time of the last pong, 0 if none */
+    int64_t last_rtt_ms;        /* -1 if none */
+    uint64_t reports_received;
+    uint64_t messages_rejected;
+    int last_close_code;        /* 0 if none */
+    char detail[RL_MAX_DETAIL];
+    char last_error[RL_MAX_DETAIL];
+    char endpoint[RL_MAX_URL];  /* the URL, never with credentials */
+} rl_status;
+
+void rl_client_get_status(rl_client *c, rl_status *out);
+
+/* Validates one incoming text message (see src/core/README.md for the rules).
+ * On success returns RL_OK and, for a report, *report_out receives a new
+ * report the caller frees; for an error message, *kind_out is
+ * RL_EVENT_SERVER_ERROR and code/message are filled (message: caller frees).
+ * On failure returns RL_ERR_INVALID and writes the reason into reason. */
+int rl_validate_message(const char *buf, size_t len, rl_event_kind *kind_out,
+                        rl_report **report_out, int *code_out, char **message_out,
+                        char *reason, size_t reasonlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

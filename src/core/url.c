@@ -1,0 +1,108 @@
+/* url.c - parsing of ws:// and wss:// endpoint URLs. */
+#include "core_internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t errlen, const char *msg)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s", msg);
+    return RL_ERR_INVALID;
+}
+
+static int is_loopback(const char *host)
+{
+    if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+        return 1;
+    /* 127.0.0.0/8, written as a dotted quad. */
+    unsigned a, b, c, d;
+    char tail;
+    if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4)
+        return a == 127 && b < 256 && c < 256 && d < 256;
+    return 0;
+}
+
+int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (!url || !*url)
+        return fail(err, errlen, "the address is empty");
+    if (strlen(url) >= RL_MAX_URL)
+        return fail(err, errlen, "the address is too long");
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            return fail(err, errlen, "the address contains spaces or non-ASCII characters");
+
+    const char *p;
+    if (strncasecmp(url, "wss://", 6) == 0) {
+        out->tls = 1;
+        out->port = 443;
+        p = url + 6;
+    } else if (strncasecmp(url, "ws://", 5) == 0) {
+        out->port = 80;
+        p = url + 5;
+    } else {
+        return fail(err, errlen, "the address must start with ws:// or wss://");
+    }
+
+    const char *auth_end = p + strcspn(p, "/?#");
+    const char *at = memchr(p, '@', (size_t)(auth_end - p));
+    if (at)
+        return fail(err, errlen, "the address must not contain a user name or password");
+
+    const char *host_end;
+    const char *after;
+    if (*p == '[') {                         /* IPv6 literal */
+        host_end = memchr(p, ']', (size_t)(auth_end - p));
+        if (!host_end)
+            return fail(err, errlen, "unterminated [IPv6] address");
+        if ((size_t)(host_end - p - 1) >= sizeof(out->host) || host_end == p + 1)
+            return fail(err, errlen, "invalid host name");
+        memcpy(out->host, p + 1, (size_t)(host_end - p - 1));
+        after = host_end + 1;
+    } else {
+        host_end = p + strcspn(p, ":/?#");
+        if (host_end > auth_end)
+            host_end = auth_end;
+        if (host_end == p)
+            return fail(err, errlen, "the address has no host name");
+        if ((size_t)(host_end - p) >= sizeof(out->host))
+            return fail(err, errlen, "the host name is too long");
+        memcpy(out->host, p, (size_t)(host_end - p));
+        after = host_end;
+    }
+
+    if (*after == ':') {
+        char *endp;
+        long port = strtol(after + 1, &endp, 10);
+        if (endp == after + 1 || endp != auth_end || port < 1 || port > 65535)
+            return fail(err, errlen, "invalid port number");
+        out->port = (int)port;
+    } else if (after != auth_end) {
+        return fail(err, errlen, "invalid host name");
+    }
+
+    const char *path = auth_end;
+    size_t plen = strcspn(path, "#");         /* fragments never reach a server */
+    if (plen == 0) {
+        strcpy(out->path, "/");
+    } else {
+        if (*path == '?') {
+            out->path[0] = '/';
+            if (plen + 1 >= sizeof(out->path))
+                return fail(err, errlen, "the path is too long");
+            memcpy(out->path + 1, path, plen);
+        } else {
+            if (plen >= sizeof(out->path))
+                return fail(err, errlen, "the path is too long");
+            memcpy(out->path, path, plen);
+        }
+    }
+    for (char *h = out->host; *h; h++)
+        *h = (char)tolower((unsigned char)*h);
+    out->loopback = is_loopback(out->host);
+    return RL_OK;
+}

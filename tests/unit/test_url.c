@@ -1,0 +1,65 @@
+/* test_url.c - endpoint URLs: what is accepted, and what is flagged. */
+#include "core_internal.h"
+#include "testlib.h"
+
+#include <string.h>
+
+int main(void)
+{
+    rl__url u;
+    char err[128];
+
+    test("the service's wss address parses with port 443 and its path");
+    test_cond(rl__url_parse("wss://upload-with-html.onrender.com/reports/ws", &u, err,
+                            sizeof err) == RL_OK && u.tls && u.port == 443 &&
+              !strcmp(u.host, "upload-with-html.onrender.com") &&
+              !strcmp(u.path, "/reports/ws") && !u.loopback);
+
+    test("ws:// defaults to port 80 and an explicit port wins");
+    test_cond(rl__url_parse("ws://example.org", &u, err, sizeof err) == RL_OK &&
+              u.port == 80 && !u.tls && !strcmp(u.path, "/"));
+    test_cond(rl__url_parse("ws://127.0.0.1:8080/reports/ws", &u, err, sizeof err) == RL_OK &&
+              u.port == 8080 && u.loopback);
+
+    test("loopback hosts are recognised: localhost, 127.x.y.z, [::1]");
+    test_cond(rl__url_parse("ws://LocalHost:1/x", &u, err, sizeof err) == RL_OK && u.loopback &&
+              !strcmp(u.host, "localhost"));
+    test_cond(rl__url_parse("ws://127.8.9.10/x", &u, err, sizeof err) == RL_OK && u.loopback);
+    test_cond(rl__url_parse("ws://[::1]:9000/reports/ws", &u, err, sizeof err) == RL_OK &&
+              u.loopback && u.port == 9000 && !strcmp(u.host, "::1"));
+    test("a private-network host is not loopback");
+    test_cond(rl__url_parse("ws://192.168.1.5/reports/ws", &u, err, sizeof err) == RL_OK &&
+              !u.loopback);
+    test_cond(rl__url_parse("ws://127.0.0.1.example.com/", &u, err, sizeof err) == RL_OK &&
+              !u.loopback);
+
+    test("a query string is kept, a fragment is not sent");
+    test_cond(rl__url_parse("wss://h/reports/ws?v=2#frag", &u, err, sizeof err) == RL_OK &&
+              !strcmp(u.path, "/reports/ws?v=2"));
+    test_cond(rl__url_parse("wss://h?v=2", &u, err, sizeof err) == RL_OK &&
+              !strcmp(u.path, "/?v=2"));
+
+    static const char *const bad[] = {
+        "", "http://h/reports/ws", "https://h/", "ws://", "ws:///path", "ws://h:0/",
+        "ws://h:65536/", "ws://h:abc/", "ws://user:secret@h/", "ws://h /x", "ws://[::1/x",
+        "wss://h:443x/", "ws://ho\xc3\xa9st/", "ftp://h",
+    };
+    test("malformed, non-WebSocket and credential-bearing URLs are refused with a message");
+    int all_refused = 1;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = 0;
+        if (rl__url_parse(bad[i], &u, err, sizeof err) != RL_ERR_INVALID || !err[0]) {
+            printf("  accepted or silent: \"%s\"\n", bad[i]);
+            all_refused = 0;
+        }
+    }
+    test_cond(all_refused);
+
+    test("an over-long URL is refused");
+    char longurl[RL_MAX_URL + 16];
+    memset(longurl, 'a', sizeof longurl);
+    memcpy(longurl, "ws://h/", 7);
+    longurl[sizeof longurl - 1] = 0;
+    test_cond(rl__url_parse(longurl, &u, err, sizeof err) == RL_ERR_INVALID);
+    return test_summary();
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ReportLink needs to build, run and test, if any is
+# missing. As root it uses apt-get; otherwise it prints the exact command to run.
+# Usage: tools/ensure-deps.sh [build|run|check]   (default: check)
+set -euo pipefail
+
+want=${1:-check}
+build_pkgs=(build-essential pkg-config libwebsockets-dev libcjson-dev libssl-dev zlib1g-dev
+            libreoffice-dev libreoffice-writer python3-uno zip unzip)
+run_pkgs=(xvfb xauth python3-websocket openssl)
+check_pkgs=(xvfb xauth python3-websocket openssl nodejs npm clang libclang-rt-dev valgrind
+            poppler-utils)
+
+pkgs=("${build_pkgs[@]}")
+case "$want" in
+  build) ;;
+  run) pkgs+=("${run_pkgs[@]}") ;;
+  check) pkgs+=("${run_pkgs[@]}" "${check_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|run|check]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  # nodejs may come from another source than Debian: a working node+npm is enough.
+  if [ "$p" = nodejs ] || [ "$p" = npm ]; then
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && continue
+  fi
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "ReportLink needs these Debian packages: ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >&2
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+else
+  echo "Run this, then try again:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
