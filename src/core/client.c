@@ -15,6 +15,8 @@
 
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -611,6 +613,30 @@ static int on_writeable(rl_client *c, struct lws *wsi)
 
 /* -------------------------------------------------------------- callback */
 
+/* Words for the certificate problems a clinic's IT person will meet. */
+static const char *cert_error_text(int err)
+{
+    switch (err) {
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+        return "the server's certificate is for another host name";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        return "the server's certificate has expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        return "the server's certificate is not valid yet (check the computer's clock)";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        return "the server's certificate is self-signed and not trusted";
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        return "the server's certificate was not issued by a trusted authority";
+    case X509_V_ERR_CERT_REVOKED:
+        return "the server's certificate has been revoked";
+    }
+    return X509_verify_cert_error_string(err);
+}
+
+
 static const char *clean_text(const void *in, size_t len, char *out, size_t cap)
 {
     size_t j = 0;
@@ -659,13 +685,32 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;   /* an old link: its end was already accounted for */
 
     switch (reason) {
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+        /* OpenSSL has decided (len = preverify_ok); we only keep its reason
+         * in words and never overrule it. */
+        if (!len && user) {
+            int err = X509_STORE_CTX_get_error((X509_STORE_CTX *)user);
+            snprintf(c->link_error, sizeof c->link_error, "%s (TLS: %s)", cert_error_text(err),
+                     X509_verify_cert_error_string(err));
+        }
+        return 0;
+
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         c->wsi = NULL;
         c->gen = 0;
         {
             char why[128];
-            snprintf(text, sizeof text, "cannot connect to %s: %s", c->target.host,
-                     in ? clean_text(in, strlen(in), why, sizeof why) : "unknown error");
+            clean_text(in, in ? strlen(in) : 0, why, sizeof why);
+            if (c->link_error[0])
+                snprintf(text, sizeof text, "cannot connect to %s: %s", c->target.host,
+                         c->link_error);
+            else if (c->target.tls && strstr(why, "SSL"))
+                snprintf(text, sizeof text, "cannot connect to %s: the TLS handshake failed; "
+                         "does the server speak TLS on port %d? (%s)", c->target.host,
+                         c->target.port, why);
+            else
+                snprintf(text, sizeof text, "cannot connect to %s: %s", c->target.host,
+                         why[0] ? why : "unknown error");
         }
         feed(c, RL__IN_CONNECT_ERROR, 0, 0, text);
         break;
