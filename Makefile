@@ -100,3 +100,4 @@ run: deps-run
 
 clean:
 	rm -rf $(B)
+-include mk/extension.mk

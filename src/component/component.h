@@ -1,0 +1,182 @@
+/*
+ * component.h - what the files of the component share (rlc_ names).
+ *
+ *   entry.c      the exported UNO entry points and the factories
+ *   link.c       theReportLink: the client, listeners, received reports
+ *   handover.c   the one queue from any thread to the main thread
+ *   settings.c   /org.reportlink.Settings and its change listener
+ *   keystore.c   the doctor's key in the office's password container
+ *   lifecycle.c  the OnStartApp job and the terminate listener
+ *   log.c        stderr with a "reportlink:" prefix, libwebsockets included
+ */
+#ifndef RL_COMPONENT_H
+#define RL_COMPONENT_H
+
+#include "placement.h"
+#include "reportlink_core.h"
+#include "uno_bridge.h"
+
+#define RLC_IMPL_LINK   "org.reportlink.ReportLink"
+#define RLC_IMPL_JOB    "org.reportlink.AutoConnectJob"
+
+/* ------------------------------------------------------------------ log.c */
+
+/* One line to stderr: "reportlink: <text>". Never pass report content or
+ * the doctor's key. */
+void rlc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Routes libwebsockets' warnings and errors to rlc_log. */
+void rlc_log_route_lws(void);
+
+/* ------------------------------------------------------------------ entry.c */
+
+/* A new instance of `service` created with ctx (the caller releases it), or
+ * NULL with err set. */
+uno_Interface *rlc_create_instance(uno_Interface *ctx, const char *service, rl_uno_err *err);
+
+/* ------------------------------------------------------------------ settings.c */
+
+#define RLC_MAX_PATH 1024
+
+/* /org.reportlink.Settings/Connection. */
+typedef struct rlc_connection {
+    char endpoint[RL_MAX_URL];
+    int auto_connect;
+    int ping_interval_s;
+    char ca_file[RLC_MAX_PATH];
+} rlc_connection;
+
+typedef struct rlc_settings_watch rlc_settings_watch;
+
+/* Called, on the thread that committed, after a change of the Connection
+ * group was committed; c is the group's new state, borrowed for the call. */
+typedef void (*rlc_connection_changed_fn)(void *user, const rlc_connection *c);
+
+/* Read the Connection group / the Fields set (read once, at start-up). On
+ * failure return RL_UNO_* and err says why. */
+int rlc_settings_read_connection(uno_Interface *ctx, rlc_connection *out, rl_uno_err *err);
+int rlc_settings_read_fields(uno_Interface *ctx, rl_field_map *out, rl_uno_err *err);
+
+/* Starts listening for committed changes of /org.reportlink.Settings/
+ * Connection. owner is acquired until the watch ends, so that `user` stays
+ * valid while a change is being reported. Returns the watch (stop it with
+ * rlc_settings_unwatch), or NULL with err set. */
+rlc_settings_watch *rlc_settings_watch_start(uno_Interface *ctx, uno_Interface *owner,
+                                             rlc_connection_changed_fn fn, void *user,
+                                             rl_uno_err *err);
+void rlc_settings_unwatch(rlc_settings_watch *w);
+
+/* ------------------------------------------------------------------ keystore.c */
+
+/* The doctor's key, in the office's password container. */
+
+/* Writes the stored key into key (cap bytes), "" if there is none. */
+int rlc_key_load(uno_Interface *ctx, char *key, size_t cap, rl_uno_err *err);
+
+/* Stores key persistently ("" removes it). *persistent_out is 1 when it is
+ * on disk, 0 when the password container could only keep it in memory for
+ * this session (a user-set master password protects the store). */
+int rlc_key_store(uno_Interface *ctx, const char *key, int *persistent_out, rl_uno_err *err);
+
+/* ------------------------------------------------------------------ handover.c */
+
+typedef struct rlc_handover rlc_handover;
+
+/* What travels to the main thread. */
+typedef enum rlc_item_kind {
+    RLC_ITEM_STATE,       /* state, attempt, retry_in_ms, detail */
+    RLC_ITEM_REPORT,      /* report (owned by the item) */
+    RLC_ITEM_APPLY        /* report + apply: from applyReport on another thread;
+                             complete it with rlc_handover_apply_done() */
+} rlc_item_kind;
+
+typedef struct rlc_apply_request rlc_apply_request;
+
+typedef struct rlc_item {
+    rlc_item_kind kind;
+    unsigned gen;                  /* the client generation that produced it */
+    rl_state state;
+    unsigned attempt;
+    int64_t retry_in_ms;
+    char detail[RL_MAX_DETAIL];
+    rl_report *report;
+    rlc_apply_request *apply;
+} rlc_item;
+
+#define RLC_MAX_ITEMS 256   /* items waiting for the main thread */
+
+/* Called on the main thread for each item, in order; it owns item->report. */
+typedef void (*rlc_deliver_fn)(void *user, rlc_item *item);
+/* Called on the main thread after items were lost because the queue was
+ * full (lost_states: state items, lost_reports: reports). */
+typedef void (*rlc_lost_fn)(void *user, unsigned lost_states, unsigned lost_reports);
+
+/* Creates the hand-over: an AsyncCallback and an XCallback implemented here.
+ * owner is acquired until rlc_handover_close() (it keeps the deliver target
+ * alive while callbacks are pending). The caller owns one reference, given
+ * back with rlc_handover_release(). Returns NULL with err set. */
+rlc_handover *rlc_handover_create(uno_Interface *ctx, uno_Interface *owner, rlc_deliver_fn deliver,
+                                  rlc_lost_fn lost, void *user, rl_uno_err *err);
+
+/* Any thread, never blocks on the main thread: queues a copy of *item
+ * (taking item->report) and wakes the main thread unless a wake-up is
+ * already pending. Returns 0, or -1 when the queue is full or closed (the
+ * report is then freed and the loss counted). */
+int rlc_handover_post(rlc_handover *h, const rlc_item *item);
+
+/* Whether the caller runs on the office's main thread: the thread the
+ * callbacks run on, once one ran. */
+int rlc_handover_on_main(rlc_handover *h);
+
+/* From another thread: has the main thread deliver `report` as an
+ * RLC_ITEM_APPLY item, waits at most timeout_ms and returns the number of
+ * fields filled, or -1 on timeout (the report is still delivered later). */
+int rlc_handover_apply(rlc_handover *h, rl_report *report, int timeout_ms);
+
+/* Main thread, inside deliver: completes an RLC_ITEM_APPLY item. */
+void rlc_handover_apply_done(rlc_apply_request *req, int fields_filled);
+
+/* Stops accepting items (post and apply then fail), frees queued ones,
+ * releases the AsyncCallback and the owner. Main thread, after the
+ * producers stopped. Callbacks still pending find it closed and do nothing. */
+void rlc_handover_close(rlc_handover *h);
+void rlc_handover_release(rlc_handover *h);
+
+/* ------------------------------------------------------------------ link.c */
+
+/* The one ReportLink object of the process, created on first call (ctx is
+ * the component context). Returns a new reference, or NULL after logging
+ * why (start-up check failed, office terminating). */
+uno_Interface *rlc_link_get(uno_Interface *ctx);
+
+/* OnStartApp: connects if AutoConnect is on and a key is stored. */
+void rlc_link_autoconnect(uno_Interface *link);
+
+/* Office exit (main thread): closes the connection with 1000 (bounded
+ * wait), tells the listeners, releases everything. Idempotent. */
+void rlc_link_shutdown(void);
+
+/* Monotonic milliseconds (the clock given to the core). */
+int64_t rlc_now_ms(void);
+
+/* ------------------------------------------------------------------ lifecycle.c */
+
+
+/* A new job object (one reference, the caller's). */
+uno_Interface *rlc_job_new(uno_Interface *ctx);
+
+/* Registers a terminate listener on the Desktop that calls
+ * rlc_link_shutdown(). */
+int rlc_watch_termination(uno_Interface *ctx, rl_uno_err *err);
+
+/* A new interaction handler that never asks anything (one reference). */
+uno_Interface *rlc_silent_handler_new(void);
+
+/* ------------------------------------------------------------------ class tables */
+
+/* Every object class of the component, checked against the type library
+ * when the library is loaded (entry.c). */
+extern const rl_uno_class rlc_link_class, rlc_handover_class, rlc_settings_watch_class,
+    rlc_job_class, rlc_terminate_class, rlc_silent_handler_class;
+
+#endif

@@ -1,0 +1,140 @@
+/* lifecycle.c - the office's start and end as the component sees them.
+ *
+ *  - AutoConnectJob: registered on OnStartApp (extension/registry/Jobs.xcu);
+ *    creates theReportLink when the office starts and connects if
+ *    AutoConnect is on.
+ *  - The terminate listener: on office exit closes the connection cleanly.
+ *  - The silent interaction handler given to the password container, so
+ *    that it never shows a dialog. */
+#include "component.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+/* ------------------------------------------------------------------ job */
+
+typedef struct job {
+    rl_uno_object obj;
+    uno_Interface *ctx;   /* acquired */
+} job;
+
+static void job_execute(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    job *j = RL_UNO_SELF(self, job, obj);
+    uno_Interface *link = rlc_link_get(j->ctx);
+    if (link) {
+        rlc_link_autoconnect(link);
+        rl_uno_release(link);
+    }
+    rl_uno_any_void(ret);
+}
+
+static void job_destroy(rl_uno_object *self)
+{
+    job *j = RL_UNO_SELF(self, job, obj);
+    rl_uno_release(j->ctx);
+    free(j);
+}
+
+static const char *const job_services[] = { RLC_IMPL_JOB, NULL };
+static const int job_interfaces[] = { RL_UNO_T_XJob, -1 };
+static const rl_uno_method job_methods[] = {
+    { RL_UNO_MN_XJob_execute, job_execute },
+    { NULL, NULL }
+};
+const rl_uno_class rlc_job_class = {
+    RLC_IMPL_JOB, job_services, job_interfaces, job_methods, job_destroy
+};
+
+uno_Interface *rlc_job_new(uno_Interface *ctx)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    rl_uno_object_init(&j->obj, &rlc_job_class);
+    rl_uno_acquire(ctx);
+    j->ctx = ctx;
+    return &j->obj.iface;
+}
+
+/* ------------------------------------------------------------------ terminate listener */
+
+static rl_uno_object terminate_listener;   /* static: lives as long as the library */
+
+static void query_termination(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    /* ReportLink never vetoes: a doctor closing the office wins. */
+}
+
+static void notify_termination(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    rlc_link_shutdown();
+}
+
+static void terminate_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+}
+
+static void static_destroy(rl_uno_object *self)
+{
+    /* Static objects are never freed. */
+}
+
+static const int terminate_interfaces[] = { RL_UNO_T_XTerminateListener, -1 };
+static const rl_uno_method terminate_methods[] = {
+    { RL_UNO_MN_XTerminateListener_queryTermination, query_termination },
+    { RL_UNO_MN_XTerminateListener_notifyTermination, notify_termination },
+    { RL_UNO_MN_XEventListener_disposing, terminate_disposing },
+    { NULL, NULL }
+};
+const rl_uno_class rlc_terminate_class = {
+    "org.reportlink.TerminateListener", NULL, terminate_interfaces, terminate_methods, static_destroy
+};
+
+int rlc_watch_termination(uno_Interface *ctx, rl_uno_err *err)
+{
+    uno_Interface *desktop = rlc_create_instance(ctx, "com.sun.star.frame.Desktop", err);
+    int rc;
+    if (!desktop)
+        return err->code;
+    rl_uno_object_init(&terminate_listener, &rlc_terminate_class);
+    rc = rl_uno_XDesktop_addTerminateListener(desktop, err, &terminate_listener.iface);
+    rl_uno_release(desktop);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ silent handler */
+
+static rl_uno_object silent_handler;
+static pthread_once_t silent_handler_once = PTHREAD_ONCE_INIT;
+static atomic_int silent_handler_logged;
+
+static void handle(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    /* Choosing no continuation answers "no password": the password
+     * container then gives up instead of showing a dialog. */
+    if (!atomic_exchange(&silent_handler_logged, 1))
+        rlc_log("the password container wants a master password; ReportLink does not ask for it");
+}
+
+static const int silent_interfaces[] = { RL_UNO_T_XInteractionHandler, -1 };
+static const rl_uno_method silent_methods[] = {
+    { RL_UNO_MN_XInteractionHandler_handle, handle },
+    { NULL, NULL }
+};
+const rl_uno_class rlc_silent_handler_class = {
+    "org.reportlink.SilentInteractionHandler", NULL, silent_interfaces, silent_methods, static_destroy
+};
+
+static void silent_handler_init(void)
+{
+    rl_uno_object_init(&silent_handler, &rlc_silent_handler_class);
+}
+
+uno_Interface *rlc_silent_handler_new(void)
+{
+    pthread_once(&silent_handler_once, silent_handler_init);
+    rl_uno_acquire(&silent_handler.iface);
+    return &silent_handler.iface;
+}

@@ -1,0 +1,862 @@
+/* link.c - theReportLink: the office's one connection to the report service.
+ *
+ * One object per office process. It owns the core's rl_client (created on
+ * first use), the hand-over to the main thread, the settings watch, the
+ * listeners and the list of received reports (the future inbox).
+ *
+ * Threads: XReportLink methods run on whatever thread calls them and never
+ * wait for the network (rl_client_* only queue commands). Core events
+ * arrive on the network thread and go through the hand-over; listeners,
+ * placement and the list of received reports are driven from the main
+ * thread. `lock` guards the fields marked below and is never held while
+ * calling UNO or waiting. */
+#include "component.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RLC_MAX_LISTENERS      32
+#define RLC_MAX_INBOX          100    /* received reports kept; the oldest goes first */
+#define RLC_APPLY_TIMEOUT_MS   10000  /* applyReport from another thread waits this long */
+#define RLC_REAPER_WAIT_MS     3000   /* office exit waits this long for replaced clients */
+
+typedef struct report_link report_link;
+
+/* The core's user data: which link, and which of its clients. */
+typedef struct client_tag {
+    report_link *l;
+    unsigned gen;
+} client_tag;
+
+typedef struct inbox_entry {
+    sal_Int32 id;
+    rl_report *report;
+    int placed;
+} inbox_entry;
+
+typedef struct listener {
+    uno_Interface *ref;        /* XReportLinkListener, acquired */
+    uno_Interface *identity;   /* its XInterface, acquired: to compare */
+} listener;
+
+struct report_link {
+    rl_uno_object obj;             /* XReportLink */
+    uno_Interface *ctx;            /* acquired */
+    rlc_handover *handover;
+    rlc_settings_watch *watch;
+    rl_field_map fields;           /* read at start-up, never changed after */
+    atomic_int reapers;            /* replaced clients being destroyed */
+    atomic_int exit_watched;       /* the terminate listener is registered */
+
+    pthread_mutex_t lock;          /* guards the fields below */
+    int shut_down;
+    rl_client *client;
+    client_tag *tag;
+    unsigned gen;
+    int has_key;
+    char client_error[RL_MAX_DETAIL];
+    rlc_connection conn;           /* the Connection settings in force */
+    listener listeners[RLC_MAX_LISTENERS];
+    int n_listeners;
+    inbox_entry inbox[RLC_MAX_INBOX];
+    unsigned inbox_head, inbox_len;
+    sal_Int32 next_inbox_id;
+};
+
+static pthread_mutex_t the_lock = PTHREAD_MUTEX_INITIALIZER;
+static report_link *the_link;          /* holds one reference; NULL after shutdown */
+static int terminated;
+
+static rl_place_report_fn placement_fn;   /* main thread only */
+static void *placement_ctx;
+
+void rl_placement_install(rl_place_report_fn fn, void *ctx)
+{
+    placement_fn = fn;
+    placement_ctx = ctx;
+}
+
+int64_t rlc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t core_clock(void *user)
+{
+    return rlc_now_ms();
+}
+
+static report_link *link_of(rl_uno_object *o)
+{
+    return RL_UNO_SELF(o, report_link, obj);
+}
+
+/* ------------------------------------------------------------------ the client */
+
+static void on_core_event(void *user, const rl_event *ev);
+
+/* Creates a client for the current settings and the stored key. Returns it
+ * (tag in *tag_out), or NULL with the reason in err. No lock held. */
+static rl_client *new_client(report_link *l, const rlc_connection *s, unsigned gen, client_tag **tag_out,
+                             int *has_key, char *err, size_t errlen)
+{
+    char key[RL_MAX_KEY];
+    rl_uno_err uerr;
+    rl_client *c = NULL;
+    client_tag *tag = calloc(1, sizeof *tag);
+
+    if (!tag) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (rlc_key_load(l->ctx, key, sizeof key, &uerr) != RL_UNO_OK) {
+        rlc_log("cannot read the doctor key: %s", uerr.message);
+        key[0] = '\0';
+    }
+    *has_key = key[0] != '\0';
+    tag->l = l;
+    tag->gen = gen;
+    rl_client_config cfg = {
+        .url = s->endpoint,
+        .key = key,
+        .ca_file = s->ca_file[0] ? s->ca_file : NULL,
+        .ping_interval_ms = s->ping_interval_s * 1000,
+        .on_event = on_core_event,
+        .user = tag,
+        .clock = core_clock,
+    };
+    c = rl_client_create(&cfg, err, errlen);
+    explicit_bzero(key, sizeof key);
+    if (!c)
+        free(tag);
+    else
+        *tag_out = tag;
+    return c;
+}
+
+/* Creates the client if there is none yet. Returns 0, or -1 with the
+ * reason in l->client_error. */
+static int ensure_client(report_link *l)
+{
+    rlc_connection s;
+    char err[RL_MAX_DETAIL];
+    client_tag *tag = NULL;
+    unsigned gen;
+    int has_key = 0;
+
+    pthread_mutex_lock(&l->lock);
+    if (l->client || l->shut_down) {
+        int rc = l->client ? 0 : -1;
+        if (!l->client)
+            snprintf(l->client_error, sizeof l->client_error, "the office is shutting down");
+        pthread_mutex_unlock(&l->lock);
+        return rc;
+    }
+    s = l->conn;
+    gen = ++l->gen;
+    pthread_mutex_unlock(&l->lock);
+
+    rl_client *c = new_client(l, &s, gen, &tag, &has_key, err, sizeof err);
+
+    pthread_mutex_lock(&l->lock);
+    if (!c) {
+        int again = strcmp(l->client_error, err) == 0;   /* logged already */
+        snprintf(l->client_error, sizeof l->client_error, "%s", err);
+        pthread_mutex_unlock(&l->lock);
+        if (!again)
+            rlc_log("cannot create the connection: %s", err);
+        return -1;
+    }
+    if (l->client || l->shut_down || gen != l->gen) {
+        /* Another thread won, or the office is leaving: ours is surplus. */
+        pthread_mutex_unlock(&l->lock);
+        rl_client_destroy(c);
+        free(tag);
+        return ensure_client(l);
+    }
+    l->client = c;
+    l->tag = tag;
+    l->has_key = has_key;
+    l->client_error[0] = '\0';
+    pthread_mutex_unlock(&l->lock);
+    return 0;
+}
+
+typedef struct reaper_job {
+    report_link *l;
+    rl_client *client;
+    client_tag *tag;
+} reaper_job;
+
+static void *reaper_main(void *arg)
+{
+    reaper_job *job = arg;
+    rl_client_destroy(job->client);
+    free(job->tag);
+    atomic_fetch_sub(&job->l->reapers, 1);
+    rl_uno_release(&job->l->obj.iface);
+    free(job);
+    return NULL;
+}
+
+/* Destroys a replaced client on a thread of its own: its close handshake
+ * may take a second, and the caller may be the main thread. */
+static void reap_client(report_link *l, rl_client *c, client_tag *tag)
+{
+    reaper_job *job = malloc(sizeof *job);
+    pthread_t t;
+    pthread_attr_t attr;
+
+    if (job) {
+        job->l = l;
+        job->client = c;
+        job->tag = tag;
+        rl_uno_acquire(&l->obj.iface);
+        atomic_fetch_add(&l->reapers, 1);
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int rc = pthread_create(&t, &attr, reaper_main, job);
+        pthread_attr_destroy(&attr);
+        if (rc == 0)
+            return;
+        atomic_fetch_sub(&l->reapers, 1);
+        rl_uno_release(&l->obj.iface);
+        free(job);
+    }
+    rl_client_destroy(c);   /* no thread: wait here, bounded by the core */
+    free(tag);
+}
+
+/* The CA file is given to the core at creation only: a change replaces the
+ * client, which reconnects if the old one was not stopped. */
+static void replace_client(report_link *l)
+{
+    rlc_connection s;
+    char err[RL_MAX_DETAIL];
+    client_tag *tag = NULL, *old_tag;
+    rl_client *old;
+    rl_status st;
+    unsigned gen;
+    int has_key = 0;
+
+    pthread_mutex_lock(&l->lock);
+    s = l->conn;
+    gen = ++l->gen;
+    pthread_mutex_unlock(&l->lock);
+
+    rl_client *c = new_client(l, &s, gen, &tag, &has_key, err, sizeof err);
+
+    pthread_mutex_lock(&l->lock);
+    if (l->shut_down || gen != l->gen) {
+        pthread_mutex_unlock(&l->lock);
+        if (c) {
+            rl_client_destroy(c);
+            free(tag);
+        }
+        return;
+    }
+    old = l->client;
+    old_tag = l->tag;
+    st.state = RL_STATE_STOPPED;
+    if (old)
+        rl_client_get_status(old, &st);
+    l->client = c;
+    l->tag = c ? tag : NULL;
+    l->has_key = has_key;
+    snprintf(l->client_error, sizeof l->client_error, "%s", c ? "" : err);
+    if (c && st.state != RL_STATE_STOPPED)
+        rl_client_connect(c);
+    pthread_mutex_unlock(&l->lock);
+    if (!c)
+        rlc_log("cannot create the connection: %s", err);
+    if (old)
+        reap_client(l, old, old_tag);
+}
+
+/* ------------------------------------------------------------------ core events */
+
+/* The network thread: logs, and hands state changes and reports over. */
+static void on_core_event(void *user, const rl_event *ev)
+{
+    client_tag *tag = user;
+    rlc_item item;
+
+    memset(&item, 0, sizeof item);
+    item.gen = tag->gen;
+    switch (ev->kind) {
+    case RL_EVENT_STATE:
+        rlc_log("%s%s%s", rl_state_name(ev->state), ev->detail && ev->detail[0] ? ": " : "",
+                ev->detail ? ev->detail : "");
+        item.kind = RLC_ITEM_STATE;
+        item.state = ev->state;
+        item.attempt = ev->attempt;
+        item.retry_in_ms = ev->retry_in_ms;
+        snprintf(item.detail, sizeof item.detail, "%s", ev->detail ? ev->detail : "");
+        rlc_handover_post(tag->l->handover, &item);
+        break;
+    case RL_EVENT_REPORT:
+        rlc_log("report received (%zu fields)", ev->report->n_fields);
+        item.kind = RLC_ITEM_REPORT;
+        item.report = ev->report;
+        if (rlc_handover_post(tag->l->handover, &item) != 0)
+            rlc_log("a report was lost: the queue to the main thread is full or closed");
+        break;
+    case RL_EVENT_SERVER_ERROR:
+        rlc_log("the service reported error %d: %s", ev->code, ev->message ? ev->message : "");
+        break;
+    case RL_EVENT_REJECTED:
+        rlc_log("message rejected: %s", ev->reason ? ev->reason : "");
+        break;
+    case RL_EVENT_HEARTBEAT:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------ status */
+
+/* Fills *out (constructing its strings; the caller destructs it). ev, if
+ * not NULL, is the state change being reported: its state wins over the
+ * current snapshot. */
+static void fill_status(report_link *l, rl_uno_ReportStatus *out, const rlc_item *ev)
+{
+    rl_status st;
+    int64_t now = rlc_now_ms();
+
+    memset(&st, 0, sizeof st);
+    st.last_rtt_ms = -1;
+    pthread_mutex_lock(&l->lock);
+    if (l->client) {
+        rl_client_get_status(l->client, &st);
+    } else {
+        snprintf(st.detail, sizeof st.detail, "%s", l->client_error);
+        snprintf(st.endpoint, sizeof st.endpoint, "%s", l->conn.endpoint);
+    }
+    out->InboxCount = (sal_Int32)l->inbox_len;
+    pthread_mutex_unlock(&l->lock);
+
+    if (ev) {
+        st.state = ev->state;
+        st.attempt = ev->attempt;
+        st.retry_at_ms = ev->state == RL_STATE_BACKOFF ? now + ev->retry_in_ms : 0;
+        snprintf(st.detail, sizeof st.detail, "%s", ev->detail);
+    }
+    out->State = rl_uno_str(rl_state_name(st.state));
+    out->Detail = rl_uno_str(st.detail);
+    out->Endpoint = rl_uno_str(st.endpoint);
+    out->Attempt = (sal_Int32)st.attempt;
+    out->NextRetryMs = st.retry_at_ms > now ? st.retry_at_ms - now : 0;
+    out->LastError = rl_uno_str(st.last_error);
+    out->ReportsReceived = (sal_Int64)st.reports_received;
+    out->LastHeartbeatMs = st.last_pong_ms > 0 ? now - st.last_pong_ms : -1;
+    out->LastRoundTripMs = st.last_rtt_ms >= 0 ? (sal_Int32)st.last_rtt_ms : -1;
+}
+
+/* ------------------------------------------------------------------ listeners (main thread) */
+
+/* The listeners at this moment, each acquired; returns how many. */
+static int snapshot_listeners(report_link *l, uno_Interface **out)
+{
+    pthread_mutex_lock(&l->lock);
+    int n = l->n_listeners;
+    for (int i = 0; i < n; i++) {
+        out[i] = l->listeners[i].ref;
+        rl_uno_acquire(out[i]);
+    }
+    pthread_mutex_unlock(&l->lock);
+    return n;
+}
+
+static void drop_listener(report_link *l, uno_Interface *ref)
+{
+    listener gone = { NULL, NULL };
+    pthread_mutex_lock(&l->lock);
+    for (int i = 0; i < l->n_listeners; i++) {
+        if (l->listeners[i].ref == ref) {
+            gone = l->listeners[i];
+            l->listeners[i] = l->listeners[--l->n_listeners];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    rl_uno_release(gone.ref);
+    rl_uno_release(gone.identity);
+}
+
+/* After a failed call: a disposed listener is dropped, others are logged. */
+static void listener_failed(report_link *l, uno_Interface *ref, const rl_uno_err *err)
+{
+    if (err->code == RL_UNO_ERR_EXCEPTION && strcmp(err->type, "com.sun.star.lang.DisposedException") == 0) {
+        drop_listener(l, ref);
+        return;
+    }
+    rlc_log("a listener failed: %s", err->message);
+}
+
+static void notify_state(report_link *l, const rlc_item *ev)
+{
+    uno_Interface *targets[RLC_MAX_LISTENERS];
+    rl_uno_ReportStatus status;
+    rl_uno_err err;
+    int n = snapshot_listeners(l, targets);
+
+    if (n == 0)
+        return;
+    fill_status(l, &status, ev);
+    for (int i = 0; i < n; i++) {
+        if (rl_uno_XReportLinkListener_stateChanged(targets[i], &err, &status) != RL_UNO_OK)
+            listener_failed(l, targets[i], &err);
+        rl_uno_release(targets[i]);
+    }
+    rl_uno_destruct(&status, RL_UNO_T_ReportStatus);
+}
+
+static void notify_report(report_link *l, sal_Int32 id, int placed, const char *where)
+{
+    uno_Interface *targets[RLC_MAX_LISTENERS];
+    rl_uno_err err;
+    int n = snapshot_listeners(l, targets);
+    rtl_uString *w = rl_uno_str(where);
+
+    for (int i = 0; i < n; i++) {
+        if (rl_uno_XReportLinkListener_reportReceived(targets[i], &err, id, placed ? sal_True : sal_False,
+                                                      w) != RL_UNO_OK)
+            listener_failed(l, targets[i], &err);
+        rl_uno_release(targets[i]);
+    }
+    rtl_uString_release(w);
+}
+
+/* ------------------------------------------------------------------ reports (main thread) */
+
+/* Keeps r (taking it) in the list of received reports; returns its id. */
+static sal_Int32 inbox_add(report_link *l, rl_report *r, int placed)
+{
+    rl_report *evicted = NULL;
+    pthread_mutex_lock(&l->lock);
+    if (l->inbox_len == RLC_MAX_INBOX) {
+        evicted = l->inbox[l->inbox_head].report;
+        l->inbox_head = (l->inbox_head + 1) % RLC_MAX_INBOX;
+        l->inbox_len--;
+    }
+    inbox_entry *e = &l->inbox[(l->inbox_head + l->inbox_len) % RLC_MAX_INBOX];
+    e->id = ++l->next_inbox_id;
+    e->report = r;
+    e->placed = placed;
+    l->inbox_len++;
+    sal_Int32 id = e->id;
+    pthread_mutex_unlock(&l->lock);
+    if (evicted) {
+        rlc_log("the list of received reports is full (%d): the oldest was dropped", RLC_MAX_INBOX);
+        rl_report_free(evicted);
+    }
+    return id;
+}
+
+/* The one path of every report: placement, the list, the listeners.
+ * Returns the number of fields filled. */
+static int receive_report(report_link *l, rl_report *r)
+{
+    rl_placement_result result;
+    int placed = 0;
+
+    memset(&result, 0, sizeof result);
+    if (placement_fn) {
+        placed = placement_fn(placement_ctx, r, &l->fields, l->ctx, &result) == RL_OK;
+        if (!placed)
+            rlc_log("report not placed: %s", result.error[0] ? result.error : "unknown reason");
+    }
+    sal_Int32 id = inbox_add(l, r, placed);
+    notify_report(l, id, placed, placed ? result.where : "");
+    return placed ? result.fields_filled : 0;
+}
+
+static void deliver(void *user, rlc_item *item)
+{
+    report_link *l = user;
+    switch (item->kind) {
+    case RLC_ITEM_STATE: {
+        pthread_mutex_lock(&l->lock);
+        int current = item->gen == l->gen;
+        pthread_mutex_unlock(&l->lock);
+        if (current)
+            notify_state(l, item);
+        break;
+    }
+    case RLC_ITEM_REPORT:
+        receive_report(l, item->report);
+        break;
+    case RLC_ITEM_APPLY:
+        rlc_handover_apply_done(item->apply, receive_report(l, item->report));
+        break;
+    }
+}
+
+static void lost(void *user, unsigned lost_states, unsigned lost_reports)
+{
+    report_link *l = user;
+    rlc_log("the queue to the main thread overflowed: %u state changes and %u reports lost",
+            lost_states, lost_reports);
+    if (lost_states)
+        notify_state(l, NULL);   /* listeners at least learn the current state */
+}
+
+/* ------------------------------------------------------------------ settings */
+
+static void connection_changed(void *user, const rlc_connection *c)
+{
+    report_link *l = user;
+    int replace = 0, create = 0;
+
+    pthread_mutex_lock(&l->lock);
+    if (l->shut_down) {
+        pthread_mutex_unlock(&l->lock);
+        return;
+    }
+    if (l->client) {
+        if (strcmp(l->conn.endpoint, c->endpoint) != 0) {
+            rlc_log("endpoint changed; reconnecting");
+            if (rl_client_set_url(l->client, c->endpoint) != RL_OK)
+                rlc_log("the new endpoint was refused; keeping the old one");
+        }
+        if (l->conn.ping_interval_s != c->ping_interval_s)
+            rl_client_set_ping_interval(l->client, c->ping_interval_s * 1000);
+        replace = strcmp(l->conn.ca_file, c->ca_file) != 0;
+    } else {
+        create = strcmp(l->conn.endpoint, c->endpoint) != 0;
+    }
+    l->conn = *c;
+    pthread_mutex_unlock(&l->lock);
+    if (replace) {
+        rlc_log("CA file changed; replacing the connection");
+        replace_client(l);
+    } else if (create) {
+        ensure_client(l);
+    }
+}
+
+/* ------------------------------------------------------------------ XReportLink */
+
+static void throw_no_client(report_link *l, uno_Any **exc)
+{
+    char why[RL_MAX_DETAIL];
+    pthread_mutex_lock(&l->lock);
+    snprintf(why, sizeof why, "%s", l->client_error);
+    pthread_mutex_unlock(&l->lock);
+    rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface, "ReportLink cannot connect: %s", why);
+}
+
+/* Runs cmd on the client under the lock; its RL_ code, or RL_ERR_STATE if
+ * there is no client. */
+static int with_client(report_link *l, int (*cmd)(rl_client *))
+{
+    int rc = RL_ERR_STATE;
+    pthread_mutex_lock(&l->lock);
+    if (l->client)
+        rc = cmd(l->client);
+    pthread_mutex_unlock(&l->lock);
+    return rc;
+}
+
+static void m_connect(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    report_link *l = link_of(self);
+    int rc;
+    if (ensure_client(l) != 0)
+        throw_no_client(l, exc);
+    else if ((rc = with_client(l, rl_client_connect)) != RL_OK)
+        rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface,
+                     "the connection refused the command (error %d)", rc);
+}
+
+static void m_disconnect(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    with_client(link_of(self), rl_client_disconnect);
+}
+
+static void m_get_status(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    report_link *l = link_of(self);
+    ensure_client(l);
+    fill_status(l, ret, NULL);
+}
+
+static void m_set_doctor_key(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    report_link *l = link_of(self);
+    rtl_uString *arg = RL_UNO_ARG(args, 0, rtl_uString *);
+    char key[RL_MAX_KEY];
+    rl_uno_err err;
+    int persistent;
+
+    if (rl_uno_str_utf8(arg, key, sizeof key) < 0) {
+        explicit_bzero(key, sizeof key);
+        rl_uno_throw_illegal_argument(exc, &l->obj.iface, 0, "the key is longer than %d bytes",
+                                      RL_MAX_KEY - 1);
+        return;
+    }
+    if (rlc_key_store(l->ctx, key, &persistent, &err) != RL_UNO_OK)
+        rlc_log("cannot store the doctor key: %s", err.message);
+    else
+        rlc_log("doctor key %s%s", key[0] ? "stored" : "removed",
+                persistent ? "" : " (for this session only)");
+    ensure_client(l);
+    pthread_mutex_lock(&l->lock);
+    if (l->client)
+        rl_client_set_key(l->client, key);
+    l->has_key = key[0] != '\0';
+    pthread_mutex_unlock(&l->lock);
+    explicit_bzero(key, sizeof key);
+}
+
+static void m_apply_report(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    report_link *l = link_of(self);
+    rtl_uString *message = RL_UNO_ARG(args, 0, rtl_uString *);
+    char reason[RL_MAX_DETAIL];
+    rl_event_kind kind;
+    rl_report *report = NULL;
+    char *server_message = NULL;
+    int code, filled;
+    size_t len;
+
+    char *text = rl_uno_str_dup_utf8(message, RL_MAX_MESSAGE_BYTES, &len);
+    if (!text) {
+        rl_uno_throw_illegal_argument(exc, &l->obj.iface, 0,
+                                      "the message exceeds %u bytes of UTF-8", RL_MAX_MESSAGE_BYTES);
+        return;
+    }
+    int rc = rl_validate_message(text, len, &kind, &report, &code, &server_message, reason, sizeof reason);
+    free(text);
+    free(server_message);
+    if (rc != RL_OK) {
+        rl_uno_throw_illegal_argument(exc, &l->obj.iface, 0, "%s", reason);
+        return;
+    }
+    if (!report) {
+        rl_uno_throw_illegal_argument(exc, &l->obj.iface, 0, "not a report_ready message");
+        return;
+    }
+    if (rlc_handover_on_main(l->handover)) {
+        filled = receive_report(l, report);
+    } else if ((filled = rlc_handover_apply(l->handover, report, RLC_APPLY_TIMEOUT_MS)) < 0) {
+        rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface,
+                     "the office's main thread did not take the report within %d ms",
+                     RLC_APPLY_TIMEOUT_MS);
+        return;
+    }
+    *(sal_Int32 *)ret = filled;
+}
+
+static void m_add_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    report_link *l = link_of(self);
+    uno_Interface *ref = rl_uno_query(RL_UNO_ARG(args, 0, uno_Interface *), RL_UNO_T_XReportLinkListener);
+    uno_Interface *identity = rl_uno_query(ref, RL_UNO_T_XInterface);
+    int added = 0, full = 0;
+
+    if (ref && identity) {   /* a null listener is ignored, as UNO broadcasters do */
+        pthread_mutex_lock(&l->lock);
+        if (!l->shut_down && l->n_listeners < RLC_MAX_LISTENERS) {
+            l->listeners[l->n_listeners].ref = ref;
+            l->listeners[l->n_listeners].identity = identity;
+            l->n_listeners++;
+            added = 1;
+        } else {
+            full = !l->shut_down;   /* after shutdown: nothing will ever be told */
+        }
+        pthread_mutex_unlock(&l->lock);
+    }
+    if (added)
+        return;
+    rl_uno_release(ref);
+    rl_uno_release(identity);
+    if (full)
+        rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface, "more than %d listeners",
+                     RLC_MAX_LISTENERS);
+}
+
+static void m_remove_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    report_link *l = link_of(self);
+    uno_Interface *identity = rl_uno_query(RL_UNO_ARG(args, 0, uno_Interface *), RL_UNO_T_XInterface);
+    uno_Interface *ref = NULL;
+
+    if (!identity)
+        return;
+    pthread_mutex_lock(&l->lock);
+    for (int i = 0; i < l->n_listeners; i++) {
+        if (l->listeners[i].identity == identity) {
+            ref = l->listeners[i].ref;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (ref)
+        drop_listener(l, ref);
+    rl_uno_release(identity);
+}
+
+static void link_destroy(rl_uno_object *self)
+{
+    report_link *l = link_of(self);
+    for (unsigned i = 0; i < l->inbox_len; i++)
+        rl_report_free(l->inbox[(l->inbox_head + i) % RLC_MAX_INBOX].report);
+    rlc_handover_release(l->handover);
+    rl_uno_release(l->ctx);
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+}
+
+static const char *const link_services[] = { RLC_IMPL_LINK, NULL };
+static const int link_interfaces[] = { RL_UNO_T_XReportLink, -1 };
+static const rl_uno_method link_methods[] = {
+    { RL_UNO_MN_XReportLink_connect, m_connect },
+    { RL_UNO_MN_XReportLink_disconnect, m_disconnect },
+    { RL_UNO_MN_XReportLink_getStatus, m_get_status },
+    { RL_UNO_MN_XReportLink_setDoctorKey, m_set_doctor_key },
+    { RL_UNO_MN_XReportLink_applyReport, m_apply_report },
+    { RL_UNO_MN_XReportLink_addListener, m_add_listener },
+    { RL_UNO_MN_XReportLink_removeListener, m_remove_listener },
+    { NULL, NULL }
+};
+const rl_uno_class rlc_link_class = {
+    RLC_IMPL_LINK, link_services, link_interfaces, link_methods, link_destroy
+};
+
+/* ------------------------------------------------------------------ life */
+
+static report_link *link_create(uno_Interface *ctx)
+{
+    rl_uno_err err;
+    report_link *l = calloc(1, sizeof *l);
+
+    if (!l) {
+        rlc_log("cannot start: out of memory");
+        return NULL;
+    }
+    rl_uno_object_init(&l->obj, &rlc_link_class);
+    pthread_mutex_init(&l->lock, NULL);
+    atomic_init(&l->reapers, 0);
+    atomic_init(&l->exit_watched, 0);
+    rl_uno_acquire(ctx);
+    l->ctx = ctx;
+    rlc_log_route_lws();
+    if (rlc_settings_read_connection(ctx, &l->conn, &err) != RL_UNO_OK ||
+        rlc_settings_read_fields(ctx, &l->fields, &err) != RL_UNO_OK) {
+        rlc_log("cannot start: the settings cannot be read: %s", err.message);
+        goto fail;
+    }
+    if (!(l->handover = rlc_handover_create(ctx, &l->obj.iface, deliver, lost, l, &err))) {
+        rlc_log("cannot start: no way to the main thread: %s", err.message);
+        goto fail;
+    }
+    if (!(l->watch = rlc_settings_watch_start(ctx, &l->obj.iface, connection_changed, l, &err)))
+        rlc_log("settings changes will apply after a restart only: %s", err.message);
+    return l;
+fail:
+    if (l->handover)
+        rlc_handover_close(l->handover);
+    rl_uno_release(&l->obj.iface);
+    return NULL;
+}
+
+/* Creation holds the_lock, so it makes only calls that never wait for the
+ * main thread (configuration, AsyncCallback): the main thread may itself be
+ * waiting for the_lock (the start-up job). What may take the office's
+ * SolarMutex - the Desktop - and the password container are used after
+ * the_lock is released. */
+uno_Interface *rlc_link_get(uno_Interface *ctx)
+{
+    report_link *l = NULL;
+    rl_uno_err err;
+
+    pthread_mutex_lock(&the_lock);
+    if (!terminated && !the_link)
+        the_link = link_create(ctx);
+    if (!terminated && the_link) {
+        l = the_link;
+        rl_uno_acquire(&l->obj.iface);
+    }
+    pthread_mutex_unlock(&the_lock);
+    if (!l)
+        return NULL;
+    if (!atomic_exchange(&l->exit_watched, 1) && rlc_watch_termination(ctx, &err) != RL_UNO_OK)
+        rlc_log("cannot watch the office's exit: %s", err.message);
+    ensure_client(l);
+    return &l->obj.iface;
+}
+
+void rlc_link_autoconnect(uno_Interface *iface)
+{
+    report_link *l = link_of((rl_uno_object *)iface);
+    if (ensure_client(l) != 0)
+        return;
+    pthread_mutex_lock(&l->lock);
+    int on = l->conn.auto_connect, has_key = l->has_key;
+    pthread_mutex_unlock(&l->lock);
+    if (!on)
+        return;
+    if (!has_key) {
+        rlc_log("AutoConnect: no doctor key available (none stored, or a master password "
+                "locks the password store); not connecting");
+        return;
+    }
+    with_client(l, rl_client_connect);
+}
+
+void rlc_link_shutdown(void)
+{
+    rl_uno_err err;
+    report_link *l;
+
+    pthread_mutex_lock(&the_lock);
+    terminated = 1;
+    l = the_link;
+    the_link = NULL;
+    pthread_mutex_unlock(&the_lock);
+    if (!l)
+        return;
+
+    pthread_mutex_lock(&l->lock);
+    l->shut_down = 1;
+    rl_client *client = l->client;
+    client_tag *tag = l->tag;
+    l->client = NULL;
+    l->tag = NULL;
+    pthread_mutex_unlock(&l->lock);
+
+    rlc_settings_unwatch(l->watch);
+    l->watch = NULL;
+    if (client) {
+        rl_client_destroy(client);   /* close 1000, bounded wait */
+        free(tag);
+    }
+    for (int waited = 0; atomic_load(&l->reapers) > 0 && waited < RLC_REAPER_WAIT_MS; waited += 10)
+        usleep(10 * 1000);
+    rlc_handover_close(l->handover);
+
+    /* Listeners learn that ReportLink is gone. */
+    rl_uno_EventObject event = { &l->obj.iface };
+    for (;;) {
+        listener gone = { NULL, NULL };
+        pthread_mutex_lock(&l->lock);
+        if (l->n_listeners > 0)
+            gone = l->listeners[--l->n_listeners];
+        pthread_mutex_unlock(&l->lock);
+        if (!gone.ref)
+            break;
+        if (rl_uno_XEventListener_disposing(gone.ref, &err, &event) != RL_UNO_OK)
+            rlc_log("a listener failed on disposing: %s", err.message);
+        rl_uno_release(gone.ref);
+        rl_uno_release(gone.identity);
+    }
+    rlc_log("stopped");
+    rl_uno_release(&l->obj.iface);   /* the_link's reference */
+}

@@ -1,0 +1,272 @@
+/* settings.c - /org.reportlink.Settings, read through the configuration
+ * provider, and a change listener on its Connection group.
+ *
+ * The schema is extension/registry/ReportLink.xcs. A doctor (or an
+ * administrator, or a test) changes a value and commits; the listener then
+ * reads the whole group again and hands the new state to the link, which
+ * applies what differs. */
+#include "component.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONNECTION_PATH "/org.reportlink.Settings/Connection"
+#define FIELDS_PATH     "/org.reportlink.Settings/Fields"
+#define PING_MIN_S      5
+#define PING_MAX_S      3600
+#define PING_DEFAULT_S  30
+
+struct rlc_settings_watch {
+    rl_uno_object obj;            /* XChangesListener */
+    uno_Interface *ctx;           /* acquired */
+    uno_Interface *owner;         /* acquired until the watch is destroyed */
+    uno_Interface *access;        /* the Connection node, acquired while watching */
+    rlc_connection_changed_fn fn;
+    void *user;
+    atomic_int stopped;
+};
+
+/* A read-only view of the configuration node `path` (the caller releases
+ * it), or NULL with err set. */
+static uno_Interface *open_node(uno_Interface *ctx, const char *path, rl_uno_err *err)
+{
+    uno_Interface *provider, *access = NULL;
+    rl_uno_NamedValue nodepath;
+    uno_Any arg;
+    uno_Sequence *args;
+    rtl_uString *service;
+
+    if (!(provider = rlc_create_instance(ctx, "com.sun.star.configuration.ConfigurationProvider", err)))
+        return NULL;
+    nodepath.Name = rl_uno_str("nodepath");
+    rl_uno_any_string(&nodepath.Value, path);
+    rl_uno_any_value(&arg, &nodepath, RL_UNO_T_NamedValue);
+    rl_uno_destruct(&nodepath, RL_UNO_T_NamedValue);
+    args = rl_uno_seq(RL_UNO_T_seq_any, &arg, 1);
+    uno_any_destruct(&arg, NULL);
+    service = rl_uno_str("com.sun.star.configuration.ConfigurationAccess");
+    if (!args)
+        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+    else
+        rl_uno_XMultiServiceFactory_createInstanceWithArguments(provider, err, &access, service, args);
+    rtl_uString_release(service);
+    if (args)
+        rl_uno_destruct(&args, RL_UNO_T_seq_any);
+    rl_uno_release(provider);
+    return access;
+}
+
+/* The value of `name` in node `access`, into a constructed any. */
+static int get_value(uno_Interface *access, const char *name, uno_Any *out, rl_uno_err *err)
+{
+    rtl_uString *s = rl_uno_str(name);
+    int rc = rl_uno_XNameAccess_getByName(access, err, out, s);
+    rtl_uString_release(s);
+    return rc;
+}
+
+static int get_string(uno_Interface *access, const char *name, char *buf, size_t cap, rl_uno_err *err)
+{
+    uno_Any v;
+    int rc = get_value(access, name, &v, err);
+    if (rc != RL_UNO_OK)
+        return rc;
+    if (v.pType->eTypeClass == typelib_TypeClass_VOID)
+        buf[0] = '\0';   /* a nil value: empty */
+    else if (rl_uno_any_get_string(&v, buf, cap) != RL_UNO_OK)
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "setting %s is not a string (or too long)", name);
+    uno_any_destruct(&v, NULL);
+    return rc;
+}
+
+static int get_bool(uno_Interface *access, const char *name, int *out, rl_uno_err *err)
+{
+    uno_Any v;
+    int rc = get_value(access, name, &v, err);
+    if (rc != RL_UNO_OK)
+        return rc;
+    if (rl_uno_any_get_bool(&v, out) != RL_UNO_OK)
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "setting %s is not a boolean", name);
+    uno_any_destruct(&v, NULL);
+    return rc;
+}
+
+static int get_int(uno_Interface *access, const char *name, long *out, rl_uno_err *err)
+{
+    uno_Any v;
+    int rc = get_value(access, name, &v, err);
+    if (rc != RL_UNO_OK)
+        return rc;
+    if (rl_uno_any_get_int(&v, out) != RL_UNO_OK)
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "setting %s is not an integer", name);
+    uno_any_destruct(&v, NULL);
+    return rc;
+}
+
+static int read_connection(uno_Interface *access, rlc_connection *out, rl_uno_err *err)
+{
+    long ping = PING_DEFAULT_S;
+    int rc;
+
+    if ((rc = get_string(access, "Endpoint", out->endpoint, sizeof out->endpoint, err)) ||
+        (rc = get_bool(access, "AutoConnect", &out->auto_connect, err)) ||
+        (rc = get_int(access, "PingIntervalSeconds", &ping, err)) ||
+        (rc = get_string(access, "CaFile", out->ca_file, sizeof out->ca_file, err)))
+        return rc;
+    if (ping < PING_MIN_S || ping > PING_MAX_S) {
+        rlc_log("PingIntervalSeconds %ld is outside %d..%d; using %d", ping, PING_MIN_S,
+                PING_MAX_S, PING_DEFAULT_S);
+        ping = PING_DEFAULT_S;
+    }
+    out->ping_interval_s = (int)ping;
+    return RL_UNO_OK;
+}
+
+/* One entry of the Fields set: its name is the json_report key, its
+ * Bookmark property the bookmark's name. */
+static int read_field(uno_Interface *fields, rtl_uString *name, rl_field_map *map, rl_uno_err *err)
+{
+    uno_Any v;
+    uno_Interface *entry = NULL;
+    int rc = rl_uno_XNameAccess_getByName(fields, err, &v, name);
+    if (rc != RL_UNO_OK)
+        return rc;
+    size_t i = map->n;
+    if (rl_uno_any_get_interface(&v, &entry) != RL_UNO_OK || !entry)
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "a Fields entry is not a group");
+    else if (rl_uno_str_utf8(name, map->entries[i].key, sizeof map->entries[i].key) < 0)
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "a Fields key is too long");
+    else
+        rc = get_string(entry, "Bookmark", map->entries[i].bookmark, sizeof map->entries[i].bookmark, err);
+    uno_any_destruct(&v, NULL);
+    if (rc == RL_UNO_OK)
+        map->n++;
+    return rc;
+}
+
+static int read_fields(uno_Interface *fields, rl_field_map *map, rl_uno_err *err)
+{
+    uno_Sequence *names = NULL;
+    int rc = rl_uno_XNameAccess_getElementNames(fields, err, &names);
+    if (rc != RL_UNO_OK)
+        return rc;
+    rtl_uString **items = (rtl_uString **)(void *)names->elements;
+    map->n = 0;
+    for (sal_Int32 i = 0; i < names->nElements && rc == RL_UNO_OK; i++) {
+        if (map->n == RL_MAX_FIELD_MAP) {
+            rlc_log("more than %d Fields entries; the rest are ignored", RL_MAX_FIELD_MAP);
+            break;
+        }
+        rc = read_field(fields, items[i], map, err);
+    }
+    rl_uno_destruct(&names, RL_UNO_T_seq_string);
+    return rc;
+}
+
+int rlc_settings_read_connection(uno_Interface *ctx, rlc_connection *out, rl_uno_err *err)
+{
+    uno_Interface *node = open_node(ctx, CONNECTION_PATH, err);
+    if (!node)
+        return err->code;
+    memset(out, 0, sizeof *out);
+    int rc = read_connection(node, out, err);
+    rl_uno_release(node);
+    return rc;
+}
+
+int rlc_settings_read_fields(uno_Interface *ctx, rl_field_map *out, rl_uno_err *err)
+{
+    uno_Interface *node = open_node(ctx, FIELDS_PATH, err);
+    if (!node)
+        return err->code;
+    int rc = read_fields(node, out, err);
+    rl_uno_release(node);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ watch */
+
+static rlc_settings_watch *watch_of(rl_uno_object *o)
+{
+    return RL_UNO_SELF(o, rlc_settings_watch, obj);
+}
+
+static void changes_occurred(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    rlc_settings_watch *w = watch_of(self);
+    rlc_connection c;
+    rl_uno_err err;
+
+    if (atomic_load(&w->stopped))
+        return;
+    if (read_connection(w->access, &c, &err) != RL_UNO_OK) {
+        rlc_log("cannot read the changed settings: %s", err.message);
+        return;
+    }
+    w->fn(w->user, &c);
+}
+
+static void watch_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    /* The configuration is going away (office exit); nothing to release
+     * here: unwatch does it. */
+}
+
+static void watch_destroy(rl_uno_object *self)
+{
+    rlc_settings_watch *w = watch_of(self);
+    rl_uno_release(w->owner);
+    rl_uno_release(w->ctx);
+    free(w);
+}
+
+static const int watch_interfaces[] = { RL_UNO_T_XChangesListener, -1 };
+static const rl_uno_method watch_methods[] = {
+    { RL_UNO_MN_XChangesListener_changesOccurred, changes_occurred },
+    { RL_UNO_MN_XEventListener_disposing, watch_disposing },
+    { NULL, NULL }
+};
+const rl_uno_class rlc_settings_watch_class = {
+    "org.reportlink.SettingsListener", NULL, watch_interfaces, watch_methods, watch_destroy
+};
+
+rlc_settings_watch *rlc_settings_watch_start(uno_Interface *ctx, uno_Interface *owner,
+                                             rlc_connection_changed_fn fn, void *user,
+                                             rl_uno_err *err)
+{
+    rlc_settings_watch *w = calloc(1, sizeof *w);
+    if (!w) {
+        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    rl_uno_object_init(&w->obj, &rlc_settings_watch_class);
+    rl_uno_acquire(ctx);
+    rl_uno_acquire(owner);
+    w->ctx = ctx;
+    w->owner = owner;
+    w->fn = fn;
+    w->user = user;
+    atomic_init(&w->stopped, 0);
+    if (!(w->access = open_node(ctx, CONNECTION_PATH, err)) ||
+        rl_uno_XChangesNotifier_addChangesListener(w->access, err, &w->obj.iface) != RL_UNO_OK) {
+        rl_uno_release(w->access);
+        w->access = NULL;
+        rl_uno_release(&w->obj.iface);
+        return NULL;
+    }
+    return w;
+}
+
+void rlc_settings_unwatch(rlc_settings_watch *w)
+{
+    rl_uno_err err;
+    if (!w)
+        return;
+    atomic_store(&w->stopped, 1);
+    if (rl_uno_XChangesNotifier_removeChangesListener(w->access, &err, &w->obj.iface) != RL_UNO_OK)
+        rlc_log("cannot remove the settings listener: %s", err.message);
+    rl_uno_release(w->access);
+    w->access = NULL;
+    rl_uno_release(&w->obj.iface);
+}

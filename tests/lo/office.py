@@ -1,0 +1,272 @@
+"""office.py - a headless LibreOffice with ReportLink installed, for tests.
+
+Office() makes a throwaway profile; install() initialises it and installs
+build/reportlink.oxt with unopkg; start() runs soffice headless, in its own
+session, listening on a loopback port, and connects python-uno to it; stop()
+terminates it through the Desktop and waits; kill() ends the whole process
+group. close() kills and removes the profile. Every wait has a deadline.
+
+Run as root, the office runs as nobody (setpriv), because unopkg refuses a
+per-user installation as root; the profile and HOME belong to nobody.
+
+python-uno needs ReportLink's types on its side too (to build ReportStatus,
+to implement XReportLinkListener): the bootstrap variable URE_MORE_TYPES,
+read from the environment by python-uno's bootstrap, is set to LibreOffice's
+own type libraries plus build/reportlink.rdb before `uno` is imported. Import
+this module before `uno`.
+
+Use /usr/bin/python3: python3-uno works with Debian's Python only.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+OXT = os.path.join(BUILD, "reportlink.oxt")
+RDB = os.path.join(BUILD, "reportlink.rdb")
+LO_PROGRAM = "/usr/lib/libreoffice/program"
+SOFFICE = os.path.join(LO_PROGRAM, "soffice")
+UNOPKG = os.path.join(LO_PROGRAM, "unopkg")
+NOBODY = 65534
+
+INIT_TIMEOUT_S = 90       # first start of a new profile, then unopkg
+START_TIMEOUT_S = 60      # soffice up and accepting the bridge
+STOP_TIMEOUT_S = 15       # terminate() to process exit
+
+os.environ["URE_MORE_TYPES"] = "<file://%s/types>* file://%s" % (LO_PROGRAM, RDB)
+
+import uno  # noqa: E402  (after URE_MORE_TYPES)
+from com.sun.star.connection import NoConnectException  # noqa: E402
+from com.sun.star.lang import DisposedException  # noqa: E402
+from com.sun.star.uno import RuntimeException  # noqa: E402
+
+
+class OfficeError(Exception):
+    """The office could not be prepared, started or stopped."""
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _chown_tree(path, uid):
+    for root, dirs, files in os.walk(path):
+        os.chown(root, uid, uid)
+        for f in files:
+            os.chown(os.path.join(root, f), uid, uid, follow_symlinks=False)
+
+
+class Office:
+    """One office and its profile. Not thread-safe."""
+
+    def __init__(self, name="office"):
+        self.name = name
+        self.as_root = os.geteuid() == 0
+        self.dir = tempfile.mkdtemp(prefix="reportlink-lo-")
+        self.profile = os.path.join(self.dir, "profile")
+        self.home = os.path.join(self.dir, "home")
+        os.makedirs(self.profile)
+        os.makedirs(self.home)
+        os.chmod(self.dir, 0o755)
+        if self.as_root:
+            _chown_tree(self.dir, NOBODY)
+        self.profile_url = "file://" + self.profile
+        self.log_path = os.path.join(self.dir, "soffice.log")
+        self.proc = None
+        self.port = None
+        self.ctx = None           # the office's component context (remote)
+        self.exit_status = None   # of the last run
+
+    # ------------------------------------------------------------ processes
+
+    def _argv(self, argv):
+        if self.as_root:
+            return ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + argv
+        return argv
+
+    def _env(self):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("REPORTLINK_", "URE_", "UNO_", "PYTHON"))}
+        env.update({"HOME": self.home, "TMPDIR": self.home, "LANG": "C.UTF-8", "SAL_USE_VCLPLUGIN": "svp"})
+        return env
+
+    def _run(self, argv, timeout, what):
+        """Runs a short-lived office tool in its own session; returns its output."""
+        with open(self.log_path, "ab") as log:
+            p = subprocess.Popen(self._argv(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                 env=self._env(), cwd=self.home, start_new_session=True)
+            try:
+                rc = p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                raise OfficeError("%s took longer than %d s" % (what, timeout)) from None
+            finally:
+                _kill_group(p.pid)
+        if rc != 0:
+            raise OfficeError("%s exited with %d; %s" % (what, rc, self.log_tail()))
+
+    def install(self, oxt=OXT):
+        """Initialises the profile, then installs the extension into it."""
+        copy = os.path.join(self.dir, os.path.basename(oxt))
+        shutil.copy(oxt, copy)
+        if self.as_root:
+            os.chown(copy, NOBODY, NOBODY)
+        env_arg = "-env:UserInstallation=" + self.profile_url
+        self._run([SOFFICE, "--headless", "--norestore", "--terminate_after_init", env_arg],
+                  INIT_TIMEOUT_S, "profile initialisation")
+        self._run([UNOPKG, "add", "--suppress-license", "-f", copy, env_arg], INIT_TIMEOUT_S, "unopkg add")
+
+    def set_before_start(self, path, prop, xml_value):
+        """Writes one configuration value into the profile while the office is
+        not running, as an administrator's registrymodifications.xcu would."""
+        if self.proc is not None:
+            raise OfficeError("set_before_start needs a stopped office")
+        xcu = os.path.join(self.profile, "user", "registrymodifications.xcu")
+        with open(xcu, encoding="utf-8") as f:
+            text = f.read()
+        item = ('<item oor:path="%s"><prop oor:name="%s" oor:op="fuse"><value>%s</value></prop></item>\n'
+                % (path, prop, xml_value))
+        if "</oor:items>" not in text:
+            raise OfficeError("unexpected registrymodifications.xcu")
+        with open(xcu, "w", encoding="utf-8") as f:
+            f.write(text.replace("</oor:items>", item + "</oor:items>", 1))
+
+    def start(self, timeout=START_TIMEOUT_S):
+        """Starts the office and connects; self.ctx is its component context."""
+        if self.proc is not None:
+            raise OfficeError("already running")
+        self.port = _free_port()
+        accept = "--accept=socket,host=127.0.0.1,port=%d;urp;StarOffice.ComponentContext" % self.port
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            self._argv([SOFFICE, "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
+                        "--nolockcheck", accept, "-env:UserInstallation=" + self.profile_url]),
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self._env(), cwd=self.home,
+            start_new_session=True)
+        log.close()
+        self.exit_status = None
+        local = uno.getComponentContext()
+        resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+        url = "uno:socket,host=127.0.0.1,port=%d;urp;StarOffice.ComponentContext" % self.port
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                status = self.proc.returncode
+                self.proc = None
+                raise OfficeError("soffice exited with %d before accepting; %s" % (status, self.log_tail()))
+            try:
+                self.ctx = resolver.resolve(url)
+                return self.ctx
+            except NoConnectException:
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise OfficeError("soffice did not accept within %d s; %s" % (timeout, self.log_tail()))
+                time.sleep(0.2)
+
+    def stop(self, timeout=STOP_TIMEOUT_S):
+        """Asks the office to quit (Desktop.terminate) and waits for it.
+        Returns its exit status; kills it (and fails) after timeout."""
+        if self.proc is None:
+            return self.exit_status
+        try:
+            desktop = self.service("com.sun.star.frame.Desktop")
+            desktop.terminate()
+        except (DisposedException, RuntimeException):
+            pass   # the bridge goes away while terminate() returns
+        self.ctx = None
+        try:
+            self.exit_status = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise OfficeError("soffice did not exit within %d s of terminate()" % timeout) from None
+        finally:
+            _kill_group(self.proc.pid)
+            self.proc = None
+        return self.exit_status
+
+    def kill(self):
+        """Kills the office's whole process group (soffice and soffice.bin)."""
+        if self.proc is not None:
+            _kill_group(self.proc.pid)
+            try:
+                self.exit_status = self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+            self.proc = None
+        self.ctx = None
+
+    def pids(self):
+        """Pids of processes still running with this profile (should be none
+        once stopped)."""
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            if self.profile_url.encode() in cmd:
+                found.append(int(entry))
+        return found
+
+    def close(self):
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # ------------------------------------------------------------ UNO helpers
+
+    def service(self, name, *args):
+        smgr = self.ctx.ServiceManager
+        if args:
+            return smgr.createInstanceWithArgumentsAndContext(name, args, self.ctx)
+        return smgr.createInstanceWithContext(name, self.ctx)
+
+    def report_link(self):
+        """theReportLink, the extension's singleton."""
+        return self.ctx.getValueByName("/singletons/org.reportlink.theReportLink")
+
+    def config(self, path, update=False):
+        """A configuration view of path (an update view if update is true)."""
+        provider = self.service("com.sun.star.configuration.ConfigurationProvider")
+        arg = uno.createUnoStruct("com.sun.star.beans.NamedValue")
+        arg.Name, arg.Value = "nodepath", path
+        kind = "Update" if update else ""
+        return provider.createInstanceWithArguments("com.sun.star.configuration.Configuration%sAccess" % kind,
+                                                    (arg,))
+
+    def set_setting(self, name, value, group="/org.reportlink.Settings/Connection"):
+        """Changes one ReportLink setting and commits it."""
+        node = self.config(group, update=True)
+        node.replaceByName(name, value)
+        node.commitChanges()
+
+    # ------------------------------------------------------------ diagnostics
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines=15):
+        tail = self.log_text().splitlines()[-lines:]
+        return "soffice log: " + (" | ".join(tail) if tail else "(empty)")
+
+
+def _kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
