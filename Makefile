@@ -62,13 +62,16 @@ $(B)/asan/reportlink-listen: tools/reportlink-listen.c $(CORE_SRC) $(CORE_HDR)
 $(B)/core $(B)/unit $(B)/unit-asan:
 	mkdir -p $@
 
-# Unit tests: one binary per module, linked with the core's objects.
-$(B)/unit/%: tests/unit/%.c tests/unit/testlib.h $(CORE_SRC) $(CORE_HDR) | $(B)/unit
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -I tests/unit $< $(CORE_SRC) -o $@ $(LWS_LIBS)
+# Unit tests: one binary per module, linked with the core's sources and the
+# UNO-free modules of the extension (src/component/inbox.c).
+UNIT_SRC := $(CORE_SRC) src/component/inbox.c
+UNIT_INC := -I tests/unit -I src/component
+$(B)/unit/%: tests/unit/%.c tests/unit/testlib.h $(UNIT_SRC) $(CORE_HDR) src/component/inbox.h | $(B)/unit
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(UNIT_INC) $< $(UNIT_SRC) -o $@ $(LWS_LIBS)
 
-$(B)/unit-asan/%: tests/unit/%.c tests/unit/testlib.h $(CORE_SRC) $(CORE_HDR) | $(B)/unit-asan
+$(B)/unit-asan/%: tests/unit/%.c tests/unit/testlib.h $(UNIT_SRC) $(CORE_HDR) src/component/inbox.h | $(B)/unit-asan
 	$(CC) $(CFLAGS_BASE) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-	  -fno-sanitize-recover=all -I tests/unit $< $(CORE_SRC) -o $@ $(LWS_LIBS)
+	  -fno-sanitize-recover=all $(UNIT_INC) $< $(UNIT_SRC) -o $@ $(LWS_LIBS)
 
 UNIT_BINS := $(addprefix $(B)/unit/,$(UNIT_TESTS))
 ASAN_BINS := $(addprefix $(B)/unit-asan/,$(UNIT_TESTS))

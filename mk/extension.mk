@@ -19,13 +19,15 @@ UNO_SRC   := $(wildcard src/uno/*.c)
 UNO_HDR   := $(wildcard src/uno/*.h)
 COMP_SRC  := $(wildcard src/component/*.c)
 COMP_HDR  := $(wildcard src/component/*.h)
+WRITER_SRC := $(wildcard src/writer/*.c)
+WRITER_HDR := $(wildcard src/writer/*.h)
 GEN       := $(B)/gen
-EXT_OBJ   := $(patsubst src/%.c,$(B)/ext/%.o,$(UNO_SRC) $(COMP_SRC)) $(B)/ext/gen/rl_uno_api.o
+EXT_OBJ   := $(patsubst src/%.c,$(B)/ext/%.o,$(UNO_SRC) $(COMP_SRC) $(WRITER_SRC)) $(B)/ext/gen/rl_uno_api.o
 
 # The SDK headers are included as system headers: they are not all
 # warning-free C, and our warnings are about our code.
 EXT_CFLAGS := $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden -DLINUX -DUNX \
-              -isystem $(LO_SDK)/include -I src/core -I src/uno -I src/component -I $(GEN) \
+              -isystem $(LO_SDK)/include -I src/core -I src/uno -I src/component -I src/writer -I $(GEN) \
               $(shell pkg-config --cflags libcjson 2>/dev/null)
 EXT_LIBS   := -L$(LO_SDK)/lib -luno_cppu -luno_sal $(LWS_LIBS)
 
@@ -53,7 +55,7 @@ $(GEN)/rl_uno_api.h $(GEN)/rl_uno_api.c &: tools/uno-cgen.py src/uno/uno_api.lis
 	$(PY) tools/uno-cgen.py --list src/uno/uno_api.list --out-h $(GEN)/rl_uno_api.h \
 	  --out-c $(GEN)/rl_uno_api.c $(GEN)/udkapi.idl $(GEN)/offapi.idl $(GEN)/reportlink.idl
 
-$(B)/ext/%.o: src/%.c $(UNO_HDR) $(COMP_HDR) $(CORE_HDR) $(GEN)/rl_uno_api.h
+$(B)/ext/%.o: src/%.c $(UNO_HDR) $(COMP_HDR) $(WRITER_HDR) $(CORE_HDR) $(GEN)/rl_uno_api.h
 	@mkdir -p $(dir $@)
 	$(CC) $(EXT_CFLAGS) $(CFLAGS) -c $< -o $@
 

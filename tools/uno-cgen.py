@@ -317,6 +317,13 @@ class Gen:
                 self.type_const(name)
                 if verb == "implement":
                     self.impl.append(name)
+                    # The C implementation builds the return values and reads
+                    # the arguments: their types must be in the table too.
+                    for m in e.members:
+                        if "ret" in m:
+                            self.c_type(m["ret"])
+                            for _, pt, _ in m["params"]:
+                                self.c_type(pt)
         for verb, name, alias in self.items:
             if verb == "call":
                 iface, m = self.find_member(name)

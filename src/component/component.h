@@ -57,6 +57,9 @@ typedef void (*rlc_connection_changed_fn)(void *user, const rlc_connection *c);
 int rlc_settings_read_connection(uno_Interface *ctx, rlc_connection *out, rl_uno_err *err);
 int rlc_settings_read_fields(uno_Interface *ctx, rl_field_map *out, rl_uno_err *err);
 
+/* The office's user-interface language ("fr", "en-US"; "" if unknown). */
+int rlc_settings_ui_language(uno_Interface *ctx, char *lang, size_t cap);
+
 /* Starts listening for committed changes of /org.reportlink.Settings/
  * Connection. owner is acquired until the watch ends, so that `user` stays
  * valid while a change is being reported. Returns the watch (stop it with
@@ -86,8 +89,9 @@ typedef struct rlc_handover rlc_handover;
 typedef enum rlc_item_kind {
     RLC_ITEM_STATE,       /* state, attempt, retry_in_ms, detail */
     RLC_ITEM_REPORT,      /* report (owned by the item) */
-    RLC_ITEM_APPLY        /* report + apply: from applyReport on another thread;
-                             complete it with rlc_handover_apply_done() */
+    RLC_ITEM_APPLY        /* report (or entry_id) + apply: from applyReport or
+                             placeInboxEntry on another thread; complete it with
+                             rlc_handover_apply_done() */
 } rlc_item_kind;
 
 typedef struct rlc_apply_request rlc_apply_request;
@@ -100,6 +104,7 @@ typedef struct rlc_item {
     int64_t retry_in_ms;
     char detail[RL_MAX_DETAIL];
     rl_report *report;
+    sal_Int32 entry_id;            /* APPLY without a report: the inbox entry to place */
     rlc_apply_request *apply;
 } rlc_item;
 
@@ -128,10 +133,12 @@ int rlc_handover_post(rlc_handover *h, const rlc_item *item);
  * callbacks run on, once one ran. */
 int rlc_handover_on_main(rlc_handover *h);
 
-/* From another thread: has the main thread deliver `report` as an
- * RLC_ITEM_APPLY item, waits at most timeout_ms and returns the number of
- * fields filled, or -1 on timeout (the report is still delivered later). */
-int rlc_handover_apply(rlc_handover *h, rl_report *report, int timeout_ms);
+/* From another thread: has the main thread deliver `report` (taken), or
+ * when report is NULL the inbox entry entry_id, as an RLC_ITEM_APPLY item;
+ * waits at most timeout_ms and returns what the deliver function passed to
+ * rlc_handover_apply_done(), or -1 on timeout (the item is still delivered
+ * later). */
+int rlc_handover_apply(rlc_handover *h, rl_report *report, sal_Int32 entry_id, int timeout_ms);
 
 /* Main thread, inside deliver: completes an RLC_ITEM_APPLY item. */
 void rlc_handover_apply_done(rlc_apply_request *req, int fields_filled);

@@ -22,7 +22,8 @@
 
 struct rlc_apply_request {
     rlc_handover *h;
-    rl_report *report;         /* taken by the deliver function */
+    rl_report *report;         /* taken by the deliver function; NULL: place entry_id */
+    sal_Int32 entry_id;        /* an inbox entry to place, when report is NULL */
     int done, abandoned;       /* under h->lock */
     int fields_filled;
     pthread_cond_t cond;
@@ -127,7 +128,7 @@ int rlc_handover_on_main(rlc_handover *h)
     return gettid() == getpid();
 }
 
-int rlc_handover_apply(rlc_handover *h, rl_report *report, int timeout_ms)
+int rlc_handover_apply(rlc_handover *h, rl_report *report, sal_Int32 entry_id, int timeout_ms)
 {
     rlc_apply_request *req = calloc(1, sizeof *req);
     pthread_condattr_t attr;
@@ -141,6 +142,7 @@ int rlc_handover_apply(rlc_handover *h, rl_report *report, int timeout_ms)
     }
     req->h = h;
     req->report = report;
+    req->entry_id = entry_id;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&req->cond, &attr);
@@ -226,6 +228,7 @@ static void notify(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
             h->len--;
             if (item.apply) {   /* the deliver function takes the report */
                 item.report = item.apply->report;
+                item.entry_id = item.apply->entry_id;
                 item.apply->report = NULL;
             }
         }

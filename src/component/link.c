@@ -2,15 +2,19 @@
  *
  * One object per office process. It owns the core's rl_client (created on
  * first use), the hand-over to the main thread, the settings watch, the
- * listeners and the list of received reports (the future inbox).
+ * listeners, the inbox of received reports and the Writer layer that
+ * places them.
  *
  * Threads: XReportLink methods run on whatever thread calls them and never
  * wait for the network (rl_client_* only queue commands). Core events
  * arrive on the network thread and go through the hand-over; listeners,
- * placement and the list of received reports are driven from the main
- * thread. `lock` guards the fields marked below and is never held while
+ * placement and the inbox's changes of state are driven from the main
+ * thread (getInbox and discardInboxEntry may come from any thread: the
+ * inbox is under `lock`, and a report being placed is taken out of it). `lock` guards the fields marked below and is never held while
  * calling UNO or waiting. */
 #include "component.h"
+#include "inbox.h"
+#include "writer.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,7 +25,6 @@
 #include <unistd.h>
 
 #define RLC_MAX_LISTENERS      32
-#define RLC_MAX_INBOX          100    /* received reports kept; the oldest goes first */
 #define RLC_APPLY_TIMEOUT_MS   10000  /* applyReport from another thread waits this long */
 #define RLC_REAPER_WAIT_MS     3000   /* office exit waits this long for replaced clients */
 
@@ -32,12 +35,6 @@ typedef struct client_tag {
     report_link *l;
     unsigned gen;
 } client_tag;
-
-typedef struct inbox_entry {
-    sal_Int32 id;
-    rl_report *report;
-    int placed;
-} inbox_entry;
 
 typedef struct listener {
     uno_Interface *ref;        /* XReportLinkListener, acquired */
@@ -63,23 +60,14 @@ struct report_link {
     rlc_connection conn;           /* the Connection settings in force */
     listener listeners[RLC_MAX_LISTENERS];
     int n_listeners;
-    inbox_entry inbox[RLC_MAX_INBOX];
-    unsigned inbox_head, inbox_len;
-    sal_Int32 next_inbox_id;
+    rl_inbox *inbox;
+
+    rl_writer *writer;             /* main thread only; created on first placement */
 };
 
 static pthread_mutex_t the_lock = PTHREAD_MUTEX_INITIALIZER;
 static report_link *the_link;          /* holds one reference; NULL after shutdown */
 static int terminated;
-
-static rl_place_report_fn placement_fn;   /* main thread only */
-static void *placement_ctx;
-
-void rl_placement_install(rl_place_report_fn fn, void *ctx)
-{
-    placement_fn = fn;
-    placement_ctx = ctx;
-}
 
 int64_t rlc_now_ms(void)
 {
@@ -338,7 +326,8 @@ static void fill_status(report_link *l, rl_uno_ReportStatus *out, const rlc_item
         snprintf(st.detail, sizeof st.detail, "%s", l->client_error);
         snprintf(st.endpoint, sizeof st.endpoint, "%s", l->conn.endpoint);
     }
-    out->InboxCount = (sal_Int32)l->inbox_len;
+    out->InboxCount = (sal_Int32)l->inbox->n;
+    out->WaitingCount = (sal_Int32)rl_inbox_waiting(l->inbox);
     pthread_mutex_unlock(&l->lock);
 
     if (ev) {
@@ -435,46 +424,65 @@ static void notify_report(report_link *l, sal_Int32 id, int placed, const char *
 
 /* ------------------------------------------------------------------ reports (main thread) */
 
-/* Keeps r (taking it) in the list of received reports; returns its id. */
-static sal_Int32 inbox_add(report_link *l, rl_report *r, int placed)
+/* The undo step's name, in the office's language. */
+static const char *undo_title(report_link *l)
 {
-    rl_report *evicted = NULL;
-    pthread_mutex_lock(&l->lock);
-    if (l->inbox_len == RLC_MAX_INBOX) {
-        evicted = l->inbox[l->inbox_head].report;
-        l->inbox_head = (l->inbox_head + 1) % RLC_MAX_INBOX;
-        l->inbox_len--;
-    }
-    inbox_entry *e = &l->inbox[(l->inbox_head + l->inbox_len) % RLC_MAX_INBOX];
-    e->id = ++l->next_inbox_id;
-    e->report = r;
-    e->placed = placed;
-    l->inbox_len++;
-    sal_Int32 id = e->id;
-    pthread_mutex_unlock(&l->lock);
-    if (evicted) {
-        rlc_log("the list of received reports is full (%d): the oldest was dropped", RLC_MAX_INBOX);
-        rl_report_free(evicted);
-    }
-    return id;
+    char lang[16];
+    rlc_settings_ui_language(l->ctx, lang, sizeof lang);
+    return strncmp(lang, "fr", 2) == 0 ? "Ins\xc3\xa9rer le compte rendu" : "Insert report";
 }
 
-/* The one path of every report: placement, the list, the listeners.
- * Returns the number of fields filled. */
-static int receive_report(report_link *l, rl_report *r)
+/* Places inbox entry id into the letter of the active window. Returns the
+ * fields filled (0 when it stays waiting; its reason says why), or -1 when
+ * there is no such entry. Main thread. */
+static int place_entry(report_link *l, sal_Int32 id)
 {
     rl_placement_result result;
-    int placed = 0;
+    rl_uno_err err;
+    int exists = 0, placed = 0;
+
+    pthread_mutex_lock(&l->lock);
+    rl_report *r = rl_inbox_take(l->inbox, id, &exists);
+    pthread_mutex_unlock(&l->lock);
+    if (!exists)
+        return -1;
+    if (!r)
+        return 0;           /* placed already */
 
     memset(&result, 0, sizeof result);
-    if (placement_fn) {
-        placed = placement_fn(placement_ctx, r, &l->fields, l->ctx, &result) == RL_OK;
-        if (!placed)
-            rlc_log("report not placed: %s", result.error[0] ? result.error : "unknown reason");
+    if (!l->writer && !(l->writer = rl_writer_create(l->ctx, undo_title(l), &err)))
+        snprintf(result.error, sizeof result.error, "Writer is not available: %s", err.message);
+    if (l->writer)
+        placed = rl_writer_place(l->writer, r, &l->fields, l->ctx, &result) == RL_OK;
+
+    pthread_mutex_lock(&l->lock);
+    if (placed) {
+        rl_inbox_mark_placed(l->inbox, id, result.fields_filled, result.where);
+        rl_report_free(r);
+    } else {
+        rl_inbox_put_back(l->inbox, id, r, result.error);
     }
-    sal_Int32 id = inbox_add(l, r, placed);
+    pthread_mutex_unlock(&l->lock);
+    if (placed)
+        rlc_log("report %d placed: %d field(s)", (int)id, result.fields_filled);
+    else
+        rlc_log("report %d waits in the inbox: %s", (int)id, result.error);
     notify_report(l, id, placed, placed ? result.where : "");
     return placed ? result.fields_filled : 0;
+}
+
+/* The one path of every report: into the inbox, then into the letter if it
+ * can be placed. Takes r; returns the number of fields filled. Main thread. */
+static int receive_report(report_link *l, rl_report *r)
+{
+    unsigned dropped = 0;
+    pthread_mutex_lock(&l->lock);
+    sal_Int32 id = rl_inbox_add(l->inbox, r, time(NULL), &dropped);
+    pthread_mutex_unlock(&l->lock);
+    if (dropped)
+        rlc_log("the inbox is full of waiting reports (%d): the %u oldest were dropped",
+                RL_INBOX_MAX, dropped);
+    return place_entry(l, id);
 }
 
 static void deliver(void *user, rlc_item *item)
@@ -493,7 +501,8 @@ static void deliver(void *user, rlc_item *item)
         receive_report(l, item->report);
         break;
     case RLC_ITEM_APPLY:
-        rlc_handover_apply_done(item->apply, receive_report(l, item->report));
+        rlc_handover_apply_done(item->apply, item->report ? receive_report(l, item->report)
+                                                          : place_entry(l, item->entry_id));
         break;
     }
 }
@@ -645,13 +654,92 @@ static void m_apply_report(rl_uno_object *self, void *ret, void *args[], uno_Any
     }
     if (rlc_handover_on_main(l->handover)) {
         filled = receive_report(l, report);
-    } else if ((filled = rlc_handover_apply(l->handover, report, RLC_APPLY_TIMEOUT_MS)) < 0) {
+    } else if ((filled = rlc_handover_apply(l->handover, report, 0, RLC_APPLY_TIMEOUT_MS)) < 0) {
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface,
                      "the office's main thread did not take the report within %d ms",
                      RLC_APPLY_TIMEOUT_MS);
         return;
     }
     *(sal_Int32 *)ret = filled;
+}
+
+/* ISO 8601 local time. */
+static void iso_time(time_t t, char *buf, size_t cap)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+static void m_get_inbox(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    report_link *l = link_of(self);
+    rl_uno_InboxEntry *items;
+    size_t n;
+
+    pthread_mutex_lock(&l->lock);
+    n = l->inbox->n;
+    items = calloc(n ? n : 1, sizeof *items);
+    for (size_t i = 0; items && i < n; i++) {
+        const rl_inbox_entry *e = &l->inbox->entries[i];
+        char when[32];
+        iso_time(e->received_at, when, sizeof when);
+        items[i].Id = e->id;
+        items[i].ReceivedAt = rl_uno_str(when);
+        items[i].Summary = rl_uno_str(e->summary);
+        items[i].Status = rl_uno_str(e->placed ? "placed" : "waiting");
+        items[i].Where = rl_uno_str(e->where);
+        items[i].Reason = rl_uno_str(e->reason);
+        items[i].FieldsFilled = e->fields_filled;
+    }
+    pthread_mutex_unlock(&l->lock);
+    uno_Sequence *seq = items ? rl_uno_seq(RL_UNO_T_seq_InboxEntry, items, (sal_Int32)n) : NULL;
+    for (size_t i = 0; items && i < n; i++)
+        rl_uno_destruct(&items[i], RL_UNO_T_InboxEntry);
+    free(items);
+    if (!seq) {
+        rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface, "out of memory");
+        return;
+    }
+    *(uno_Sequence **)ret = seq;
+}
+
+static void m_place_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    report_link *l = link_of(self);
+    sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
+    int filled;
+
+    if (rlc_handover_on_main(l->handover))
+        filled = place_entry(l, id);
+    else if ((filled = rlc_handover_apply(l->handover, NULL, id, RLC_APPLY_TIMEOUT_MS)) < -1) {
+        filled = 0;
+    }
+    if (filled == -1) {
+        /* -1 is both "no such entry" and a hand-over timeout: tell them apart. */
+        pthread_mutex_lock(&l->lock);
+        int exists = rl_inbox_find(l->inbox, id) != NULL;
+        pthread_mutex_unlock(&l->lock);
+        if (exists)
+            rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface,
+                         "the office's main thread did not take the request within %d ms",
+                         RLC_APPLY_TIMEOUT_MS);
+        else
+            rl_uno_throw_illegal_argument(exc, &l->obj.iface, 0, "no inbox entry %d", (int)id);
+        return;
+    }
+    *(sal_Int32 *)ret = filled;
+}
+
+static void m_discard_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    report_link *l = link_of(self);
+    sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
+    pthread_mutex_lock(&l->lock);
+    int removed = rl_inbox_remove(l->inbox, id);
+    pthread_mutex_unlock(&l->lock);
+    if (removed)
+        rlc_log("report %d discarded", (int)id);
 }
 
 static void m_add_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
@@ -706,8 +794,10 @@ static void m_remove_listener(rl_uno_object *self, void *ret, void *args[], uno_
 static void link_destroy(rl_uno_object *self)
 {
     report_link *l = link_of(self);
-    for (unsigned i = 0; i < l->inbox_len; i++)
-        rl_report_free(l->inbox[(l->inbox_head + i) % RLC_MAX_INBOX].report);
+    if (l->inbox) {
+        rl_inbox_clear(l->inbox);
+        free(l->inbox);
+    }
     rlc_handover_release(l->handover);
     rl_uno_release(l->ctx);
     pthread_mutex_destroy(&l->lock);
@@ -722,6 +812,9 @@ static const rl_uno_method link_methods[] = {
     { RL_UNO_MN_XReportLink_getStatus, m_get_status },
     { RL_UNO_MN_XReportLink_setDoctorKey, m_set_doctor_key },
     { RL_UNO_MN_XReportLink_applyReport, m_apply_report },
+    { RL_UNO_MN_XReportLink_getInbox, m_get_inbox },
+    { RL_UNO_MN_XReportLink_placeInboxEntry, m_place_inbox_entry },
+    { RL_UNO_MN_XReportLink_discardInboxEntry, m_discard_inbox_entry },
     { RL_UNO_MN_XReportLink_addListener, m_add_listener },
     { RL_UNO_MN_XReportLink_removeListener, m_remove_listener },
     { NULL, NULL }
@@ -747,6 +840,11 @@ static report_link *link_create(uno_Interface *ctx)
     atomic_init(&l->exit_watched, 0);
     rl_uno_acquire(ctx);
     l->ctx = ctx;
+    if (!(l->inbox = malloc(sizeof *l->inbox))) {
+        rlc_log("cannot start: out of memory");
+        goto fail;
+    }
+    rl_inbox_init(l->inbox);
     rlc_log_route_lws();
     if (rlc_settings_read_connection(ctx, &l->conn, &err) != RL_UNO_OK ||
         rlc_settings_read_fields(ctx, &l->fields, &err) != RL_UNO_OK) {
@@ -841,6 +939,8 @@ void rlc_link_shutdown(void)
     for (int waited = 0; atomic_load(&l->reapers) > 0 && waited < RLC_REAPER_WAIT_MS; waited += 10)
         usleep(10 * 1000);
     rlc_handover_close(l->handover);
+    rl_writer_destroy(l->writer);   /* the office's main thread: it holds the Desktop */
+    l->writer = NULL;
 
     /* Listeners learn that ReportLink is gone. */
     rl_uno_EventObject event = { &l->obj.iface };

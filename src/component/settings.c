@@ -185,6 +185,18 @@ int rlc_settings_read_fields(uno_Interface *ctx, rl_field_map *out, rl_uno_err *
     return rc;
 }
 
+int rlc_settings_ui_language(uno_Interface *ctx, char *lang, size_t cap)
+{
+    rl_uno_err err;
+    uno_Interface *node = open_node(ctx, "/org.openoffice.Setup/L10N", &err);
+    lang[0] = '\0';
+    if (!node)
+        return err.code;
+    int rc = get_string(node, "ooLocale", lang, cap, &err);
+    rl_uno_release(node);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ watch */
 
 static rlc_settings_watch *watch_of(rl_uno_object *o)

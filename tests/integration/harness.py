@@ -110,10 +110,13 @@ class Proc:
 
     env: added to a copy of os.environ from which every REPORTLINK_* variable
     is removed, so the caller states exactly what the child sees.
+    whole_run: the process serves every test (a shared server): the end of a
+    test does not stop it; the end of the run does.
     """
 
-    def __init__(self, name, argv, env=None, cwd=None):
+    def __init__(self, name, argv, env=None, cwd=None, whole_run=False):
         self.name = name
+        self.whole_run = whole_run
         self.argv = list(argv)
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTLINK_")}
         child_env.update(env or {})
@@ -259,10 +262,12 @@ def _safe(pred, event):
         return False
 
 
-def stop_all():
-    """Stops every live process, newest first: clients before their servers."""
+def stop_all(including_whole_run=False):
+    """Stops every live process started for a test (and, at the end of the
+    run, the whole-run ones too), newest first: clients before their servers."""
     for p in reversed(list(_live)):
-        p.stop()
+        if including_whole_run or not p.whole_run:
+            p.stop()
 
 
 def wait_until(fn, timeout, what, interval=0.05):
@@ -463,7 +468,7 @@ def _on_alarm(signum, frame):
 
 
 def _on_terminate(signum, frame):
-    stop_all()
+    stop_all(including_whole_run=True)
     sys.stdout.flush()
     os._exit(128 + signum)
 
@@ -508,6 +513,7 @@ def run_all(argv=None):
             for p in _started:
                 for line in p.diagnostics():
                     print("#   " + line, flush=True)
+    stop_all(including_whole_run=True)
     print("# %d tests in %.1f s" % (len(selected), time.monotonic() - run_started), flush=True)
     if not selected:
         print("# no test selected: nothing ran", flush=True)

@@ -27,6 +27,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
 from harness import Failure, Proc, check, secret, test, wait_until  # noqa: E402
+from lofix import (DEVSERVER, STATE_TIMEOUT_S, Listener, SilentHandler, devserver,  # noqa: E402
+                   state_of, stderr_count, wait_state)
 
 import uno  # noqa: E402
 import unohelper  # noqa: E402
@@ -34,12 +36,10 @@ from com.sun.star.lang import IllegalArgumentException  # noqa: E402
 from com.sun.star.task import XInteractionHandler  # noqa: E402
 from org.reportlink import XReportLinkListener  # noqa: E402
 
-DEVSERVER = os.path.join(office.BUILD, "reportlink-devserver")
 SETTINGS = "/org.reportlink.Settings"
 CONNECTION = SETTINGS + "/Connection"
 DEFAULT_ENDPOINT = "wss://upload-with-html.onrender.com/reports/ws"
 FIELDS = ("history", "findings", "diagnosis", "procedure", "recommendation")
-STATE_TIMEOUT_S = 20     # a state change, including a reconnection
 KEY_URL = "reportlink://doctor-key"
 
 # An office start, a restart and a devserver each take a few seconds.
@@ -92,66 +92,6 @@ def office_b():
     if o.proc is None:
         o.start()
     return o
-
-
-def devserver(*keys):
-    """A devserver accepting keys; returns (proc, ws_url)."""
-    p = Proc("devserver", [DEVSERVER, "--port", "0"], env={"REPORTLINK_DEVSERVER_KEYS": ",".join(keys)})
-    ev = p.wait_json(lambda e: e.get("event") == "listening", 10, "listening line")
-    return p, "ws://127.0.0.1:%d/reports/ws" % ev["port"]
-
-
-def state_of(rl):
-    return rl.getStatus().State
-
-
-def wait_state(rl, state, timeout=STATE_TIMEOUT_S):
-    def reached():
-        s = rl.getStatus()
-        if s.State == state:
-            return s
-        raise Failure("state %s (%s)" % (s.State, s.Detail))
-    return wait_until(reached, timeout, "state %s" % state, interval=0.1)
-
-
-def stderr_count(proc, text):
-    return proc.stderr_bytes.count(text.encode())
-
-
-class Listener(unohelper.Base, XReportLinkListener):
-    """Records what ReportLink tells it."""
-
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.states = []
-        self.reports = []
-        self.disposed = 0
-
-    def stateChanged(self, s):
-        with self.cond:
-            self.states.append((s.State, s.Detail, s.Endpoint))
-            self.cond.notify_all()
-
-    def reportReceived(self, inbox_id, placed, where):
-        with self.cond:
-            self.reports.append((inbox_id, placed, where))
-            self.cond.notify_all()
-
-    def disposing(self, event):
-        with self.cond:
-            self.disposed += 1
-            self.cond.notify_all()
-
-    def wait(self, pred, timeout, what):
-        with self.cond:
-            if not self.cond.wait_for(lambda: pred(self), timeout):
-                raise Failure("listener: no %s within %.0f s (states %s, reports %s)"
-                              % (what, timeout, [s[0] for s in self.states], self.reports))
-
-
-class SilentHandler(unohelper.Base, XInteractionHandler):
-    def handle(self, request):
-        pass
 
 
 def connect_a(server_url, key=KEY):

@@ -1,0 +1,169 @@
+/* inbox.c - see inbox.h. */
+#include "inbox.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void rl_inbox_init(rl_inbox *ib)
+{
+    memset(ib, 0, sizeof *ib);
+}
+
+void rl_inbox_clear(rl_inbox *ib)
+{
+    for (size_t i = 0; i < ib->n; i++)
+        rl_report_free(ib->entries[i].report);
+    ib->n = 0;
+    ib->waiting_bytes = 0;
+}
+
+static void drop_at(rl_inbox *ib, size_t i)
+{
+    if (ib->entries[i].report) {
+        ib->waiting_bytes -= ib->entries[i].report->raw_len;
+        rl_report_free(ib->entries[i].report);
+    }
+    memmove(&ib->entries[i], &ib->entries[i + 1], (ib->n - i - 1) * sizeof ib->entries[0]);
+    ib->n--;
+}
+
+/* Makes room for one more entry of `bytes`: placed entries first, oldest
+ * first; then waiting ones. Returns how many waiting reports went. */
+static unsigned make_room(rl_inbox *ib, size_t bytes)
+{
+    unsigned dropped = 0;
+    for (size_t i = 0; i < ib->n && ib->n >= RL_INBOX_MAX;) {
+        if (ib->entries[i].placed)
+            drop_at(ib, i);
+        else
+            i++;
+    }
+    while (ib->n && (ib->n >= RL_INBOX_MAX || ib->waiting_bytes + bytes > RL_INBOX_MAX_BYTES)) {
+        size_t i = 0;
+        while (i < ib->n && ib->entries[i].placed)
+            i++;
+        if (i == ib->n)
+            i = 0;
+        dropped += !ib->entries[i].placed;
+        drop_at(ib, i);
+    }
+    return dropped;
+}
+
+/* Copies the first line of s into buf; a line longer than buf is cut on a
+ * UTF-8 character boundary and ends with "…". */
+static void first_line(const char *s, char *buf, size_t cap)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strcspn(s, "\r\n");
+    if (n < cap) {
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        return;
+    }
+    n = cap - 4;                                   /* room for "…" and the NUL */
+    while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(buf, s, n);
+    memcpy(buf + n, "\xe2\x80\xa6", 4);
+}
+
+void rl_inbox_summary(const rl_report *r, char *buf, size_t cap)
+{
+    const char *src = rl_report_field(r, "diagnosis");
+    if (!src || !*src)
+        src = r->n_fields ? r->fields[0].value : NULL;
+    if (!src || !*src)
+        src = r->plaintext_report;
+    first_line(src ? src : "", buf, cap);
+}
+
+int32_t rl_inbox_add(rl_inbox *ib, rl_report *r, time_t now, unsigned *dropped_waiting)
+{
+    unsigned dropped = make_room(ib, r->raw_len);
+    rl_inbox_entry *e = &ib->entries[ib->n++];
+    memset(e, 0, sizeof *e);
+    e->id = ++ib->next_id;
+    e->report = r;
+    e->received_at = now;
+    rl_inbox_summary(r, e->summary, sizeof e->summary);
+    ib->waiting_bytes += r->raw_len;
+    if (dropped_waiting)
+        *dropped_waiting = dropped;
+    return e->id;
+}
+
+rl_inbox_entry *rl_inbox_find(rl_inbox *ib, int32_t id)
+{
+    for (size_t i = 0; i < ib->n; i++)
+        if (ib->entries[i].id == id)
+            return &ib->entries[i];
+    return NULL;
+}
+
+void rl_inbox_mark_placed(rl_inbox *ib, int32_t id, int fields, const char *where)
+{
+    rl_inbox_entry *e = rl_inbox_find(ib, id);
+    if (!e)
+        return;
+    if (e->report) {
+        ib->waiting_bytes -= e->report->raw_len;
+        rl_report_free(e->report);
+        e->report = NULL;
+    }
+    e->placed = 1;
+    e->fields_filled = fields;
+    snprintf(e->where, sizeof e->where, "%s", where ? where : "");
+    e->reason[0] = 0;
+}
+
+void rl_inbox_mark_waiting(rl_inbox *ib, int32_t id, const char *reason)
+{
+    rl_inbox_entry *e = rl_inbox_find(ib, id);
+    if (e && !e->placed)
+        snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "");
+}
+
+rl_report *rl_inbox_take(rl_inbox *ib, int32_t id, int *exists)
+{
+    rl_inbox_entry *e = rl_inbox_find(ib, id);
+    rl_report *r = NULL;
+    *exists = e != NULL;
+    if (e && e->report) {
+        r = e->report;
+        e->report = NULL;
+        ib->waiting_bytes -= r->raw_len;
+    }
+    return r;
+}
+
+void rl_inbox_put_back(rl_inbox *ib, int32_t id, rl_report *r, const char *reason)
+{
+    rl_inbox_entry *e = rl_inbox_find(ib, id);
+    if (!e || e->placed || e->report) {
+        rl_report_free(r);
+        return;
+    }
+    e->report = r;
+    ib->waiting_bytes += r->raw_len;
+    snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "");
+}
+
+int rl_inbox_remove(rl_inbox *ib, int32_t id)
+{
+    for (size_t i = 0; i < ib->n; i++)
+        if (ib->entries[i].id == id) {
+            drop_at(ib, i);
+            return 1;
+        }
+    return 0;
+}
+
+size_t rl_inbox_waiting(const rl_inbox *ib)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ib->n; i++)
+        n += !ib->entries[i].placed;
+    return n;
+}

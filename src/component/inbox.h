@@ -1,0 +1,77 @@
+/*
+ * inbox.h - every report the office received, and what became of it.
+ *
+ * No UNO here: a bounded list with its policy, unit-tested on its own. A
+ * report that could not be placed waits in the inbox with its reason until
+ * it is placed on request or discarded. Placed entries keep only their
+ * summary (the text is in the letter). When the inbox is full, the oldest
+ * placed entry goes first; a waiting report is dropped only when every entry
+ * is waiting, and the caller is told so it can say it loudly.
+ */
+#ifndef RL_INBOX_H
+#define RL_INBOX_H
+
+#include "reportlink_core.h"
+
+#include <stdint.h>
+#include <time.h>
+
+#define RL_INBOX_MAX          500                 /* entries */
+#define RL_INBOX_MAX_BYTES    (256u * 1024 * 1024) /* raw bytes of waiting reports */
+#define RL_INBOX_SUMMARY      128                 /* bytes of a summary, with NUL */
+#define RL_INBOX_TEXT         256                 /* bytes of where / reason, with NUL */
+
+typedef struct rl_inbox_entry {
+    int32_t id;
+    rl_report *report;          /* owned while waiting; NULL once placed */
+    int placed;
+    int fields_filled;
+    time_t received_at;         /* wall clock */
+    char summary[RL_INBOX_SUMMARY];
+    char where[RL_INBOX_TEXT];  /* placed: the document */
+    char reason[RL_INBOX_TEXT]; /* waiting: why */
+} rl_inbox_entry;
+
+typedef struct rl_inbox {
+    rl_inbox_entry entries[RL_INBOX_MAX];   /* oldest first */
+    size_t n;
+    size_t waiting_bytes;
+    int32_t next_id;
+} rl_inbox;
+
+void rl_inbox_init(rl_inbox *ib);
+/* Frees every report it still holds. */
+void rl_inbox_clear(rl_inbox *ib);
+
+/* Adds r (taking it) as a waiting entry and returns its id. If room had to
+ * be made, *dropped_waiting is set to the number of waiting reports that
+ * were dropped (0 when only placed entries went). */
+int32_t rl_inbox_add(rl_inbox *ib, rl_report *r, time_t now, unsigned *dropped_waiting);
+
+/* The entry id, or NULL. Borrowed until the next change of the inbox. */
+rl_inbox_entry *rl_inbox_find(rl_inbox *ib, int32_t id);
+
+/* Marks entry id placed (freeing its report) or waiting with a reason. */
+void rl_inbox_mark_placed(rl_inbox *ib, int32_t id, int fields, const char *where);
+void rl_inbox_mark_waiting(rl_inbox *ib, int32_t id, const char *reason);
+
+/* Takes the report of waiting entry id out of the inbox for placement, so
+ * that no other thread can free it meanwhile; the entry stays listed.
+ * Returns the report (the caller owns it until rl_inbox_put_back), or NULL
+ * with *exists telling whether the entry exists (it may be placed already,
+ * or being placed). */
+rl_report *rl_inbox_take(rl_inbox *ib, int32_t id, int *exists);
+/* Gives a taken report back to its entry, waiting with reason; if the entry
+ * was discarded meanwhile the report is freed. */
+void rl_inbox_put_back(rl_inbox *ib, int32_t id, rl_report *r, const char *reason);
+
+/* Removes entry id (freeing its report); returns 1 if it existed. */
+int rl_inbox_remove(rl_inbox *ib, int32_t id);
+
+size_t rl_inbox_waiting(const rl_inbox *ib);
+
+/* A one-line summary of r: the first line of the diagnosis (or of the first
+ * field, or of the plain text), cut on a character boundary with "…". */
+void rl_inbox_summary(const rl_report *r, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,516 @@
+/* writer.c - puts a report into the letter of the active Writer window.
+ *
+ * How a field is replaced (found by trying the alternatives in a real
+ * Writer, see src/writer/README.md): setString on the bookmark's own anchor
+ * keeps the bookmark on the first paragraph only, leaves a point bookmark
+ * collapsed (the next report would append) and loses the bookmark on undo.
+ * So each field is replaced explicitly: a cursor over the old content, the
+ * bookmark removed, the cursor's text set, the cursor made to select exactly
+ * the new text (see select_back), and a new bookmark of the same name
+ * inserted over it. Inside one undo
+ * context this is exactly reversible by one undo.
+ */
+#include "writer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rl_writer {
+    uno_Interface *desktop;       /* owned reference */
+    char undo_title[128];
+    rl_writer_refusal last;
+};
+
+/* One bookmark to fill. */
+typedef struct target {
+    rtl_uString *name;            /* owned */
+    const char *value;            /* borrowed from the report or `whole` */
+} target;
+
+/* ---------------------------------------------------------------- pure */
+
+const char *rl_writer_field_of(const char *bookmark, const rl_field_map *fields,
+                               const rl_report *r, char *key, size_t cap)
+{
+    char base[RL_MAX_FIELD_NAME];
+    size_t n = strlen(bookmark);
+
+    if (!n || n >= sizeof base)
+        return NULL;
+    memcpy(base, bookmark, n + 1);
+    for (int pass = 0; pass < 2; pass++) {
+        if (!strcmp(base, RL_WRITER_WHOLE_REPORT)) {
+            snprintf(key, cap, "%s", RL_WRITER_WHOLE_REPORT);
+            return key;
+        }
+        for (size_t i = 0; fields && i < fields->n; i++)
+            if (!strcmp(fields->entries[i].bookmark, base)) {
+                snprintf(key, cap, "%s", fields->entries[i].key);
+                return key;
+            }
+        if (r && rl_report_field(r, base)) {
+            snprintf(key, cap, "%s", base);
+            return key;
+        }
+        /* Second pass: "diagnosis_2" stands for "diagnosis". */
+        char *us = strrchr(base, '_');
+        if (pass || !us || !us[1] || us == base || strspn(us + 1, "0123456789") != strlen(us + 1))
+            break;
+        *us = 0;
+    }
+    return NULL;
+}
+
+rtl_uString *rl_writer_paragraph_text(const char *utf8)
+{
+    size_t n = strlen(utf8);
+    char *copy = malloc(n + 1);
+    size_t j = 0;
+    if (!copy)
+        return rl_uno_str("");
+    for (size_t i = 0; i < n; i++) {
+        if (utf8[i] == '\r' && utf8[i + 1] == '\n')
+            continue;                       /* the \n that follows makes the break */
+        copy[j++] = utf8[i] == '\n' ? '\r' : utf8[i];
+    }
+    copy[j] = 0;
+    rtl_uString *s = rl_uno_str(copy);
+    free(copy);
+    return s;
+}
+
+size_t rl_writer_longest_paragraph(const char *utf8)
+{
+    size_t longest = 0, cur = 0;
+    for (const unsigned char *p = (const unsigned char *)utf8; *p; p++) {
+        if (*p == '\n' || *p == '\r') {
+            cur = 0;
+            continue;
+        }
+        if ((*p & 0xC0) != 0x80 && ++cur > longest)   /* count code points */
+            longest = cur;
+    }
+    return longest;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static int refuse(rl_writer *w, rl_placement_result *out, rl_writer_refusal why,
+                  const char *fmt, const char *arg)
+{
+    w->last = why;
+    snprintf(out->error, sizeof out->error, fmt, arg ? arg : "");
+    return RL_ERR_STATE;
+}
+
+/* The document property PatientId, as UTF-8 into buf; 0 if there is none. */
+static int letter_patient_id(uno_Interface *doc, char *buf, size_t cap)
+{
+    rl_uno_err err;
+    uno_Interface *props = NULL, *container = NULL, *pset = NULL, *info = NULL;
+    rtl_uString *name = rl_uno_str("PatientId");
+    sal_Bool has = 0;
+    int found = 0;
+    uno_Any v;
+
+    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) ||
+        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container) ||
+        !(pset = rl_uno_query(container, RL_UNO_T_XPropertySet)) ||
+        rl_uno_XPropertySet_getPropertySetInfo(pset, &err, &info) ||
+        rl_uno_XPropertySetInfo_hasPropertyByName(info, &err, &has, name) || !has)
+        goto done;
+    if (rl_uno_XPropertySet_getPropertyValue(pset, &err, &v, name) == RL_UNO_OK) {
+        found = rl_uno_any_get_string(&v, buf, cap) == RL_UNO_OK && buf[0];
+        uno_any_destruct(&v, NULL);
+    }
+done:
+    rl_uno_release(info);
+    rl_uno_release(pset);
+    rl_uno_release(container);
+    rl_uno_release(props);
+    rtl_uString_release(name);
+    return found;
+}
+
+/* Whether the text at range lies in a protected section (or one inside a
+ * protected section). */
+static int range_protected(uno_Interface *range)
+{
+    rl_uno_err err;
+    uno_Interface *props = rl_uno_query(range, RL_UNO_T_XPropertySet);
+    rtl_uString *pname = rl_uno_str("TextSection");
+    rtl_uString *prot = rl_uno_str("IsProtected");
+    uno_Interface *section = NULL;
+    int protected_ = 0;
+    uno_Any v;
+
+    if (props && rl_uno_XPropertySet_getPropertyValue(props, &err, &v, pname) == RL_UNO_OK) {
+        uno_Interface *s = NULL;
+        if (rl_uno_any_get_interface(&v, &s) == RL_UNO_OK && s)
+            section = rl_uno_query(s, RL_UNO_T_XTextSection);
+        uno_any_destruct(&v, NULL);
+    }
+    for (int depth = 0; section && !protected_ && depth < 32; depth++) {
+        uno_Interface *sp = rl_uno_query(section, RL_UNO_T_XPropertySet);
+        int b = 0;
+        if (sp && rl_uno_XPropertySet_getPropertyValue(sp, &err, &v, prot) == RL_UNO_OK) {
+            protected_ = rl_uno_any_get_bool(&v, &b) == RL_UNO_OK && b;
+            uno_any_destruct(&v, NULL);
+        }
+        rl_uno_release(sp);
+        uno_Interface *parent = NULL;
+        rl_uno_XTextSection_getParentSection(section, &err, &parent);
+        rl_uno_release(section);
+        section = parent;
+    }
+    rl_uno_release(section);
+    rl_uno_release(props);
+    rtl_uString_release(pname);
+    rtl_uString_release(prot);
+    return protected_;
+}
+
+/* How many steps the undo stack holds (-1 if unknown). */
+static sal_Int32 undo_depth(uno_Interface *undo)
+{
+    rl_uno_err err;
+    uno_Sequence *titles = NULL;
+    sal_Int32 n = -1;
+    if (rl_uno_XUndoManager_getAllUndoActionTitles(undo, &err, &titles) == RL_UNO_OK) {
+        n = titles->nElements;
+        rl_uno_destruct(&titles, RL_UNO_T_seq_string);
+    }
+    return n;
+}
+
+/* The bookmark `name` of `marks` as an XTextContent (new reference) or NULL. */
+static uno_Interface *bookmark(uno_Interface *marks, rtl_uString *name, rl_uno_err *err)
+{
+    uno_Any v;
+    uno_Interface *obj = NULL, *content = NULL;
+    if (rl_uno_XNameAccess_getByName(marks, err, &v, name))
+        return NULL;
+    if (rl_uno_any_get_interface(&v, &obj) == RL_UNO_OK && obj)
+        content = rl_uno_query(obj, RL_UNO_T_XTextContent);
+    uno_any_destruct(&v, NULL);
+    if (!content)
+        rl_uno_fail(err, RL_UNO_ERR_TYPE, "bookmark is not a text content");
+    return content;
+}
+
+/* How many characters Writer's cursor steps over in utf8 once it is text:
+ * code points, "\r\n" being one paragraph break. */
+static size_t paragraph_chars(const char *utf8)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)utf8; *p; p++)
+        if ((*p & 0xC0) != 0x80 && !(p[0] == '\r' && p[1] == '\n'))
+            n++;
+    return n;
+}
+
+/* After setString the cursor should select the new text, but LibreOffice
+ * 7.4 moves its start back by the text's UTF-16 length in cursor steps, so
+ * every surrogate pair (an emoji) pulls one more character of the text
+ * before it into the selection. Select the new text ourselves: collapse to
+ * its end and step back over its characters (goLeft takes a short). */
+static int select_back(uno_Interface *cursor, size_t chars, rl_uno_err *err)
+{
+    int rc = rl_uno_XTextCursor_collapseToEnd(cursor, err);
+    while (!rc && chars) {
+        sal_Int16 step = chars > 32767 ? 32767 : (sal_Int16)chars;
+        sal_Bool moved = 0;
+        rc = rl_uno_XTextCursor_goLeft(cursor, err, &moved, step, 1);
+        if (!rc && !moved)
+            rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the cursor could not select the new text");
+        chars -= (size_t)step;
+    }
+    return rc;
+}
+
+/* Replaces the content of bookmark t->name with t->value; see the top. */
+static int replace_field(uno_Interface *doc_factory, uno_Interface *marks, const target *t,
+                         rl_uno_err *err)
+{
+    uno_Interface *mark = NULL, *anchor = NULL, *text = NULL, *cursor = NULL;
+    uno_Interface *fresh = NULL, *fresh_content = NULL, *named = NULL;
+    rtl_uString *service = rl_uno_str("com.sun.star.text.Bookmark");
+    rtl_uString *value = rl_writer_paragraph_text(t->value);
+    int rc;
+
+    if (!(mark = bookmark(marks, t->name, err))) {
+        rc = err->code ? err->code : RL_UNO_ERR_TYPE;
+        goto done;
+    }
+    if ((rc = rl_uno_XTextContent_getAnchor(mark, err, &anchor)) ||
+        (rc = rl_uno_XTextRange_getText(anchor, err, &text)) ||
+        (rc = rl_uno_XSimpleText_createTextCursorByRange(text, err, &cursor, anchor)) ||
+        (rc = rl_uno_XText_removeTextContent(text, err, mark)) ||
+        (rc = rl_uno_XTextRange_setString(cursor, err, value)) ||
+        (rc = select_back(cursor, paragraph_chars(t->value), err)) ||
+        (rc = rl_uno_XMultiServiceFactory_createInstance(doc_factory, err, &fresh, service)))
+        goto done;
+    if (!(named = rl_uno_query(fresh, RL_UNO_T_XNamed)) ||
+        !(fresh_content = rl_uno_query(fresh, RL_UNO_T_XTextContent))) {
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "a new bookmark lacks XNamed/XTextContent");
+        goto done;
+    }
+    if ((rc = rl_uno_XNamed_setName(named, err, t->name)))
+        goto done;
+    /* For a bookmark, "absorb" makes it span the range; the text stays. */
+    rc = rl_uno_XText_insertTextContent(text, err, cursor, fresh_content, 1);
+done:
+    rl_uno_release(named);
+    rl_uno_release(fresh_content);
+    rl_uno_release(fresh);
+    rl_uno_release(cursor);
+    rl_uno_release(text);
+    rl_uno_release(anchor);
+    rl_uno_release(mark);
+    rtl_uString_release(service);
+    rtl_uString_release(value);
+    return rc;
+}
+
+/* The plain-text report: the service's own, or one made of the fields. The
+ * caller frees it. */
+static char *whole_report(const rl_report *r)
+{
+    if (r->plaintext_report)
+        return strdup(r->plaintext_report);
+    size_t n = 1;
+    for (size_t i = 0; i < r->n_fields; i++)
+        n += strlen(r->fields[i].key) + strlen(r->fields[i].value) + 4;
+    char *s = malloc(n), *p = s;
+    if (!s)
+        return NULL;
+    *p = 0;
+    for (size_t i = 0; i < r->n_fields; i++)
+        p += sprintf(p, "%s%s\n%s", i ? "\n\n" : "", r->fields[i].key, r->fields[i].value);
+    return s;
+}
+
+/* ---------------------------------------------------------------- API */
+
+rl_writer *rl_writer_create(uno_Interface *uno_ctx, const char *undo_title, rl_uno_err *err)
+{
+    rl_writer *w = calloc(1, sizeof *w);
+    uno_Interface *smgr = NULL, *desk = NULL;
+    rtl_uString *svc = rl_uno_str("com.sun.star.frame.Desktop");
+
+    if (!w) {
+        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    snprintf(w->undo_title, sizeof w->undo_title, "%s", undo_title);
+    if (rl_uno_XComponentContext_getServiceManager(uno_ctx, err, &smgr) ||
+        rl_uno_XMultiComponentFactory_createInstanceWithContext(smgr, err, &desk, svc, uno_ctx))
+        goto fail;
+    if (!(w->desktop = rl_uno_query(desk, RL_UNO_T_XDesktop))) {
+        rl_uno_fail(err, RL_UNO_ERR_TYPE, "the Desktop lacks XDesktop");
+        goto fail;
+    }
+    rl_uno_release(desk);
+    rl_uno_release(smgr);
+    rtl_uString_release(svc);
+    return w;
+fail:
+    rl_uno_release(desk);
+    rl_uno_release(smgr);
+    rtl_uString_release(svc);
+    free(w);
+    return NULL;
+}
+
+void rl_writer_destroy(rl_writer *w)
+{
+    if (!w)
+        return;
+    rl_uno_release(w->desktop);
+    free(w);
+}
+
+rl_writer_refusal rl_writer_last_refusal(const rl_writer *w)
+{
+    return w->last;
+}
+
+int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields,
+                    uno_Interface *uno_ctx, rl_placement_result *out)
+{
+    rl_uno_err err;
+    uno_Interface *comp = NULL, *textdoc = NULL, *supplier = NULL, *marks = NULL;
+    uno_Interface *storable = NULL, *factory = NULL, *undo_sup = NULL, *undo = NULL;
+    uno_Interface *model = NULL, *title_if = NULL;
+    uno_Sequence *names = NULL;
+    target *targets = NULL;
+    size_t n_targets = 0;
+    char *whole = NULL;
+    int rc = RL_OK, in_undo = 0, locked = 0;
+
+    memset(out, 0, sizeof *out);
+    w->last = RL_WRITER_PLACED;
+
+    if (rl_uno_XDesktop_getCurrentComponent(w->desktop, &err, &comp) || !comp) {
+        rc = refuse(w, out, RL_WRITER_NO_DOCUMENT, "no document is open in LibreOffice%s", NULL);
+        goto done;
+    }
+    if (!(textdoc = rl_uno_query(comp, RL_UNO_T_XTextDocument)) ||
+        !(supplier = rl_uno_query(comp, RL_UNO_T_XBookmarksSupplier))) {
+        rc = refuse(w, out, RL_WRITER_NOT_WRITER,
+                    "the active window is not a Writer document%s", NULL);
+        goto done;
+    }
+    if ((title_if = rl_uno_query(comp, RL_UNO_T_XTitle))) {
+        rtl_uString *title = NULL;
+        if (rl_uno_XTitle_getTitle(title_if, &err, &title) == RL_UNO_OK) {
+            rl_uno_str_utf8(title, out->where, sizeof out->where);
+            rtl_uString_release(title);
+        }
+    }
+
+    /* Which bookmarks receive what. */
+    if (rl_uno_XBookmarksSupplier_getBookmarks(supplier, &err, &marks) ||
+        rl_uno_XNameAccess_getElementNames(marks, &err, &names)) {
+        rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "cannot read the letter's bookmarks: %s",
+                    err.message);
+        goto done;
+    }
+    targets = calloc(names->nElements ? (size_t)names->nElements : 1, sizeof *targets);
+    if (!targets) {
+        rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
+        goto done;
+    }
+    rtl_uString **elems = (rtl_uString **)(void *)names->elements;
+    for (sal_Int32 i = 0; i < names->nElements && n_targets < RL_WRITER_MAX_TARGETS; i++) {
+        char name[RL_MAX_FIELD_NAME], key[RL_MAX_FIELD_NAME];
+        const char *value = NULL;
+        if (rl_uno_str_utf8(elems[i], name, sizeof name) < 0 ||
+            !rl_writer_field_of(name, fields, r, key, sizeof key))
+            continue;
+        if (!strcmp(key, RL_WRITER_WHOLE_REPORT)) {
+            if (!whole && (r->plaintext_report || r->n_fields))
+                whole = whole_report(r);
+            value = whole;
+        } else {
+            value = rl_report_field(r, key);
+        }
+        if (!value)
+            continue;
+        rtl_uString_acquire(elems[i]);
+        targets[n_targets].name = elems[i];
+        targets[n_targets].value = value;
+        n_targets++;
+    }
+    if (!n_targets) {
+        rc = refuse(w, out, RL_WRITER_NO_FIELDS,
+                    "the active document has none of this report's fields%s", NULL);
+        goto done;
+    }
+
+    /* Refusals that must leave the letter untouched. */
+    for (size_t i = 0; i < n_targets; i++) {
+        size_t longest = rl_writer_longest_paragraph(targets[i].value);
+        if (longest > RL_WRITER_MAX_PARAGRAPH) {
+            char name[RL_MAX_FIELD_NAME], why[RL_MAX_DETAIL];
+            rl_uno_str_utf8(targets[i].name, name, sizeof name);
+            snprintf(why, sizeof why, "the field \"%s\" has a paragraph of %zu characters; "
+                     "LibreOffice would stop responding while laying it out (limit %d)%%s",
+                     name, longest, RL_WRITER_MAX_PARAGRAPH);
+            rc = refuse(w, out, RL_WRITER_TOO_LONG, why, NULL);
+            goto done;
+        }
+    }
+    const char *report_patient = rl_report_field(r, "patient_id");
+    char letter_patient[RL_MAX_FIELD_NAME];
+    if (report_patient && letter_patient_id(comp, letter_patient, sizeof letter_patient) &&
+        strcmp(report_patient, letter_patient) != 0) {
+        rc = refuse(w, out, RL_WRITER_PATIENT_MISMATCH,
+                    "the report is for another patient than this letter%s", NULL);
+        goto done;
+    }
+    storable = rl_uno_query(comp, RL_UNO_T_XStorable);
+    sal_Bool ro = 0;
+    if (storable && rl_uno_XStorable_isReadonly(storable, &err, &ro) == RL_UNO_OK && ro) {
+        rc = refuse(w, out, RL_WRITER_READ_ONLY, "the letter is open read-only%s", NULL);
+        goto done;
+    }
+    for (size_t i = 0; i < n_targets; i++) {
+        uno_Interface *mark = bookmark(marks, targets[i].name, &err), *anchor = NULL;
+        int prot = 0;
+        if (mark && rl_uno_XTextContent_getAnchor(mark, &err, &anchor) == RL_UNO_OK)
+            prot = range_protected(anchor);
+        rl_uno_release(anchor);
+        rl_uno_release(mark);
+        if (prot) {
+            char name[RL_MAX_FIELD_NAME];
+            rl_uno_str_utf8(targets[i].name, name, sizeof name);
+            rc = refuse(w, out, RL_WRITER_PROTECTED,
+                        "the field \"%s\" lies in a protected section of the letter", name);
+            goto done;
+        }
+    }
+
+    /* The edit: one undo step, the view locked while it runs. */
+    if (!(factory = rl_uno_query(comp, RL_UNO_T_XMultiServiceFactory)) ||
+        !(undo_sup = rl_uno_query(comp, RL_UNO_T_XUndoManagerSupplier)) ||
+        rl_uno_XUndoManagerSupplier_getUndoManager(undo_sup, &err, &undo)) {
+        rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "the letter cannot be edited%s", NULL);
+        goto done;
+    }
+    if ((model = rl_uno_query(comp, RL_UNO_T_XModel)) &&
+        rl_uno_XModel_lockControllers(model, &err) == RL_UNO_OK)
+        locked = 1;
+    sal_Int32 depth_before = undo_depth(undo);
+    rtl_uString *title = rl_uno_str(w->undo_title);
+    int urc = rl_uno_XUndoManager_enterUndoContext(undo, &err, title);
+    rtl_uString_release(title);
+    if (urc) {
+        rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "the letter cannot be edited: %s",
+                    err.message);
+        goto done;
+    }
+    in_undo = 1;
+    for (size_t i = 0; i < n_targets; i++) {
+        if (replace_field(factory, marks, &targets[i], &err)) {
+            /* Put the letter back as it was: close the step and undo it. */
+            rl_uno_err e2;
+            rl_uno_XUndoManager_leaveUndoContext(undo, &e2);
+            in_undo = 0;
+            /* An empty context adds no step: undo only if ours is there, never
+             * the doctor's own previous edit. */
+            if (undo_depth(undo) > depth_before)
+                rl_uno_XUndoManager_undo(undo, &e2);
+            out->fields_filled = 0;
+            rc = refuse(w, out, RL_WRITER_EDIT_FAILED,
+                        "LibreOffice refused to edit the letter: %s", err.message);
+            goto done;
+        }
+        out->fields_filled++;
+    }
+
+done:
+    if (in_undo)
+        rl_uno_XUndoManager_leaveUndoContext(undo, &err);
+    if (locked)
+        rl_uno_XModel_unlockControllers(model, &err);
+    for (size_t i = 0; i < n_targets; i++)
+        rtl_uString_release(targets[i].name);
+    free(targets);
+    free(whole);
+    if (names)
+        rl_uno_destruct(&names, RL_UNO_T_seq_string);
+    rl_uno_release(title_if);
+    rl_uno_release(model);
+    rl_uno_release(undo);
+    rl_uno_release(undo_sup);
+    rl_uno_release(factory);
+    rl_uno_release(storable);
+    rl_uno_release(marks);
+    rl_uno_release(supplier);
+    rl_uno_release(textdoc);
+    rl_uno_release(comp);
+    (void)uno_ctx;
+    return rc;
+}

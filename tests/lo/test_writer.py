@@ -1,0 +1,569 @@
+#!/usr/bin/python3
+"""test_writer.py - reports land in the doctor's letter, in a real headless
+LibreOffice with build/reportlink.oxt installed, pushed through the devserver.
+
+One office (AutoConnect off in its profile, connected by the first test that
+needs it) and one devserver serve every test; each test opens its own
+documents and closes them. Output: "ok - name" / "FAIL - name: why" per test,
+then "N passed, N failed"; exit status 1 on failure. Arguments select tests
+whose name contains one of them.
+"""
+
+import atexit
+import json
+import os
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
+
+import office  # noqa: E402  (sets up python-uno's types before uno is imported)
+import harness  # noqa: E402
+from harness import Failure, check, secret, test, wait_until  # noqa: E402
+from lofix import Listener, devserver, wait_state  # noqa: E402
+
+import uno  # noqa: E402
+from com.sun.star.beans import PropertyValue  # noqa: E402
+from com.sun.star.lang import IllegalArgumentException  # noqa: E402
+
+harness.TEST_TIMEOUT_S = 150
+TEMPLATE = os.path.join(office.ROOT, "extension", "templates", "lettre-patient.odt")
+FIELDS = ("history", "findings", "diagnosis", "procedure", "recommendation")
+PLACE_TIMEOUT_S = 15
+KEY = secret("doctor-" + secrets.token_hex(12))
+UNDO_TITLES = ("Insert report", "Insérer le compte rendu")
+
+# The office (run as nobody when the tests run as root) writes lock files
+# beside the documents it opens: the folder and files must be its own.
+_docs_dir = tempfile.mkdtemp(prefix="reportlink-docs-")
+os.chmod(_docs_dir, 0o755)
+if os.geteuid() == 0:
+    os.chown(_docs_dir, office.NOBODY, office.NOBODY)
+atexit.register(shutil.rmtree, _docs_dir, True)
+
+_state = {}
+
+
+def _cleanup():
+    o = _state.get("office")
+    if o is not None:
+        try:
+            o.stop()
+        except Exception:   # cleanup: close() kills it whatever happened
+            pass
+        o.close()
+
+
+atexit.register(_cleanup)
+
+
+def setup():
+    """The office, connected to the devserver, with a listener; the same for
+    every test (a test that ends the office makes the next one start anew)."""
+    o = _state.get("office")
+    if o is None or o.proc is None:
+        if o is None:
+            o = _state["office"] = office.Office("office W")
+            o.install()
+            o.set_before_start("/org.reportlink.Settings/Connection", "AutoConnect", "false")
+        o.start()
+        _state.pop("listener", None)
+    check(_state["server"][0].running(), "the devserver is not running")
+    rl = o.report_link()
+    if "listener" not in _state:
+        _state["listener"] = Listener()
+        rl.addListener(_state["listener"])
+    url = _state["server"][1]
+    if rl.getStatus().State != "connected" or rl.getStatus().Endpoint != url:
+        o.set_setting("Endpoint", url)
+        rl.setDoctorKey(KEY)
+        rl.connect()
+        wait_state(rl, "connected")
+    desktop = o.service("com.sun.star.frame.Desktop")
+    return o, rl, desktop, _state["listener"]
+
+
+def push(fields, **extra):
+    """Pushes a json_report (the devserver builds the full report_ready,
+    plain text included); extra top-level members make a full message."""
+    server = _state["server"][0]
+    port = int(_state["server"][1].split(":")[2].split("/")[0])
+    if extra:
+        body = dict(extra, type="report_ready", json_report=fields)
+    else:
+        body = fields
+    status, data = harness.http("POST", "http://127.0.0.1:%d/reports/push" % port,
+                                json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                                {"X-Doctor-Key": KEY})
+    check(status == 200, "push answered %d %s" % (status, data[:200]))
+    return server
+
+
+def next_report(listener, since, timeout=PLACE_TIMEOUT_S):
+    """The listener's report notifications after index since: waits for one."""
+    listener.wait(lambda l: len(l.reports) > since, timeout, "report notification")
+    with listener.cond:
+        return listener.reports[since]
+
+
+def open_letter(desktop, name="letter", props=()):
+    """A copy of the sample template, opened in a window (it becomes the
+    active document)."""
+    path = os.path.join(_docs_dir, "%s-%s.odt" % (name, secrets.token_hex(4)))
+    shutil.copy(TEMPLATE, path)
+    os.chmod(path, 0o644)
+    if os.geteuid() == 0:
+        os.chown(path, office.NOBODY, office.NOBODY)
+    args = []
+    for k, v in props:
+        p = PropertyValue()
+        p.Name, p.Value = k, v
+        args.append(p)
+    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(path), "_blank", 0, tuple(args))
+    check(doc is not None, "the template did not open")
+    return doc
+
+
+def bookmark_text(doc, name):
+    return doc.Bookmarks.getByName(name).Anchor.String
+
+
+def paragraphs(doc):
+    out = []
+    e = doc.Text.createEnumeration()
+    while e.hasMoreElements():
+        p = e.nextElement()
+        if p.supportsService("com.sun.star.text.Paragraph"):
+            out.append((p.String, p.ParaStyleName))
+    return out
+
+
+def close(doc):
+    try:
+        doc.close(True)
+    except Exception:   # already closed by the test
+        pass
+
+
+def rich_fields(tag=""):
+    return {
+        "history": "La patiente, 42 ans, est venue parce qu'elle a mal à la tête %s" % tag,
+        "findings": "Pouls de 100/min, tension artérielle 140/80 mmHg.\nFond d'œil normal.\n"
+                    "Pas de raideur méningée 😀🩺",
+        "diagnosis": "Céphalées chroniques non spécifiées %s" % tag,
+        "procedure": "Examen physique et neurologique",
+        "recommendation": "Nous recommandons du repos à la patiente « au calme ».",
+    }
+
+
+def expect_placed(listener, since, n_fields=None):
+    inbox_id, placed, where = next_report(listener, since)
+    check(placed, "the report was not placed (inbox %d)" % inbox_id)
+    return inbox_id, where
+
+
+def inbox_entry(rl, inbox_id):
+    for e in rl.getInbox():
+        if e.Id == inbox_id:
+            return e
+    raise Failure("no inbox entry %d" % inbox_id)
+
+
+# ---------------------------------------------------------------- tests
+
+@test("a pushed report fills each field with its exact text: accents, emoji, line breaks")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        since = len(lis.reports)
+        fields = rich_fields()
+        push(fields)
+        _, where = expect_placed(lis, since)
+        check(where.startswith("letter-"), "placed in %r" % where)
+        for k, v in fields.items():
+            got = bookmark_text(doc, k)
+            check(got == v, "bookmark %s holds %r, expected %r" % (k, got[:80], v[:80]))
+    finally:
+        close(doc)
+
+
+@test("line breaks become paragraphs in the bookmark's paragraph style")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        style = [s for t, s in paragraphs(doc) if t == "…"][0]
+        since = len(lis.reports)
+        push({"findings": "un\ndeux\r\ntrois"})
+        expect_placed(lis, since)
+        paras = paragraphs(doc)
+        idx = [t for t, _ in paras].index("un")
+        check([t for t, _ in paras[idx:idx + 3]] == ["un", "deux", "trois"],
+              "paragraphs %s" % paras[idx:idx + 3])
+        check(all(s == style for _, s in paras[idx:idx + 3]),
+              "styles %s, expected %s" % ([s for _, s in paras[idx:idx + 3]], style))
+    finally:
+        close(doc)
+
+
+@test("a 1 MiB field arrives whole in the letter")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        # A long report has paragraphs: 1 MiB of UTF-8 in lines of ~80 characters.
+        line = "Résultat détaillé de l'examen — œdème ✓ valeurs dans les normes, contrôle à 3 mois"
+        lines, size = [], 0
+        while size < 1024 * 1024:
+            lines.append("%05d %s" % (len(lines), line))
+            size += len(lines[-1].encode("utf-8")) + 1
+        big = "\n".join(lines)
+        since = len(lis.reports)
+        push({"findings": big, "diagnosis": "Bilan complet"})
+        expect_placed(lis, since)
+        check(bookmark_text(doc, "findings") == big, "the 1 MiB field differs")
+    finally:
+        close(doc)
+
+
+@test("a field with a paragraph too long to lay out is not placed; the report waits with the reason")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        before = doc.Text.String
+        since = len(lis.reports)
+        push({"findings": "x" * 20000, "diagnosis": "Court"})
+        inbox_id, placed, _ = next_report(lis, since)
+        check(not placed and doc.Text.String == before, "placed=%s" % placed)
+        reason = inbox_entry(rl, inbox_id).Reason
+        check("findings" in reason and "20000 characters" in reason, "reason %r" % reason)
+    finally:
+        close(doc)
+
+
+@test("a second report replaces the first, and the bookmarks span exactly the new text")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        since = len(lis.reports)
+        push(rich_fields("(1)"))
+        expect_placed(lis, since)
+        second = {"history": "Deuxième version", "findings": "Une ligne",
+                  "diagnosis": "Migraine\nsans aura", "procedure": "Aucune",
+                  "recommendation": "Repos"}
+        push(second)
+        expect_placed(lis, since + 1)
+        for k, v in second.items():
+            check(bookmark_text(doc, k) == v, "bookmark %s holds %r" % (k, bookmark_text(doc, k)))
+        text = doc.Text.String
+        check("(1)" not in text and "tension artérielle" not in text,
+              "text of the first report is still in the letter")
+    finally:
+        close(doc)
+
+
+@test("one undo restores the letter as it was, bookmarks included")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        before_text, before_marks = doc.Text.String, sorted(doc.Bookmarks.ElementNames)
+        since = len(lis.reports)
+        push(rich_fields())
+        expect_placed(lis, since)
+        um = doc.UndoManager
+        check(um.getCurrentUndoActionTitle() in UNDO_TITLES,
+              "undo step named %r" % um.getCurrentUndoActionTitle())
+        um.undo()
+        check(doc.Text.String == before_text, "the letter differs after one undo")
+        check(sorted(doc.Bookmarks.ElementNames) == before_marks, "bookmarks differ after undo")
+        check(all(bookmark_text(doc, k) == "…" for k in FIELDS), "a bookmark lost its content")
+        um.redo()
+        check(bookmark_text(doc, "diagnosis") == rich_fields()["diagnosis"], "redo lost the report")
+    finally:
+        close(doc)
+
+
+@test("with two letters open, only the active one changes")
+def _():
+    o, rl, desktop, lis = setup()
+    a = open_letter(desktop, "letterA")
+    b = open_letter(desktop, "letterB")
+    try:
+        since = len(lis.reports)
+        push({"diagnosis": "Pour B"})
+        _, where = expect_placed(lis, since)
+        check(where.startswith("letterB"), "placed in %r" % where)
+        check(bookmark_text(b, "diagnosis") == "Pour B" and bookmark_text(a, "diagnosis") == "…",
+              "A=%r B=%r" % (bookmark_text(a, "diagnosis"), bookmark_text(b, "diagnosis")))
+        a.CurrentController.Frame.activate()
+        push({"diagnosis": "Pour A"})
+        _, where = expect_placed(lis, since + 1)
+        check(where.startswith("letterA"), "placed in %r" % where)
+        check(bookmark_text(a, "diagnosis") == "Pour A" and bookmark_text(b, "diagnosis") == "Pour B",
+              "A=%r B=%r" % (bookmark_text(a, "diagnosis"), bookmark_text(b, "diagnosis")))
+    finally:
+        close(a)
+        close(b)
+
+
+@test("an active document without field bookmarks is untouched and the report waits in the inbox")
+def _():
+    o, rl, desktop, lis = setup()
+    blank = desktop.loadComponentFromURL("private:factory/swriter", "_blank", 0, ())
+    try:
+        blank.Text.String = "Une autre lettre."
+        since = len(lis.reports)
+        push({"diagnosis": "En attente"})
+        inbox_id, placed, where = next_report(lis, since)
+        check(not placed and where == "", "placed=%s where=%r" % (placed, where))
+        check(blank.Text.String == "Une autre lettre.", "the document changed")
+        e = inbox_entry(rl, inbox_id)
+        check(e.Status == "waiting" and "none of this report's fields" in e.Reason,
+              "entry %s / %r" % (e.Status, e.Reason))
+        check(e.Summary == "En attente", "summary %r" % e.Summary)
+        check(rl.getStatus().WaitingCount >= 1, "WaitingCount %d" % rl.getStatus().WaitingCount)
+        _state["waiting_id"] = inbox_id
+    finally:
+        close(blank)
+
+
+@test("a waiting report is placed into the active letter on request")
+def _():
+    o, rl, desktop, lis = setup()
+    inbox_id = _state.get("waiting_id")
+    check(inbox_id is not None, "needs the previous test")
+    doc = open_letter(desktop)
+    try:
+        filled = rl.placeInboxEntry(inbox_id)
+        check(filled == 1, "placeInboxEntry filled %d fields" % filled)
+        check(bookmark_text(doc, "diagnosis") == "En attente", "diagnosis %r" % bookmark_text(doc, "diagnosis"))
+        e = inbox_entry(rl, inbox_id)
+        check(e.Status == "placed" and e.Where.startswith("letter-") and e.FieldsFilled == 1,
+              "entry %s %r %d" % (e.Status, e.Where, e.FieldsFilled))
+        check(rl.placeInboxEntry(inbox_id) == 0, "a placed entry was placed twice")
+        try:
+            rl.placeInboxEntry(987654)
+            raise Failure("an unknown inbox id was accepted")
+        except IllegalArgumentException as ex:
+            check("987654" in ex.Message, "message %r" % ex.Message)
+    finally:
+        close(doc)
+
+
+@test("no open document: the report waits, and discarding removes it")
+def _():
+    o, rl, desktop, lis = setup()
+    since = len(lis.reports)
+    push({"diagnosis": "Personne"})
+    inbox_id, placed, _ = next_report(lis, since)
+    e = inbox_entry(rl, inbox_id)
+    check(not placed and "no document is open" in e.Reason, "placed=%s reason %r" % (placed, e.Reason))
+    rl.discardInboxEntry(inbox_id)
+    check(all(x.Id != inbox_id for x in rl.getInbox()), "the entry is still there")
+    rl.discardInboxEntry(inbox_id)   # again: ignored
+
+
+@test("a report for another patient is not placed; the same patient's is")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        doc.DocumentProperties.UserDefinedProperties.addProperty("PatientId", 0, "P-1")
+        before = doc.Text.String
+        since = len(lis.reports)
+        push({"patient_id": "P-2", "diagnosis": "Pas pour elle"})
+        inbox_id, placed, _ = next_report(lis, since)
+        check(not placed, "placed into another patient's letter")
+        check(doc.Text.String == before, "the letter changed")
+        check("another patient" in inbox_entry(rl, inbox_id).Reason, "reason %r" % inbox_entry(rl, inbox_id).Reason)
+        push({"patient_id": "P-1", "diagnosis": "Pour elle"})
+        expect_placed(lis, since + 1)
+        check(bookmark_text(doc, "diagnosis") == "Pour elle", "diagnosis %r" % bookmark_text(doc, "diagnosis"))
+    finally:
+        close(doc)
+
+
+@test("a read-only letter is not changed; the report waits with that reason")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop, props=(("ReadOnly", True),))
+    try:
+        before = doc.Text.String
+        since = len(lis.reports)
+        push({"diagnosis": "Lecture seule"})
+        inbox_id, placed, _ = next_report(lis, since)
+        check(not placed and doc.Text.String == before, "placed=%s" % placed)
+        check("read-only" in inbox_entry(rl, inbox_id).Reason, "reason %r" % inbox_entry(rl, inbox_id).Reason)
+    finally:
+        close(doc)
+
+
+@test("a field in a protected section is not changed; the report waits with that reason")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        anchor = doc.Bookmarks.getByName("diagnosis").Anchor
+        cursor = anchor.Text.createTextCursorByRange(anchor)
+        cursor.gotoStartOfParagraph(False)
+        cursor.gotoEndOfParagraph(True)
+        section = doc.createInstance("com.sun.star.text.TextSection")
+        anchor.Text.insertTextContent(cursor, section, True)
+        section.IsProtected = True
+        before = doc.Text.String
+        since = len(lis.reports)
+        push(rich_fields())
+        inbox_id, placed, _ = next_report(lis, since)
+        check(not placed and doc.Text.String == before, "placed=%s" % placed)
+        check("protected" in inbox_entry(rl, inbox_id).Reason, "reason %r" % inbox_entry(rl, inbox_id).Reason)
+    finally:
+        close(doc)
+
+
+@test("a field used twice (diagnosis, diagnosis_2) is filled in both places; report_text gets the whole report")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        text = doc.Text
+        cur = text.createTextCursor()
+        cur.gotoEnd(False)
+        for name in ("diagnosis_2", "report_text"):
+            text.insertControlCharacter(cur, 0, False)
+            text.insertString(cur, "…", False)
+            cur.goLeft(1, True)
+            bm = doc.createInstance("com.sun.star.text.Bookmark")
+            bm.Name = name
+            text.insertTextContent(cur, bm, True)
+            cur.gotoEnd(False)
+        since = len(lis.reports)
+        fields = rich_fields()
+        push(fields)
+        expect_placed(lis, since)
+        check(bookmark_text(doc, "diagnosis_2") == fields["diagnosis"],
+              "diagnosis_2 %r" % bookmark_text(doc, "diagnosis_2"))
+        whole = bookmark_text(doc, "report_text")
+        check(all(v.split("\n")[0] in whole for v in fields.values()),
+              "report_text lacks a field: %r" % whole[:200])
+        check(inbox_entry(rl, next_report(lis, since)[0]).FieldsFilled == 7, "fields filled %d"
+              % inbox_entry(rl, next_report(lis, since)[0]).FieldsFilled)
+    finally:
+        close(doc)
+
+
+@test("a bookmark the doctor deleted is skipped and the other fields are filled")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        doc.Text.removeTextContent(doc.Bookmarks.getByName("procedure"))
+        since = len(lis.reports)
+        push(rich_fields())
+        inbox_id, _ = expect_placed(lis, since)
+        check(inbox_entry(rl, inbox_id).FieldsFilled == 4, "fields %d" % inbox_entry(rl, inbox_id).FieldsFilled)
+        check(bookmark_text(doc, "history") == rich_fields()["history"], "history not filled")
+    finally:
+        close(doc)
+
+
+@test("applyReport places a report exactly as if it had arrived")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        msg = json.dumps({"type": "report_ready", "json_report": rich_fields("(api)")}, ensure_ascii=False)
+        check(rl.applyReport(msg) == 5, "applyReport did not fill 5 fields")
+        check(bookmark_text(doc, "history") == rich_fields("(api)")["history"], "history differs")
+    finally:
+        close(doc)
+
+
+@test("50 reports in a row are all placed, in order (push to placed: median printed)")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        since = len(lis.reports)
+        times = []
+        for i in range(50):
+            t0 = time.perf_counter()
+            push(rich_fields("#%02d" % i))
+            expect_placed(lis, since + i)
+            times.append((time.perf_counter() - t0) * 1000)
+        check(bookmark_text(doc, "diagnosis") == rich_fields("#49")["diagnosis"], "the last report is not the one in the letter")
+        times.sort()
+        print("# push -> placed (listener told), 50 reports: median %.1f ms, p95 %.1f ms, max %.1f ms"
+              % (statistics.median(times), times[int(0.95 * len(times)) - 1], times[-1]), flush=True)
+    finally:
+        close(doc)
+
+
+@test("closing the letter while reports arrive: no crash, every report is kept")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    since = len(lis.reports)
+    stop = threading.Event()
+
+    def pusher():
+        for i in range(20):
+            push(rich_fields("close-%d" % i))
+            time.sleep(0.01)
+        stop.set()
+    t = threading.Thread(target=pusher)
+    t.start()
+    time.sleep(0.05)
+    close(doc)
+    t.join(30)
+    check(stop.is_set(), "the pushes did not finish")
+    lis.wait(lambda l: len(l.reports) >= since + 20, PLACE_TIMEOUT_S, "20 report notifications")
+    ids = [r[0] for r in lis.reports[since:since + 20]]
+    inbox = {e.Id: e for e in rl.getInbox()}
+    check(all(i in inbox for i in ids), "a report is missing from the inbox")
+    check(rl.getStatus().State == "connected", "state %s" % rl.getStatus().State)
+
+
+@test("quitting LibreOffice while reports arrive is clean: it exits and no process remains")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    server = _state["server"][0]
+    stop = threading.Event()
+
+    def pusher():
+        for i in range(200):
+            if stop.is_set():
+                return
+            try:
+                push(rich_fields("quit-%d" % i))
+            except Failure:
+                pass     # 404 once the office is gone
+            time.sleep(0.005)
+    t = threading.Thread(target=pusher)
+    t.start()
+    time.sleep(0.2)
+    o.stop()
+    stop.set()
+    t.join(10)
+    check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
+    wait_until(lambda: not o.pids(), 10, "no soffice process left")
+    wait_until(lambda: b"closed with 1000" in server.stderr_bytes or b"1000" in server.stderr_bytes,
+               5, "the devserver saw close 1000")
+
+
+if __name__ == "__main__":
+    # One devserver for the whole run: started outside any test, so that the
+    # harness does not stop it when a test ends.
+    _state["server"] = devserver(KEY, whole_run=True)
+    sys.exit(harness.run_all())

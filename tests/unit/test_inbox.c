@@ -1,0 +1,108 @@
+/* test_inbox.c - the inbox keeps every report until it is placed or
+ * discarded; when full it forgets placed ones first. */
+#include "inbox.h"
+#include "testlib.h"
+
+#include <string.h>
+
+static rl_report *report(const char *diagnosis)
+{
+    char msg[512];
+    rl_event_kind kind;
+    rl_report *r = NULL;
+    int code;
+    char *m = NULL, reason[128];
+    snprintf(msg, sizeof msg, "{\"type\":\"report_ready\",\"json_report\":{\"history\":\"h\","
+             "\"diagnosis\":\"%s\"}}", diagnosis);
+    rl_validate_message(msg, strlen(msg), &kind, &r, &code, &m, reason, sizeof reason);
+    return r;
+}
+
+static rl_inbox ib;
+
+int main(void)
+{
+    unsigned dropped = 99;
+    rl_inbox_init(&ib);
+
+    test("a new report waits, with increasing ids and its time");
+    int32_t a = rl_inbox_add(&ib, report("Migraine"), 1000, &dropped);
+    int32_t b = rl_inbox_add(&ib, report("Angine"), 1001, &dropped);
+    test_cond(a == 1 && b == 2 && ib.n == 2 && rl_inbox_waiting(&ib) == 2 && dropped == 0 &&
+              rl_inbox_find(&ib, a)->received_at == 1000);
+
+    test("the summary is the diagnosis");
+    test_cond(!strcmp(rl_inbox_find(&ib, a)->summary, "Migraine"));
+
+    test("a placed entry forgets its report but keeps where it went");
+    rl_inbox_mark_placed(&ib, a, 5, "Lettre Dupont");
+    rl_inbox_entry *e = rl_inbox_find(&ib, a);
+    test_cond(e->placed && !e->report && e->fields_filled == 5 &&
+              !strcmp(e->where, "Lettre Dupont") && rl_inbox_waiting(&ib) == 1);
+
+    test("a waiting entry records why");
+    rl_inbox_mark_waiting(&ib, b, "no document is open");
+    test_cond(!strcmp(rl_inbox_find(&ib, b)->reason, "no document is open"));
+
+    test("discarding removes the entry; unknown ids are ignored");
+    test_cond(rl_inbox_remove(&ib, b) == 1 && rl_inbox_remove(&ib, 4242) == 0 && ib.n == 1 &&
+              !rl_inbox_find(&ib, b));
+
+    test("a report taken for placement stays listed, and goes back with the new reason");
+    int32_t c = rl_inbox_add(&ib, report("Otite"), 1002, &dropped);
+    int exists = 0;
+    rl_report *taken = rl_inbox_take(&ib, c, &exists);
+    int listed = exists && taken && rl_inbox_find(&ib, c) && !rl_inbox_find(&ib, c)->report;
+    rl_inbox_put_back(&ib, c, taken, "the letter is open read-only");
+    test_cond(listed && rl_inbox_find(&ib, c)->report == taken &&
+              !strcmp(rl_inbox_find(&ib, c)->reason, "the letter is open read-only"));
+
+    test("a report discarded while it was being placed is freed when it comes back");
+    taken = rl_inbox_take(&ib, c, &exists);
+    rl_inbox_remove(&ib, c);
+    rl_inbox_put_back(&ib, c, taken, "x");      /* ASan sees a leak if it is not freed */
+    test_cond(!rl_inbox_find(&ib, c) && ib.waiting_bytes == 0);
+
+    test("when full, placed entries are forgotten before any waiting report");
+    rl_inbox_clear(&ib);
+    rl_inbox_init(&ib);
+    for (int i = 0; i < RL_INBOX_MAX; i++) {
+        int32_t id = rl_inbox_add(&ib, report("x"), i, &dropped);
+        if (i % 2 == 0)
+            rl_inbox_mark_placed(&ib, id, 1, "doc");
+    }
+    int32_t first_waiting = 2;
+    int32_t n1 = rl_inbox_add(&ib, report("new"), 9999, &dropped);
+    test_cond(dropped == 0 && ib.n == RL_INBOX_MAX && rl_inbox_find(&ib, n1) &&
+              rl_inbox_find(&ib, first_waiting) && !rl_inbox_find(&ib, 1));
+
+    test("only when every entry waits is the oldest waiting report dropped, and that is reported");
+    rl_inbox_clear(&ib);
+    rl_inbox_init(&ib);
+    for (int i = 0; i < RL_INBOX_MAX; i++)
+        rl_inbox_add(&ib, report("w"), i, &dropped);
+    rl_inbox_add(&ib, report("one more"), 0, &dropped);
+    test_cond(dropped == 1 && ib.n == RL_INBOX_MAX && !rl_inbox_find(&ib, 1) &&
+              rl_inbox_find(&ib, 2));
+
+    test("a long diagnosis is cut on a character boundary with an ellipsis");
+    char longdx[400] = "";
+    for (int i = 0; i < 60; i++)
+        strcat(longdx, "\xc3\xa9t");
+    rl_report *r = report(longdx);
+    char sum[RL_INBOX_SUMMARY];
+    rl_inbox_summary(r, sum, sizeof sum);
+    size_t n = strlen(sum);
+    test_cond(n < sizeof sum && !strcmp(sum + n - 3, "\xe2\x80\xa6") &&
+              ((unsigned char)sum[n - 4] & 0xC0) != 0xC0);
+    rl_report_free(r);
+
+    test("only the first line of a multi-line diagnosis is the summary");
+    r = report("Ligne un\\nLigne deux");
+    rl_inbox_summary(r, sum, sizeof sum);
+    test_cond(!strcmp(sum, "Ligne un"));
+    rl_report_free(r);
+
+    rl_inbox_clear(&ib);
+    return test_summary();
+}
