@@ -24,10 +24,10 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all deps deps-run deps-build check unit unit-asan integration run help clean
 
-all: $(B)/libreportlink-core.a $(B)/reportlink-listen $(B)/reportlink-devserver
+all: $(B)/libreportlink-core.a $(B)/reportlink-listen $(B)/reportlink-devserver $(B)/reportlink.oxt
 
 help:
-	@echo "make          build the core, reportlink-listen and reportlink-devserver"
+	@echo "make          build the extension (build/reportlink.oxt) and the two tools"
 	@echo "make run      install what is missing, build, show ReportLink at work"
 	@echo "make check    install what is missing, build, run every test"
 	@echo "make clean    remove build/"
@@ -95,12 +95,14 @@ check: deps
 	  $(UNIT_BINS) $(ASAN_BINS) \
 	  "$(PY) tests/integration/test_devserver.py" \
 	  "$(PY) tests/integration/test_listen.py" \
-	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py"
+	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py" \
+	  "$(PY) tests/lo/test_component.py" \
+	  "$(PY) tests/lo/test_writer.py"
 
 run: deps-run
 	@$(MAKE) --no-print-directory all
-	@tools/run-demo.sh
+	@$(PY) tools/run-demo.py
 
 clean:
 	rm -rf $(B)
--include mk/extension.mk
+include mk/extension.mk

@@ -15,11 +15,12 @@ DEVSERVER = os.path.join(office.BUILD, "reportlink-devserver")
 STATE_TIMEOUT_S = 20     # a state change, including a reconnection
 
 
-def devserver(*keys, whole_run=False):
+def devserver(*keys, whole_run=False, demo=False):
     """A devserver accepting keys; returns (proc, ws_url). whole_run: it
-    serves every test of the run instead of ending with the current test."""
-    p = Proc("devserver", [DEVSERVER, "--port", "0"], env={"REPORTLINK_DEVSERVER_KEYS": ",".join(keys)},
-             whole_run=whole_run)
+    serves every test of the run instead of ending with the current test.
+    demo: it sends its demo report 1.5 s after each authentication."""
+    argv = [DEVSERVER, "--port", "0"] + (["--demo", "--demo-delay", "1500"] if demo else [])
+    p = Proc("devserver", argv, env={"REPORTLINK_DEVSERVER_KEYS": ",".join(keys)}, whole_run=whole_run)
     ev = p.wait_json(lambda e: e.get("event") == "listening", 10, "listening line")
     return p, "ws://127.0.0.1:%d/reports/ws" % ev["port"]
 

@@ -92,10 +92,12 @@ class Office:
             return ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + argv
         return argv
 
-    def _env(self):
+    def _env(self, visible=False):
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("REPORTLINK_", "URE_", "UNO_", "PYTHON"))}
-        env.update({"HOME": self.home, "TMPDIR": self.home, "LANG": "C.UTF-8", "SAL_USE_VCLPLUGIN": "svp"})
+        env.update({"HOME": self.home, "TMPDIR": self.home, "LANG": "C.UTF-8"})
+        if not visible:
+            env["SAL_USE_VCLPLUGIN"] = "svp"   # no display needed
         return env
 
     def _run(self, argv, timeout, what):
@@ -140,17 +142,19 @@ class Office:
         with open(xcu, "w", encoding="utf-8") as f:
             f.write(text.replace("</oor:items>", item + "</oor:items>", 1))
 
-    def start(self, timeout=START_TIMEOUT_S):
-        """Starts the office and connects; self.ctx is its component context."""
+    def start(self, timeout=START_TIMEOUT_S, visible=False):
+        """Starts the office and connects; self.ctx is its component context.
+        visible: with windows on $DISPLAY instead of headless."""
         if self.proc is not None:
             raise OfficeError("already running")
         self.port = _free_port()
         accept = "--accept=socket,host=127.0.0.1,port=%d;urp;StarOffice.ComponentContext" % self.port
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            self._argv([SOFFICE, "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
-                        "--nolockcheck", accept, "-env:UserInstallation=" + self.profile_url]),
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self._env(), cwd=self.home,
+            self._argv([SOFFICE] + ([] if visible else ["--headless", "--invisible"]) +
+                       ["--nologo", "--norestore", "--nodefault", "--nolockcheck", accept,
+                        "-env:UserInstallation=" + self.profile_url]),
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self._env(visible), cwd=self.home,
             start_new_session=True)
         log.close()
         self.exit_status = None
