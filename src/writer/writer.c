@@ -104,32 +104,36 @@ static int refuse(rl_writer *w, rl_placement_result *out, rl_writer_refusal why,
     return RL_ERR_STATE;
 }
 
+/* The property `name` of obj, through its XPropertySet, into a constructed
+ * any (the caller destructs it). RL_UNO_OK, or an error code when obj has
+ * no such property. */
+static int get_property(uno_Interface *obj, const char *name, uno_Any *out)
+{
+    rl_uno_err err;
+    uno_Interface *props = rl_uno_query(obj, RL_UNO_T_XPropertySet);
+    rtl_uString *s = rl_uno_str(name);
+    int rc = props ? rl_uno_XPropertySet_getPropertyValue(props, &err, out, s) : RL_UNO_ERR_ARG;
+    rtl_uString_release(s);
+    rl_uno_release(props);
+    return rc;
+}
+
 /* The document property PatientId, as UTF-8 into buf; 0 if there is none. */
 static int letter_patient_id(uno_Interface *doc, char *buf, size_t cap)
 {
     rl_uno_err err;
-    uno_Interface *props = NULL, *container = NULL, *pset = NULL, *info = NULL;
-    rtl_uString *name = rl_uno_str("PatientId");
-    sal_Bool has = 0;
+    uno_Interface *props = NULL, *container = NULL;
     int found = 0;
     uno_Any v;
 
-    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) ||
-        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container) ||
-        !(pset = rl_uno_query(container, RL_UNO_T_XPropertySet)) ||
-        rl_uno_XPropertySet_getPropertySetInfo(pset, &err, &info) ||
-        rl_uno_XPropertySetInfo_hasPropertyByName(info, &err, &has, name) || !has)
-        goto done;
-    if (rl_uno_XPropertySet_getPropertyValue(pset, &err, &v, name) == RL_UNO_OK) {
+    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK &&
+        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container) == RL_UNO_OK &&
+        get_property(container, "PatientId", &v) == RL_UNO_OK) {
         found = rl_uno_any_get_string(&v, buf, cap) == RL_UNO_OK && buf[0];
         uno_any_destruct(&v, NULL);
     }
-done:
-    rl_uno_release(info);
-    rl_uno_release(pset);
     rl_uno_release(container);
     rl_uno_release(props);
-    rtl_uString_release(name);
     return found;
 }
 
@@ -138,36 +142,28 @@ done:
 static int range_protected(uno_Interface *range)
 {
     rl_uno_err err;
-    uno_Interface *props = rl_uno_query(range, RL_UNO_T_XPropertySet);
-    rtl_uString *pname = rl_uno_str("TextSection");
-    rtl_uString *prot = rl_uno_str("IsProtected");
     uno_Interface *section = NULL;
     int protected_ = 0;
     uno_Any v;
 
-    if (props && rl_uno_XPropertySet_getPropertyValue(props, &err, &v, pname) == RL_UNO_OK) {
+    if (get_property(range, "TextSection", &v) == RL_UNO_OK) {
         uno_Interface *s = NULL;
         if (rl_uno_any_get_interface(&v, &s) == RL_UNO_OK && s)
             section = rl_uno_query(s, RL_UNO_T_XTextSection);
         uno_any_destruct(&v, NULL);
     }
     for (int depth = 0; section && !protected_ && depth < 32; depth++) {
-        uno_Interface *sp = rl_uno_query(section, RL_UNO_T_XPropertySet);
         int b = 0;
-        if (sp && rl_uno_XPropertySet_getPropertyValue(sp, &err, &v, prot) == RL_UNO_OK) {
+        if (get_property(section, "IsProtected", &v) == RL_UNO_OK) {
             protected_ = rl_uno_any_get_bool(&v, &b) == RL_UNO_OK && b;
             uno_any_destruct(&v, NULL);
         }
-        rl_uno_release(sp);
         uno_Interface *parent = NULL;
         rl_uno_XTextSection_getParentSection(section, &err, &parent);
         rl_uno_release(section);
         section = parent;
     }
     rl_uno_release(section);
-    rl_uno_release(props);
-    rtl_uString_release(pname);
-    rtl_uString_release(prot);
     return protected_;
 }
 

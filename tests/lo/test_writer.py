@@ -169,6 +169,21 @@ def expect_placed(listener, since, n_fields=None):
     return inbox_id, where
 
 
+def expect_waiting(rl, lis, since, doc, before, *words):
+    """The report pushed after index since was not placed, the letter still
+    reads `before`, and the inbox entry's reason contains every word.
+    Returns the entry."""
+    inbox_id, placed, where = next_report(lis, since)
+    check(not placed and where == "", "placed=%s where=%r" % (placed, where))
+    if doc is not None:
+        check(doc.Text.String == before, "the document changed")
+    e = inbox_entry(rl, inbox_id)
+    check(e.Status == "waiting", "entry status %s" % e.Status)
+    for w in words:
+        check(w in e.Reason, "reason %r lacks %r" % (e.Reason, w))
+    return e
+
+
 def inbox_entry(rl, inbox_id):
     for e in rl.getInbox():
         if e.Id == inbox_id:
@@ -242,10 +257,7 @@ def _():
         before = doc.Text.String
         since = len(lis.reports)
         push({"findings": "x" * 20000, "diagnosis": "Court"})
-        inbox_id, placed, _ = next_report(lis, since)
-        check(not placed and doc.Text.String == before, "placed=%s" % placed)
-        reason = inbox_entry(rl, inbox_id).Reason
-        check("findings" in reason and "20000 characters" in reason, "reason %r" % reason)
+        expect_waiting(rl, lis, since, doc, before, "findings", "20000 characters")
     finally:
         close(doc)
 
@@ -325,12 +337,8 @@ def _():
         blank.Text.String = "Une autre lettre."
         since = len(lis.reports)
         push({"diagnosis": "En attente"})
-        inbox_id, placed, where = next_report(lis, since)
-        check(not placed and where == "", "placed=%s where=%r" % (placed, where))
-        check(blank.Text.String == "Une autre lettre.", "the document changed")
-        e = inbox_entry(rl, inbox_id)
-        check(e.Status == "waiting" and "none of this report's fields" in e.Reason,
-              "entry %s / %r" % (e.Status, e.Reason))
+        e = expect_waiting(rl, lis, since, blank, "Une autre lettre.", "none of this report's fields")
+        inbox_id = e.Id
         check(e.Summary == "En attente", "summary %r" % e.Summary)
         check(rl.getStatus().WaitingCount >= 1, "WaitingCount %d" % rl.getStatus().WaitingCount)
         _state["waiting_id"] = inbox_id
@@ -366,9 +374,7 @@ def _():
     o, rl, desktop, lis = setup()
     since = len(lis.reports)
     push({"diagnosis": "Personne"})
-    inbox_id, placed, _ = next_report(lis, since)
-    e = inbox_entry(rl, inbox_id)
-    check(not placed and "no document is open" in e.Reason, "placed=%s reason %r" % (placed, e.Reason))
+    inbox_id = expect_waiting(rl, lis, since, None, None, "no document is open").Id
     rl.discardInboxEntry(inbox_id)
     check(all(x.Id != inbox_id for x in rl.getInbox()), "the entry is still there")
     rl.discardInboxEntry(inbox_id)   # again: ignored
@@ -383,10 +389,7 @@ def _():
         before = doc.Text.String
         since = len(lis.reports)
         push({"patient_id": "P-2", "diagnosis": "Pas pour elle"})
-        inbox_id, placed, _ = next_report(lis, since)
-        check(not placed, "placed into another patient's letter")
-        check(doc.Text.String == before, "the letter changed")
-        check("another patient" in inbox_entry(rl, inbox_id).Reason, "reason %r" % inbox_entry(rl, inbox_id).Reason)
+        expect_waiting(rl, lis, since, doc, before, "another patient")
         push({"patient_id": "P-1", "diagnosis": "Pour elle"})
         expect_placed(lis, since + 1)
         check(bookmark_text(doc, "diagnosis") == "Pour elle", "diagnosis %r" % bookmark_text(doc, "diagnosis"))
@@ -402,9 +405,7 @@ def _():
         before = doc.Text.String
         since = len(lis.reports)
         push({"diagnosis": "Lecture seule"})
-        inbox_id, placed, _ = next_report(lis, since)
-        check(not placed and doc.Text.String == before, "placed=%s" % placed)
-        check("read-only" in inbox_entry(rl, inbox_id).Reason, "reason %r" % inbox_entry(rl, inbox_id).Reason)
+        expect_waiting(rl, lis, since, doc, before, "read-only")
     finally:
         close(doc)
 
@@ -424,9 +425,7 @@ def _():
         before = doc.Text.String
         since = len(lis.reports)
         push(rich_fields())
-        inbox_id, placed, _ = next_report(lis, since)
-        check(not placed and doc.Text.String == before, "placed=%s" % placed)
-        check("protected" in inbox_entry(rl, inbox_id).Reason, "reason %r" % inbox_entry(rl, inbox_id).Reason)
+        expect_waiting(rl, lis, since, doc, before, "protected")
     finally:
         close(doc)
 
