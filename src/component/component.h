@@ -163,8 +163,10 @@ void rlc_link_autoconnect(uno_Interface *link);
  * wait), tells the listeners, releases everything. Idempotent. */
 void rlc_link_shutdown(void);
 
-/* Monotonic milliseconds (the clock given to the core). */
+/* Monotonic milliseconds (the clock given to the core) and microseconds
+ * (CLOCK_MONOTONIC: the clock of the measurements in InboxEntry). */
 int64_t rlc_now_ms(void);
+int64_t rlc_now_us(void);
 
 /* ------------------------------------------------------------------ lifecycle.c */
 

@@ -87,6 +87,7 @@ int32_t rl_inbox_add(rl_inbox *ib, rl_report *r, time_t now, unsigned *dropped_w
     e->id = ++ib->next_id;
     e->report = r;
     e->received_at = now;
+    e->received_us = r->received_us;
     rl_inbox_summary(r, e->summary, sizeof e->summary);
     ib->waiting_bytes += r->raw_len;
     if (dropped_waiting)

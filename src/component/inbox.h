@@ -27,6 +27,9 @@ typedef struct rl_inbox_entry {
     int placed;
     int fields_filled;
     time_t received_at;         /* wall clock */
+    int64_t received_us;        /* CLOCK_MONOTONIC µs: arrived from the network (0: API) */
+    int64_t placed_us;          /* CLOCK_MONOTONIC µs: the placement ended (0: not placed) */
+    int64_t place_cost_us;      /* main-thread time of the placement that succeeded */
     char summary[RL_INBOX_SUMMARY];
     char where[RL_INBOX_TEXT];  /* placed: the document */
     char reason[RL_INBOX_TEXT]; /* waiting: why */

@@ -69,6 +69,13 @@ static pthread_mutex_t the_lock = PTHREAD_MUTEX_INITIALIZER;
 static report_link *the_link;          /* holds one reference; NULL after shutdown */
 static int terminated;
 
+int64_t rlc_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int64_t rlc_now_ms(void)
 {
     struct timespec ts;
@@ -450,14 +457,19 @@ static int place_entry(report_link *l, sal_Int32 id)
         return 0;           /* placed already */
 
     memset(&result, 0, sizeof result);
+    int64_t started_us = rlc_now_us();
     if (!l->writer && !(l->writer = rl_writer_create(l->ctx, undo_title(l), &err)))
         snprintf(result.error, sizeof result.error, "Writer is not available: %s", err.message);
     if (l->writer)
         placed = rl_writer_place(l->writer, r, &l->fields, l->ctx, &result) == RL_OK;
 
+    int64_t ended_us = rlc_now_us();
     pthread_mutex_lock(&l->lock);
     if (placed) {
         rl_inbox_mark_placed(l->inbox, id, result.fields_filled, result.where);
+        rl_inbox_entry *e = rl_inbox_find(l->inbox, id);
+        e->placed_us = ended_us;
+        e->place_cost_us = ended_us - started_us;
         rl_report_free(r);
     } else {
         rl_inbox_put_back(l->inbox, id, r, result.error);
@@ -691,6 +703,9 @@ static void m_get_inbox(rl_uno_object *self, void *ret, void *args[], uno_Any **
         items[i].Where = rl_uno_str(e->where);
         items[i].Reason = rl_uno_str(e->reason);
         items[i].FieldsFilled = e->fields_filled;
+        items[i].ReceivedMonoUs = e->received_us;
+        items[i].PlacedMonoUs = e->placed_us;
+        items[i].PlaceCostUs = e->place_cost_us;
     }
     pthread_mutex_unlock(&l->lock);
     uno_Sequence *seq = items ? rl_uno_seq(RL_UNO_T_seq_InboxEntry, items, (sal_Int32)n) : NULL;

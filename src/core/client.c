@@ -492,8 +492,17 @@ static int enqueue(rl_client *c, cmd_kind kind, char *text, int value)
 
 /* ------------------------------------------------------------- receiving */
 
+/* Real monotonic microseconds, for measurements (timers use c->clock). */
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void handle_message(rl_client *c, const char *buf, size_t len)
 {
+    int64_t arrived_us = monotonic_us();
     if (len == 4 && memcmp(buf, "pong", 4) == 0) {
         feed(c, RL__IN_PONG, 0, 0, NULL);
         return;
@@ -511,6 +520,7 @@ static void handle_message(rl_client *c, const char *buf, size_t len)
     }
     rl_event ev = {0};
     if (kind == RL_EVENT_REPORT) {
+        report->received_us = arrived_us;
         c->reports++;
         feed(c, RL__IN_REPORT, 0, 0, NULL);
         publish_status(c);

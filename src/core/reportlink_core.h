@@ -71,6 +71,8 @@ typedef struct rl_report {
     int has_json_report;
     char *raw;          /* the whole message as received (valid UTF-8 JSON) */
     size_t raw_len;
+    int64_t received_us; /* CLOCK_MONOTONIC, microseconds: its last byte arrived
+                            (set by the client; 0 for reports made otherwise) */
 } rl_report;
 
 void rl_report_free(rl_report *r);
