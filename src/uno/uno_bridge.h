@@ -132,8 +132,10 @@ void rl_uno_str_release(rtl_uString *s);
 /* ------------------------------------------------------------ values */
 
 /* Constructs a (void) any / an any holding a copy of *value of type t, or a
- * string / boolean / interface (acquired). The caller destructs it with
- * uno_any_destruct(a, NULL). */
+ * string / boolean / interface (acquired). For an interface type t, *value
+ * may be any interface of the object: the any gets exactly interface t
+ * (queried), or is void if the object lacks it. The caller destructs it
+ * with uno_any_destruct(a, NULL). */
 void rl_uno_any_void(uno_Any *a);
 void rl_uno_any_value(uno_Any *a, void *value, int t);
 void rl_uno_any_string(uno_Any *a, const char *utf8);

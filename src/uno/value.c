@@ -174,7 +174,21 @@ void rl_uno_any_void(uno_Any *a)
 
 void rl_uno_any_value(uno_Any *a, void *value, int t)
 {
-    uno_type_any_construct(a, value, rl_uno_type(t), NULL);
+    typelib_TypeDescriptionReference *type = rl_uno_type(t);
+    if (type->eTypeClass == typelib_TypeClass_INTERFACE && *(uno_Interface **)value) {
+        /* Binary UNO takes an interface in an any to be exactly that
+         * interface: an object's XInterface (what createInstance returns)
+         * would be called through the wrong slots. Query it here, once. */
+        uno_Interface *exact = rl_uno_query(*(uno_Interface **)value, t);
+        if (exact)
+            uno_type_any_construct(a, &exact, type, NULL);
+        else            /* the object lacks it: a void any, refused by the callee */
+            uno_type_any_construct(a, NULL,
+                                   *typelib_static_type_getByTypeClass(typelib_TypeClass_VOID), NULL);
+        rl_uno_release(exact);
+        return;
+    }
+    uno_type_any_construct(a, value, type, NULL);
 }
 
 void rl_uno_any_string(uno_Any *a, const char *utf8)

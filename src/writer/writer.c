@@ -11,6 +11,7 @@
  * context this is exactly reversible by one undo.
  */
 #include "writer.h"
+#include "format.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,14 +19,25 @@
 
 struct rl_writer {
     uno_Interface *desktop;       /* owned reference */
+    uno_Interface *smgr;          /* owned reference: creates the import streams */
+    uno_Interface *ctx;           /* owned reference */
     char undo_title[128];
     rl_writer_refusal last;
 };
 
+/* How a field's value goes into the letter. */
+typedef enum field_format {
+    AS_TEXT,                      /* paragraphs of plain text */
+    AS_HTML,                      /* through LibreOffice's HTML import, cleaned first */
+    AS_RTF                        /* through LibreOffice's RTF import */
+} field_format;
+
 /* One bookmark to fill. */
 typedef struct target {
     rtl_uString *name;            /* owned */
-    const char *value;            /* borrowed from the report or `whole` */
+    const char *value;            /* borrowed from the report, `whole` or `owned` */
+    char *owned;                  /* the cleaned HTML, owned */
+    field_format format;
 } target;
 
 /* ---------------------------------------------------------------- pure */
@@ -40,8 +52,9 @@ const char *rl_writer_field_of(const char *bookmark, const rl_field_map *fields,
         return NULL;
     memcpy(base, bookmark, n + 1);
     for (int pass = 0; pass < 2; pass++) {
-        if (!strcmp(base, RL_WRITER_WHOLE_REPORT)) {
-            snprintf(key, cap, "%s", RL_WRITER_WHOLE_REPORT);
+        if (!strcmp(base, RL_WRITER_WHOLE_REPORT) || !strcmp(base, RL_WRITER_HTML_REPORT) ||
+            !strcmp(base, RL_WRITER_RTF_REPORT)) {
+            snprintf(key, cap, "%s", base);
             return key;
         }
         for (size_t i = 0; fields && i < fields->n; i++)
@@ -225,14 +238,62 @@ static int select_back(uno_Interface *cursor, size_t chars, rl_uno_err *err)
     return rc;
 }
 
+/* Imports data (HTML or RTF) at cursor through LibreOffice's own filter,
+ * from memory: no temporary file, nothing to clean up. Afterwards the
+ * cursor spans the imported content. */
+static int import_at(rl_writer *w, uno_Interface *cursor, const char *data, field_format format,
+                     rl_uno_err *err)
+{
+    uno_Interface *stream = NULL;
+    uno_Sequence *bytes = rl_uno_seq(RL_UNO_T_seq_byte, (void *)data, (sal_Int32)strlen(data));
+    uno_Sequence *args = NULL, *options = NULL;
+    rtl_uString *svc = rl_uno_str("com.sun.star.io.SequenceInputStream");
+    rtl_uString *url = rl_uno_str("private:stream");
+    rl_uno_PropertyValue props[2];
+    uno_Any arg;
+    int rc;
+
+    memset(props, 0, sizeof props);
+    if (!bytes) {
+        rc = rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    rl_uno_any_value(&arg, &bytes, RL_UNO_T_seq_byte);
+    args = rl_uno_seq(RL_UNO_T_seq_any, &arg, 1);
+    uno_any_destruct(&arg, NULL);
+    if ((rc = rl_uno_XMultiComponentFactory_createInstanceWithArgumentsAndContext(
+             w->smgr, err, &stream, svc, args, w->ctx)))
+        goto done;
+    props[0].Name = rl_uno_str("InputStream");
+    rl_uno_any_value(&props[0].Value, &stream, RL_UNO_T_XInputStream);
+    props[1].Name = rl_uno_str("FilterName");
+    rl_uno_any_string(&props[1].Value, format == AS_RTF ? "Rich Text Format" : "HTML (StarWriter)");
+    options = rl_uno_seq(RL_UNO_T_seq_PropertyValue, props, 2);
+    rc = rl_uno_XDocumentInsertable_insertDocumentFromURL(cursor, err, url, options);
+done:
+    for (int i = 0; i < 2; i++)
+        if (props[i].Name)
+            rl_uno_destruct(&props[i], RL_UNO_T_PropertyValue);
+    if (options)
+        rl_uno_destruct(&options, RL_UNO_T_seq_PropertyValue);
+    if (args)
+        rl_uno_destruct(&args, RL_UNO_T_seq_any);
+    if (bytes)
+        rl_uno_destruct(&bytes, RL_UNO_T_seq_byte);
+    rl_uno_release(stream);
+    rtl_uString_release(svc);
+    rtl_uString_release(url);
+    return rc;
+}
+
 /* Replaces the content of bookmark t->name with t->value; see the top. */
-static int replace_field(uno_Interface *doc_factory, uno_Interface *marks, const target *t,
-                         rl_uno_err *err)
+static int replace_field(rl_writer *w, uno_Interface *doc_factory, uno_Interface *marks,
+                         const target *t, rl_uno_err *err)
 {
     uno_Interface *mark = NULL, *anchor = NULL, *text = NULL, *cursor = NULL;
     uno_Interface *fresh = NULL, *fresh_content = NULL, *named = NULL;
     rtl_uString *service = rl_uno_str("com.sun.star.text.Bookmark");
-    rtl_uString *value = rl_writer_paragraph_text(t->value);
+    rtl_uString *value = t->format == AS_TEXT ? rl_writer_paragraph_text(t->value) : rl_uno_str("");
     int rc;
 
     if (!(mark = bookmark(marks, t->name, err))) {
@@ -244,7 +305,8 @@ static int replace_field(uno_Interface *doc_factory, uno_Interface *marks, const
         (rc = rl_uno_XSimpleText_createTextCursorByRange(text, err, &cursor, anchor)) ||
         (rc = rl_uno_XText_removeTextContent(text, err, mark)) ||
         (rc = rl_uno_XTextRange_setString(cursor, err, value)) ||
-        (rc = select_back(cursor, paragraph_chars(t->value), err)) ||
+        (rc = t->format == AS_TEXT ? select_back(cursor, paragraph_chars(t->value), err)
+                                   : import_at(w, cursor, t->value, t->format, err)) ||
         (rc = rl_uno_XMultiServiceFactory_createInstance(doc_factory, err, &fresh, service)))
         goto done;
     if (!(named = rl_uno_query(fresh, RL_UNO_T_XNamed)) ||
@@ -307,8 +369,10 @@ rl_writer *rl_writer_create(uno_Interface *uno_ctx, const char *undo_title, rl_u
         rl_uno_fail(err, RL_UNO_ERR_TYPE, "the Desktop lacks XDesktop");
         goto fail;
     }
+    w->smgr = smgr;                /* the reference is kept */
+    rl_uno_acquire(uno_ctx);
+    w->ctx = uno_ctx;
     rl_uno_release(desk);
-    rl_uno_release(smgr);
     rtl_uString_release(svc);
     return w;
 fail:
@@ -324,6 +388,8 @@ void rl_writer_destroy(rl_writer *w)
     if (!w)
         return;
     rl_uno_release(w->desktop);
+    rl_uno_release(w->smgr);
+    rl_uno_release(w->ctx);
     free(w);
 }
 
@@ -385,10 +451,20 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
         if (rl_uno_str_utf8(elems[i], name, sizeof name) < 0 ||
             !rl_writer_field_of(name, fields, r, key, sizeof key))
             continue;
+        field_format format = AS_TEXT;
+        char *owned = NULL;
         if (!strcmp(key, RL_WRITER_WHOLE_REPORT)) {
             if (!whole && (r->plaintext_report || r->n_fields))
                 whole = whole_report(r);
             value = whole;
+        } else if (!strcmp(key, RL_WRITER_HTML_REPORT)) {
+            format = AS_HTML;
+            if (r->html_content && !(value = owned = rl_format_clean_html(
+                                         r->html_content, strlen(r->html_content), NULL)))
+                continue;
+        } else if (!strcmp(key, RL_WRITER_RTF_REPORT)) {
+            format = AS_RTF;
+            value = r->rtf_report;
         } else {
             value = rl_report_field(r, key);
         }
@@ -397,6 +473,8 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
         rtl_uString_acquire(elems[i]);
         targets[n_targets].name = elems[i];
         targets[n_targets].value = value;
+        targets[n_targets].owned = owned;
+        targets[n_targets].format = format;
         n_targets++;
     }
     if (!n_targets) {
@@ -407,6 +485,8 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
 
     /* Refusals that must leave the letter untouched. */
     for (size_t i = 0; i < n_targets; i++) {
+        if (targets[i].format != AS_TEXT)
+            continue;          /* the import filters make their own paragraphs */
         size_t longest = rl_writer_longest_paragraph(targets[i].value);
         if (longest > RL_WRITER_MAX_PARAGRAPH) {
             char name[RL_MAX_FIELD_NAME], why[RL_MAX_DETAIL];
@@ -469,7 +549,7 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
     }
     in_undo = 1;
     for (size_t i = 0; i < n_targets; i++) {
-        if (replace_field(factory, marks, &targets[i], &err)) {
+        if (replace_field(w, factory, marks, &targets[i], &err)) {
             /* Put the letter back as it was: close the step and undo it. */
             rl_uno_err e2;
             rl_uno_XUndoManager_leaveUndoContext(undo, &e2);
@@ -491,8 +571,10 @@ done:
         rl_uno_XUndoManager_leaveUndoContext(undo, &err);
     if (locked)
         rl_uno_XModel_unlockControllers(model, &err);
-    for (size_t i = 0; i < n_targets; i++)
+    for (size_t i = 0; i < n_targets; i++) {
         rtl_uString_release(targets[i].name);
+        free(targets[i].owned);
+    }
     free(targets);
     free(whole);
     if (names)

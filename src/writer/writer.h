@@ -7,7 +7,9 @@
  * Fields: a bookmark named like a json_report key's mapped name receives that
  * key's text ("diagnosis"); the same field may appear several times, as
  * "diagnosis_2", "diagnosis_3", ... (the name, an underscore, digits); a
- * bookmark named "report_text" receives the whole plain-text report. The
+ * bookmark named "report_text" receives the whole plain-text report, and
+ * "report_html" / "report_rtf" the HTML (cleaned by src/format) or RTF
+ * version with its formatting, through LibreOffice's import filters. The
  * text replaces the bookmark's content, line breaks become paragraphs in the
  * bookmark's paragraph style, and the bookmark then spans exactly the new
  * text, so the next report replaces it again. All fields of one report are
@@ -18,7 +20,9 @@
 
 #include "placement.h"
 
-#define RL_WRITER_WHOLE_REPORT "report_text"
+#define RL_WRITER_WHOLE_REPORT "report_text"   /* the plain-text report */
+#define RL_WRITER_HTML_REPORT  "report_html"   /* html_content, with its formatting */
+#define RL_WRITER_RTF_REPORT   "report_rtf"    /* rtf_report, with its formatting */
 #define RL_WRITER_MAX_TARGETS  256   /* bookmarks filled by one report */
 /* Writer lays a paragraph out in worse than quadratic time (measured on
  * 7.4: 16 K characters 0.1 s, 64 K 4 s, 128 K 2 min, the office frozen all

@@ -476,6 +476,141 @@ def _():
         close(doc)
 
 
+def add_bookmark(doc, name):
+    """A new paragraph at the end of the letter holding the bookmark name."""
+    text = doc.Text
+    cur = text.createTextCursor()
+    cur.gotoEnd(False)
+    text.insertControlCharacter(cur, 0, False)
+    text.insertString(cur, "…", False)
+    cur.goLeft(1, True)
+    bm = doc.createInstance("com.sun.star.text.Bookmark")
+    bm.Name = name
+    text.insertTextContent(cur, bm, True)
+
+
+def formatted_model(doc):
+    """What the text model holds: (paragraph text, style, is-list, bold portions)
+    per paragraph, and the number of tables, graphics, frames and links."""
+    paras, links = [], 0
+    e = doc.Text.createEnumeration()
+    while e.hasMoreElements():
+        p = e.nextElement()
+        if not p.supportsService("com.sun.star.text.Paragraph"):
+            continue
+        bold = []
+        pe = p.createEnumeration()
+        while pe.hasMoreElements():
+            por = pe.nextElement()
+            if por.String and por.CharWeight > 100:
+                bold.append(por.String)
+            if por.String and por.HyperLinkURL:
+                links += 1
+        paras.append((p.String, p.ParaStyleName, bool(p.NumberingIsNumber), bold))
+    return {"paras": paras, "tables": doc.TextTables.Count, "graphics": doc.GraphicObjects.Count,
+            "frames": doc.TextFrames.Count, "objects": doc.EmbeddedObjects.Count, "links": links}
+
+
+REPORT_HTML = ("<h2>Diagnostic</h2><p><b>Migraine</b> sans <i>aura</i></p>"
+               "<ul><li>Paracétamol 1 g</li><li>Repos</li></ul>"
+               "<table border=\"1\"><tr><th>Mesure</th><th>Valeur</th></tr>"
+               "<tr><td>Tension</td><td>140/80</td></tr></table><p>Fin du compte rendu</p>")
+
+
+@test("report_html receives the HTML with its formatting: heading, bold, list, table; a second report replaces it; one undo")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        add_bookmark(doc, "report_html")
+        since = len(lis.reports)
+        push({"diagnosis": "Migraine"}, html_content=REPORT_HTML)
+        expect_placed(lis, since)
+        m = formatted_model(doc)
+        by_text = {t: (style, is_list, bold) for t, style, is_list, bold in m["paras"]}
+        check(by_text.get("Diagnostic", ("",))[0].startswith("Heading"), "no heading: %s" % m["paras"][-12:])
+        check("Migraine" in by_text.get("Migraine sans aura", ("", False, []))[2], "no bold portion")
+        check(by_text.get("Paracétamol 1 g", ("", False))[1] and by_text.get("Repos", ("", False))[1],
+              "no list paragraphs")
+        check(m["tables"] == 1, "%d tables" % m["tables"])
+        check("Fin du compte rendu" in bookmark_text(doc, "report_html"), "the bookmark does not span the import")
+        push({"diagnosis": "Migraine"}, html_content="<p>Deuxième <b>version</b></p>")
+        expect_placed(lis, since + 1)
+        m2 = formatted_model(doc)
+        check(m2["tables"] == 0 and "Fin du compte rendu" not in doc.Text.String,
+              "the first HTML is still there")
+        check("Deuxième version" in bookmark_text(doc, "report_html"), "bookmark %r" % bookmark_text(doc, "report_html"))
+        doc.UndoManager.undo()
+        check(formatted_model(doc)["tables"] == 1 and "Fin du compte rendu" in bookmark_text(doc, "report_html"),
+              "one undo did not restore the first report")
+    finally:
+        close(doc)
+
+
+@test("hostile report HTML fetches nothing, runs nothing and creates no link")
+def _():
+    import http.server
+    requests = []
+
+    class Trap(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+    trap = http.server.HTTPServer(("127.0.0.1", 0), Trap)
+    threading.Thread(target=trap.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d" % trap.server_address[1]
+    hostile = ("<html><head><link rel=stylesheet href='%(b)s/a.css'><base href='%(b)s/'>"
+               "<meta http-equiv=refresh content='0;url=%(b)s/r'>"
+               "<style>p{background:url(%(b)s/bg.png)}</style><script src='%(b)s/x.js'></script></head>"
+               "<body background='%(b)s/body.png'><h2>Résultat</h2>"
+               "<p>Texte <img src='%(b)s/track.gif'> visible</p>"
+               "<iframe src='%(b)s/frame'></iframe><object data='%(b)s/obj'></object>"
+               "<embed src='%(b)s/embed'><svg><image href='%(b)s/svg.png'/></svg>"
+               "<p><a href='%(b)s/phish'>https://www.ameli.fr/</a></p>"
+               "<img src=x onerror=\"location='%(b)s/onerror'\"></body></html>") % {"b": base}
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        add_bookmark(doc, "report_html")
+        since = len(lis.reports)
+        push({"diagnosis": "Piège"}, html_content=hostile)
+        expect_placed(lis, since)
+        time.sleep(1.0)    # anything fetched late would still reach the trap
+        m = formatted_model(doc)
+        check(not requests, "LibreOffice fetched %s" % requests)
+        check(m["graphics"] == 0 and m["frames"] == 0 and m["objects"] == 0,
+              "graphics %d, frames %d, objects %d" % (m["graphics"], m["frames"], m["objects"]))
+        check(m["links"] == 0, "%d hyperlinks in the letter" % m["links"])
+        text = bookmark_text(doc, "report_html")
+        check("Résultat" in text and "Texte" in text and "visible" in text and "https://www.ameli.fr/" in text,
+              "report text lost: %r" % text)
+    finally:
+        trap.shutdown()
+        close(doc)
+
+
+@test("report_rtf receives the RTF version with its formatting")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        add_bookmark(doc, "report_rtf")
+        since = len(lis.reports)
+        rtf = r"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}\f0\fs24 {\b C\u233?phal\u233?es} chroniques\par Suite\par}"
+        push({"diagnosis": "x"}, rtf_report=rtf)
+        expect_placed(lis, since)
+        text = bookmark_text(doc, "report_rtf")
+        check("Céphalées chroniques" in text and "Suite" in text, "bookmark %r" % text)
+        bold = [b for t, _, _, bs in formatted_model(doc)["paras"] for b in bs]
+        check("Céphalées" in bold, "no bold portion from the RTF: %s" % bold)
+    finally:
+        close(doc)
+
+
 @test("applyReport places a report exactly as if it had arrived")
 def _():
     o, rl, desktop, lis = setup()
