@@ -457,11 +457,19 @@ static int place_entry(report_link *l, sal_Int32 id)
         return 0;           /* placed already */
 
     memset(&result, 0, sizeof result);
+    rl_provenance prov;
+    memset(&prov, 0, sizeof prov);
+    pthread_mutex_lock(&l->lock);
+    rl_inbox_entry *entry = rl_inbox_find(l->inbox, id);
+    prov.received_at = entry ? entry->received_at : time(NULL);
+    if (entry && entry->received_us)     /* from the service, not applyReport */
+        rl_url_host(l->conn.endpoint, prov.service_host, sizeof prov.service_host);
+    pthread_mutex_unlock(&l->lock);
     int64_t started_us = rlc_now_us();
     if (!l->writer && !(l->writer = rl_writer_create(l->ctx, undo_title(l), &err)))
         snprintf(result.error, sizeof result.error, "Writer is not available: %s", err.message);
     if (l->writer)
-        placed = rl_writer_place(l->writer, r, &l->fields, l->ctx, &result) == RL_OK;
+        placed = rl_writer_place(l->writer, r, &l->fields, &prov, &result) == RL_OK;
 
     int64_t ended_us = rlc_now_us();
     pthread_mutex_lock(&l->lock);

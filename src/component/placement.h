@@ -10,6 +10,8 @@
 #define RL_PLACEMENT_H
 
 #include "reportlink_core.h"
+
+#include <time.h>
 #include "uno_bridge.h"
 
 #define RL_MAX_FIELD_MAP       64    /* entries of /org.reportlink.Settings/Fields */
@@ -24,6 +26,12 @@ typedef struct rl_field_map {
     } entries[RL_MAX_FIELD_MAP];
     size_t n;
 } rl_field_map;
+
+/* Where a report came from, recorded in the letter it is placed in. */
+typedef struct rl_provenance {
+    time_t received_at;           /* wall clock */
+    char service_host[256];       /* the report service's host; "" for applyReport */
+} rl_provenance;
 
 typedef struct rl_placement_result {
     int fields_filled;            /* fields of the document that received text */

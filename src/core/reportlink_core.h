@@ -49,6 +49,10 @@ typedef enum rl_state {
     RL_STATE_REPLACED
 } rl_state;
 
+/* The host of a ws:// or wss:// URL (no port, path or credentials) into
+ * out; RL_OK or RL_ERR_INVALID. */
+int rl_url_host(const char *url, char *out, size_t cap);
+
 /* "stopped", "connecting", ... : the names used in JSON output and UNO. */
 const char *rl_state_name(rl_state s);
 

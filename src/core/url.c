@@ -25,6 +25,15 @@ static int is_loopback(const char *host)
     return 0;
 }
 
+int rl_url_host(const char *url, char *out, size_t cap)
+{
+    rl__url u;
+    if (rl__url_parse(url, &u, NULL, 0) != RL_OK || strlen(u.host) >= cap)
+        return RL_ERR_INVALID;
+    memcpy(out, u.host, strlen(u.host) + 1);
+    return RL_OK;
+}
+
 int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));

@@ -398,8 +398,49 @@ rl_writer_refusal rl_writer_last_refusal(const rl_writer *w)
     return w->last;
 }
 
+/* Sets the string property name of the document's user-defined properties
+ * (replacing an earlier value). */
+static void set_user_property(uno_Interface *container, const char *name, const char *value)
+{
+    rl_uno_err err;
+    rtl_uString *n = rl_uno_str(name);
+    uno_Any v;
+    rl_uno_XPropertyContainer_removeProperty(container, &err, n);   /* absent: fine */
+    rl_uno_any_string(&v, value);
+    /* Best effort: a document that refuses a property still gets its report. */
+    (void)rl_uno_XPropertyContainer_addProperty(container, &err, n, 128 /* REMOVABLE */, &v);
+    uno_any_destruct(&v, NULL);
+    rtl_uString_release(n);
+}
+
+static void iso_local(time_t t, char *buf, size_t cap)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+/* Records where the report placed in doc came from. Provenance is
+ * metadata, not part of the letter's text: failures do not undo the report. */
+static void record_provenance(uno_Interface *doc, const rl_provenance *prov)
+{
+    rl_uno_err err;
+    uno_Interface *props = NULL, *container = NULL;
+    char when[40];
+    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK &&
+        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container) == RL_UNO_OK) {
+        iso_local(prov->received_at, when, sizeof when);
+        set_user_property(container, RL_WRITER_PROP_RECEIVED, when);
+        iso_local(time(NULL), when, sizeof when);
+        set_user_property(container, RL_WRITER_PROP_PLACED, when);
+        set_user_property(container, RL_WRITER_PROP_SERVICE, prov->service_host);
+    }
+    rl_uno_release(container);
+    rl_uno_release(props);
+}
+
 int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields,
-                    uno_Interface *uno_ctx, rl_placement_result *out)
+                    const rl_provenance *prov, rl_placement_result *out)
 {
     rl_uno_err err;
     uno_Interface *comp = NULL, *textdoc = NULL, *supplier = NULL, *marks = NULL;
@@ -565,6 +606,8 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
         }
         out->fields_filled++;
     }
+    if (prov)
+        record_provenance(comp, prov);
 
 done:
     if (in_undo)
@@ -589,6 +632,5 @@ done:
     rl_uno_release(supplier);
     rl_uno_release(textdoc);
     rl_uno_release(comp);
-    (void)uno_ctx;
     return rc;
 }

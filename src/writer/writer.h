@@ -53,11 +53,20 @@ typedef struct rl_writer rl_writer;
 rl_writer *rl_writer_create(uno_Interface *uno_ctx, const char *undo_title, rl_uno_err *err);
 void rl_writer_destroy(rl_writer *w);
 
-/* Places r into the document of the active window. On refusal returns
- * RL_ERR_STATE with out->error set and the document unchanged; the reason
- * is also kept for rl_writer_last_refusal(). Borrowed: r, fields, uno_ctx. */
+/* Places r into the document of the active window and records prov there.
+ * On refusal returns RL_ERR_STATE with out->error set and the document
+ * unchanged; the reason is also kept for rl_writer_last_refusal().
+ * Borrowed: r, fields, prov. */
 int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields,
-                    uno_Interface *uno_ctx, rl_placement_result *out);
+                    const rl_provenance *prov, rl_placement_result *out);
+
+/* The user-defined document properties a placement records (strings, so
+ * that they survive .odt and .docx): when the report was received and
+ * placed (ISO 8601, local time with offset) and from which service host.
+ * No key and no report content. */
+#define RL_WRITER_PROP_RECEIVED "ReportLinkReceived"
+#define RL_WRITER_PROP_PLACED   "ReportLinkPlaced"
+#define RL_WRITER_PROP_SERVICE  "ReportLinkService"
 rl_writer_refusal rl_writer_last_refusal(const rl_writer *w);
 
 /* The field key a bookmark name stands for under fields, or NULL when it

@@ -12,6 +12,7 @@ whose name contains one of them.
 import atexit
 import json
 import os
+import re
 import secrets
 import shutil
 import statistics
@@ -608,6 +609,48 @@ def _():
         bold = [b for t, _, _, bs in formatted_model(doc)["paras"] for b in bs]
         check("Céphalées" in bold, "no bold portion from the RTF: %s" % bold)
     finally:
+        close(doc)
+
+
+PROVENANCE = ("ReportLinkReceived", "ReportLinkPlaced", "ReportLinkService")
+
+
+def user_props(doc):
+    c = doc.DocumentProperties.UserDefinedProperties
+    names = [p.Name for p in c.PropertySetInfo.Properties]
+    return {n: c.getPropertyValue(n) for n in names if n in PROVENANCE}
+
+
+@test("provenance (received, placed, service host) is recorded and survives saving as .odt and .docx")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    reloaded = []
+    try:
+        since = len(lis.reports)
+        push(rich_fields("provenance"))
+        expect_placed(lis, since)
+        props = user_props(doc)
+        check(sorted(props) == sorted(PROVENANCE), "properties %s" % props)
+        check(props["ReportLinkService"] == "127.0.0.1", "service %r" % props["ReportLinkService"])
+        check(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$", props["ReportLinkPlaced"]),
+              "placed %r" % props["ReportLinkPlaced"])
+        check(props["ReportLinkReceived"] <= props["ReportLinkPlaced"], "received after placed: %s" % props)
+        joined = " ".join(props.values())
+        check(KEY not in joined and "patiente" not in joined, "a key or report text in the properties")
+        for ext, flt in (("odt", "writer8"), ("docx", "MS Word 2007 XML")):
+            path = os.path.join(_docs_dir, "saved-%s.%s" % (secrets.token_hex(3), ext))
+            url = uno.systemPathToFileUrl(path)
+            p = PropertyValue()
+            p.Name, p.Value = "FilterName", flt
+            doc.storeToURL(url, (p,))
+            again = desktop.loadComponentFromURL(url, "_blank", 0, ())
+            reloaded.append(again)
+            got = user_props(again)
+            check(got == props, "after saving as .%s and reloading: %s, expected %s" % (ext, got, props))
+    finally:
+        for d in reloaded:
+            close(d)
         close(doc)
 
 
