@@ -548,6 +548,36 @@ def _():
         close(doc)
 
 
+@test("a letter filled from HTML renders: its first page is written to build/screenshots/letter-from-html.png")
+def _():
+    import subprocess
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        add_bookmark(doc, "report_html")
+        since = len(lis.reports)
+        push(rich_fields(), html_content=REPORT_HTML)
+        expect_placed(lis, since)
+        pdf = os.path.join(_docs_dir, "letter-from-html.pdf")
+        p = PropertyValue()
+        p.Name, p.Value = "FilterName", "writer_pdf_Export"
+        doc.storeToURL(uno.systemPathToFileUrl(pdf), (p,))
+        out_dir = os.path.join(office.BUILD, "screenshots")
+        os.makedirs(out_dir, exist_ok=True)
+        shutil.copy(pdf, os.path.join(out_dir, "letter-from-html.pdf"))
+        r = subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", pdf,
+                            os.path.join(out_dir, "letter-from-html")], capture_output=True, timeout=60)
+        check(r.returncode == 0, "pdftoppm: %s" % r.stderr.decode()[-200:])
+        png = os.path.join(out_dir, "letter-from-html.png")
+        check(os.path.getsize(png) > 10000, "the rendered page is suspiciously small")
+        text = subprocess.run(["pdftotext", "-f", "1", "-l", "2", pdf, "-"], capture_output=True,
+                              timeout=60).stdout.decode("utf-8", "replace")
+        check("Céphalées chroniques" in text and "Tension" in text and "140/80" in text,
+              "the rendered letter lacks the report: %r" % text[:300])
+    finally:
+        close(doc)
+
+
 @test("hostile report HTML fetches nothing, runs nothing and creates no link")
 def _():
     import http.server
