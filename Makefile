@@ -98,7 +98,8 @@ check: deps
 	  "$(PY) tests/integration/test_listen.py" \
 	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py" \
 	  "$(PY) tests/lo/test_component.py" \
-	  "$(PY) tests/lo/test_writer.py"
+	  "$(PY) tests/lo/test_writer.py" \
+	  "$(PY) tests/lo/test_ui.py"
 
 run: deps-run
 	@$(MAKE) --no-print-directory all

@@ -1,7 +1,8 @@
 # mk/extension.mk - the LibreOffice extension, included by the top-level Makefile.
 #
 #   build/reportlink.rdb   the extension's UNO types (idl/), for the office and python-uno
-#   build/reportlink.so    the component (src/component/ + the bridge src/uno/ + the core)
+#   build/reportlink.so    the component (src/component/ + the bridge src/uno/ + the core
+#                          + Writer's sidebar panel src/ui/)
 #   build/reportlink.oxt   the package that unopkg installs
 #   make lo-test           tests/lo/test_component.py in a headless office
 #
@@ -21,13 +22,15 @@ COMP_SRC  := $(wildcard src/component/*.c)
 COMP_HDR  := $(wildcard src/component/*.h)
 WRITER_SRC := $(wildcard src/writer/*.c) $(wildcard src/format/*.c)
 WRITER_HDR := $(wildcard src/writer/*.h) $(wildcard src/format/*.h)
+UI_SRC    := $(wildcard src/ui/*.c)
+UI_HDR    := $(wildcard src/ui/*.h)
 GEN       := $(B)/gen
-EXT_OBJ   := $(patsubst src/%.c,$(B)/ext/%.o,$(UNO_SRC) $(COMP_SRC) $(WRITER_SRC)) $(B)/ext/gen/rl_uno_api.o
+EXT_OBJ   := $(patsubst src/%.c,$(B)/ext/%.o,$(UNO_SRC) $(COMP_SRC) $(WRITER_SRC) $(UI_SRC)) $(B)/ext/gen/rl_uno_api.o
 
 # The SDK headers are included as system headers: they are not all
 # warning-free C, and our warnings are about our code.
 EXT_CFLAGS := $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden -DLINUX -DUNX \
-              -isystem $(LO_SDK)/include -I src/core -I src/uno -I src/component -I src/writer -I src/format -I $(GEN) \
+              -isystem $(LO_SDK)/include -I src/core -I src/uno -I src/component -I src/writer -I src/format -I src/ui -I $(GEN) \
               $(shell pkg-config --cflags libcjson 2>/dev/null)
 EXT_LIBS   := -L$(LO_SDK)/lib -luno_cppu -luno_sal $(LWS_LIBS)
 
@@ -55,7 +58,7 @@ $(GEN)/rl_uno_api.h $(GEN)/rl_uno_api.c &: tools/uno-cgen.py src/uno/uno_api.lis
 	$(PY) tools/uno-cgen.py --list src/uno/uno_api.list --out-h $(GEN)/rl_uno_api.h \
 	  --out-c $(GEN)/rl_uno_api.c $(GEN)/udkapi.idl $(GEN)/offapi.idl $(GEN)/reportlink.idl
 
-$(B)/ext/%.o: src/%.c $(UNO_HDR) $(COMP_HDR) $(WRITER_HDR) $(CORE_HDR) $(GEN)/rl_uno_api.h
+$(B)/ext/%.o: src/%.c $(UNO_HDR) $(COMP_HDR) $(WRITER_HDR) $(UI_HDR) $(CORE_HDR) $(GEN)/rl_uno_api.h
 	@mkdir -p $(dir $@)
 	$(CC) $(EXT_CFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -71,15 +74,18 @@ $(B)/reportlink.so: $(EXT_OBJ) $(B)/libreportlink-core.a
 	  $(B)/libreportlink-core.a $(EXT_LIBS)
 
 EXT_FILES := description.xml $(wildcard extension/description/*.txt) extension/META-INF/manifest.xml \
-             extension/reportlink.components $(wildcard extension/registry/*)
+             extension/reportlink.components $(wildcard extension/registry/*) \
+             $(wildcard extension/dialogs/*) $(wildcard extension/i18n/*) $(wildcard extension/icons/*)
 
 $(B)/reportlink.oxt: $(B)/reportlink.so $(B)/reportlink.rdb $(EXT_FILES)
 	rm -rf $(B)/oxt $@
 	mkdir -p $(B)/oxt
 	cp -r description.xml extension/description extension/META-INF extension/reportlink.components \
-	  extension/registry $(B)/reportlink.rdb $(B)/reportlink.so $(B)/oxt/
+	  extension/registry extension/dialogs extension/i18n extension/icons \
+	  $(B)/reportlink.rdb $(B)/reportlink.so $(B)/oxt/
 	cd $(B)/oxt && $(PY) -m zipfile -c ../reportlink.oxt description.xml description META-INF \
-	  reportlink.components registry reportlink.rdb reportlink.so
+	  reportlink.components registry dialogs i18n icons reportlink.rdb reportlink.so
 
 lo-test: $(B)/reportlink.oxt $(B)/reportlink-devserver
 	@$(PY) tests/lo/test_component.py
+	@$(PY) tests/lo/test_ui.py

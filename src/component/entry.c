@@ -8,6 +8,7 @@
  * gives no factory at all, so the office reports the service as missing
  * instead of crashing later. */
 #include "component.h"
+#include "ui.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -44,14 +45,16 @@ uno_Interface *rlc_create_instance(uno_Interface *ctx, const char *service, rl_u
 
 typedef struct factory {
     rl_uno_object obj;
-    const char *impl;     /* RLC_IMPL_LINK or RLC_IMPL_JOB */
+    const char *impl;     /* RLC_IMPL_LINK, RLC_IMPL_JOB or RLU_IMPL_PANEL_FACTORY */
 } factory;
 
 static void create_with_context(rl_uno_object *self, void *ret, void *args[], uno_Any **exc,
                                 uno_Interface *ctx)
 {
     factory *f = RL_UNO_SELF(self, factory, obj);
-    uno_Interface *instance = strcmp(f->impl, RLC_IMPL_LINK) == 0 ? rlc_link_get(ctx) : rlc_job_new(ctx);
+    uno_Interface *instance = strcmp(f->impl, RLC_IMPL_LINK) == 0 ? rlc_link_get(ctx)
+                              : strcmp(f->impl, RLC_IMPL_JOB) == 0 ? rlc_job_new(ctx)
+                              : rlu_panel_factory_new(ctx);
     if (!instance) {
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &self->iface,
                      "%s cannot start; the office's stderr says why (lines starting with reportlink:)",
@@ -68,7 +71,7 @@ static void m_create(rl_uno_object *self, void *ret, void *args[], uno_Any **exc
 
 static void m_create_with_arguments(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    /* Neither implementation takes arguments. */
+    /* No implementation takes arguments. */
     create_with_context(self, ret, args, exc, RL_UNO_ARG(args, 1, uno_Interface *));
 }
 
@@ -114,6 +117,10 @@ static void check(void)
             return;
         }
     }
+    if (rlu_check(&err) != RL_UNO_OK) {
+        rlc_log("cannot start: %s", err.message);
+        return;
+    }
     check_ok = 1;
 }
 
@@ -124,11 +131,15 @@ void *component_getFactory(const char *impl_name, void *service_manager, void *r
     pthread_once(&check_once, check);
     if (!check_ok)
         return NULL;
-    if (strcmp(impl_name, RLC_IMPL_LINK) != 0 && strcmp(impl_name, RLC_IMPL_JOB) != 0)
+    static const char *const impls[] = { RLC_IMPL_LINK, RLC_IMPL_JOB, RLU_IMPL_PANEL_FACTORY };
+    const char *impl = NULL;
+    for (size_t i = 0; i < sizeof impls / sizeof impls[0] && !impl; i++)
+        impl = strcmp(impl_name, impls[i]) == 0 ? impls[i] : NULL;
+    if (!impl)
         return NULL;
     if (!(f = calloc(1, sizeof *f)))
         return NULL;
     rl_uno_object_init(&f->obj, &rlc_factory_class);
-    f->impl = strcmp(impl_name, RLC_IMPL_LINK) == 0 ? RLC_IMPL_LINK : RLC_IMPL_JOB;
+    f->impl = impl;
     return &f->obj.iface;   /* the loader takes this reference */
 }

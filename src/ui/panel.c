@@ -1,0 +1,515 @@
+/* panel.c - the ReportLink status panel of Writer's sidebar.
+ *
+ * The window comes from extension/dialogs/Panel.xdl through
+ * com.sun.star.awt.ContainerWindowProvider: the layout is a file a designer
+ * can change with the office's dialog editor, the code only fills in the
+ * words (from the i18n files) and the state. The panel is one C object:
+ *
+ *  - XToolPanel + XSidebarPanel, what the sidebar asks of a panel;
+ *  - XReportLinkListener on theReportLink: every state change arrives on the
+ *    main thread with a snapshot, and is shown at once;
+ *  - XActionListener on the Connect/Disconnect button;
+ *  - XCallback: the ticker thread's wake-ups, delivered on the main thread by
+ *    com.sun.star.awt.AsyncCallback.
+ *
+ * State changes need no polling. Two things change without a notification:
+ * the "reconnecting in N s" countdown, refreshed once per second and only
+ * while in backoff, and the time of the last heartbeat, refreshed every
+ * RLU_HEARTBEAT_REFRESH_MS while connected. The ticker thread sleeps
+ * otherwise; it never touches the UI, it only posts the callback. */
+#include "ui.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "component.h"   /* rlc_link_get, rlc_create_instance, rlc_settings_ui_language, rlc_log */
+
+#define PANEL_DIALOG_URL "vnd.sun.star.extension://org.reportlink.extension/dialogs/Panel.xdl"
+/* The smallest ping interval the settings allow (5 s): refreshing this often
+ * keeps the shown heartbeat at most one heartbeat behind. */
+#define RLU_HEARTBEAT_REFRESH_MS 5000
+#define RLU_MIN_TICK_MS 50
+#define RLU_MAX_TEXT 512
+#define RLU_DECK_MARGIN_PX 24
+
+/* Colours of the state line (0xRRGGBB). */
+#define COLOUR_OK      0x2E7D32
+#define COLOUR_WORKING 0x9A5B00
+#define COLOUR_FAILED  0xC62828
+#define COLOUR_STOPPED 0x5F6368
+
+enum { C_STATUS_TITLE, C_STATUS, C_ENDPOINT_TITLE, C_ENDPOINT, C_ERROR_TITLE, C_ERROR, C_BUTTON, C_COUNT };
+static const char *const control_names[C_COUNT] = {
+    "statusTitle", "status", "endpointTitle", "endpoint", "errorTitle", "error", "connect"
+};
+
+typedef struct panel {
+    rlu_object o;
+    uno_Interface *link;            /* theReportLink; NULL once disposed or gone */
+    uno_Interface *window;          /* the container window (XWindow) */
+    uno_Interface *async;           /* com.sun.star.awt.AsyncCallback */
+    uno_Interface *button;          /* the button control (XButton) */
+    uno_Interface *models[C_COUNT]; /* the controls' models (XPropertySet) */
+    rl_uno_Rectangle size;          /* of the window, in pixels, as created */
+    rlu_strings strings;
+    int active;                     /* the shown state is one Disconnect applies to */
+    int disposed;                   /* main thread only */
+
+    pthread_t ticker;
+    int ticker_started;
+    pthread_mutex_t lock;           /* guards tick_at_ms and quit */
+    pthread_cond_t cond;
+    int64_t tick_at_ms;             /* CLOCK_MONOTONIC deadline; 0: none */
+    int quit;
+} panel;
+
+static panel *panel_of(rl_uno_object *o)
+{
+    return RL_UNO_SELF(o, panel, o.obj);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------ ticker */
+
+static void post_tick(panel *p)
+{
+    rl_uno_err err;
+    uno_Any nothing;
+    rl_uno_any_void(&nothing);
+    if (rl_uno_XRequestCallback_addCallback(p->async, &err, &p->o.obj.iface, &nothing) != RL_UNO_OK)
+        rlc_log("the panel cannot reach the main thread: %s", err.message);
+    uno_any_destruct(&nothing, NULL);
+}
+
+static void *ticker_main(void *arg)
+{
+    panel *p = arg;
+    pthread_mutex_lock(&p->lock);
+    while (!p->quit) {
+        if (p->tick_at_ms == 0) {
+            pthread_cond_wait(&p->cond, &p->lock);
+            continue;
+        }
+        int64_t now = mono_ms();
+        if (now >= p->tick_at_ms) {
+            p->tick_at_ms = 0;
+            pthread_mutex_unlock(&p->lock);
+            post_tick(p);
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
+        struct timespec until = { (time_t)(p->tick_at_ms / 1000), (long)(p->tick_at_ms % 1000) * 1000000 };
+        pthread_cond_timedwait(&p->cond, &p->lock, &until);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* Main thread: the next refresh in delay_ms, or none (0). */
+static void schedule(panel *p, int64_t delay_ms)
+{
+    pthread_mutex_lock(&p->lock);
+    p->tick_at_ms = delay_ms > 0 ? mono_ms() + (delay_ms < RLU_MIN_TICK_MS ? RLU_MIN_TICK_MS : delay_ms) : 0;
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void stop_ticker(panel *p)
+{
+    if (!p->ticker_started)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->quit = 1;
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->ticker, NULL);
+    p->ticker_started = 0;
+}
+
+/* ------------------------------------------------------------------ showing the state */
+
+static void set_property(panel *p, int control, const char *name, const uno_Any *value)
+{
+    rl_uno_err err;
+    if (!p->models[control])
+        return;
+    rtl_uString *n = rl_uno_str(name);
+    if (rl_uno_XPropertySet_setPropertyValue(p->models[control], &err, n, value) != RL_UNO_OK)
+        rlc_log("panel: cannot set %s of %s: %s", name, control_names[control], err.message);
+    rtl_uString_release(n);
+}
+
+static void set_label(panel *p, int control, const char *utf8)
+{
+    uno_Any a;
+    rl_uno_any_string(&a, utf8);
+    set_property(p, control, "Label", &a);
+    uno_any_destruct(&a, NULL);
+}
+
+static void set_colour(panel *p, int control, sal_Int32 rgb)
+{
+    uno_Any a;
+    uno_type_any_construct(&a, &rgb, *typelib_static_type_getByTypeClass(typelib_TypeClass_LONG), NULL);
+    set_property(p, control, "TextColor", &a);
+    uno_any_destruct(&a, NULL);
+}
+
+/* "wss://host:8443/reports/ws" -> "host:8443". */
+static void endpoint_host(const char *url, char *out, size_t cap)
+{
+    const char *start = strstr(url, "://");
+    start = start ? start + 3 : url;
+    const char *at = strchr(start, '@');
+    const char *end = start + strcspn(start, "/?#");
+    if (at && at < end)
+        start = at + 1;   /* never show credentials */
+    size_t len = (size_t)(end - start);
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(out, start, len);
+    out[len] = '\0';
+}
+
+/* The state line and its colour; returns the delay of the next refresh
+ * (0: none needed). */
+static int64_t describe(panel *p, const rl_uno_ReportStatus *s, const char *state,
+                        char *text, size_t cap, sal_Int32 *colour)
+{
+    const rlu_strings *str = &p->strings;
+    char a0[64], a1[64];
+    const char *args[2] = { a0, a1 };
+
+    if (strcmp(state, "connected") == 0) {
+        *colour = COLOUR_OK;
+        if (s->LastHeartbeatMs < 0) {
+            rlu_format(str, "state.connected.noheartbeat", text, cap, NULL, 0);
+        } else {
+            time_t at = time(NULL) - (time_t)((s->LastHeartbeatMs + 500) / 1000);
+            struct tm tm;
+            localtime_r(&at, &tm);
+            strftime(a0, sizeof a0, "%H:%M:%S", &tm);
+            snprintf(a1, sizeof a1, "%d", (int)s->LastRoundTripMs);
+            rlu_format(str, "state.connected.heartbeat", text, cap, args, 2);
+        }
+        return RLU_HEARTBEAT_REFRESH_MS;
+    }
+    if (strcmp(state, "backoff") == 0) {
+        int64_t ms = s->NextRetryMs > 0 ? s->NextRetryMs : 0;
+        snprintf(a0, sizeof a0, "%lld", (long long)((ms + 999) / 1000));
+        snprintf(a1, sizeof a1, "%d", (int)s->Attempt);
+        rlu_format(str, "state.backoff", text, cap, args, 2);
+        *colour = COLOUR_WORKING;
+        /* Tick when the shown number of seconds changes. */
+        int64_t rest = ms % 1000;
+        return ms == 0 ? 1000 : rest == 0 ? 1000 : rest;
+    }
+    if (strcmp(state, "connecting") == 0 || strcmp(state, "authenticating") == 0) {
+        snprintf(a0, sizeof a0, "state.%s", state);
+        rlu_format(str, a0, text, cap, NULL, 0);
+        *colour = COLOUR_WORKING;
+        return 0;
+    }
+    if (strcmp(state, "auth_failed") == 0 || strcmp(state, "replaced") == 0) {
+        snprintf(a0, sizeof a0, "state.%s", state);
+        rlu_format(str, a0, text, cap, NULL, 0);
+        *colour = COLOUR_FAILED;
+        return 0;
+    }
+    if (strcmp(state, "stopped") == 0) {
+        rlu_format(str, "state.stopped", text, cap, NULL, 0);
+        *colour = COLOUR_STOPPED;
+        return 0;
+    }
+    snprintf(a0, sizeof a0, "%s", state);
+    rlu_format(str, "state.unknown", text, cap, args, 1);
+    *colour = COLOUR_STOPPED;
+    return 0;
+}
+
+static void show(panel *p, const rl_uno_ReportStatus *s)
+{
+    char state[32], text[RLU_MAX_TEXT], endpoint[RL_MAX_URL], host[RL_MAX_URL], error[RLU_MAX_TEXT];
+    sal_Int32 colour = COLOUR_STOPPED;
+
+    if (p->disposed)
+        return;
+    rl_uno_str_utf8(s->State, state, sizeof state);
+    int64_t next = describe(p, s, state, text, sizeof text, &colour);
+    set_label(p, C_STATUS, text);
+    set_colour(p, C_STATUS, colour);
+
+    rl_uno_str_utf8(s->Endpoint, endpoint, sizeof endpoint);
+    endpoint_host(endpoint, host, sizeof host);
+    set_label(p, C_ENDPOINT, host[0] ? host : rlu_str(&p->strings, "endpoint.none"));
+
+    rl_uno_str_utf8(s->LastError, error, sizeof error);
+    set_label(p, C_ERROR, error[0] ? error : rlu_str(&p->strings, "error.none"));
+
+    p->active = strcmp(state, "connected") == 0 || strcmp(state, "connecting") == 0 ||
+                strcmp(state, "authenticating") == 0 || strcmp(state, "backoff") == 0;
+    set_label(p, C_BUTTON, rlu_str(&p->strings, p->active ? "button.disconnect" : "button.connect"));
+    schedule(p, next);
+}
+
+/* Main thread: shows theReportLink's current status. */
+static void refresh(panel *p)
+{
+    rl_uno_ReportStatus s;
+    rl_uno_err err;
+    if (p->disposed || !p->link)
+        return;
+    if (rl_uno_XReportLink_getStatus(p->link, &err, &s) != RL_UNO_OK) {
+        rlc_log("panel: cannot read the status: %s", err.message);
+        return;
+    }
+    show(p, &s);
+    rl_uno_destruct(&s, RL_UNO_T_ReportStatus);
+}
+
+/* ------------------------------------------------------------------ methods */
+
+static void m_get_window_attr(rl_uno_object *self, void *ret)
+{
+    panel *p = panel_of(self);
+    rl_uno_acquire(p->window);
+    *(uno_Interface **)ret = p->window;
+}
+
+static void m_create_accessible(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    /* The container window has its own accessible object, which the sidebar
+     * reaches through the window; none beyond it. */
+    *(uno_Interface **)ret = NULL;
+}
+
+static void m_height_for_width(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    panel *p = panel_of(self);
+    rl_uno_LayoutSize *out = ret;
+    out->Minimum = out->Maximum = out->Preferred = p->size.Height;
+}
+
+static void m_minimal_width(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    /* The deck puts a margin around its panels: asking for the content
+     * width alone makes it scroll sideways. */
+    *(sal_Int32 *)ret = panel_of(self)->size.Width + RLU_DECK_MARGIN_PX;
+}
+
+static void m_state_changed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    show(panel_of(self), (const rl_uno_ReportStatus *)args[0]);
+}
+
+static void m_report_received(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    /* The status panel shows the connection only; the inbox is another panel. */
+}
+
+static void m_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    panel *p = panel_of(self);
+    const rl_uno_EventObject *ev = args[0];
+    uno_Interface *src = rl_uno_query(ev->Source, RL_UNO_T_XInterface);
+    uno_Interface *link = rl_uno_query(p->link, RL_UNO_T_XInterface);
+    if (src && src == link) {
+        /* The office is closing: theReportLink has let go of us already. */
+        rl_uno_release(p->link);
+        p->link = NULL;
+        schedule(p, 0);
+    }
+    rl_uno_release(src);
+    rl_uno_release(link);
+}
+
+static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    panel *p = panel_of(self);
+    rl_uno_err err;
+    if (p->disposed || !p->link)
+        return;
+    int rc = p->active ? rl_uno_XReportLink_disconnect(p->link, &err) : rl_uno_XReportLink_connect(p->link, &err);
+    if (rc != RL_UNO_OK)
+        rlc_log("panel: %s failed: %s", p->active ? "disconnect" : "connect", err.message);
+}
+
+static void m_notify(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    refresh(panel_of(self));
+}
+
+static void panel_destroy(rl_uno_object *self)
+{
+    panel *p = panel_of(self);
+    stop_ticker(p);
+    for (int i = 0; i < C_COUNT; i++)
+        rl_uno_release(p->models[i]);
+    rl_uno_release(p->button);
+    rl_uno_release(p->window);
+    rl_uno_release(p->async);
+    rl_uno_release(p->link);
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+static const int panel_interfaces[] = {
+    RL_UNO_T_XToolPanel, RL_UNO_T_XSidebarPanel, RL_UNO_T_XReportLinkListener,
+    RL_UNO_T_XActionListener, RL_UNO_T_XCallback, -1
+};
+static const rl_uno_method panel_methods[] = {
+    { RL_UNO_MN_XToolPanel_createAccessible, m_create_accessible },
+    { RL_UNO_MN_XSidebarPanel_getHeightForWidth, m_height_for_width },
+    { RL_UNO_MN_XSidebarPanel_getMinimalWidth, m_minimal_width },
+    { RL_UNO_MN_XReportLinkListener_stateChanged, m_state_changed },
+    { RL_UNO_MN_XReportLinkListener_reportReceived, m_report_received },
+    { RL_UNO_MN_XEventListener_disposing, m_disposing },
+    { RL_UNO_MN_XActionListener_actionPerformed, m_action_performed },
+    { RL_UNO_MN_XCallback_notify, m_notify },
+    { NULL, NULL }
+};
+const rlu_attr rlu_panel_attrs[] = {
+    { "com.sun.star.ui.XToolPanel::Window", m_get_window_attr },
+    { NULL, NULL }
+};
+const rl_uno_class rlu_panel_class = {
+    "org.reportlink.StatusPanel", NULL, panel_interfaces, panel_methods, panel_destroy
+};
+
+/* ------------------------------------------------------------------ creation */
+
+static int build_window(panel *p, uno_Interface *ctx, uno_Interface *parent_window, rl_uno_err *err)
+{
+    uno_Interface *provider = NULL, *peer = NULL;
+    int rc = RL_UNO_ERR_ARG;
+
+    if (!(peer = rl_uno_query(parent_window, RL_UNO_T_XWindowPeer))) {
+        rl_uno_fail(err, RL_UNO_ERR_ARG, "the parent window is not a window peer");
+        goto out;
+    }
+    if (!(provider = rlc_create_instance(ctx, "com.sun.star.awt.ContainerWindowProvider", err))) {
+        rc = err->code;
+        goto out;
+    }
+    rtl_uString *url = rl_uno_str(PANEL_DIALOG_URL), *type = rl_uno_str("");
+    rc = rl_uno_XContainerWindowProvider_createContainerWindow(provider, err, &p->window, url, type, peer, NULL);
+    rtl_uString_release(url);
+    rtl_uString_release(type);
+    if (rc != RL_UNO_OK)
+        goto out;
+    if (!p->window) {
+        rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "no window from %s", PANEL_DIALOG_URL);
+        goto out;
+    }
+    for (int i = 0; i < C_COUNT; i++) {
+        uno_Interface *control = NULL;
+        rtl_uString *name = rl_uno_str(control_names[i]);
+        rc = rl_uno_XControlContainer_getControl(p->window, err, &control, name);
+        rtl_uString_release(name);
+        if (rc == RL_UNO_OK && !control)
+            rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "%s has no control %s", PANEL_DIALOG_URL, control_names[i]);
+        if (rc == RL_UNO_OK)
+            rc = rl_uno_XControl_getModel(control, err, &p->models[i]);
+        if (rc == RL_UNO_OK && i == C_BUTTON) {
+            rl_uno_acquire(control);
+            p->button = control;
+        }
+        rl_uno_release(control);
+        if (rc != RL_UNO_OK)
+            goto out;
+    }
+    if ((rc = rl_uno_XButton_addActionListener(p->button, err, &p->o.obj.iface)) != RL_UNO_OK)
+        goto out;
+    if ((rc = rl_uno_XWindow_getPosSize(p->window, err, &p->size)) != RL_UNO_OK)
+        goto out;
+    rc = rl_uno_XWindow_setVisible(p->window, err, sal_True);
+out:
+    rl_uno_release(provider);
+    rl_uno_release(peer);
+    return rc;
+}
+
+static void load_strings(panel *p, uno_Interface *ctx)
+{
+    char locale[32];
+    rlc_settings_ui_language(ctx, locale, sizeof locale);
+    const char *lang = rlu_strings_language(locale);
+    if (rlu_strings_load(&p->strings, lang) != 0 && strcmp(lang, "en") != 0)
+        rlu_strings_load(&p->strings, "en");
+}
+
+rlu_object *rlu_panel_new(uno_Interface *ctx, uno_Interface *parent_window, rl_uno_err *err)
+{
+    panel *p = calloc(1, sizeof *p);
+    pthread_condattr_t attr;
+
+    if (!p) {
+        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    rlu_object_init(&p->o, &rlu_panel_class, rlu_panel_attrs);
+    load_strings(p, ctx);
+
+    if (!(p->link = rlc_link_get(ctx))) {
+        rl_uno_fail(err, RL_UNO_ERR_ARG, "theReportLink is not available");
+        goto fail;
+    }
+    if (!(p->async = rlc_create_instance(ctx, "com.sun.star.awt.AsyncCallback", err)))
+        goto fail;
+    if (build_window(p, ctx, parent_window, err) != RL_UNO_OK)
+        goto fail;
+    set_label(p, C_STATUS_TITLE, rlu_str(&p->strings, "status.title"));
+    set_label(p, C_ENDPOINT_TITLE, rlu_str(&p->strings, "endpoint.title"));
+    set_label(p, C_ERROR_TITLE, rlu_str(&p->strings, "error.title"));
+    if (pthread_create(&p->ticker, NULL, ticker_main, p) != 0) {
+        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "cannot start the panel's ticker thread");
+        goto fail;
+    }
+    p->ticker_started = 1;
+    refresh(p);
+    if (rl_uno_XReportLink_addListener(p->link, err, &p->o.obj.iface) != RL_UNO_OK)
+        goto fail;
+    return &p->o;
+fail:
+    rlu_panel_dispose(&p->o);
+    rl_uno_release(&p->o.obj.iface);
+    return NULL;
+}
+
+void rlu_panel_dispose(rlu_object *o)
+{
+    panel *p = RL_UNO_SELF(o, panel, o);
+    rl_uno_err err;
+
+    if (p->disposed)
+        return;
+    p->disposed = 1;
+    stop_ticker(p);
+    if (p->link) {
+        /* theReportLink holds us as a listener: let go of each other. */
+        rl_uno_XReportLink_removeListener(p->link, &err, &p->o.obj.iface);
+        rl_uno_release(p->link);
+        p->link = NULL;
+    }
+    if (p->button)
+        rl_uno_XButton_removeActionListener(p->button, &err, &p->o.obj.iface);
+    if (p->window && rl_uno_XComponent_dispose(p->window, &err) != RL_UNO_OK)
+        rlc_log("panel: cannot dispose its window: %s", err.message);
+}

@@ -1,0 +1,168 @@
+/* strings.c - the panel's words, in the office's language.
+ *
+ * The words live in the extension, beside the library:
+ * i18n/strings_en.properties and i18n/strings_fr.properties. They are
+ * UTF-8 (not Java's Latin-1): "key=value" lines, '#' comments, "\n" for a
+ * line break in a value. Placeholders are {0}, {1}... in the order the code
+ * passes them, so a translation may reorder them. The extension's folder is
+ * the one that holds this library (dladdr), which needs no UNO call. */
+#include "ui.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "component.h"   /* rlc_log */
+
+const char *rlu_strings_language(const char *oo_locale)
+{
+    if (oo_locale && strncmp(oo_locale, "fr", 2) == 0 && (oo_locale[2] == '\0' || oo_locale[2] == '-'))
+        return "fr";
+    return "en";
+}
+
+/* The folder of this library, with a trailing '/'. */
+static int library_dir(char *out, size_t cap)
+{
+    Dl_info info;
+    if (!dladdr((void *)library_dir, &info) || !info.dli_fname)
+        return -1;
+    const char *slash = strrchr(info.dli_fname, '/');
+    size_t len = slash ? (size_t)(slash - info.dli_fname) + 1 : 0;
+    if (len + 1 > cap)
+        return -1;
+    memcpy(out, info.dli_fname, len);
+    out[len] = '\0';
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        *--end = '\0';
+    return s;
+}
+
+/* Copies value into dst, turning "\n" into a line break and "\\" into "\". */
+static void unescape(char *dst, size_t cap, const char *src)
+{
+    size_t n = 0;
+    for (; *src && n + 1 < cap; src++) {
+        if (src[0] == '\\' && src[1] == 'n') {
+            dst[n++] = '\n';
+            src++;
+        } else if (src[0] == '\\' && src[1] == '\\') {
+            dst[n++] = '\\';
+            src++;
+        } else {
+            dst[n++] = *src;
+        }
+    }
+    dst[n] = '\0';
+}
+
+static int parse(rlu_strings *s, char *text, const char *path)
+{
+    int line_no = 0;
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        line_no++;
+        char *l = trim(line);
+        if (*l == '\0' || *l == '#')
+            continue;
+        char *eq = strchr(l, '=');
+        if (!eq) {
+            rlc_log("%s:%d: not key=value", path, line_no);
+            return -1;
+        }
+        *eq = '\0';
+        char *key = trim(l), *value = trim(eq + 1);
+        if (strlen(key) >= RLU_MAX_KEY || strlen(value) >= RLU_MAX_VALUE) {
+            rlc_log("%s:%d: key or value too long", path, line_no);
+            return -1;
+        }
+        if (s->n == RLU_MAX_STRINGS) {
+            rlc_log("%s: more than %d strings", path, RLU_MAX_STRINGS);
+            return -1;
+        }
+        strcpy(s->key[s->n], key);
+        unescape(s->value[s->n], RLU_MAX_VALUE, value);
+        s->n++;
+    }
+    return 0;
+}
+
+int rlu_strings_load(rlu_strings *s, const char *lang)
+{
+    char path[RLC_MAX_PATH];
+    char *text = NULL;
+    FILE *f = NULL;
+    int rc = -1;
+
+    memset(s, 0, sizeof *s);
+    snprintf(s->lang, sizeof s->lang, "%s", lang);
+    if (library_dir(path, sizeof path) != 0) {
+        rlc_log("cannot find the extension's folder");
+        return -1;
+    }
+    size_t dir_len = strlen(path);
+    if ((size_t)snprintf(path + dir_len, sizeof path - dir_len, "i18n/strings_%s.properties", lang)
+        >= sizeof path - dir_len) {
+        rlc_log("the extension's folder has too long a path");
+        return -1;
+    }
+    if (!(f = fopen(path, "rb"))) {
+        rlc_log("cannot read %s", path);
+        goto out;
+    }
+    if (!(text = malloc(RLU_MAX_FILE + 1)))
+        goto out;
+    size_t len = fread(text, 1, RLU_MAX_FILE + 1, f);
+    if (len > RLU_MAX_FILE) {
+        rlc_log("%s is larger than %d bytes", path, RLU_MAX_FILE);
+        goto out;
+    }
+    text[len] = '\0';
+    rc = parse(s, text, path);
+out:
+    if (f)
+        fclose(f);
+    free(text);
+    return rc;
+}
+
+const char *rlu_str(const rlu_strings *s, const char *key)
+{
+    for (int i = 0; i < s->n; i++) {
+        if (strcmp(s->key[i], key) == 0)
+            return s->value[i];
+    }
+    return key;
+}
+
+void rlu_format(const rlu_strings *s, const char *key, char *out, size_t cap,
+                const char *const *args, int n)
+{
+    const char *p = rlu_str(s, key);
+    size_t len = 0;
+
+    if (cap == 0)
+        return;
+    while (*p && len + 1 < cap) {
+        if (p[0] == '{' && p[1] >= '0' && p[1] <= '9' && p[2] == '}' && p[1] - '0' < n) {
+            const char *a = args[p[1] - '0'];
+            while (*a && len + 1 < cap)
+                out[len++] = *a++;
+            p += 3;
+        } else {
+            out[len++] = *p++;
+        }
+    }
+    out[len] = '\0';
+}

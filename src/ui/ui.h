@@ -1,0 +1,102 @@
+/*
+ * ui.h - what the doctor sees of ReportLink in Writer (rlu_ names).
+ *
+ *   factory.c  org.reportlink.PanelFactory (XUIElementFactory) and the
+ *              UI element the sidebar holds (XUIElement + XComponent)
+ *   panel.c    the status panel: its window, the listener on theReportLink,
+ *              the Connect/Disconnect button, the once-a-second countdown
+ *   strings.c  the panel's words, from i18n/strings_<lang>.properties
+ *   attr.c     interface attributes (XUIElement::Frame, XToolPanel::Window)
+ *              for objects implemented in C, and their start-up check
+ *
+ * Everything here runs on the office's main thread, except the panel's
+ * ticker thread, which only posts a callback to the main thread.
+ * Design note: src/ui/README.md.
+ */
+#ifndef RL_UI_H
+#define RL_UI_H
+
+#include "uno_bridge.h"
+
+#define RLU_IMPL_PANEL_FACTORY "org.reportlink.PanelFactory"
+/* The last segment of the panel's ImplementationURL in Sidebar.xcu. */
+#define RLU_PANEL_STATUS "StatusPanel"
+
+/* ------------------------------------------------------------------ attr.c */
+
+/* A readonly attribute of an interface an object implements: get fills ret
+ * (unconstructed storage of the attribute's type) with a value the caller
+ * then owns. */
+typedef struct rlu_attr {
+    const char *name;     /* "com.sun.star.ui.XUIElement::Frame" */
+    void (*get)(rl_uno_object *self, void *ret);
+} rlu_attr;
+
+/* Every object of this module starts with this: the bridge's object, then
+ * its attributes (NULL-name terminated). */
+typedef struct rlu_object {
+    rl_uno_object obj;
+    const rlu_attr *attrs;
+} rlu_object;
+
+/* rl_uno_object_init() plus a dispatcher that answers the attributes' get
+ * calls and hands every other call to the bridge's dispatcher. */
+void rlu_object_init(rlu_object *o, const rl_uno_class *cls, const rlu_attr *attrs);
+
+/* Like rl_uno_class_check(), for a class with attributes: every member of
+ * its interfaces is a method of cls or one of attrs, and nothing else is. */
+int rlu_class_check(const rl_uno_class *cls, const rlu_attr *attrs, rl_uno_err *err);
+
+/* ------------------------------------------------------------------ strings.c */
+
+#define RLU_MAX_STRINGS   64     /* entries of one resource file */
+#define RLU_MAX_KEY       48
+#define RLU_MAX_VALUE     256    /* bytes of UTF-8 */
+#define RLU_MAX_FILE      (64 * 1024)
+
+typedef struct rlu_strings {
+    char lang[8];                /* "fr" or "en": the file that was read */
+    int n;
+    char key[RLU_MAX_STRINGS][RLU_MAX_KEY];
+    char value[RLU_MAX_STRINGS][RLU_MAX_VALUE];
+} rlu_strings;
+
+/* The two-letter language of the resource file to use for the office's UI
+ * language (ooLocale "fr-FR" -> "fr"); English for anything without a file. */
+const char *rlu_strings_language(const char *oo_locale);
+
+/* Reads <extension>/i18n/strings_<lang>.properties (UTF-8; key=value lines,
+ * '#' comments, \n in values). Returns 0, or -1 after logging why. */
+int rlu_strings_load(rlu_strings *s, const char *lang);
+
+/* The text of key (borrowed from s); the key itself when it is missing, so
+ * that a missing string shows instead of failing. */
+const char *rlu_str(const rlu_strings *s, const char *key);
+
+/* Writes key's text into out with {0}, {1}... replaced by args[0], args[1]
+ * (at most n args). The result is cut to cap. */
+void rlu_format(const rlu_strings *s, const char *key, char *out, size_t cap,
+                const char *const *args, int n);
+
+/* ------------------------------------------------------------------ panel.c */
+
+/* A new status panel, child of the sidebar's parent window: one reference,
+ * the caller's. Its window is built and it listens to theReportLink until
+ * rlu_panel_dispose(). NULL with err set on failure. */
+rlu_object *rlu_panel_new(uno_Interface *ctx, uno_Interface *parent_window, rl_uno_err *err);
+
+/* Stops listening and ticking and disposes the window. Idempotent. */
+void rlu_panel_dispose(rlu_object *panel);
+
+/* ------------------------------------------------------------------ factory.c */
+
+/* A new panel factory for ctx (one reference, the caller's). */
+uno_Interface *rlu_panel_factory_new(uno_Interface *ctx);
+
+/* Checks every class of the module against the type library (start-up). */
+int rlu_check(rl_uno_err *err);
+
+extern const rl_uno_class rlu_panel_class, rlu_element_class, rlu_factory_class;
+extern const rlu_attr rlu_panel_attrs[], rlu_element_attrs[];
+
+#endif
