@@ -90,10 +90,12 @@ integration: all
 
 # Everything, one summary: unit tests, the core under ASan+UBSan, integration.
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(ASAN_BINS) $(B)/asan/reportlink-listen
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(ASAN_BINS) $(B)/asan/reportlink-listen $(REPLAY_BINS)
 	@tests/integration/setup.sh
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run-runners.sh \
 	  $(UNIT_BINS) $(ASAN_BINS) \
+	  "$(B)/fuzz/replay_validate tests/fuzz/corpus/validate" \
+	  "$(B)/fuzz/replay_html_clean tests/fuzz/corpus/html_clean" \
 	  "$(PY) tests/integration/test_devserver.py" \
 	  "$(PY) tests/integration/test_listen.py" \
 	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py" \
@@ -108,3 +110,4 @@ run: deps-run
 clean:
 	rm -rf $(B)
 include mk/extension.mk
+include mk/fuzz.mk

@@ -40,10 +40,13 @@ static void puts_(out *o, const char *s)
     put(o, s, strlen(s));
 }
 
-/* Attribute values and stray characters, escaped for a double-quoted value. */
+/* Attribute values and stray characters, escaped for a double-quoted value;
+ * control characters (NUL above all) are dropped. */
 static void put_escaped(out *o, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+            continue;
         switch (s[i]) {
         case '&': puts_(o, "&amp;"); break;
         case '"': puts_(o, "&quot;"); break;
@@ -124,8 +127,11 @@ static int attribute_allowed(const char *element, const char *name, const char *
         char word[16];
         if (n == 0 || n >= sizeof word)
             return 0;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            if (!isalpha((unsigned char)v[i]))
+                return 0;          /* a NUL would end the word early for strcmp */
             word[i] = (char)tolower((unsigned char)v[i]);
+        }
         word[n] = 0;
         return in_list(word, alignments);
     }
@@ -296,10 +302,15 @@ char *rl_format_clean_html(const char *html, size_t len, size_t *out_len)
             const char *next = memchr(html + i, '<', len - i);
             size_t run = next ? (size_t)(next - html - i) : len - i;
             const char *gt = memchr(html + i, '>', run);
+            const char *nul = memchr(html + i, '\0', run);
             if (gt)
                 run = (size_t)(gt - html - i);
+            if (nul && (size_t)(nul - html - i) < run)
+                run = (size_t)(nul - html - i);
             put(&o, html + i, run);
             i += run;
+            if (i < len && html[i] == '\0')
+                i++;                        /* NUL bytes never reach the output */
         }
     }
     puts_(&o, "\n</body></html>\n");
