@@ -111,3 +111,4 @@ clean:
 	rm -rf $(B)
 include mk/extension.mk
 include mk/fuzz.mk
+include mk/bench.mk

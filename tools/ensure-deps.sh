@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ReportLink needs to build, run and test, if any is
 # missing. As root it uses apt-get; otherwise it prints the exact command to run.
-# Usage: tools/ensure-deps.sh [build|run|check]   (default: check)
+# Usage: tools/ensure-deps.sh [build|run|check|bench]   (default: check)
 set -euo pipefail
 
 want=${1:-check}
@@ -10,13 +10,16 @@ build_pkgs=(build-essential pkg-config libwebsockets-dev libcjson-dev libssl-dev
 run_pkgs=(xvfb xauth python3-websocket openssl)
 check_pkgs=(xvfb xauth python3-websocket openssl nodejs npm clang libclang-rt-dev valgrind
             poppler-utils)
+# make bench: the Python alternative runs as a Python macro inside the office.
+bench_pkgs=(python3-websocket libreoffice-script-provider-python)
 
 pkgs=("${build_pkgs[@]}")
 case "$want" in
   build) ;;
   run) pkgs+=("${run_pkgs[@]}") ;;
   check) pkgs+=("${run_pkgs[@]}" "${check_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|run|check]" >&2; exit 2 ;;
+  bench) pkgs+=("${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|run|check|bench]" >&2; exit 2 ;;
 esac
 
 missing=()

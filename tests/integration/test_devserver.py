@@ -433,6 +433,38 @@ def t_replaced():
     new.close()
 
 
+@test("a push is numbered; GET /admin/sent tells when its last frame was written (monotonic us)")
+def t_sent_time():
+    srv = shared("default")
+    key = take_key()
+    ws = connect_authenticated(srv, key)
+    t0 = int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6)
+    big = json.dumps({"type": "report_ready", "html_content": "x" * (300 * 1024)})
+    seqs = []
+    for body in ('{"type":"a"}', big):
+        status, data = push(srv, key, body)
+        check(status == 200, "push gave %d %r" % (status, data))
+        seqs.append(json.loads(data)["seq"])
+    check(seqs[1] == seqs[0] + 1, "push numbers %r are not consecutive" % seqs)
+    recv_text(ws)
+    check(len(recv_text(ws)) == len(big), "the large message did not arrive whole")
+    t1 = int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6)
+    times = []
+    for seq in seqs:
+        status, data, _ = request(srv, "GET", "/admin/sent?seq=%d" % seq)
+        ans = json.loads(data)
+        check(status == 200 and ans["sent"] is True and ans["seq"] == seq, "sent?seq gave %d %r" % (status, data))
+        times.append(ans["sent_mono_us"])
+    check(t0 <= times[0] <= times[1] <= t1, "send times %r not within [%d, %d]" % (times, t0, t1))
+    status, data, _ = request(srv, "GET", "/admin/sent?seq=%d" % (seqs[1] + 1000))
+    check(status == 404 and json.loads(data)["sent"] is False, "unknown push gave %d %r" % (status, data))
+    status, _, _ = request(srv, "GET", "/admin/sent?seq=abc")
+    check(status == 400, "a bad seq gave %d" % status)
+    status, _, _ = request(srv, "POST", "/admin/sent?seq=1")
+    check(status == 405, "POST /admin/sent gave %d" % status)
+    ws.close()
+
+
 @test("pushed json_report arrives as report_ready with all five representations")
 def t_report_ready():
     srv = shared("default")
@@ -440,7 +472,8 @@ def t_report_ready():
     ws = connect_authenticated(srv, key)
     body = json.dumps(REPORT, ensure_ascii=False)
     status, data = push(srv, key, body)
-    check((status, json.loads(data)) == (200, {"delivered": True}), "push gave %d %r" % (status, data))
+    check(status == 200 and json.loads(data)["delivered"] is True
+          and isinstance(json.loads(data)["seq"], int), "push gave %d %r" % (status, data))
     raw = recv_text(ws)
     msg = json.loads(raw)
     check(list(msg) == ["type", "url", "html_content", "rtf_report", "plaintext_report",

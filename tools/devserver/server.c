@@ -37,6 +37,7 @@
 #define DS_MAX_PATH            256
 #define DS_MAX_HEADER_DATA     16384          /* room for a 4 KiB key header */
 #define DS_SHUTDOWN_GRACE_US   (1000 * 1000)  /* to deliver 1001 closes */
+#define DS_SENT_RING           4096           /* pushes whose send time is kept */
 
 /* --- Types --------------------------------------------------------------- */
 
@@ -51,6 +52,7 @@ typedef struct out_msg {
     const char *close_reason;   /* static string, OUT_CLOSE only */
     size_t len;
     size_t sent;                /* payload bytes already handed to lws */
+    unsigned long long seq;     /* push number (1, 2, ...), 0 if not a push */
     unsigned char data[];       /* LWS_PRE + len bytes */
 } out_msg;
 
@@ -115,6 +117,10 @@ static struct {
     int stopping;
     int grace_over;
     lws_sorted_usec_list_t grace_sul;
+    /* Pushes: their numbers, and when the last frame of the last ones was
+     * written (CLOCK_MONOTONIC us), for GET /admin/sent. */
+    unsigned long long next_seq;
+    struct { unsigned long long seq; long long mono_us; } sent[DS_SENT_RING];
 } srv;
 
 /* --- Keys ---------------------------------------------------------------- */
@@ -420,6 +426,7 @@ static int ws_receive(ws_conn *c, const void *in, size_t len)
 static int ws_writeable(ws_conn *c)
 {
     out_msg *m = c->head;
+    struct timespec ts;
     size_t chunk;
     int flags, n;
 
@@ -440,6 +447,9 @@ static int ws_writeable(ws_conn *c)
         chunk = DS_WS_CHUNK;
     flags = lws_write_ws_flags(m->kind == OUT_BINARY ? LWS_WRITE_BINARY : LWS_WRITE_TEXT,
                                m->sent == 0, m->sent + chunk == m->len);
+    /* A push's send time is taken just before its last frame is written,
+     * so no client can have received the message earlier. */
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     /* Writing in place is safe: lws puts the frame header in the LWS_PRE
      * bytes before the chunk, which are headroom or payload already sent. */
     n = lws_write(c->wsi, m->data + LWS_PRE + m->sent, chunk, (enum lws_write_protocol)flags);
@@ -448,6 +458,10 @@ static int ws_writeable(ws_conn *c)
         return -1;
     }
     m->sent += chunk;
+    if (m->sent == m->len && m->seq) {
+        srv.sent[m->seq % DS_SENT_RING].seq = m->seq;
+        srv.sent[m->seq % DS_SENT_RING].mono_us = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
     if (m->sent == m->len) {
         c->head = m->next;
         if (!c->head)
@@ -679,16 +693,23 @@ static int handle_push(struct lws *wsi, http_req *r)
     }
     cJSON_Delete(root);
     free(msg);
+    if (er == ENQ_OK)
+        c->tail->seq = ++srv.next_seq;
     if (er == ENQ_FULL)
         return respond_json(wsi, r, 503, "{\"delivered\":false,\"reason\":\"queue full\"}");
     if (er != ENQ_OK)
         return respond_json(wsi, r, er == ENQ_CLOSING ? 404 : 500,
                             er == ENQ_CLOSING ? no_conn
                                               : "{\"delivered\":false,\"reason\":\"out of memory\"}");
-    ds_log("connection #%u: queued a %zu-byte %s %s", c->id, verbatim ? len : mlen,
+    ds_log("connection #%u: queued a %zu-byte %s %s (push %llu)", c->id, verbatim ? len : mlen,
            binary ? "binary" : "text",
-           verbatim ? (raw || binary ? "raw push" : "message") : "report_ready");
-    return respond_json(wsi, r, 200, "{\"delivered\":true}");
+           verbatim ? (raw || binary ? "raw push" : "message") : "report_ready", c->tail->seq);
+    {
+        char ok[64];
+
+        snprintf(ok, sizeof(ok), "{\"delivered\":true,\"seq\":%llu}", c->tail->seq);
+        return respond_json(wsi, r, 200, ok);
+    }
 }
 
 /* Close codes a server may put on the wire (RFC 6455 section 7.4). */
@@ -739,6 +760,25 @@ static int handle_admin(struct lws *wsi, http_req *r, const char *what)
     ds_log("admin: dropping connection #%u without a close frame", c->id);
     conn_drop(c);
     return respond_json(wsi, r, 200, "{\"ok\":true}");
+}
+
+/* GET /admin/sent?seq=N: when push N's last frame was written. */
+static int handle_sent(struct lws *wsi, http_req *r)
+{
+    char buf[32], out[96];
+    const char *v = query(wsi, "seq=", buf, sizeof(buf));
+    char *end;
+    unsigned long long seq = v && *v ? strtoull(v, &end, 10) : 0;
+
+    if (!seq || *end)
+        return respond_json(wsi, r, 400, "{\"sent\":false,\"reason\":\"seq must be a push number\"}");
+    if (srv.sent[seq % DS_SENT_RING].seq != seq) {
+        snprintf(out, sizeof(out), "{\"seq\":%llu,\"sent\":false}", seq);
+        return respond_json(wsi, r, 404, out);
+    }
+    snprintf(out, sizeof(out), "{\"seq\":%llu,\"sent\":true,\"sent_mono_us\":%lld}", seq,
+             srv.sent[seq % DS_SENT_RING].mono_us);
+    return respond_json(wsi, r, 200, out);
 }
 
 static int handle_file(struct lws *wsi, http_req *r)
@@ -793,6 +833,9 @@ static int route(struct lws *wsi, http_req *r)
     if (!strcmp(p, "/reports/push"))
         return r->method == M_POST ? handle_push(wsi, r)
                                    : respond_json(wsi, r, 405, "{\"error\":\"use POST\"}");
+    if (!strcmp(p, "/admin/sent"))
+        return r->method == M_GET ? handle_sent(wsi, r)
+                                  : respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
     if (!strcmp(p, "/admin/close") || !strcmp(p, "/admin/pong") || !strcmp(p, "/admin/drop"))
         return r->method == M_POST ? handle_admin(wsi, r, p + strlen("/admin/"))
                                    : respond_json(wsi, r, 405, "{\"error\":\"use POST\"}");
