@@ -19,34 +19,34 @@
 /* ------------------------------------------------------------------ the UI element */
 
 typedef struct element {
-    rlu_object o;
+    rl_uno_object o;
     uno_Interface *frame;          /* XFrame, may be NULL */
     rtl_uString *resource_url;
-    rlu_object *panel;             /* NULL once disposed */
+    rl_uno_object *panel;             /* NULL once disposed */
     uno_Interface *listeners[RLU_MAX_ELEMENT_LISTENERS];
     int n_listeners;
 } element;
 
 static element *element_of(rl_uno_object *o)
 {
-    return RL_UNO_SELF(o, element, o.obj);
+    return RL_UNO_SELF(o, element, o);
 }
 
-static void a_frame(rl_uno_object *self, void *ret)
+static void a_frame(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
     element *e = element_of(self);
     rl_uno_acquire(e->frame);
     *(uno_Interface **)ret = e->frame;
 }
 
-static void a_resource_url(rl_uno_object *self, void *ret)
+static void a_resource_url(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
     element *e = element_of(self);
     rtl_uString_acquire(e->resource_url);
     *(rtl_uString **)ret = e->resource_url;
 }
 
-static void a_type(rl_uno_object *self, void *ret)
+static void a_type(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
     *(sal_Int16 *)ret = UI_ELEMENT_TYPE_TOOLPANEL;
 }
@@ -54,7 +54,7 @@ static void a_type(rl_uno_object *self, void *ret)
 static void m_get_real_interface(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
     element *e = element_of(self);
-    uno_Interface *real = e->panel ? &e->panel->obj.iface : NULL;
+    uno_Interface *real = e->panel ? &e->panel->iface : NULL;
     rl_uno_acquire(real);
     *(uno_Interface **)ret = real;
 }
@@ -69,7 +69,7 @@ static void m_dispose(rl_uno_object *self, void *ret, void *args[], uno_Any **ex
         return;
     rl_uno_acquire(&self->iface);   /* a listener may drop the last other reference */
     rlu_panel_dispose(e->panel);
-    rl_uno_release(&e->panel->obj.iface);
+    rl_uno_release(&e->panel->iface);
     e->panel = NULL;
     while (e->n_listeners > 0) {
         uno_Interface *l = e->listeners[--e->n_listeners];
@@ -124,7 +124,7 @@ static void element_destroy(rl_uno_object *self)
     element *e = element_of(self);
     if (e->panel) {
         rlu_panel_dispose(e->panel);
-        rl_uno_release(&e->panel->obj.iface);
+        rl_uno_release(&e->panel->iface);
     }
     for (int i = 0; i < e->n_listeners; i++)
         rl_uno_release(e->listeners[i]);
@@ -139,9 +139,7 @@ static const rl_uno_method element_methods[] = {
     { RL_UNO_MN_XComponent_dispose, m_dispose },
     { RL_UNO_MN_XComponent_addEventListener, m_add_event_listener },
     { RL_UNO_MN_XComponent_removeEventListener, m_remove_event_listener },
-    { NULL, NULL }
-};
-const rlu_attr rlu_element_attrs[] = {
+    /* readonly attributes */
     { "com.sun.star.ui.XUIElement::Frame", a_frame },
     { "com.sun.star.ui.XUIElement::ResourceURL", a_resource_url },
     { "com.sun.star.ui.XUIElement::Type", a_type },
@@ -154,7 +152,7 @@ const rl_uno_class rlu_element_class = {
 /* ------------------------------------------------------------------ the factory */
 
 typedef struct factory {
-    rlu_object o;
+    rl_uno_object o;
     uno_Interface *ctx;   /* acquired */
 } factory;
 
@@ -179,7 +177,7 @@ static int ends_with(const rtl_uString *s, const char *ascii)
 
 static void m_create_ui_element(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    factory *f = RL_UNO_SELF(self, factory, o.obj);
+    factory *f = RL_UNO_SELF(self, factory, o);
     rtl_uString *url = RL_UNO_ARG(args, 0, rtl_uString *);
     uno_Sequence *props = RL_UNO_ARG(args, 1, uno_Sequence *);
     rl_uno_err err;
@@ -200,24 +198,24 @@ static void m_create_ui_element(rl_uno_object *self, void *ret, void *args[], un
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &self->iface, "out of memory");
         return;
     }
-    rlu_object_init(&e->o, &rlu_element_class, rlu_element_attrs);
+    rl_uno_object_init(&e->o, &rlu_element_class);
     rtl_uString_acquire(url);
     e->resource_url = url;
     e->frame = arg_interface(props, "Frame");
     rl_uno_acquire(e->frame);
     if (!(e->panel = rlu_panel_new(f->ctx, parent, &err))) {
         rlc_log("cannot create the status panel: %s", err.message);
-        rl_uno_release(&e->o.obj.iface);
+        rl_uno_release(&e->o.iface);
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &self->iface,
                      "cannot create the ReportLink panel: %s", err.message);
         return;
     }
-    *(uno_Interface **)ret = &e->o.obj.iface;   /* the caller takes our reference */
+    *(uno_Interface **)ret = &e->o.iface;   /* the caller takes our reference */
 }
 
 static void factory_destroy(rl_uno_object *self)
 {
-    factory *f = RL_UNO_SELF(self, factory, o.obj);
+    factory *f = RL_UNO_SELF(self, factory, o);
     rl_uno_release(f->ctx);
     free(f);
 }
@@ -237,10 +235,10 @@ uno_Interface *rlu_panel_factory_new(uno_Interface *ctx)
     factory *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
-    rlu_object_init(&f->o, &rlu_factory_class, NULL);
+    rl_uno_object_init(&f->o, &rlu_factory_class);
     rl_uno_acquire(ctx);
     f->ctx = ctx;
-    return &f->o.obj.iface;
+    return &f->o.iface;
 }
 
 int rlu_check(rl_uno_err *err)
@@ -248,7 +246,7 @@ int rlu_check(rl_uno_err *err)
     int rc;
     if ((rc = rl_uno_class_check(&rlu_factory_class, err)) != RL_UNO_OK)
         return rc;
-    if ((rc = rlu_class_check(&rlu_element_class, rlu_element_attrs, err)) != RL_UNO_OK)
+    if ((rc = rl_uno_class_check(&rlu_element_class, err)) != RL_UNO_OK)
         return rc;
-    return rlu_class_check(&rlu_panel_class, rlu_panel_attrs, err);
+    return rl_uno_class_check(&rlu_panel_class, err);
 }

@@ -49,7 +49,7 @@ static const char *const control_names[C_COUNT] = {
 };
 
 typedef struct panel {
-    rlu_object o;
+    rl_uno_object o;
     uno_Interface *link;            /* theReportLink; NULL once disposed or gone */
     uno_Interface *window;          /* the container window (XWindow) */
     uno_Interface *async;           /* com.sun.star.awt.AsyncCallback */
@@ -70,7 +70,7 @@ typedef struct panel {
 
 static panel *panel_of(rl_uno_object *o)
 {
-    return RL_UNO_SELF(o, panel, o.obj);
+    return RL_UNO_SELF(o, panel, o);
 }
 
 static int64_t mono_ms(void)
@@ -87,7 +87,7 @@ static void post_tick(panel *p)
     rl_uno_err err;
     uno_Any nothing;
     rl_uno_any_void(&nothing);
-    if (rl_uno_XRequestCallback_addCallback(p->async, &err, &p->o.obj.iface, &nothing) != RL_UNO_OK)
+    if (rl_uno_XRequestCallback_addCallback(p->async, &err, &p->o.iface, &nothing) != RL_UNO_OK)
         rlc_log("the panel cannot reach the main thread: %s", err.message);
     uno_any_destruct(&nothing, NULL);
 }
@@ -280,7 +280,7 @@ static void refresh(panel *p)
 
 /* ------------------------------------------------------------------ methods */
 
-static void m_get_window_attr(rl_uno_object *self, void *ret)
+static void m_get_window_attr(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
     panel *p = panel_of(self);
     rl_uno_acquire(p->window);
@@ -378,9 +378,7 @@ static const rl_uno_method panel_methods[] = {
     { RL_UNO_MN_XEventListener_disposing, m_disposing },
     { RL_UNO_MN_XActionListener_actionPerformed, m_action_performed },
     { RL_UNO_MN_XCallback_notify, m_notify },
-    { NULL, NULL }
-};
-const rlu_attr rlu_panel_attrs[] = {
+    /* readonly attribute */
     { "com.sun.star.ui.XToolPanel::Window", m_get_window_attr },
     { NULL, NULL }
 };
@@ -430,7 +428,7 @@ static int build_window(panel *p, uno_Interface *ctx, uno_Interface *parent_wind
         if (rc != RL_UNO_OK)
             goto out;
     }
-    if ((rc = rl_uno_XButton_addActionListener(p->button, err, &p->o.obj.iface)) != RL_UNO_OK)
+    if ((rc = rl_uno_XButton_addActionListener(p->button, err, &p->o.iface)) != RL_UNO_OK)
         goto out;
     if ((rc = rl_uno_XWindow_getPosSize(p->window, err, &p->size)) != RL_UNO_OK)
         goto out;
@@ -450,7 +448,7 @@ static void load_strings(panel *p, uno_Interface *ctx)
         rlu_strings_load(&p->strings, "en");
 }
 
-rlu_object *rlu_panel_new(uno_Interface *ctx, uno_Interface *parent_window, rl_uno_err *err)
+rl_uno_object *rlu_panel_new(uno_Interface *ctx, uno_Interface *parent_window, rl_uno_err *err)
 {
     panel *p = calloc(1, sizeof *p);
     pthread_condattr_t attr;
@@ -464,7 +462,7 @@ rlu_object *rlu_panel_new(uno_Interface *ctx, uno_Interface *parent_window, rl_u
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&p->cond, &attr);
     pthread_condattr_destroy(&attr);
-    rlu_object_init(&p->o, &rlu_panel_class, rlu_panel_attrs);
+    rl_uno_object_init(&p->o, &rlu_panel_class);
     load_strings(p, ctx);
 
     if (!(p->link = rlc_link_get(ctx))) {
@@ -484,16 +482,16 @@ rlu_object *rlu_panel_new(uno_Interface *ctx, uno_Interface *parent_window, rl_u
     }
     p->ticker_started = 1;
     refresh(p);
-    if (rl_uno_XReportLink_addListener(p->link, err, &p->o.obj.iface) != RL_UNO_OK)
+    if (rl_uno_XReportLink_addListener(p->link, err, &p->o.iface) != RL_UNO_OK)
         goto fail;
     return &p->o;
 fail:
     rlu_panel_dispose(&p->o);
-    rl_uno_release(&p->o.obj.iface);
+    rl_uno_release(&p->o.iface);
     return NULL;
 }
 
-void rlu_panel_dispose(rlu_object *o)
+void rlu_panel_dispose(rl_uno_object *o)
 {
     panel *p = RL_UNO_SELF(o, panel, o);
     rl_uno_err err;
@@ -504,12 +502,12 @@ void rlu_panel_dispose(rlu_object *o)
     stop_ticker(p);
     if (p->link) {
         /* theReportLink holds us as a listener: let go of each other. */
-        rl_uno_XReportLink_removeListener(p->link, &err, &p->o.obj.iface);
+        rl_uno_XReportLink_removeListener(p->link, &err, &p->o.iface);
         rl_uno_release(p->link);
         p->link = NULL;
     }
     if (p->button)
-        rl_uno_XButton_removeActionListener(p->button, &err, &p->o.obj.iface);
+        rl_uno_XButton_removeActionListener(p->button, &err, &p->o.iface);
     if (p->window && rl_uno_XComponent_dispose(p->window, &err) != RL_UNO_OK)
         rlc_log("panel: cannot dispose its window: %s", err.message);
 }

@@ -6,7 +6,6 @@
  *   panel.c    the status panel: its window, the listener on theReportLink,
  *              the Connect/Disconnect button, the once-a-second countdown
  *   strings.c  the panel's words, from i18n/strings_<lang>.properties
- *   attr.c     interface attributes (XUIElement::Frame, XToolPanel::Window)
  *              for objects implemented in C, and their start-up check
  *
  * Everything here runs on the office's main thread, except the panel's
@@ -21,31 +20,6 @@
 #define RLU_IMPL_PANEL_FACTORY "org.reportlink.PanelFactory"
 /* The last segment of the panel's ImplementationURL in Sidebar.xcu. */
 #define RLU_PANEL_STATUS "StatusPanel"
-
-/* ------------------------------------------------------------------ attr.c */
-
-/* A readonly attribute of an interface an object implements: get fills ret
- * (unconstructed storage of the attribute's type) with a value the caller
- * then owns. */
-typedef struct rlu_attr {
-    const char *name;     /* "com.sun.star.ui.XUIElement::Frame" */
-    void (*get)(rl_uno_object *self, void *ret);
-} rlu_attr;
-
-/* Every object of this module starts with this: the bridge's object, then
- * its attributes (NULL-name terminated). */
-typedef struct rlu_object {
-    rl_uno_object obj;
-    const rlu_attr *attrs;
-} rlu_object;
-
-/* rl_uno_object_init() plus a dispatcher that answers the attributes' get
- * calls and hands every other call to the bridge's dispatcher. */
-void rlu_object_init(rlu_object *o, const rl_uno_class *cls, const rlu_attr *attrs);
-
-/* Like rl_uno_class_check(), for a class with attributes: every member of
- * its interfaces is a method of cls or one of attrs, and nothing else is. */
-int rlu_class_check(const rl_uno_class *cls, const rlu_attr *attrs, rl_uno_err *err);
 
 /* ------------------------------------------------------------------ strings.c */
 
@@ -83,10 +57,10 @@ void rlu_format(const rlu_strings *s, const char *key, char *out, size_t cap,
 /* A new status panel, child of the sidebar's parent window: one reference,
  * the caller's. Its window is built and it listens to theReportLink until
  * rlu_panel_dispose(). NULL with err set on failure. */
-rlu_object *rlu_panel_new(uno_Interface *ctx, uno_Interface *parent_window, rl_uno_err *err);
+rl_uno_object *rlu_panel_new(uno_Interface *ctx, uno_Interface *parent_window, rl_uno_err *err);
 
 /* Stops listening and ticking and disposes the window. Idempotent. */
-void rlu_panel_dispose(rlu_object *panel);
+void rlu_panel_dispose(rl_uno_object *panel);
 
 /* ------------------------------------------------------------------ factory.c */
 
@@ -97,6 +71,5 @@ uno_Interface *rlu_panel_factory_new(uno_Interface *ctx);
 int rlu_check(rl_uno_err *err);
 
 extern const rl_uno_class rlu_panel_class, rlu_element_class, rlu_factory_class;
-extern const rlu_attr rlu_panel_attrs[], rlu_element_attrs[];
 
 #endif

@@ -224,7 +224,8 @@ int rl_uno_class_check(const rl_uno_class *cls, rl_uno_err *err)
                 if (name_is(name, len, cls->methods[m].name))
                     found = m;
             }
-            if (found < 0 || it->ppAllMembers[k]->eTypeClass != typelib_TypeClass_INTERFACE_METHOD) {
+            /* Methods and attributes alike: the dispatcher finds both by name. */
+            if (found < 0) {
                 rl_uno_str_utf8((rtl_uString *)name, text, sizeof text);
                 typelib_typedescription_release(td);
                 return rl_uno_fail(err, RL_UNO_ERR_TYPE, "%s: no C method for %s",

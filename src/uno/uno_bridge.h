@@ -187,11 +187,15 @@ typedef struct rl_uno_object rl_uno_object;
  * method fills with the return value (which the caller then owns). To fail,
  * the method leaves ret alone and throws with rl_uno_throw*(exc, ...), which
  * constructs the exception into the storage *exc points to; a method that
- * does not throw leaves exc alone. */
+ * does not throw leaves exc alone. An interface attribute is listed like a
+ * method, under its name ("com.sun.star.ui.XToolPanel::Window"): its entry
+ * is called for the getter (ret: storage for the value, no arguments) and,
+ * unless the attribute is readonly, for the setter (ret NULL, args[0]: the
+ * new value). */
 typedef void (*rl_uno_method_fn)(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
 
 typedef struct rl_uno_method {
-    const char *name;         /* RL_UNO_MN_<Interface>_<member> */
+    const char *name;         /* RL_UNO_MN_<Interface>_<member>, or an attribute's name */
     rl_uno_method_fn fn;
 } rl_uno_method;
 
