@@ -89,9 +89,10 @@ typedef struct rlc_handover rlc_handover;
 typedef enum rlc_item_kind {
     RLC_ITEM_STATE,       /* state, attempt, retry_in_ms, detail */
     RLC_ITEM_REPORT,      /* report (owned by the item) */
-    RLC_ITEM_APPLY        /* report (or entry_id) + apply: from applyReport or
+    RLC_ITEM_APPLY,       /* report (or entry_id) + apply: from applyReport or
                              placeInboxEntry on another thread; complete it with
                              rlc_handover_apply_done() */
+    RLC_ITEM_INBOX_CHANGED /* entry_id changed (e.g. discarded on another thread) */
 } rlc_item_kind;
 
 typedef struct rlc_apply_request rlc_apply_request;

@@ -32,7 +32,8 @@ typedef struct rl_inbox_entry {
     int64_t place_cost_us;      /* main-thread time of the placement that succeeded */
     char summary[RL_INBOX_SUMMARY];
     char where[RL_INBOX_TEXT];  /* placed: the document */
-    char reason[RL_INBOX_TEXT]; /* waiting: why */
+    char reason[RL_INBOX_TEXT]; /* waiting: why (English, for logs and IT) */
+    char reason_code[24];       /* waiting: rl_writer_refusal_name(), for the UI's words */
 } rl_inbox_entry;
 
 typedef struct rl_inbox {

@@ -349,6 +349,8 @@ static void fill_status(report_link *l, rl_uno_ReportStatus *out, const rlc_item
     out->Attempt = (sal_Int32)st.attempt;
     out->NextRetryMs = st.retry_at_ms > now ? st.retry_at_ms - now : 0;
     out->LastError = rl_uno_str(st.last_error);
+    out->LastErrorKind = rl_uno_str(rl_error_kind_name(st.last_error_kind));
+    out->LastCloseCode = st.last_close_code;
     out->ReportsReceived = (sal_Int64)st.reports_received;
     out->LastHeartbeatMs = st.last_pong_ms > 0 ? now - st.last_pong_ms : -1;
     out->LastRoundTripMs = st.last_rtt_ms >= 0 ? (sal_Int32)st.last_rtt_ms : -1;
@@ -413,6 +415,19 @@ static void notify_state(report_link *l, const rlc_item *ev)
     rl_uno_destruct(&status, RL_UNO_T_ReportStatus);
 }
 
+static void notify_inbox_changed(report_link *l, sal_Int32 id)
+{
+    uno_Interface *targets[RLC_MAX_LISTENERS];
+    rl_uno_err err;
+    int n = snapshot_listeners(l, targets);
+
+    for (int i = 0; i < n; i++) {
+        if (rl_uno_XReportLinkListener_inboxChanged(targets[i], &err, id) != RL_UNO_OK)
+            listener_failed(l, targets[i], &err);
+        rl_uno_release(targets[i]);
+    }
+}
+
 static void notify_report(report_link *l, sal_Int32 id, int placed, const char *where)
 {
     uno_Interface *targets[RLC_MAX_LISTENERS];
@@ -441,8 +456,9 @@ static const char *undo_title(report_link *l)
 
 /* Places inbox entry id into the letter of the active window. Returns the
  * fields filled (0 when it stays waiting; its reason says why), or -1 when
- * there is no such entry. Main thread. */
-static int place_entry(report_link *l, sal_Int32 id)
+ * there is no such entry. fresh: the report just arrived (listeners hear
+ * reportReceived), else inboxChanged. Main thread. */
+static int place_entry(report_link *l, sal_Int32 id, int fresh)
 {
     rl_placement_result result;
     rl_uno_err err;
@@ -481,13 +497,20 @@ static int place_entry(report_link *l, sal_Int32 id)
         rl_report_free(r);
     } else {
         rl_inbox_put_back(l->inbox, id, r, result.error);
+        rl_inbox_entry *e = rl_inbox_find(l->inbox, id);
+        if (e)
+            snprintf(e->reason_code, sizeof e->reason_code, "%s",
+                     l->writer ? rl_writer_refusal_name(rl_writer_last_refusal(l->writer)) : "");
     }
     pthread_mutex_unlock(&l->lock);
     if (placed)
         rlc_log("report %d placed: %d field(s)", (int)id, result.fields_filled);
     else
         rlc_log("report %d waits in the inbox: %s", (int)id, result.error);
-    notify_report(l, id, placed, placed ? result.where : "");
+    if (fresh)
+        notify_report(l, id, placed, placed ? result.where : "");
+    else
+        notify_inbox_changed(l, id);
     return placed ? result.fields_filled : 0;
 }
 
@@ -502,7 +525,7 @@ static int receive_report(report_link *l, rl_report *r)
     if (dropped)
         rlc_log("the inbox is full of waiting reports (%d): the %u oldest were dropped",
                 RL_INBOX_MAX, dropped);
-    return place_entry(l, id);
+    return place_entry(l, id, 1);
 }
 
 static void deliver(void *user, rlc_item *item)
@@ -522,7 +545,10 @@ static void deliver(void *user, rlc_item *item)
         break;
     case RLC_ITEM_APPLY:
         rlc_handover_apply_done(item->apply, item->report ? receive_report(l, item->report)
-                                                          : place_entry(l, item->entry_id));
+                                                          : place_entry(l, item->entry_id, 0));
+        break;
+    case RLC_ITEM_INBOX_CHANGED:
+        notify_inbox_changed(l, item->entry_id);
         break;
     }
 }
@@ -710,6 +736,7 @@ static void m_get_inbox(rl_uno_object *self, void *ret, void *args[], uno_Any **
         items[i].Status = rl_uno_str(e->placed ? "placed" : "waiting");
         items[i].Where = rl_uno_str(e->where);
         items[i].Reason = rl_uno_str(e->reason);
+        items[i].ReasonCode = rl_uno_str(e->placed ? "" : e->reason_code);
         items[i].FieldsFilled = e->fields_filled;
         items[i].ReceivedMonoUs = e->received_us;
         items[i].PlacedMonoUs = e->placed_us;
@@ -734,7 +761,7 @@ static void m_place_inbox_entry(rl_uno_object *self, void *ret, void *args[], un
     int filled;
 
     if (rlc_handover_on_main(l->handover))
-        filled = place_entry(l, id);
+        filled = place_entry(l, id, 0);
     else if ((filled = rlc_handover_apply(l->handover, NULL, id, RLC_APPLY_TIMEOUT_MS)) < -1) {
         filled = 0;
     }
@@ -761,8 +788,15 @@ static void m_discard_inbox_entry(rl_uno_object *self, void *ret, void *args[], 
     pthread_mutex_lock(&l->lock);
     int removed = rl_inbox_remove(l->inbox, id);
     pthread_mutex_unlock(&l->lock);
-    if (removed)
-        rlc_log("report %d discarded", (int)id);
+    if (!removed)
+        return;
+    rlc_log("report %d discarded", (int)id);
+    if (rlc_handover_on_main(l->handover)) {
+        notify_inbox_changed(l, id);
+    } else {
+        rlc_item item = { .kind = RLC_ITEM_INBOX_CHANGED, .entry_id = id };
+        rlc_handover_post(l->handover, &item);
+    }
 }
 
 static void m_add_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)

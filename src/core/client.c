@@ -188,6 +188,7 @@ static void publish_status(rl_client *c)
     s->reports_received = c->reports;
     s->messages_rejected = c->rejected;
     s->last_close_code = f->last_close_code;
+    s->last_error_kind = f->last_error_kind;
     snprintf(s->detail, sizeof s->detail, "%s", f->detail);
     snprintf(s->last_error, sizeof s->last_error, "%s", f->last_error);
     snprintf(s->endpoint, sizeof s->endpoint, "%s", c->url ? c->url : "");
@@ -710,7 +711,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->gen = 0;
         {
             char why[128];
+            int tls = 0;
             clean_text(in, in ? strlen(in) : 0, why, sizeof why);
+            if (c->link_error[0] || (c->target.tls && strstr(why, "SSL")))
+                tls = RL_ERROR_TLS;
             if (c->link_error[0])
                 snprintf(text, sizeof text, "cannot connect to %s: %s", c->target.host,
                          c->link_error);
@@ -721,8 +725,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             else
                 snprintf(text, sizeof text, "cannot connect to %s: %s", c->target.host,
                          why[0] ? why : "unknown error");
+            feed(c, RL__IN_CONNECT_ERROR, tls, 0, text);
         }
-        feed(c, RL__IN_CONNECT_ERROR, 0, 0, text);
         break;
 
     case LWS_CALLBACK_CLIENT_ESTABLISHED:

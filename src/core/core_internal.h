@@ -71,7 +71,8 @@ typedef enum rl__input_kind {
 
 typedef struct rl__input {
     rl__input_kind kind;
-    int code;             /* CLOSED: close code, 1006 when none was received */
+    int code;             /* CLOSED: close code, 1006 when none was received;
+                             CONNECT_ERROR: an rl_error_kind (0: unreachable) */
     int by_server;        /* CLOSED: the server sent a close frame */
     const char *text;     /* CONNECT_ERROR / CLOSED: reason, may be NULL */
 } rl__input;
@@ -105,6 +106,7 @@ typedef struct rl__fsm {
     int64_t takeovers[RL__TAKEOVER_LIMIT]; /* times of recent suspicious closes */
     unsigned n_takeovers;
     int last_close_code;
+    rl_error_kind last_error_kind;
     int unencrypted_remote;    /* ws:// to a non-loopback host: say so */
     char endpoint_host[RL__MAX_HOST];
     rl_random_fn random;

@@ -44,6 +44,20 @@ const char *rl__close_code_text(int code)
     return code >= 4000 && code < 5000 ? "error from the service" : "closed";
 }
 
+const char *rl_error_kind_name(rl_error_kind k)
+{
+    switch (k) {
+    case RL_ERROR_NONE: return "";
+    case RL_ERROR_UNREACHABLE: return "unreachable";
+    case RL_ERROR_TLS: return "tls";
+    case RL_ERROR_NO_ANSWER: return "no_answer";
+    case RL_ERROR_LINK_DEAD: return "link_dead";
+    case RL_ERROR_CLOSED: return "closed";
+    case RL_ERROR_KEY_REFUSED: return "key_refused";
+    }
+    return "";
+}
+
 static void set_detail(rl__fsm *f, const char *fmt, ...)
 {
     va_list ap;
@@ -105,8 +119,10 @@ static void open_link(rl__fsm *f, int64_t now, rl__output *out)
     set_detail(f, "connecting to %s", f->endpoint_host);
 }
 
-static void start_backoff(rl__fsm *f, int64_t now, const char *why, rl__output *out)
+static void start_backoff(rl__fsm *f, int64_t now, rl_error_kind kind, const char *why,
+                          rl__output *out)
 {
+    f->last_error_kind = kind;
     f->attempt++;
     uint32_t r = f->random ? f->random(f->random_user) : 0x80000000u;
     int64_t delay = rl__backoff_delay(f->attempt, f->cfg.backoff_base_ms,
@@ -184,6 +200,7 @@ static void on_closed(rl__fsm *f, const rl__input *in, int64_t now, rl__output *
 
     if (code == 1008) {
         clear_link_timers(f);
+        f->last_error_kind = RL_ERROR_KEY_REFUSED;
         snprintf(f->last_error, sizeof f->last_error, "%s", why);
         enter(f, RL_STATE_AUTH_FAILED, out);
         set_detail(f, "the service refused the doctor key (%s); "
@@ -196,6 +213,7 @@ static void on_closed(rl__fsm *f, const rl__input *in, int64_t now, rl__output *
     if (was_authed && in->by_server && (code == 1000 || (code >= 4000 && code < 5000))) {
         if (note_takeover(f, now)) {
             clear_link_timers(f);
+            f->last_error_kind = RL_ERROR_CLOSED;
             snprintf(f->last_error, sizeof f->last_error, "%s", why);
             enter(f, RL_STATE_REPLACED, out);
             set_detail(f, "the service closed this session %d times within %d s: "
@@ -207,7 +225,7 @@ static void on_closed(rl__fsm *f, const rl__input *in, int64_t now, rl__output *
     }
     if (stable || (was_authed && code == 1000))
         f->attempt = 0;        /* a healthy session ended: start from the base delay */
-    start_backoff(f, now, why, out);
+    start_backoff(f, now, RL_ERROR_CLOSED, why, out);
 }
 
 static void on_timer(rl__fsm *f, int64_t now, rl__output *out)
@@ -219,7 +237,7 @@ static void on_timer(rl__fsm *f, int64_t now, rl__output *out)
             out->actions |= RL__ACT_ABORT;
             snprintf(why, sizeof why, "no answer from %s within %lld s",
                      f->endpoint_host, (long long)(f->cfg.connect_timeout_ms / 1000));
-            start_backoff(f, now, why, out);
+            start_backoff(f, now, RL_ERROR_NO_ANSWER, why, out);
         }
         break;
     case RL_STATE_AUTHENTICATING:
@@ -230,7 +248,7 @@ static void on_timer(rl__fsm *f, int64_t now, rl__output *out)
             snprintf(why, sizeof why, "no pong within %lld ms: the connection is dead",
                      (long long)f->cfg.pong_timeout_ms);
             f->last_close_code = 0;
-            start_backoff(f, now, why, out);
+            start_backoff(f, now, RL_ERROR_LINK_DEAD, why, out);
         } else if (f->state == RL_STATE_CONNECTED && f->next_ping_at &&
                    now >= f->next_ping_at && !f->pong_deadline) {
             out->actions |= RL__ACT_SEND_PING;
@@ -289,8 +307,8 @@ void rl__fsm_step(rl__fsm *f, const rl__input *in, int64_t now, rl__output *out)
         break;
     case RL__IN_CONNECT_ERROR:
         if (f->state == RL_STATE_CONNECTING)
-            start_backoff(f, now, in->text && *in->text ? in->text : "could not connect",
-                          out);
+            start_backoff(f, now, in->code == RL_ERROR_TLS ? RL_ERROR_TLS : RL_ERROR_UNREACHABLE,
+                          in->text && *in->text ? in->text : "could not connect", out);
         break;
     case RL__IN_PONG:
         if (f->state == RL_STATE_AUTHENTICATING || f->state == RL_STATE_CONNECTED) {
@@ -315,8 +333,8 @@ void rl__fsm_step(rl__fsm *f, const rl__input *in, int64_t now, rl__output *out)
         if (f->state == RL_STATE_AUTHENTICATING || f->state == RL_STATE_CONNECTED)
             on_closed(f, in, now, out);
         else if (f->state == RL_STATE_CONNECTING)   /* closed during the handshake */
-            start_backoff(f, now, in->text && *in->text ? in->text : "connection closed "
-                          "during the handshake", out);
+            start_backoff(f, now, RL_ERROR_UNREACHABLE, in->text && *in->text ? in->text
+                          : "connection closed during the handshake", out);
         break;
     case RL__IN_TIMER:
         on_timer(f, now, out);

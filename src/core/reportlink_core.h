@@ -56,6 +56,22 @@ int rl_url_host(const char *url, char *out, size_t cap);
 /* "stopped", "connecting", ... : the names used in JSON output and UNO. */
 const char *rl_state_name(rl_state s);
 
+/* What the last connection error was, for words in the user's language
+ * (rl_status.last_error holds the English detail). */
+typedef enum rl_error_kind {
+    RL_ERROR_NONE = 0,
+    RL_ERROR_UNREACHABLE,   /* no TCP connection / the handshake failed */
+    RL_ERROR_TLS,           /* the server's certificate or TLS was refused */
+    RL_ERROR_NO_ANSWER,     /* connect timeout */
+    RL_ERROR_LINK_DEAD,     /* no pong within the pong timeout */
+    RL_ERROR_CLOSED,        /* closed: see last_close_code */
+    RL_ERROR_KEY_REFUSED    /* closed with 1008 */
+} rl_error_kind;
+
+/* "unreachable", "tls", "no_answer", "link_dead", "closed", "key_refused";
+ * "" for none. */
+const char *rl_error_kind_name(rl_error_kind k);
+
 /* One json_report entry. Both strings are NUL-terminated UTF-8 and owned by
  * the report. */
 typedef struct rl_field {
@@ -155,6 +171,7 @@ typedef struct rl_status {
     uint64_t reports_received;
     uint64_t messages_rejected;
     int last_close_code;        /* 0 if none */
+    rl_error_kind last_error_kind;
     char detail[RL_MAX_DETAIL];
     char last_error[RL_MAX_DETAIL];
     char endpoint[RL_MAX_URL];  /* the URL, never with credentials */

@@ -393,6 +393,22 @@ void rl_writer_destroy(rl_writer *w)
     free(w);
 }
 
+const char *rl_writer_refusal_name(rl_writer_refusal why)
+{
+    switch (why) {
+    case RL_WRITER_PLACED: return "";
+    case RL_WRITER_NO_DOCUMENT: return "no_document";
+    case RL_WRITER_NOT_WRITER: return "not_writer";
+    case RL_WRITER_NO_FIELDS: return "no_fields";
+    case RL_WRITER_READ_ONLY: return "read_only";
+    case RL_WRITER_PROTECTED: return "protected";
+    case RL_WRITER_TOO_LONG: return "too_long";
+    case RL_WRITER_PATIENT_MISMATCH: return "patient_mismatch";
+    case RL_WRITER_EDIT_FAILED: return "edit_failed";
+    }
+    return "edit_failed";
+}
+
 rl_writer_refusal rl_writer_last_refusal(const rl_writer *w)
 {
     return w->last;

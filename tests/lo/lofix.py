@@ -49,6 +49,7 @@ class Listener(unohelper.Base, XReportLinkListener):
         self.cond = threading.Condition()
         self.states = []
         self.reports = []
+        self.changed = []
         self.disposed = 0
 
     def stateChanged(self, s):
@@ -59,6 +60,11 @@ class Listener(unohelper.Base, XReportLinkListener):
     def reportReceived(self, inbox_id, placed, where):
         with self.cond:
             self.reports.append((inbox_id, placed, where))
+            self.cond.notify_all()
+
+    def inboxChanged(self, inbox_id):
+        with self.cond:
+            self.changed.append(inbox_id)
             self.cond.notify_all()
 
     def disposing(self, event):

@@ -183,6 +183,7 @@ from org.reportlink import XReportLinkListener
 class L(unohelper.Base, XReportLinkListener):
     def stateChanged(self, s): pass
     def reportReceived(self, i, p, w): pass
+    def inboxChanged(self, i): pass
     def disposing(self, e): pass
 local = uno.getComponentContext()
 resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)

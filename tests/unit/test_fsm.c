@@ -322,6 +322,36 @@ int main(void)
         test_cond(flagged && !strstr(f.detail, "unencrypted"));
     }
 
+    test("the last error's kind says what went wrong, for words in the user's language");
+    {
+        int good = 1;
+        setup();
+        in(RL__IN_CONNECT);
+        rl__input tls = { .kind = RL__IN_CONNECT_ERROR, .code = RL_ERROR_TLS, .text = "cert" };
+        rl__fsm_step(&f, &tls, now, &out);
+        good &= f.last_error_kind == RL_ERROR_TLS;
+        fire();
+        rl__input refused = { .kind = RL__IN_CONNECT_ERROR, .text = "refused" };
+        rl__fsm_step(&f, &refused, now, &out);
+        good &= f.last_error_kind == RL_ERROR_UNREACHABLE;
+        fire();
+        fire();                     /* connect timeout */
+        good &= f.last_error_kind == RL_ERROR_NO_ANSWER;
+        fire();
+        in(RL__IN_ESTABLISHED);
+        now += 20;
+        in(RL__IN_PONG);
+        closed(1011, 1);
+        good &= f.last_error_kind == RL_ERROR_CLOSED && f.last_close_code == 1011;
+        fire();
+        in(RL__IN_ESTABLISHED);
+        closed(1008, 1);
+        good &= f.last_error_kind == RL_ERROR_KEY_REFUSED && f.state == RL_STATE_AUTH_FAILED;
+        good &= !strcmp(rl_error_kind_name(RL_ERROR_KEY_REFUSED), "key_refused") &&
+              !strcmp(rl_error_kind_name(RL_ERROR_NONE), "");
+        test_cond(good);
+    }
+
     test("every state has its name");
     test_cond(!strcmp(rl_state_name(RL_STATE_AUTH_FAILED), "auth_failed") &&
               !strcmp(rl_state_name(RL_STATE_REPLACED), "replaced") &&
