@@ -54,6 +54,7 @@ static void create_with_context(rl_uno_object *self, void *ret, void *args[], un
     factory *f = RL_UNO_SELF(self, factory, obj);
     uno_Interface *instance = strcmp(f->impl, RLC_IMPL_LINK) == 0 ? rlc_link_get(ctx)
                               : strcmp(f->impl, RLC_IMPL_JOB) == 0 ? rlc_job_new(ctx)
+                              : strcmp(f->impl, RLU_IMPL_DISPATCHER) == 0 ? rlu_dispatcher_new(ctx)
                               : rlu_panel_factory_new(ctx);
     if (!instance) {
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &self->iface,
@@ -131,7 +132,8 @@ void *component_getFactory(const char *impl_name, void *service_manager, void *r
     pthread_once(&check_once, check);
     if (!check_ok)
         return NULL;
-    static const char *const impls[] = { RLC_IMPL_LINK, RLC_IMPL_JOB, RLU_IMPL_PANEL_FACTORY };
+    static const char *const impls[] = { RLC_IMPL_LINK, RLC_IMPL_JOB, RLU_IMPL_PANEL_FACTORY,
+                                         RLU_IMPL_DISPATCHER };
     const char *impl = NULL;
     for (size_t i = 0; i < sizeof impls / sizeof impls[0] && !impl; i++)
         impl = strcmp(impl_name, impls[i]) == 0 ? impls[i] : NULL;

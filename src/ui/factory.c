@@ -182,7 +182,16 @@ static void m_create_ui_element(rl_uno_object *self, void *ret, void *args[], un
     uno_Sequence *props = RL_UNO_ARG(args, 1, uno_Sequence *);
     rl_uno_err err;
 
-    if (!ends_with(url, "/" RLU_PANEL_STATUS)) {
+    static const struct { const char *suffix; rlu_panel_new_fn make; } kinds[] = {
+        { "/" RLU_PANEL_STATUS, rlu_status_panel_new },
+        { "/" RLU_PANEL_INBOX, rlu_inbox_panel_new },
+        { "/" RLU_PANEL_TEMPLATE, rlu_template_panel_new },
+    };
+    rlu_panel_new_fn make = NULL;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (ends_with(url, kinds[i].suffix))
+            make = kinds[i].make;
+    if (!make) {
         char text[256];
         rl_uno_str_utf8(url, text, sizeof text);
         rl_uno_throw_illegal_argument(exc, &self->iface, 0, "no ReportLink panel %s", text);
@@ -203,8 +212,8 @@ static void m_create_ui_element(rl_uno_object *self, void *ret, void *args[], un
     e->resource_url = url;
     e->frame = arg_interface(props, "Frame");
     rl_uno_acquire(e->frame);
-    if (!(e->panel = rlu_panel_new(f->ctx, parent, &err))) {
-        rlc_log("cannot create the status panel: %s", err.message);
+    if (!(e->panel = make(f->ctx, e->frame, parent, &err))) {
+        rlc_log("cannot create a ReportLink panel: %s", err.message);
         rl_uno_release(&e->o.iface);
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &self->iface,
                      "cannot create the ReportLink panel: %s", err.message);
@@ -248,5 +257,10 @@ int rlu_check(rl_uno_err *err)
         return rc;
     if ((rc = rl_uno_class_check(&rlu_element_class, err)) != RL_UNO_OK)
         return rc;
-    return rl_uno_class_check(&rlu_panel_class, err);
+    const rl_uno_class *classes[] = { &rlu_panel_class, &rlu_inbox_class, &rlu_template_class,
+                                      &rlu_dispatcher_class };
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+        if (rl_uno_class_check(classes[i], err) != RL_UNO_OK)
+            return err->code;
+    return RL_UNO_OK;
 }

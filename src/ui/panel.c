@@ -29,13 +29,11 @@
 
 #include "component.h"   /* rlc_link_get, rlc_create_instance, rlc_settings_ui_language, rlc_log */
 
-#define PANEL_DIALOG_URL "vnd.sun.star.extension://org.reportlink.extension/dialogs/Panel.xdl"
 /* The smallest ping interval the settings allow (5 s): refreshing this often
  * keeps the shown heartbeat at most one heartbeat behind. */
 #define RLU_HEARTBEAT_REFRESH_MS 5000
 #define RLU_MIN_TICK_MS 50
 #define RLU_MAX_TEXT 512
-#define RLU_DECK_MARGIN_PX 24
 
 /* Colours of the state line (0xRRGGBB). */
 #define COLOUR_OK      0x2E7D32
@@ -49,13 +47,9 @@ static const char *const control_names[C_COUNT] = {
 };
 
 typedef struct panel {
-    rl_uno_object o;
+    rlu_panel_base b;               /* first: the object, its window and controls */
     uno_Interface *link;            /* theReportLink; NULL once disposed or gone */
-    uno_Interface *window;          /* the container window (XWindow) */
     uno_Interface *async;           /* com.sun.star.awt.AsyncCallback */
-    uno_Interface *button;          /* the button control (XButton) */
-    uno_Interface *models[C_COUNT]; /* the controls' models (XPropertySet) */
-    rl_uno_Rectangle size;          /* of the window, in pixels, as created */
     rlu_strings strings;
     int active;                     /* the shown state is one Disconnect applies to */
     int disposed;                   /* main thread only */
@@ -70,7 +64,7 @@ typedef struct panel {
 
 static panel *panel_of(rl_uno_object *o)
 {
-    return RL_UNO_SELF(o, panel, o);
+    return RL_UNO_SELF(o, panel, b.o);
 }
 
 static int64_t mono_ms(void)
@@ -87,7 +81,7 @@ static void post_tick(panel *p)
     rl_uno_err err;
     uno_Any nothing;
     rl_uno_any_void(&nothing);
-    if (rl_uno_XRequestCallback_addCallback(p->async, &err, &p->o.iface, &nothing) != RL_UNO_OK)
+    if (rl_uno_XRequestCallback_addCallback(p->async, &err, &p->b.o.iface, &nothing) != RL_UNO_OK)
         rlc_log("the panel cannot reach the main thread: %s", err.message);
     uno_any_destruct(&nothing, NULL);
 }
@@ -138,33 +132,6 @@ static void stop_ticker(panel *p)
 }
 
 /* ------------------------------------------------------------------ showing the state */
-
-static void set_property(panel *p, int control, const char *name, const uno_Any *value)
-{
-    rl_uno_err err;
-    if (!p->models[control])
-        return;
-    rtl_uString *n = rl_uno_str(name);
-    if (rl_uno_XPropertySet_setPropertyValue(p->models[control], &err, n, value) != RL_UNO_OK)
-        rlc_log("panel: cannot set %s of %s: %s", name, control_names[control], err.message);
-    rtl_uString_release(n);
-}
-
-static void set_label(panel *p, int control, const char *utf8)
-{
-    uno_Any a;
-    rl_uno_any_string(&a, utf8);
-    set_property(p, control, "Label", &a);
-    uno_any_destruct(&a, NULL);
-}
-
-static void set_colour(panel *p, int control, sal_Int32 rgb)
-{
-    uno_Any a;
-    uno_type_any_construct(&a, &rgb, *typelib_static_type_getByTypeClass(typelib_TypeClass_LONG), NULL);
-    set_property(p, control, "TextColor", &a);
-    uno_any_destruct(&a, NULL);
-}
 
 /* "wss://host:8443/reports/ws" -> "host:8443". */
 static void endpoint_host(const char *url, char *out, size_t cap)
@@ -238,6 +205,30 @@ static int64_t describe(panel *p, const rl_uno_ReportStatus *s, const char *stat
     return 0;
 }
 
+/* The last error in the doctor's words ("" when it has no words: the
+ * English detail is shown then). */
+static void last_error_words(panel *p, const rl_uno_ReportStatus *s, const char *host, char *out, size_t cap)
+{
+    char kind[32], key[48], code[16], reason[RLU_MAX_TEXT];
+    const char *args[2] = { host, reason };
+
+    out[0] = 0;
+    rl_uno_str_utf8(s->LastErrorKind, kind, sizeof kind);
+    if (!kind[0])
+        return;
+    snprintf(code, sizeof code, "%d", (int)s->LastCloseCode);
+    snprintf(key, sizeof key, "close.%d", (int)s->LastCloseCode);
+    if (strcmp(rlu_str(&p->strings, key), key) != 0) {
+        snprintf(reason, sizeof reason, "%s", rlu_str(&p->strings, key));
+    } else {
+        const char *c[1] = { code };
+        rlu_format(&p->strings, "close.other", reason, sizeof reason, c, 1);
+    }
+    snprintf(key, sizeof key, "error.%s", kind);
+    if (strcmp(rlu_str(&p->strings, key), key) != 0)
+        rlu_format(&p->strings, key, out, cap, args, 2);
+}
+
 static void show(panel *p, const rl_uno_ReportStatus *s)
 {
     char state[32], text[RLU_MAX_TEXT], endpoint[RL_MAX_URL], host[RL_MAX_URL], error[RLU_MAX_TEXT];
@@ -247,19 +238,22 @@ static void show(panel *p, const rl_uno_ReportStatus *s)
         return;
     rl_uno_str_utf8(s->State, state, sizeof state);
     int64_t next = describe(p, s, state, text, sizeof text, &colour);
-    set_label(p, C_STATUS, text);
-    set_colour(p, C_STATUS, colour);
+    rlu_form_label(&p->b.form, C_STATUS, text);
+    rlu_form_colour(&p->b.form, C_STATUS, colour);
 
     rl_uno_str_utf8(s->Endpoint, endpoint, sizeof endpoint);
     endpoint_host(endpoint, host, sizeof host);
-    set_label(p, C_ENDPOINT, host[0] ? host : rlu_str(&p->strings, "endpoint.none"));
+    rlu_form_label(&p->b.form, C_ENDPOINT, host[0] ? host : rlu_str(&p->strings, "endpoint.none"));
 
     rl_uno_str_utf8(s->LastError, error, sizeof error);
-    set_label(p, C_ERROR, error[0] ? error : rlu_str(&p->strings, "error.none"));
+    last_error_words(p, s, host, text, sizeof text);
+    rlu_form_label(&p->b.form, C_ERROR, text[0] ? text : error[0] ? error : rlu_str(&p->strings, "error.none"));
+    /* The service's own words, in English, for the IT contact: as the tooltip. */
+    rlu_form_text(&p->b.form, C_ERROR, "HelpText", error);
 
     p->active = strcmp(state, "connected") == 0 || strcmp(state, "connecting") == 0 ||
                 strcmp(state, "authenticating") == 0 || strcmp(state, "backoff") == 0;
-    set_label(p, C_BUTTON, rlu_str(&p->strings, p->active ? "button.disconnect" : "button.connect"));
+    rlu_form_label(&p->b.form, C_BUTTON, rlu_str(&p->strings, p->active ? "button.disconnect" : "button.connect"));
     schedule(p, next);
 }
 
@@ -280,42 +274,15 @@ static void refresh(panel *p)
 
 /* ------------------------------------------------------------------ methods */
 
-static void m_get_window_attr(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
-{
-    panel *p = panel_of(self);
-    rl_uno_acquire(p->window);
-    *(uno_Interface **)ret = p->window;
-}
-
-static void m_create_accessible(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
-{
-    /* The container window has its own accessible object, which the sidebar
-     * reaches through the window; none beyond it. */
-    *(uno_Interface **)ret = NULL;
-}
-
-static void m_height_for_width(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
-{
-    panel *p = panel_of(self);
-    rl_uno_LayoutSize *out = ret;
-    out->Minimum = out->Maximum = out->Preferred = p->size.Height;
-}
-
-static void m_minimal_width(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
-{
-    /* The deck puts a margin around its panels: asking for the content
-     * width alone makes it scroll sideways. */
-    *(sal_Int32 *)ret = panel_of(self)->size.Width + RLU_DECK_MARGIN_PX;
-}
-
 static void m_state_changed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
     show(panel_of(self), (const rl_uno_ReportStatus *)args[0]);
 }
 
+/* reportReceived and inboxChanged: the status panel shows the connection
+ * only; the inbox is another panel (inbox.c). */
 static void m_report_received(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    /* The status panel shows the connection only; the inbox is another panel. */
 }
 
 static void m_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
@@ -354,10 +321,7 @@ static void panel_destroy(rl_uno_object *self)
 {
     panel *p = panel_of(self);
     stop_ticker(p);
-    for (int i = 0; i < C_COUNT; i++)
-        rl_uno_release(p->models[i]);
-    rl_uno_release(p->button);
-    rl_uno_release(p->window);
+    rlu_form_release(&p->b.form);
     rl_uno_release(p->async);
     rl_uno_release(p->link);
     pthread_cond_destroy(&p->cond);
@@ -370,16 +334,13 @@ static const int panel_interfaces[] = {
     RL_UNO_T_XActionListener, RL_UNO_T_XCallback, -1
 };
 static const rl_uno_method panel_methods[] = {
-    { RL_UNO_MN_XToolPanel_createAccessible, m_create_accessible },
-    { RL_UNO_MN_XSidebarPanel_getHeightForWidth, m_height_for_width },
-    { RL_UNO_MN_XSidebarPanel_getMinimalWidth, m_minimal_width },
+    RLU_PANEL_METHODS,
     { RL_UNO_MN_XReportLinkListener_stateChanged, m_state_changed },
     { RL_UNO_MN_XReportLinkListener_reportReceived, m_report_received },
+    { RL_UNO_MN_XReportLinkListener_inboxChanged, m_report_received },
     { RL_UNO_MN_XEventListener_disposing, m_disposing },
     { RL_UNO_MN_XActionListener_actionPerformed, m_action_performed },
     { RL_UNO_MN_XCallback_notify, m_notify },
-    /* readonly attribute */
-    { "com.sun.star.ui.XToolPanel::Window", m_get_window_attr },
     { NULL, NULL }
 };
 const rl_uno_class rlu_panel_class = {
@@ -388,67 +349,10 @@ const rl_uno_class rlu_panel_class = {
 
 /* ------------------------------------------------------------------ creation */
 
-static int build_window(panel *p, uno_Interface *ctx, uno_Interface *parent_window, rl_uno_err *err)
-{
-    uno_Interface *provider = NULL, *peer = NULL;
-    int rc = RL_UNO_ERR_ARG;
+static void status_dispose(rl_uno_object *o);
 
-    if (!(peer = rl_uno_query(parent_window, RL_UNO_T_XWindowPeer))) {
-        rl_uno_fail(err, RL_UNO_ERR_ARG, "the parent window is not a window peer");
-        goto out;
-    }
-    if (!(provider = rlc_create_instance(ctx, "com.sun.star.awt.ContainerWindowProvider", err))) {
-        rc = err->code;
-        goto out;
-    }
-    rtl_uString *url = rl_uno_str(PANEL_DIALOG_URL), *type = rl_uno_str("");
-    rc = rl_uno_XContainerWindowProvider_createContainerWindow(provider, err, &p->window, url, type, peer, NULL);
-    rtl_uString_release(url);
-    rtl_uString_release(type);
-    if (rc != RL_UNO_OK)
-        goto out;
-    if (!p->window) {
-        rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "no window from %s", PANEL_DIALOG_URL);
-        goto out;
-    }
-    for (int i = 0; i < C_COUNT; i++) {
-        uno_Interface *control = NULL;
-        rtl_uString *name = rl_uno_str(control_names[i]);
-        rc = rl_uno_XControlContainer_getControl(p->window, err, &control, name);
-        rtl_uString_release(name);
-        if (rc == RL_UNO_OK && !control)
-            rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "%s has no control %s", PANEL_DIALOG_URL, control_names[i]);
-        if (rc == RL_UNO_OK)
-            rc = rl_uno_XControl_getModel(control, err, &p->models[i]);
-        if (rc == RL_UNO_OK && i == C_BUTTON) {
-            rl_uno_acquire(control);
-            p->button = control;
-        }
-        rl_uno_release(control);
-        if (rc != RL_UNO_OK)
-            goto out;
-    }
-    if ((rc = rl_uno_XButton_addActionListener(p->button, err, &p->o.iface)) != RL_UNO_OK)
-        goto out;
-    if ((rc = rl_uno_XWindow_getPosSize(p->window, err, &p->size)) != RL_UNO_OK)
-        goto out;
-    rc = rl_uno_XWindow_setVisible(p->window, err, sal_True);
-out:
-    rl_uno_release(provider);
-    rl_uno_release(peer);
-    return rc;
-}
-
-static void load_strings(panel *p, uno_Interface *ctx)
-{
-    char locale[32];
-    rlc_settings_ui_language(ctx, locale, sizeof locale);
-    const char *lang = rlu_strings_language(locale);
-    if (rlu_strings_load(&p->strings, lang) != 0 && strcmp(lang, "en") != 0)
-        rlu_strings_load(&p->strings, "en");
-}
-
-rl_uno_object *rlu_panel_new(uno_Interface *ctx, uno_Interface *parent_window, rl_uno_err *err)
+rl_uno_object *rlu_status_panel_new(uno_Interface *ctx, uno_Interface *frame, uno_Interface *parent_window,
+                                    rl_uno_err *err)
 {
     panel *p = calloc(1, sizeof *p);
     pthread_condattr_t attr;
@@ -462,8 +366,9 @@ rl_uno_object *rlu_panel_new(uno_Interface *ctx, uno_Interface *parent_window, r
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&p->cond, &attr);
     pthread_condattr_destroy(&attr);
-    rl_uno_object_init(&p->o, &rlu_panel_class);
-    load_strings(p, ctx);
+    rl_uno_object_init(&p->b.o, &rlu_panel_class);
+    p->b.dispose = status_dispose;
+    rlu_strings_for_office(&p->strings, ctx);
 
     if (!(p->link = rlc_link_get(ctx))) {
         rl_uno_fail(err, RL_UNO_ERR_ARG, "theReportLink is not available");
@@ -471,29 +376,33 @@ rl_uno_object *rlu_panel_new(uno_Interface *ctx, uno_Interface *parent_window, r
     }
     if (!(p->async = rlc_create_instance(ctx, "com.sun.star.awt.AsyncCallback", err)))
         goto fail;
-    if (build_window(p, ctx, parent_window, err) != RL_UNO_OK)
+    if (rlu_form_build(&p->b.form, ctx, parent_window, "Panel.xdl", control_names, C_COUNT, NULL, err) !=
+        RL_UNO_OK)
         goto fail;
-    set_label(p, C_STATUS_TITLE, rlu_str(&p->strings, "status.title"));
-    set_label(p, C_ENDPOINT_TITLE, rlu_str(&p->strings, "endpoint.title"));
-    set_label(p, C_ERROR_TITLE, rlu_str(&p->strings, "error.title"));
+    uno_Interface *button = p->b.form.controls[C_BUTTON];
+    if (rl_uno_XButton_addActionListener(button, err, &p->b.o.iface) != RL_UNO_OK)
+        goto fail;
+    rlu_form_label(&p->b.form, C_STATUS_TITLE, rlu_str(&p->strings, "status.title"));
+    rlu_form_label(&p->b.form, C_ENDPOINT_TITLE, rlu_str(&p->strings, "endpoint.title"));
+    rlu_form_label(&p->b.form, C_ERROR_TITLE, rlu_str(&p->strings, "error.title"));
     if (pthread_create(&p->ticker, NULL, ticker_main, p) != 0) {
         rl_uno_fail(err, RL_UNO_ERR_NOMEM, "cannot start the panel's ticker thread");
         goto fail;
     }
     p->ticker_started = 1;
     refresh(p);
-    if (rl_uno_XReportLink_addListener(p->link, err, &p->o.iface) != RL_UNO_OK)
+    if (rl_uno_XReportLink_addListener(p->link, err, &p->b.o.iface) != RL_UNO_OK)
         goto fail;
-    return &p->o;
+    return &p->b.o;
 fail:
-    rlu_panel_dispose(&p->o);
-    rl_uno_release(&p->o.iface);
+    status_dispose(&p->b.o);
+    rl_uno_release(&p->b.o.iface);
     return NULL;
 }
 
-void rlu_panel_dispose(rl_uno_object *o)
+static void status_dispose(rl_uno_object *o)
 {
-    panel *p = RL_UNO_SELF(o, panel, o);
+    panel *p = panel_of(o);
     rl_uno_err err;
 
     if (p->disposed)
@@ -502,12 +411,11 @@ void rlu_panel_dispose(rl_uno_object *o)
     stop_ticker(p);
     if (p->link) {
         /* theReportLink holds us as a listener: let go of each other. */
-        rl_uno_XReportLink_removeListener(p->link, &err, &p->o.iface);
+        rl_uno_XReportLink_removeListener(p->link, &err, &p->b.o.iface);
         rl_uno_release(p->link);
         p->link = NULL;
     }
-    if (p->button)
-        rl_uno_XButton_removeActionListener(p->button, &err, &p->o.iface);
-    if (p->window && rl_uno_XComponent_dispose(p->window, &err) != RL_UNO_OK)
-        rlc_log("panel: cannot dispose its window: %s", err.message);
+    if (p->b.form.controls[C_BUTTON])
+        rl_uno_XButton_removeActionListener(p->b.form.controls[C_BUTTON], &err, &p->b.o.iface);
+    rlu_form_dispose(&p->b.form);
 }

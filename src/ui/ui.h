@@ -18,12 +18,15 @@
 #include "uno_bridge.h"
 
 #define RLU_IMPL_PANEL_FACTORY "org.reportlink.PanelFactory"
-/* The last segment of the panel's ImplementationURL in Sidebar.xcu. */
-#define RLU_PANEL_STATUS "StatusPanel"
+#define RLU_IMPL_DISPATCHER    "org.reportlink.Dispatcher"
+/* The last segments of the panels' ImplementationURLs in Sidebar.xcu. */
+#define RLU_PANEL_STATUS   "StatusPanel"
+#define RLU_PANEL_INBOX    "InboxPanel"
+#define RLU_PANEL_TEMPLATE "TemplatePanel"
 
 /* ------------------------------------------------------------------ strings.c */
 
-#define RLU_MAX_STRINGS   64     /* entries of one resource file */
+#define RLU_MAX_STRINGS   160    /* entries of one resource file */
 #define RLU_MAX_KEY       48
 #define RLU_MAX_VALUE     256    /* bytes of UTF-8 */
 #define RLU_MAX_FILE      (64 * 1024)
@@ -52,15 +55,109 @@ const char *rlu_str(const rlu_strings *s, const char *key);
 void rlu_format(const rlu_strings *s, const char *key, char *out, size_t cap,
                 const char *const *args, int n);
 
-/* ------------------------------------------------------------------ panel.c */
+/* The strings for the office's UI language (English when there is no file
+ * for it). */
+void rlu_strings_for_office(rlu_strings *s, uno_Interface *ctx);
 
-/* A new status panel, child of the sidebar's parent window: one reference,
- * the caller's. Its window is built and it listens to theReportLink until
- * rlu_panel_dispose(). NULL with err set on failure. */
-rl_uno_object *rlu_panel_new(uno_Interface *ctx, uno_Interface *parent_window, rl_uno_err *err);
+/* ------------------------------------------------------------------ form.c */
 
-/* Stops listening and ticking and disposes the window. Idempotent. */
+/* A window built from extension/dialogs/<dialog> as a child of a parent
+ * window, and its named controls. Main thread. */
+#define RLU_FORM_MAX 16
+
+typedef struct rlu_form {
+    uno_Interface *window;                  /* the container window (XWindow) */
+    int n;
+    const char *const *names;               /* borrowed: static tables */
+    uno_Interface *controls[RLU_FORM_MAX];  /* XControl of names[i] */
+    uno_Interface *models[RLU_FORM_MAX];    /* its model (XPropertySet) */
+    rl_uno_Rectangle size;                  /* of the window, in pixels, as created */
+} rlu_form;
+
+/* Builds the window (handler: the XContainerWindowEventHandler of the
+ * dialog's events, may be NULL) and finds the n controls. On failure
+ * returns an RL_UNO_* code with err set; rlu_form_release() frees what was
+ * made. */
+int rlu_form_build(rlu_form *f, uno_Interface *ctx, uno_Interface *parent_window,
+                   const char *dialog, const char *const *names, int n, uno_Interface *handler,
+                   rl_uno_err *err);
+/* Sets a property of control i's model; a failure is logged. */
+void rlu_form_set(rlu_form *f, int i, const char *prop, const uno_Any *value);
+void rlu_form_text(rlu_form *f, int i, const char *prop, const char *utf8);
+void rlu_form_label(rlu_form *f, int i, const char *utf8);
+void rlu_form_colour(rlu_form *f, int i, sal_Int32 rgb);
+void rlu_form_enable(rlu_form *f, int i, int on);
+/* The items of list box i. Returns 0, or -1 when out of memory. */
+int rlu_form_items(rlu_form *f, int i, const char *const *items, int n);
+/* The ActionCommand button i reports to its action listeners. */
+void rlu_form_command(rlu_form *f, int i, const char *command);
+/* Disposes the window (its controls go with it). */
+void rlu_form_dispose(rlu_form *f);
+/* Releases the references the form holds. */
+void rlu_form_release(rlu_form *f);
+
+/* ------------------------------------------------------------------ sidebar panels */
+
+/* The start of every panel object: the sidebar reaches the panel's window
+ * and size through the shared methods below, and the UI element disposes
+ * it through `dispose` (main thread, idempotent). */
+typedef struct rlu_panel_base {
+    rl_uno_object o;
+    rlu_form form;
+    void (*dispose)(rl_uno_object *self);
+} rlu_panel_base;
+
+/* XToolPanel / XSidebarPanel members, for the panels' class tables. */
+void rlu_panel_m_window(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
+void rlu_panel_m_accessible(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
+void rlu_panel_m_height(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
+void rlu_panel_m_min_width(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
+#define RLU_PANEL_METHODS \
+    { RL_UNO_MN_XToolPanel_createAccessible, rlu_panel_m_accessible }, \
+    { RL_UNO_MN_XSidebarPanel_getHeightForWidth, rlu_panel_m_height }, \
+    { RL_UNO_MN_XSidebarPanel_getMinimalWidth, rlu_panel_m_min_width }, \
+    { "com.sun.star.ui.XToolPanel::Window", rlu_panel_m_window }
+
+/* Disposes any panel below. Idempotent. */
 void rlu_panel_dispose(rl_uno_object *panel);
+
+/* Each constructor makes a panel as a child of the sidebar's parent window,
+ * for frame (the Writer window; may be NULL): one reference, the caller's.
+ * It listens to theReportLink until disposed. NULL with err set on failure. */
+typedef rl_uno_object *(*rlu_panel_new_fn)(uno_Interface *ctx, uno_Interface *frame,
+                                           uno_Interface *parent_window, rl_uno_err *err);
+
+/* panel.c: the connection's state, Connect/Disconnect. */
+rl_uno_object *rlu_status_panel_new(uno_Interface *ctx, uno_Interface *frame,
+                                    uno_Interface *parent_window, rl_uno_err *err);
+/* inbox.c: the received reports, Insert here / Discard. */
+rl_uno_object *rlu_inbox_panel_new(uno_Interface *ctx, uno_Interface *frame,
+                                   uno_Interface *parent_window, rl_uno_err *err);
+/* template.c: the letter's fields: insert one, check which are there. */
+rl_uno_object *rlu_template_panel_new(uno_Interface *ctx, uno_Interface *frame,
+                                      uno_Interface *parent_window, rl_uno_err *err);
+
+/* ------------------------------------------------------------------ fields.c */
+
+/* The fields a doctor can put into a letter, in menu order: the report's
+ * sections, then the whole report as text and with its formatting. */
+#define RLU_FIELD_COUNT 7
+extern const char *const rlu_field_keys[RLU_FIELD_COUNT];
+/* The index of key in rlu_field_keys, or -1. */
+int rlu_field_index(const char *key);
+
+/* Inserts field (an index of rlu_field_keys) at frame's cursor, named as
+ * the configuration maps it, with the placeholder and undo title in the
+ * words of s. Writes the bookmark's name into made. RL_UNO_OK or an error
+ * with err set (the letter then unchanged). */
+int rlu_insert_field(uno_Interface *ctx, uno_Interface *frame, const rlu_strings *s, int field,
+                     char *made, size_t cap, rl_uno_err *err);
+
+/* ------------------------------------------------------------------ dispatch.c */
+
+/* A new org.reportlink.Dispatcher (the menus' protocol handler) for ctx:
+ * one reference, the caller's. NULL when out of memory. */
+uno_Interface *rlu_dispatcher_new(uno_Interface *ctx);
 
 /* ------------------------------------------------------------------ factory.c */
 
@@ -70,6 +167,7 @@ uno_Interface *rlu_panel_factory_new(uno_Interface *ctx);
 /* Checks every class of the module against the type library (start-up). */
 int rlu_check(rl_uno_err *err);
 
-extern const rl_uno_class rlu_panel_class, rlu_element_class, rlu_factory_class;
+extern const rl_uno_class rlu_panel_class, rlu_inbox_class, rlu_template_class, rlu_element_class,
+    rlu_factory_class, rlu_dispatcher_class;
 
 #endif

@@ -44,6 +44,11 @@ typedef enum rl_writer_refusal {
     RL_WRITER_EDIT_FAILED       /* LibreOffice refused an edit; the letter is unchanged */
 } rl_writer_refusal;
 
+/* A stable name for a refusal ("no_document", "not_writer", "no_fields",
+ * "read_only", "protected", "too_long", "patient_mismatch", "edit_failed";
+ * "" for placed): the UI words it in the user's language. */
+const char *rl_writer_refusal_name(rl_writer_refusal why);
+
 typedef struct rl_writer rl_writer;
 
 /* Creates the Writer layer for the office whose component context is
@@ -83,5 +88,30 @@ rtl_uString *rl_writer_paragraph_text(const char *utf8);
 
 /* The number of characters of the longest paragraph of utf8. Pure. */
 size_t rl_writer_longest_paragraph(const char *utf8);
+
+/* ------------------------------------------------------------ template.c */
+
+/* Template authoring, for the sidebar and the Insert menu. Main thread. */
+
+/* The bookmark name of field key under fields (the key itself when it is
+ * not mapped: report_text, report_html...). Borrowed. */
+const char *rl_writer_bookmark_for(const char *key, const rl_field_map *fields);
+
+/* The Writer document frame shows (a new reference), or NULL with err set. */
+uno_Interface *rl_writer_frame_document(uno_Interface *frame, rl_uno_err *err);
+
+/* Makes the field bookmark `bookmark` at frame's cursor: around the
+ * selection, or around `placeholder` inserted at the cursor when nothing is
+ * selected (an empty field would be invisible). A name the letter has
+ * already gets _2, _3... (the placement fills every one). One undo step
+ * titled undo_title. Writes the name made into made. RL_UNO_OK, or an error
+ * with err set (read-only letter, not Writer...) and the letter unchanged. */
+int rl_writer_insert_field(uno_Interface *frame, const char *bookmark, const char *placeholder,
+                           const char *undo_title, char *made, size_t made_cap, rl_uno_err *err);
+
+/* For each of the n field keys, how many bookmarks of frame's document
+ * stand for it (count[i], 0: missing). RL_UNO_OK or an error with err set. */
+int rl_writer_check_fields(uno_Interface *frame, const rl_field_map *fields, const char *const *keys,
+                           int n, int *count, rl_uno_err *err);
 
 #endif

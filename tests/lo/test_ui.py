@@ -15,6 +15,7 @@ select tests whose name contains one of them.
 """
 
 import atexit
+import json
 import os
 import re
 import secrets
@@ -39,6 +40,9 @@ from com.sun.star.beans import PropertyValue  # noqa: E402
 
 harness.TEST_TIMEOUT_S = 150
 PANEL_URL = "private:resource/toolpanel/ReportLinkPanelFactory/StatusPanel"
+INBOX_URL = "private:resource/toolpanel/ReportLinkPanelFactory/InboxPanel"
+TEMPLATE_URL = "private:resource/toolpanel/ReportLinkPanelFactory/TemplatePanel"
+FIELDS = ("history", "findings", "diagnosis", "procedure", "recommendation", "report_text", "report_html")
 I18N = os.path.join(office.ROOT, "extension", "i18n")
 KEY = secret("doctor-" + secrets.token_hex(12))
 TEXT_TIMEOUT_S = 20      # the panel follows a state change
@@ -102,15 +106,17 @@ def setup():
     return o
 
 
-def new_panel(o):
-    """A Writer document and the status panel created in its frame, as the
-    sidebar creates it. Returns (doc, element, panel window)."""
-    desktop = o.service("com.sun.star.frame.Desktop")
-    doc = desktop.loadComponentFromURL("private:factory/swriter", "_blank", 0, ())
+def new_panel(o, url=PANEL_URL, doc=None):
+    """A Writer document (a new one unless doc is given) and a panel created
+    in its frame, as the sidebar creates it. Returns (doc, element, panel
+    window)."""
+    if doc is None:
+        desktop = o.service("com.sun.star.frame.Desktop")
+        doc = desktop.loadComponentFromURL("private:factory/swriter", "_blank", 0, ())
     check(doc is not None, "no Writer document")
     frame = doc.CurrentController.Frame
     mgr = o.service("com.sun.star.ui.UIElementFactoryManager")
-    el = mgr.createUIElement(PANEL_URL, (pv("Frame", frame), pv("ParentWindow", frame.ContainerWindow)))
+    el = mgr.createUIElement(url, (pv("Frame", frame), pv("ParentWindow", frame.ContainerWindow)))
     check(el is not None, "the factory manager returned nothing")
     return doc, el, el.RealInterface.Window
 
@@ -193,6 +199,37 @@ def wait_label(control, label, timeout=5):
             return True
         raise Failure("label %r" % control.Model.Label)
     return wait_until(shown, timeout, "label %r" % label)
+
+
+def press(control):
+    """Clicks a button as a user would, through its accessible action."""
+    action = control.Peer.AccessibleContext
+    check(action.getAccessibleActionCount() >= 1, "the button has no accessible action")
+    action.doAccessibleAction(0)
+
+
+def report_message(diagnosis, history="Céphalées depuis trois jours."):
+    return json.dumps({"type": "report_ready", "json_report": {
+        "history": history, "diagnosis": diagnosis, "recommendation": "Repos."}}, ensure_ascii=False)
+
+
+def entry(rl, inbox_id):
+    found = [e for e in rl.getInbox() if e.Id == inbox_id]
+    check(found, "no inbox entry %d" % inbox_id)
+    return found[0]
+
+
+def bookmarks(doc):
+    return sorted(doc.Bookmarks.ElementNames)
+
+
+def bookmark_text(doc, name):
+    return doc.Bookmarks.getByName(name).Anchor.String
+
+
+def dispatch(o, doc, command):
+    helper = o.service("com.sun.star.frame.DispatchHelper")
+    helper.executeDispatch(doc.CurrentController.Frame, command, "", 0, ())
 
 
 def connect(o, rl, url):
@@ -298,7 +335,9 @@ def _():
         check(status == 200, "admin/close answered %d %s" % (status, body[:200]))
         wait_text(win, re.compile("^" + re.escape(en["state.auth_failed"]) + "$"), "key refused")
         check(rl.getStatus().State == "auth_failed", "state %s" % rl.getStatus().State)
-        check(win.getControl("error").Text not in ("", en["error.none"]), "no last error shown")
+        check(win.getControl("error").Text == en["error.key_refused"], "last error %r" % win.getControl("error").Text)
+        check("1008" in win.getControl("error").Model.HelpText, "the tooltip lacks the service's own words: %r"
+              % win.getControl("error").Model.HelpText)
         check(win.getControl("connect").Model.Label == en["button.connect"], "button %r"
               % win.getControl("connect").Model.Label)
 
@@ -395,7 +434,7 @@ def _():
         o.set_setting("ooLocale", "en-US", group="/org.openoffice.Setup/L10N")
 
 
-@test("in a visible Writer the sidebar opens the ReportLink deck on the sample letter, connected")
+@test("in a visible Writer the sidebar shows the letter filled, connected, then the key refused")
 def _():
     # A real sidebar on an X server (Xvfb), so that the deck and panel are
     # built by the sidebar itself; the screen is saved as
@@ -432,11 +471,34 @@ def _():
         check(panels.hasByName("ReportLinkStatusPanel"), "the deck has no status panel: %s"
               % (panels.ElementNames,))
         check(panels.getByName("ReportLinkStatusPanel").isExpanded(), "the status panel is collapsed")
+        check(panels.hasByName("ReportLinkInboxPanel"), "the deck has no inbox panel: %s" % (panels.ElementNames,))
+        panels.getByName("ReportLinkInboxPanel").expand(False)
+        # One report from the service, placed in the letter.
+        port = int(url.split(":")[2].split("/")[0])
+        body = json.dumps({"type": "report_ready", "patient_id": "", "json_report": {
+            "history": "Céphalées pulsatiles depuis trois jours, photophobie.",
+            "findings": "Examen neurologique normal. TA 12/8.",
+            "diagnosis": "Migraine sans aura",
+            "procedure": "Aucun examen complémentaire.",
+            "recommendation": "Paracétamol 1 g si besoin, agenda des crises, revoir dans un mois."}},
+            ensure_ascii=False).encode("utf-8")
+        status, answer = harness.http("POST", "http://127.0.0.1:%d/reports/push" % port, body,
+                                      {"X-Doctor-Key": KEY, "Content-Type": "application/json"})
+        check(status == 200, "push answered %d %s" % (status, answer[:200]))
+        wait_until(lambda: any(e.Status == "placed" for e in rl.getInbox()) or _raise("not placed"), 15,
+                   "the report placed")
         # Wait for the first heartbeat, then for the office to paint it.
         wait_until(lambda: rl.getStatus().LastHeartbeatMs >= 0 or _raise("no heartbeat"), 15, "a heartbeat")
         time.sleep(1.5)
         os.makedirs(SHOTS, exist_ok=True)
         save_xwd_as_png(os.path.join(fbdir, "Xvfb_screen0"), os.path.join(SHOTS, "sidebar-connected.png"))
+        # The service refuses the key: the state and the last error say so.
+        status, answer = harness.http("POST", "http://127.0.0.1:%d/admin/close?code=1008" % port, b"",
+                                      {"X-Doctor-Key": KEY})
+        check(status == 200, "admin/close answered %d %s" % (status, answer[:200]))
+        wait_state(rl, "auth_failed")
+        time.sleep(1.5)
+        save_xwd_as_png(os.path.join(fbdir, "Xvfb_screen0"), os.path.join(SHOTS, "sidebar-key-refused.png"))
         rl.disconnect()
         o.stop()
         check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
@@ -446,6 +508,264 @@ def _():
         else:
             os.environ["DISPLAY"] = old_display
         o.close()
+
+
+@test("the inbox and letter-template panels are in the deck, after the status panel")
+def _():
+    o = setup()
+    panels = "/org.openoffice.Office.UI.Sidebar/Content/PanelList/"
+    status = o.config(panels + "ReportLinkStatusPanel")
+    inbox = o.config(panels + "ReportLinkInboxPanel")
+    template = o.config(panels + "ReportLinkTemplatePanel")
+    for p, url in ((inbox, INBOX_URL), (template, TEMPLATE_URL)):
+        check(p.DeckId == "ReportLinkDeck", "DeckId %r" % p.DeckId)
+        check(p.ImplementationURL == url, "ImplementationURL %r" % p.ImplementationURL)
+    check(status.OrderIndex < inbox.OrderIndex < template.OrderIndex, "order %d %d %d"
+          % (status.OrderIndex, inbox.OrderIndex, template.OrderIndex))
+
+
+@test("the inbox panel lists a waiting report with its reason in words, inserts it here, then shows where")
+def _():
+    o = setup()
+    rl = o.report_link()
+    en = strings("en")
+    desktop = o.service("com.sun.star.frame.Desktop")
+    # No letter open: the report waits, with the reason the doctor can act on.
+    for c in list(desktop.Components):
+        c.close(True)
+    inbox_id = None
+    try:
+        check(rl.applyReport(report_message("Migraine sans aura")) == 0, "placed with no letter open")
+        inbox_id = max(e.Id for e in rl.getInbox())
+        check(entry(rl, inbox_id).ReasonCode == "no_document", "ReasonCode %r" % entry(rl, inbox_id).ReasonCode)
+        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(letter_copy()), "_blank", 0, ())
+        doc, el, win = new_panel(o, INBOX_URL, doc)
+        try:
+            items = win.getControl("entries").Model.StringItemList
+            line = pattern(en["inbox.line.waiting"])
+            check(items and line.match(items[0]) and line.match(items[0]).group(2) == "Migraine sans aura",
+                  "first line %r" % (items[:1],))
+            detail = win.getControl("detail").Text
+            m = pattern(en["inbox.detail.waiting"]).match(detail)
+            check(m and m.group(2) == en["reason.no_document"], "detail %r" % detail)
+            check(win.getControl("insert").Model.Enabled, "Insert here is disabled for a waiting report")
+            press(win.getControl("insert"))
+            wait_until(lambda: entry(rl, inbox_id).Status == "placed" or _raise("still waiting"), 10, "placed")
+            check(bookmark_text(doc, "diagnosis") == "Migraine sans aura",
+                  "diagnosis %r" % bookmark_text(doc, "diagnosis"))
+
+            def shows_placed():
+                mm = pattern(en["inbox.detail.placed"]).match(win.getControl("detail").Text)
+                if mm:
+                    return mm
+                raise Failure("detail %r" % win.getControl("detail").Text)
+            m = wait_until(shows_placed, 10, "the entry shown placed")
+            check(m.group(1) == doc.Title and m.group(3) == "3", "detail %r" % win.getControl("detail").Text)
+            check(pattern(en["inbox.line.placed"]).match(win.getControl("entries").Model.StringItemList[0]),
+                  "line %r" % win.getControl("entries").Model.StringItemList[0])
+            check(not win.getControl("insert").Model.Enabled, "Insert here is enabled for a placed report")
+        finally:
+            close(doc, el)
+    finally:
+        if inbox_id is not None:
+            rl.discardInboxEntry(inbox_id)
+
+
+@test("discarding from the inbox panel takes a second click, then the report is gone")
+def _():
+    o = setup()
+    rl = o.report_link()
+    en = strings("en")
+    desktop = o.service("com.sun.star.frame.Desktop")
+    for c in list(desktop.Components):
+        c.close(True)
+    rl.applyReport(report_message("Lombalgie commune"))
+    inbox_id = max(e.Id for e in rl.getInbox())
+    doc, el, win = new_panel(o, INBOX_URL)
+    try:
+        discard = win.getControl("discard")
+        check(discard.Model.Label == en["inbox.discard"], "label %r" % discard.Model.Label)
+        press(discard)
+        wait_label(discard, en["inbox.discard.confirm"])
+        check(any(e.Id == inbox_id for e in rl.getInbox()), "one click discarded the report")
+        press(discard)
+        wait_until(lambda: all(e.Id != inbox_id for e in rl.getInbox()) or _raise("still there"), 10, "discarded")
+        items = win.getControl("entries").Model.StringItemList
+        check(not any("Lombalgie commune" in i for i in items), "still listed: %r" % (items,))
+    finally:
+        close(doc, el)
+
+
+@test("the inbox panel follows reports arriving from the service, newest first")
+def _():
+    o = setup()
+    rl = o.report_link()
+    server, url = devserver(KEY)
+    doc, el, win = new_panel(o, INBOX_URL)
+    try:
+        connect(o, rl, url)
+        port = int(url.split(":")[2].split("/")[0])
+        for diagnosis in ("Angine", "Otite moyenne aiguë"):
+            body = json.dumps({"type": "report_ready", "json_report": {"diagnosis": diagnosis}},
+                              ensure_ascii=False).encode("utf-8")
+            status, answer = harness.http("POST", "http://127.0.0.1:%d/reports/push" % port, body,
+                                          {"X-Doctor-Key": KEY, "Content-Type": "application/json"})
+            check(status == 200, "push answered %d %s" % (status, answer[:200]))
+
+        def newest():
+            items = win.getControl("entries").Model.StringItemList
+            if len(items) >= 2 and "Otite moyenne aiguë" in items[0] and "Angine" in items[1]:
+                return items
+            raise Failure("items %r" % (items[:3],))
+        wait_until(newest, 10, "both reports listed, newest first")
+    finally:
+        close(doc, el)
+        rl.disconnect()
+
+
+@test("the template panel inserts correctly named fields and checks which the letter has")
+def _():
+    o = setup()
+    en = strings("en")
+    doc, el, win = new_panel(o, TEMPLATE_URL)
+    try:
+        field = win.getControl("field")
+        check(list(field.Model.StringItemList) == [en["field." + k] for k in FIELDS],
+              "fields offered %r" % (field.Model.StringItemList,))
+        text = doc.Text
+        text.insertString(text.End, "Conclusion : ", False)
+        field.selectItemPos(FIELDS.index("diagnosis"), True)
+        press(win.getControl("insertField"))
+        wait_until(lambda: "diagnosis" in bookmarks(doc) or _raise("bookmarks %s" % bookmarks(doc)), 10,
+                   "the diagnosis field")
+        check(bookmark_text(doc, "diagnosis") == "[%s]" % en["field.diagnosis"],
+              "placeholder %r" % bookmark_text(doc, "diagnosis"))
+        check(text.String.startswith("Conclusion : [" + en["field.diagnosis"] + "]"), "text %r" % text.String)
+        press(win.getControl("insertField"))     # the same field again: a second place
+        wait_until(lambda: "diagnosis_2" in bookmarks(doc) or _raise("bookmarks %s" % bookmarks(doc)), 10,
+                   "diagnosis_2")
+        # Around a selection: the selected words become the field.
+        text.insertString(text.End, "\rÀ revoir dans un mois.", False)
+        vc = doc.CurrentController.ViewCursor
+        vc.gotoEnd(False)
+        vc.goLeft(len("À revoir dans un mois."), True)
+        field.selectItemPos(FIELDS.index("recommendation"), True)
+        press(win.getControl("insertField"))
+        wait_until(lambda: "recommendation" in bookmarks(doc) or _raise("bookmarks %s" % bookmarks(doc)), 10,
+                   "the recommendation field")
+        check(bookmark_text(doc, "recommendation") == "À revoir dans un mois.",
+              "recommendation %r" % bookmark_text(doc, "recommendation"))
+        # One undo removes one field.
+        doc.UndoManager.undo()
+        check("recommendation" not in bookmarks(doc), "undo left %s" % bookmarks(doc))
+        check(text.String.endswith("À revoir dans un mois."), "undo changed the text: %r" % text.String)
+
+        press(win.getControl("check"))
+        result = win.getControl("checkResult").Text.split("\n")
+        summary = en["template.check.summary"].replace("{0}", "1").replace("{1}", str(len(FIELDS)))
+        check(result[0] == summary, "summary %r" % result[0])
+        want = [en["template.check.present" if k == "diagnosis" else "template.check.missing"]
+                .replace("{0}", en["field." + k]) for k in FIELDS]
+        check(result[1:] == want, "check %r" % result[1:])
+    finally:
+        close(doc, el)
+
+
+@test("a report fills the fields made with the template panel")
+def _():
+    o = setup()
+    rl = o.report_link()
+    doc, el, win = new_panel(o, TEMPLATE_URL)
+    try:
+        doc.Text.insertString(doc.Text.End, "Diagnostic : ", False)
+        win.getControl("field").selectItemPos(FIELDS.index("diagnosis"), True)
+        press(win.getControl("insertField"))
+        wait_until(lambda: "diagnosis" in bookmarks(doc) or _raise("no field"), 10, "the field")
+        doc.CurrentController.Frame.activate()
+        check(rl.applyReport(report_message("Grippe saisonnière")) >= 1, "not placed")
+        check(bookmark_text(doc, "diagnosis") == "Grippe saisonnière", "field %r" % bookmark_text(doc, "diagnosis"))
+    finally:
+        close(doc, el)
+
+
+@test("Insert > ReportLink field and Tools > ReportLink are in Writer's menus, in English and French")
+def _():
+    o = setup()
+    menus = o.config("/org.openoffice.Office.Addons/AddonUI/OfficeMenuBarMerging/org.reportlink.menus")
+    insert = menus.getByName("insert_field")
+    check(insert.MergePoint == ".uno:InsertMenu\\.uno:InsertBookmark", "MergePoint %r" % insert.MergePoint)
+    check(insert.MergeContext == "com.sun.star.text.TextDocument", "MergeContext %r" % insert.MergeContext)
+    sub = insert.MenuItems.getByName("m1").Submenu
+    urls = [sub.getByName(n).URL for n in sorted(sub.ElementNames)]
+    check(urls == ["org.reportlink:InsertField?" + k for k in FIELDS], "Insert items %r" % urls)
+    tools = menus.getByName("tools").MenuItems.getByName("m1").Submenu
+    urls = [tools.getByName(n).URL for n in sorted(tools.ElementNames)]
+    check(urls == ["org.reportlink:Connect", "org.reportlink:Disconnect", "org.reportlink:Options"],
+          "Tools items %r" % urls)
+    # Both languages are there (the office shows the one of its UI).
+    import xml.etree.ElementTree as ET
+    tree = ET.parse(os.path.join(office.ROOT, "extension", "registry", "Addons.xcu"))
+    titles = 0
+    for prop in tree.iter("prop"):
+        if prop.get("{http://openoffice.org/2001/registry}name") == "Title":
+            langs = {v.get("{http://www.w3.org/XML/1998/namespace}lang") for v in prop.iter("value")}
+            check(langs == {"en-US", "fr"}, "a title has languages %r" % langs)
+            titles += 1
+    check(titles == len(FIELDS) + 3 + 2, "%d titles" % titles)
+    # The protocol handler is registered for the menus' URLs.
+    handlers = o.config("/org.openoffice.Office.ProtocolHandler/HandlerSet")
+    check(handlers.hasByName("org.reportlink.Dispatcher"), "no protocol handler")
+    check(list(handlers.getByName("org.reportlink.Dispatcher").Protocols) == ["org.reportlink:*"],
+          "protocols %r" % (handlers.getByName("org.reportlink.Dispatcher").Protocols,))
+
+
+@test("the menu commands insert a field around the selection, and connect and disconnect")
+def _():
+    o = setup()
+    rl = o.report_link()
+    desktop = o.service("com.sun.star.frame.Desktop")
+    doc = desktop.loadComponentFromURL("private:factory/swriter", "_blank", 0, ())
+    server, url = devserver(KEY)
+    try:
+        doc.Text.insertString(doc.Text.End, "Motif : douleur thoracique", False)
+        vc = doc.CurrentController.ViewCursor
+        vc.gotoEnd(False)
+        vc.goLeft(len("douleur thoracique"), True)
+        dispatch(o, doc, "org.reportlink:InsertField?history")
+        check(bookmarks(doc) == ["history"], "bookmarks %s" % bookmarks(doc))
+        check(bookmark_text(doc, "history") == "douleur thoracique", "history %r" % bookmark_text(doc, "history"))
+        vc.gotoEnd(False)
+        dispatch(o, doc, "org.reportlink:InsertField?report_text")
+        check(bookmark_text(doc, "report_text") == "[%s]" % strings("en")["field.report_text"],
+              "report_text %r" % bookmark_text(doc, "report_text"))
+        # Tools > ReportLink > Connect / Disconnect.
+        o.set_setting("Endpoint", url)
+        rl.setDoctorKey(KEY)
+        rl.disconnect()
+        wait_state(rl, "stopped")
+        dispatch(o, doc, "org.reportlink:Connect")
+        wait_state(rl, "connected")
+        dispatch(o, doc, "org.reportlink:Disconnect")
+        wait_state(rl, "stopped")
+        # An unknown command is not ours: nothing happens, nothing breaks.
+        dispatch(o, doc, "org.reportlink:Nonsense")
+        check(rl.getStatus().State == "stopped", "state %s" % rl.getStatus().State)
+    finally:
+        doc.close(True)
+
+
+@test("a read-only letter refuses a new field and stays unchanged")
+def _():
+    o = setup()
+    desktop = o.service("com.sun.star.frame.Desktop")
+    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(letter_copy()), "_blank", 0,
+                                       (pv("ReadOnly", True),))
+    try:
+        before = bookmarks(doc)
+        dispatch(o, doc, "org.reportlink:InsertField?diagnosis")
+        check(bookmarks(doc) == before, "bookmarks changed: %s" % bookmarks(doc))
+    finally:
+        doc.close(True)
 
 
 @test("the office quits cleanly with a panel open")

@@ -1,0 +1,194 @@
+/* form.c - a window built from one of the extension's dialog files, its
+ * named controls, and what every sidebar panel answers the sidebar.
+ *
+ * The layouts live in the .xdl files of extension/dialogs (no words in them); the code
+ * finds the controls by name and sets their properties through their models.
+ * Main thread only. */
+#include "ui.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "component.h"   /* rlc_create_instance, rlc_settings_ui_language, rlc_log */
+
+#define DIALOG_BASE "vnd.sun.star.extension://org.reportlink.extension/dialogs/"
+/* The deck puts a margin around its panels: asking for the content width
+ * alone makes it scroll sideways. */
+#define RLU_DECK_MARGIN_PX 24
+
+int rlu_form_build(rlu_form *f, uno_Interface *ctx, uno_Interface *parent_window,
+                   const char *dialog, const char *const *names, int n, uno_Interface *handler,
+                   rl_uno_err *err)
+{
+    uno_Interface *provider = NULL, *peer = NULL;
+    char url_text[256];
+    int rc = RL_UNO_ERR_ARG;
+
+    memset(f, 0, sizeof *f);
+    if (n > RLU_FORM_MAX)
+        return rl_uno_fail(err, RL_UNO_ERR_ARG, "%s: more than %d controls", dialog, RLU_FORM_MAX);
+    f->names = names;
+    f->n = n;
+    snprintf(url_text, sizeof url_text, DIALOG_BASE "%s", dialog);
+    if (!(peer = rl_uno_query(parent_window, RL_UNO_T_XWindowPeer))) {
+        rl_uno_fail(err, RL_UNO_ERR_ARG, "the parent window is not a window peer");
+        goto out;
+    }
+    if (!(provider = rlc_create_instance(ctx, "com.sun.star.awt.ContainerWindowProvider", err))) {
+        rc = err->code;
+        goto out;
+    }
+    rtl_uString *url = rl_uno_str(url_text), *type = rl_uno_str("");
+    rc = rl_uno_XContainerWindowProvider_createContainerWindow(provider, err, &f->window, url, type, peer,
+                                                               handler);
+    rtl_uString_release(url);
+    rtl_uString_release(type);
+    if (rc != RL_UNO_OK)
+        goto out;
+    if (!f->window) {
+        rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "no window from %s", url_text);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        rtl_uString *name = rl_uno_str(names[i]);
+        rc = rl_uno_XControlContainer_getControl(f->window, err, &f->controls[i], name);
+        rtl_uString_release(name);
+        if (rc == RL_UNO_OK && !f->controls[i])
+            rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "%s has no control %s", url_text, names[i]);
+        if (rc == RL_UNO_OK)
+            rc = rl_uno_XControl_getModel(f->controls[i], err, &f->models[i]);
+        if (rc != RL_UNO_OK)
+            goto out;
+    }
+    if ((rc = rl_uno_XWindow_getPosSize(f->window, err, &f->size)) != RL_UNO_OK)
+        goto out;
+    rc = rl_uno_XWindow_setVisible(f->window, err, sal_True);
+out:
+    rl_uno_release(provider);
+    rl_uno_release(peer);
+    return rc;
+}
+
+void rlu_form_set(rlu_form *f, int i, const char *prop, const uno_Any *value)
+{
+    rl_uno_err err;
+    if (i < 0 || i >= f->n || !f->models[i])
+        return;
+    rtl_uString *name = rl_uno_str(prop);
+    if (rl_uno_XPropertySet_setPropertyValue(f->models[i], &err, name, value) != RL_UNO_OK)
+        rlc_log("%s: cannot set %s: %s", f->names[i], prop, err.message);
+    rtl_uString_release(name);
+}
+
+void rlu_form_text(rlu_form *f, int i, const char *prop, const char *utf8)
+{
+    uno_Any a;
+    rl_uno_any_string(&a, utf8);
+    rlu_form_set(f, i, prop, &a);
+    uno_any_destruct(&a, NULL);
+}
+
+void rlu_form_label(rlu_form *f, int i, const char *utf8)
+{
+    rlu_form_text(f, i, "Label", utf8);
+}
+
+void rlu_form_colour(rlu_form *f, int i, sal_Int32 rgb)
+{
+    uno_Any a;
+    uno_type_any_construct(&a, &rgb, *typelib_static_type_getByTypeClass(typelib_TypeClass_LONG), NULL);
+    rlu_form_set(f, i, "TextColor", &a);
+    uno_any_destruct(&a, NULL);
+}
+
+void rlu_form_enable(rlu_form *f, int i, int on)
+{
+    uno_Any a;
+    rl_uno_any_bool(&a, on);
+    rlu_form_set(f, i, "Enabled", &a);
+    uno_any_destruct(&a, NULL);
+}
+
+int rlu_form_items(rlu_form *f, int i, const char *const *items, int n)
+{
+    uno_Sequence *seq = rl_uno_seq_strings(items, n);
+    uno_Any a;
+    if (!seq)
+        return -1;
+    rl_uno_any_value(&a, &seq, RL_UNO_T_seq_string);
+    rlu_form_set(f, i, "StringItemList", &a);
+    uno_any_destruct(&a, NULL);
+    rl_uno_destruct(&seq, RL_UNO_T_seq_string);
+    return 0;
+}
+
+void rlu_form_command(rlu_form *f, int i, const char *command)
+{
+    rl_uno_err err;
+    rtl_uString *c = rl_uno_str(command);
+    if (rl_uno_XButton_setActionCommand(f->controls[i], &err, c) != RL_UNO_OK)
+        rlc_log("%s: cannot set its command: %s", f->names[i], err.message);
+    rtl_uString_release(c);
+}
+
+void rlu_form_dispose(rlu_form *f)
+{
+    rl_uno_err err;
+    if (f->window && rl_uno_XComponent_dispose(f->window, &err) != RL_UNO_OK)
+        rlc_log("cannot dispose a panel's window: %s", err.message);
+}
+
+void rlu_form_release(rlu_form *f)
+{
+    for (int i = 0; i < f->n; i++) {
+        rl_uno_release(f->models[i]);
+        rl_uno_release(f->controls[i]);
+        f->models[i] = f->controls[i] = NULL;
+    }
+    rl_uno_release(f->window);
+    f->window = NULL;
+}
+
+void rlu_strings_for_office(rlu_strings *s, uno_Interface *ctx)
+{
+    char locale[32];
+    rlc_settings_ui_language(ctx, locale, sizeof locale);
+    const char *lang = rlu_strings_language(locale);
+    if (rlu_strings_load(s, lang) != 0 && strcmp(lang, "en") != 0)
+        rlu_strings_load(s, "en");
+}
+
+/* ------------------------------------------------------------------ what the sidebar asks */
+
+void rlu_panel_m_window(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    rlu_panel_base *b = (rlu_panel_base *)(void *)self;
+    rl_uno_acquire(b->form.window);
+    *(uno_Interface **)ret = b->form.window;
+}
+
+void rlu_panel_m_accessible(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    /* The container window has its own accessible object, which the sidebar
+     * reaches through the window; none beyond it. */
+    *(uno_Interface **)ret = NULL;
+}
+
+void rlu_panel_m_height(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    rlu_panel_base *b = (rlu_panel_base *)(void *)self;
+    rl_uno_LayoutSize *out = ret;
+    out->Minimum = out->Maximum = out->Preferred = b->form.size.Height;
+}
+
+void rlu_panel_m_min_width(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    rlu_panel_base *b = (rlu_panel_base *)(void *)self;
+    *(sal_Int32 *)ret = b->form.size.Width + RLU_DECK_MARGIN_PX;
+}
+
+void rlu_panel_dispose(rl_uno_object *panel)
+{
+    rlu_panel_base *b = (rlu_panel_base *)(void *)panel;
+    b->dispose(panel);
+}

@@ -1,0 +1,336 @@
+/* inbox.c - the "Received reports" panel of the ReportLink deck.
+ *
+ * Every report the office received, newest first: its time, its one-line
+ * summary and whether it is in a letter. The selected one is described
+ * below the list (placed in which letter, or waiting and why, in words the
+ * doctor can act on), and a waiting one can be inserted into the letter
+ * being edited or discarded. Discarding asks for a second click: a report
+ * must never be lost by a slip of the mouse.
+ *
+ * The panel is one C object: XToolPanel + XSidebarPanel for the sidebar,
+ * XReportLinkListener on theReportLink (a new report or a changed entry
+ * refreshes the list, on the main thread), XActionListener on the two
+ * buttons (told apart by their ActionCommand) and XItemListener on the list.
+ * No polling: the inbox only changes with a notification. */
+#include "ui.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "component.h"   /* rlc_link_get, rlc_log */
+
+#define RLU_INBOX_SHOWN 100    /* newest entries listed */
+#define RLU_LINE 320
+
+#define COLOUR_PLACED  0x2E7D32
+#define COLOUR_WAITING 0x9A5B00
+#define COLOUR_NONE    0x5F6368
+
+enum { C_LIST, C_DETAIL, C_INSERT, C_DISCARD, C_COUNT };
+static const char *const control_names[C_COUNT] = { "entries", "detail", "insert", "discard" };
+
+typedef struct inbox_panel {
+    rlu_panel_base b;               /* first: the object, its window and controls */
+    uno_Interface *link;            /* theReportLink; NULL once disposed or gone */
+    rlu_strings strings;
+    int disposed;
+    /* What the list shows, position by position (main thread only). */
+    int n;
+    sal_Int32 ids[RLU_INBOX_SHOWN];
+    int waiting[RLU_INBOX_SHOWN];
+    sal_Int32 selected;             /* entry id, or -1 */
+    sal_Int32 armed;                /* entry id whose discard awaits a second click, or -1 */
+} inbox_panel;
+
+static inbox_panel *inbox_of(rl_uno_object *o)
+{
+    return RL_UNO_SELF(o, inbox_panel, b.o);
+}
+
+/* "2026-11-24T09:30:12" -> "09:30". */
+static void short_time(rtl_uString *iso, char *out, size_t cap)
+{
+    char full[32];
+    rl_uno_str_utf8(iso, full, sizeof full);
+    const char *t = strchr(full, 'T');
+    snprintf(out, cap, "%.5s", t ? t + 1 : full);
+}
+
+/* The waiting reason in the user's words: reason.<code> when the entry has
+ * a code the strings know, else the English detail. */
+static void reason_words(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size_t cap)
+{
+    char code[32], key[48];
+    rl_uno_str_utf8(e->ReasonCode, code, sizeof code);
+    snprintf(key, sizeof key, "reason.%s", code);
+    if (code[0] && strcmp(rlu_str(&p->strings, key), key) != 0)
+        snprintf(out, cap, "%s", rlu_str(&p->strings, key));
+    else
+        rl_uno_str_utf8(e->Reason, out, cap);
+}
+
+static void describe(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size_t cap, sal_Int32 *colour)
+{
+    char when[16], where[RLU_LINE], count[16], why[RLU_LINE];
+    const char *args[3];
+
+    short_time(e->ReceivedAt, when, sizeof when);
+    if (rl_uno_str_equals(e->Status, "placed")) {
+        rl_uno_str_utf8(e->Where, where, sizeof where);
+        snprintf(count, sizeof count, "%d", (int)e->FieldsFilled);
+        args[0] = where;
+        args[1] = when;
+        args[2] = count;
+        rlu_format(&p->strings, "inbox.detail.placed", out, cap, args, 3);
+        *colour = COLOUR_PLACED;
+    } else {
+        reason_words(p, e, why, sizeof why);
+        args[0] = when;
+        args[1] = why;
+        rlu_format(&p->strings, "inbox.detail.waiting", out, cap, args, 2);
+        *colour = COLOUR_WAITING;
+    }
+}
+
+/* Shows the selected entry (from entries, n of them) below the list and
+ * enables the buttons that apply to it. */
+static void show_selected(inbox_panel *p, const rl_uno_InboxEntry *entries, sal_Int32 n)
+{
+    char text[RLU_LINE * 2];
+    sal_Int32 colour = COLOUR_NONE;
+    const rl_uno_InboxEntry *sel = NULL;
+
+    for (sal_Int32 i = 0; i < n; i++)
+        if (entries[i].Id == p->selected)
+            sel = &entries[i];
+    if (sel)
+        describe(p, sel, text, sizeof text, &colour);
+    else
+        snprintf(text, sizeof text, "%s", rlu_str(&p->strings, n ? "inbox.select" : "inbox.empty"));
+    rlu_form_label(&p->b.form, C_DETAIL, text);
+    rlu_form_colour(&p->b.form, C_DETAIL, colour);
+    int waiting = sel && !rl_uno_str_equals(sel->Status, "placed");
+    rlu_form_enable(&p->b.form, C_INSERT, waiting);
+    rlu_form_enable(&p->b.form, C_DISCARD, waiting);
+    if (!sel || sel->Id != p->armed)
+        p->armed = -1;
+    rlu_form_label(&p->b.form, C_DISCARD,
+                   rlu_str(&p->strings, p->armed >= 0 ? "inbox.discard.confirm" : "inbox.discard"));
+}
+
+/* Main thread: reads the inbox and shows it; select_id >= 0 selects that
+ * entry (a report that just arrived). */
+static void refresh(inbox_panel *p, sal_Int32 select_id)
+{
+    uno_Sequence *seq = NULL;
+    rl_uno_err err;
+    const char *lines[RLU_INBOX_SHOWN];
+    char buf[RLU_INBOX_SHOWN][RLU_LINE];
+
+    if (p->disposed || !p->link)
+        return;
+    if (rl_uno_XReportLink_getInbox(p->link, &err, &seq) != RL_UNO_OK) {
+        rlc_log("inbox panel: cannot read the inbox: %s", err.message);
+        return;
+    }
+    const rl_uno_InboxEntry *entries = (const rl_uno_InboxEntry *)(void *)seq->elements;
+    sal_Int32 total = seq->nElements;
+    if (select_id >= 0)
+        p->selected = select_id;
+    p->n = 0;
+    int selected_pos = -1;
+    for (sal_Int32 i = total - 1; i >= 0 && p->n < RLU_INBOX_SHOWN; i--) {   /* newest first */
+        const rl_uno_InboxEntry *e = &entries[i];
+        char when[16], summary[RLU_LINE];
+        const char *args[2] = { when, summary };
+        short_time(e->ReceivedAt, when, sizeof when);
+        rl_uno_str_utf8(e->Summary, summary, sizeof summary);
+        if (!summary[0])
+            snprintf(summary, sizeof summary, "%s", rlu_str(&p->strings, "inbox.nosummary"));
+        int waiting = !rl_uno_str_equals(e->Status, "placed");
+        rlu_format(&p->strings, waiting ? "inbox.line.waiting" : "inbox.line.placed", buf[p->n], RLU_LINE,
+                   args, 2);
+        lines[p->n] = buf[p->n];
+        p->ids[p->n] = e->Id;
+        p->waiting[p->n] = waiting;
+        if (e->Id == p->selected)
+            selected_pos = p->n;
+        p->n++;
+    }
+    if (selected_pos < 0 && p->n > 0) {
+        /* Nothing (still) selected: the newest waiting report, else the newest. */
+        selected_pos = 0;
+        for (int i = p->n - 1; i >= 0; i--)
+            if (p->waiting[i])
+                selected_pos = i;
+    }
+    p->selected = selected_pos >= 0 ? p->ids[selected_pos] : -1;
+    rlu_form_items(&p->b.form, C_LIST, lines, p->n);
+    if (selected_pos >= 0 &&
+        rl_uno_XListBox_selectItemPos(p->b.form.controls[C_LIST], &err, (sal_Int16)selected_pos, sal_True))
+        rlc_log("inbox panel: cannot select entry %d: %s", (int)p->selected, err.message);
+    show_selected(p, entries, total);
+    rl_uno_destruct(&seq, RL_UNO_T_seq_InboxEntry);
+}
+
+/* ------------------------------------------------------------------ methods */
+
+static void m_state_changed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    /* The connection is the status panel's. */
+}
+
+static void m_report_received(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    refresh(inbox_of(self), RL_UNO_ARG(args, 0, sal_Int32));
+}
+
+static void m_inbox_changed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    refresh(inbox_of(self), -1);
+}
+
+static void m_item_state_changed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    inbox_panel *p = inbox_of(self);
+    rl_uno_err err;
+    sal_Int16 pos = -1;
+    if (p->disposed || rl_uno_XListBox_getSelectedItemPos(p->b.form.controls[C_LIST], &err, &pos))
+        return;
+    if (pos >= 0 && pos < p->n && p->ids[pos] != p->selected) {
+        p->selected = p->ids[pos];
+        p->armed = -1;
+        refresh(p, -1);
+    }
+}
+
+static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    inbox_panel *p = inbox_of(self);
+    const rl_uno_ActionEvent *ev = args[0];
+    rl_uno_err err;
+    sal_Int32 id = p->selected;
+
+    if (p->disposed || !p->link || id < 0)
+        return;
+    if (rl_uno_str_equals(ev->ActionCommand, "insert")) {
+        sal_Int32 filled = 0;
+        p->armed = -1;
+        /* Into the letter being edited: the window whose sidebar was clicked
+         * is the active one. If it cannot be placed, the entry's reason
+         * changes and inboxChanged refreshes the panel. */
+        if (rl_uno_XReportLink_placeInboxEntry(p->link, &err, &filled, id) != RL_UNO_OK)
+            rlc_log("inbox panel: cannot insert report %d: %s", (int)id, err.message);
+    } else if (rl_uno_str_equals(ev->ActionCommand, "discard")) {
+        if (p->armed != id) {
+            p->armed = id;     /* first click: ask again */
+            rlu_form_label(&p->b.form, C_DISCARD, rlu_str(&p->strings, "inbox.discard.confirm"));
+            return;
+        }
+        p->armed = -1;
+        p->selected = -1;
+        if (rl_uno_XReportLink_discardInboxEntry(p->link, &err, id) != RL_UNO_OK)
+            rlc_log("inbox panel: cannot discard report %d: %s", (int)id, err.message);
+    }
+    refresh(p, -1);
+}
+
+static void m_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    inbox_panel *p = inbox_of(self);
+    const rl_uno_EventObject *ev = args[0];
+    uno_Interface *src = rl_uno_query(ev->Source, RL_UNO_T_XInterface);
+    uno_Interface *link = rl_uno_query(p->link, RL_UNO_T_XInterface);
+    if (src && src == link) {
+        /* The office is closing: theReportLink has let go of us already. */
+        rl_uno_release(p->link);
+        p->link = NULL;
+    }
+    rl_uno_release(src);
+    rl_uno_release(link);
+}
+
+static void inbox_dispose(rl_uno_object *o)
+{
+    inbox_panel *p = inbox_of(o);
+    rl_uno_err err;
+
+    if (p->disposed)
+        return;
+    p->disposed = 1;
+    if (p->link) {
+        rl_uno_XReportLink_removeListener(p->link, &err, &p->b.o.iface);
+        rl_uno_release(p->link);
+        p->link = NULL;
+    }
+    for (int i = C_INSERT; i <= C_DISCARD; i++)
+        if (p->b.form.controls[i])
+            rl_uno_XButton_removeActionListener(p->b.form.controls[i], &err, &p->b.o.iface);
+    if (p->b.form.controls[C_LIST])
+        rl_uno_XListBox_removeItemListener(p->b.form.controls[C_LIST], &err, &p->b.o.iface);
+    rlu_form_dispose(&p->b.form);
+}
+
+static void inbox_destroy(rl_uno_object *self)
+{
+    inbox_panel *p = inbox_of(self);
+    rlu_form_release(&p->b.form);
+    rl_uno_release(p->link);
+    free(p);
+}
+
+static const int inbox_interfaces[] = {
+    RL_UNO_T_XToolPanel, RL_UNO_T_XSidebarPanel, RL_UNO_T_XReportLinkListener,
+    RL_UNO_T_XActionListener, RL_UNO_T_XItemListener, -1
+};
+static const rl_uno_method inbox_methods[] = {
+    RLU_PANEL_METHODS,
+    { RL_UNO_MN_XReportLinkListener_stateChanged, m_state_changed },
+    { RL_UNO_MN_XReportLinkListener_reportReceived, m_report_received },
+    { RL_UNO_MN_XReportLinkListener_inboxChanged, m_inbox_changed },
+    { RL_UNO_MN_XEventListener_disposing, m_disposing },
+    { RL_UNO_MN_XActionListener_actionPerformed, m_action_performed },
+    { RL_UNO_MN_XItemListener_itemStateChanged, m_item_state_changed },
+    { NULL, NULL }
+};
+const rl_uno_class rlu_inbox_class = {
+    "org.reportlink.InboxPanel", NULL, inbox_interfaces, inbox_methods, inbox_destroy
+};
+
+rl_uno_object *rlu_inbox_panel_new(uno_Interface *ctx, uno_Interface *frame, uno_Interface *parent_window,
+                                   rl_uno_err *err)
+{
+    inbox_panel *p = calloc(1, sizeof *p);
+    if (!p) {
+        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    rl_uno_object_init(&p->b.o, &rlu_inbox_class);
+    p->b.dispose = inbox_dispose;
+    p->selected = p->armed = -1;
+    rlu_strings_for_office(&p->strings, ctx);
+
+    if (!(p->link = rlc_link_get(ctx))) {
+        rl_uno_fail(err, RL_UNO_ERR_ARG, "theReportLink is not available");
+        goto fail;
+    }
+    if (rlu_form_build(&p->b.form, ctx, parent_window, "Inbox.xdl", control_names, C_COUNT, NULL, err))
+        goto fail;
+    rlu_form_label(&p->b.form, C_INSERT, rlu_str(&p->strings, "inbox.insert"));
+    rlu_form_command(&p->b.form, C_INSERT, "insert");
+    rlu_form_command(&p->b.form, C_DISCARD, "discard");
+    for (int i = C_INSERT; i <= C_DISCARD; i++)
+        if (rl_uno_XButton_addActionListener(p->b.form.controls[i], err, &p->b.o.iface))
+            goto fail;
+    if (rl_uno_XListBox_addItemListener(p->b.form.controls[C_LIST], err, &p->b.o.iface))
+        goto fail;
+    refresh(p, -1);
+    if (rl_uno_XReportLink_addListener(p->link, err, &p->b.o.iface) != RL_UNO_OK)
+        goto fail;
+    return &p->b.o;
+fail:
+    inbox_dispose(&p->b.o);
+    rl_uno_release(&p->b.o.iface);
+    return NULL;
+}
