@@ -20,11 +20,9 @@ import os
 import re
 import secrets
 import shutil
-import struct
 import sys
 import tempfile
 import time
-import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -33,7 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
 from harness import Failure, check, secret, test, wait_until  # noqa: E402
-from lofix import devserver, wait_state  # noqa: E402
+from lofix import Xvfb, devserver, save_xwd_as_png, wait_state  # noqa: E402
 
 import uno  # noqa: E402
 from com.sun.star.beans import PropertyValue  # noqa: E402
@@ -162,35 +160,6 @@ def letter_copy():
         os.chown(d, office.NOBODY, office.NOBODY)
         os.chown(path, office.NOBODY, office.NOBODY)
     return path
-
-
-def save_xwd_as_png(xwd_path, png_path):
-    """Converts Xvfb's frame buffer (an XWD file, 24/32-bit TrueColor) to an
-    RGB PNG, with the standard library only."""
-    with open(xwd_path, "rb") as f:
-        data = f.read()
-    h = struct.unpack(">25I", data[:100])
-    header_size, width, height, byte_order = h[0], h[4], h[5], h[7]
-    bits_per_pixel, bytes_per_line, ncolors = h[11], h[12], h[19]
-    check(bits_per_pixel == 32, "Xvfb frame buffer with %d bits per pixel" % bits_per_pixel)
-    start = header_size + 12 * ncolors
-    rows = []
-    for y in range(height):
-        line = data[start + y * bytes_per_line:start + y * bytes_per_line + 4 * width]
-        if byte_order == 0:    # LSBFirst: B G R X
-            b, g, r = line[0::4], line[1::4], line[2::4]
-        else:                  # MSBFirst: X R G B
-            r, g, b = line[1::4], line[2::4], line[3::4]
-        rgb = bytearray(3 * width)
-        rgb[0::3], rgb[1::3], rgb[2::3] = r, g, b
-        rows.append(b"\x00" + bytes(rgb))
-
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
-           chunk(b"IDAT", zlib.compress(b"".join(rows), 6)) + chunk(b"IEND", b""))
-    with open(png_path, "wb") as f:
-        f.write(png)
 
 
 def wait_label(control, label, timeout=5):
@@ -439,11 +408,8 @@ def _():
     # A real sidebar on an X server (Xvfb), so that the deck and panel are
     # built by the sidebar itself; the screen is saved as
     # build/screenshots/sidebar-connected.png from Xvfb's frame buffer.
-    fbdir = tempfile.mkdtemp(prefix="reportlink-xvfb-")
-    atexit.register(shutil.rmtree, fbdir, True)
-    xvfb = harness.Proc("Xvfb", ["Xvfb", "-displayfd", "1", "-fbdir", fbdir, "-screen", "0",
-                                 "%dx%dx24" % SCREEN, "-nolisten", "tcp"])
-    display = xvfb.wait_json(lambda e: isinstance(e, int), 10, "Xvfb's display number")
+    xvfb = Xvfb(SCREEN)
+    display = xvfb.display
     o = office.Office("office V")
     old_display = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = ":%d" % display
@@ -491,14 +457,14 @@ def _():
         wait_until(lambda: rl.getStatus().LastHeartbeatMs >= 0 or _raise("no heartbeat"), 15, "a heartbeat")
         time.sleep(1.5)
         os.makedirs(SHOTS, exist_ok=True)
-        save_xwd_as_png(os.path.join(fbdir, "Xvfb_screen0"), os.path.join(SHOTS, "sidebar-connected.png"))
+        xvfb.screenshot(os.path.join(SHOTS, "sidebar-connected.png"))
         # The service refuses the key: the state and the last error say so.
         status, answer = harness.http("POST", "http://127.0.0.1:%d/admin/close?code=1008" % port, b"",
                                       {"X-Doctor-Key": KEY})
         check(status == 200, "admin/close answered %d %s" % (status, answer[:200]))
         wait_state(rl, "auth_failed")
         time.sleep(1.5)
-        save_xwd_as_png(os.path.join(fbdir, "Xvfb_screen0"), os.path.join(SHOTS, "sidebar-key-refused.png"))
+        xvfb.screenshot(os.path.join(SHOTS, "sidebar-key-refused.png"))
         rl.disconnect()
         o.stop()
         check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
