@@ -248,5 +248,7 @@ int rlu_check(rl_uno_err *err)
         return rc;
     if ((rc = rl_uno_class_check(&rlu_element_class, err)) != RL_UNO_OK)
         return rc;
+    if ((rc = rl_uno_class_check(&rlu_options_class, err)) != RL_UNO_OK)
+        return rc;
     return rl_uno_class_check(&rlu_panel_class, err);
 }
