@@ -38,6 +38,7 @@
 #define TEST_TIMEOUT_S          10     /* the page's own limit for an answer */
 #define TEST_CONNECT_TIMEOUT_MS 8000   /* the core's, so it names the failure first */
 #define TEST_MAX_REPORTS        4      /* reports that reach the test connection */
+#define TEST_EXIT_WAIT_S        5      /* office exit waits this long for a running test */
 #define OPTIONS_MAX_TEXT        768
 
 /* Colours of the page's status lines (0xRRGGBB). */
@@ -57,35 +58,41 @@ typedef enum outcome {
     OUT_FAILED         /* the client could not even start */
 } outcome;
 
+typedef struct test_job test_job;
+
 typedef struct options {
-    rl_uno_object obj;   /* XContainerWindowEventHandler, XCallback, XEventListener */
+    rl_uno_object obj;   /* XContainerWindowEventHandler, XCallback, XTerminateListener */
     uno_Interface *ctx;
     uno_Interface *async;     /* com.sun.star.awt.AsyncCallback */
     /* Main thread only. */
     uno_Interface *window;    /* the page since "initialize"; NULL once disposed */
     rlu_strings strings;
     int testing;              /* a test thread runs: the button waits for it */
-    /* Written by the test thread, read by the main thread, under lock. */
+    uno_Interface *desktop;   /* while a test runs: we listen for the office's exit */
+    /* Shared with the test thread, under lock. */
     pthread_mutex_t lock;
-    outcome result;
+    pthread_cond_t idle;      /* signalled when the test thread is done */
+    test_job *job;            /* the running test, NULL when none */
+    outcome result;           /* posted, not yet shown */
     char reason[RL_MAX_DETAIL];
 } options;
 
 /* One connection test. Lives on the test thread; the core's callback sees
  * it through `user` until rl_client_destroy() returns. */
-typedef struct test_job {
+struct test_job {
     options *o;                          /* acquired for the job */
     char url[RL_MAX_URL];
     char key[RL_MAX_KEY];                /* wiped once the core has its copy */
     char ca_file[RLC_MAX_PATH];
     pthread_mutex_t lock;
     pthread_cond_t cond;
+    int cancelled;                       /* the office is exiting: stop now */
     outcome result;
     char reason[RL_MAX_DETAIL];
     char *reports[TEST_MAX_REPORTS];     /* raw report_ready messages, owned */
     int n_reports;
     unsigned lost_reports;
-} test_job;
+};
 
 static options *options_of(rl_uno_object *o)
 {
@@ -357,6 +364,16 @@ static void post_result(options *o, outcome result, const char *reason)
  * places them or keeps them in its inbox, as if it had received them. */
 static void hand_over_reports(test_job *job)
 {
+    if (job->cancelled) {
+        /* The office is exiting and its main thread waits for us: it
+         * cannot take a report any more. */
+        for (int i = 0; i < job->n_reports; i++)
+            free(job->reports[i]);
+        if (job->n_reports)
+            rlc_log("options: %d reports arrived during the connection test while the office was "
+                    "exiting; they were not placed", job->n_reports);
+        return;
+    }
     uno_Interface *link = job->n_reports ? rlc_link_get(job->o->ctx) : NULL;
     for (int i = 0; i < job->n_reports; i++) {
         rl_uno_err err;
@@ -399,7 +416,7 @@ static void *test_main(void *arg)
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += TEST_TIMEOUT_S;
         pthread_mutex_lock(&job->lock);
-        while (job->result == OUT_NONE)
+        while (job->result == OUT_NONE && !job->cancelled)
             if (pthread_cond_timedwait(&job->cond, &job->lock, &until) != 0)
                 break;
         result = job->result == OUT_NONE ? OUT_TIMEOUT : job->result;
@@ -407,8 +424,14 @@ static void *test_main(void *arg)
         pthread_mutex_unlock(&job->lock);
         rl_client_destroy(c);   /* close 1000, join; bounded by the core */
     }
-    post_result(o, result, err);
+    if (!job->cancelled)
+        post_result(o, result, err);
     hand_over_reports(job);
+
+    pthread_mutex_lock(&o->lock);
+    o->job = NULL;
+    pthread_cond_broadcast(&o->idle);
+    pthread_mutex_unlock(&o->lock);
     pthread_cond_destroy(&job->cond);
     pthread_mutex_destroy(&job->lock);
     free(job);
@@ -439,6 +462,30 @@ static int is_current_connection(options *o, const char *url, const char *key, c
     }
     rl_uno_release(link);
     return same && strcmp(state, "connected") == 0;
+}
+
+/* While a test runs the handler listens for the office's exit, which must
+ * not unload what the test thread runs (libwebsockets, OpenSSL) under it. */
+static void watch_exit(options *o)
+{
+    rl_uno_err err;
+    if (o->desktop || !(o->desktop = rlc_create_instance(o->ctx, "com.sun.star.frame.Desktop", &err)))
+        return;
+    if (rl_uno_XDesktop_addTerminateListener(o->desktop, &err, &o->obj.iface) != RL_UNO_OK) {
+        rlc_log("options: cannot watch the office's exit: %s", err.message);
+        rl_uno_release(o->desktop);
+        o->desktop = NULL;
+    }
+}
+
+static void unwatch_exit(options *o)
+{
+    rl_uno_err err;
+    if (!o->desktop)
+        return;
+    rl_uno_XDesktop_removeTerminateListener(o->desktop, &err, &o->obj.iface);
+    rl_uno_release(o->desktop);
+    o->desktop = NULL;
 }
 
 static void start_test(options *o)
@@ -495,7 +542,11 @@ static void start_test(options *o)
     pthread_cond_init(&job->cond, &cattr);
     pthread_condattr_destroy(&cattr);
     job->o = o;
+    watch_exit(o);
     rl_uno_acquire(&o->obj.iface);   /* the test thread's reference */
+    pthread_mutex_lock(&o->lock);
+    o->job = job;
+    pthread_mutex_unlock(&o->lock);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     int rc = pthread_create(&t, &attr, test_main, job);
@@ -504,6 +555,9 @@ static void start_test(options *o)
         char a0[64];
         const char *args[1] = { a0 };
         char text[OPTIONS_MAX_TEXT];
+        pthread_mutex_lock(&o->lock);
+        o->job = NULL;
+        pthread_mutex_unlock(&o->lock);
         snprintf(a0, sizeof a0, "no thread (%s)", strerror(rc));
         rlu_format(&o->strings, "options.test.failed", text, sizeof text, args, 1);
         show(o, "testResult", text, COLOUR_FAILED);
@@ -567,6 +621,7 @@ static void show_result(options *o)
     if (result == OUT_NONE)
         return;
     o->testing = 0;
+    unwatch_exit(o);
     switch (result) {
     case OUT_CONNECTED:
         show(o, "testResult", str(o, "options.test.connected"), COLOUR_OK);
@@ -667,9 +722,42 @@ static void m_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **
     rl_uno_release(win);
 }
 
+static void m_query_termination(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    /* A test never holds the office back: it is cut short at exit. */
+}
+
+/* Main thread, office exit: stops a running test and waits (bounded) until
+ * its thread has destroyed its client. */
+static void m_notify_termination(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    options *o = options_of(self);
+    struct timespec until;
+
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += TEST_EXIT_WAIT_S;
+    pthread_mutex_lock(&o->lock);
+    if (o->job) {
+        pthread_mutex_lock(&o->job->lock);
+        o->job->cancelled = 1;
+        pthread_cond_signal(&o->job->cond);
+        pthread_mutex_unlock(&o->job->lock);
+    }
+    while (o->job)
+        if (pthread_cond_timedwait(&o->idle, &o->lock, &until) != 0)
+            break;
+    if (o->job)
+        rlc_log("options: the connection test did not stop within %d s of the office's exit", TEST_EXIT_WAIT_S);
+    pthread_mutex_unlock(&o->lock);
+    o->testing = 0;
+    unwatch_exit(o);
+}
+
 static void options_destroy(rl_uno_object *self)
 {
     options *o = options_of(self);
+    rl_uno_release(o->desktop);
+    pthread_cond_destroy(&o->idle);
     rl_uno_release(o->window);
     rl_uno_release(o->async);
     rl_uno_release(o->ctx);
@@ -679,12 +767,14 @@ static void options_destroy(rl_uno_object *self)
 
 static const char *const options_services[] = { RLU_IMPL_OPTIONS_HANDLER, NULL };
 static const int options_interfaces[] = {
-    RL_UNO_T_XContainerWindowEventHandler, RL_UNO_T_XCallback, RL_UNO_T_XEventListener, -1
+    RL_UNO_T_XContainerWindowEventHandler, RL_UNO_T_XCallback, RL_UNO_T_XTerminateListener, -1
 };
 static const rl_uno_method options_methods[] = {
     { RL_UNO_MN_XContainerWindowEventHandler_callHandlerMethod, m_call_handler_method },
     { RL_UNO_MN_XContainerWindowEventHandler_getSupportedMethodNames, m_get_supported_method_names },
     { RL_UNO_MN_XCallback_notify, m_notify },
+    { RL_UNO_MN_XTerminateListener_queryTermination, m_query_termination },
+    { RL_UNO_MN_XTerminateListener_notifyTermination, m_notify_termination },
     { RL_UNO_MN_XEventListener_disposing, m_disposing },
     { NULL, NULL }
 };
@@ -700,6 +790,11 @@ uno_Interface *rlu_options_handler_new(uno_Interface *ctx)
         return NULL;
     rl_uno_object_init(&o->obj, &rlu_options_class);
     pthread_mutex_init(&o->lock, NULL);
+    pthread_condattr_t cattr;
+    pthread_condattr_init(&cattr);
+    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+    pthread_cond_init(&o->idle, &cattr);
+    pthread_condattr_destroy(&cattr);
     rl_uno_acquire(ctx);
     o->ctx = ctx;
     if (!(o->async = rlc_create_instance(ctx, "com.sun.star.awt.AsyncCallback", &err))) {

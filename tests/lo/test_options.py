@@ -458,13 +458,29 @@ def _():
 
 @test("the office quits cleanly with the options page open and a test running")
 def _():
+    import socket
+    import time
     o = setup()
+    en = strings("en")
     page = Page(o)
-    page.type("endpoint", "ws://127.0.0.1:%d/reports/ws" % closed_port())
-    page.type("key", KEY_TEST)
-    page.press("test")
-    o.stop()
-    check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
+    # A server that accepts TCP and never answers the WebSocket handshake:
+    # the test is still waiting when the office is asked to quit.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    try:
+        page.type("endpoint", "ws://127.0.0.1:%d/reports/ws" % silent.getsockname()[1])
+        page.type("key", KEY_TEST)
+        page.press("test")
+        page.wait_label("testResult", en["options.test.running"])
+        time.sleep(0.5)
+        started = time.monotonic()
+        o.stop()
+        took = time.monotonic() - started
+    finally:
+        silent.close()
+    check(took < 8, "the office took %.1f s to quit" % took)
+    check(o.exit_status == 0, "soffice exited with %s; %s" % (o.exit_status, o.log_text()[-3000:]))
     wait_until(lambda: not o.pids() or (_ for _ in ()).throw(Failure("soffice still running")), 10,
                "no soffice process left")
 
