@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
 from harness import Failure, Proc, check, secret, test, wait_until  # noqa: E402
-from lofix import DEVSERVER, devserver, wait_state  # noqa: E402
+from lofix import DEVSERVER, devserver, save_xwd_as_png, wait_state  # noqa: E402
 
 import uno  # noqa: E402
 
@@ -454,6 +454,81 @@ def _():
             page.close()
     finally:
         o.set_setting("ooLocale", "en-US", group="/org.openoffice.Setup/L10N")
+
+
+def accessible_names(acc, depth=0, limit=12):
+    """Every accessible name under an accessible object (bounded depth)."""
+    names = []
+    try:
+        ctx = acc.getAccessibleContext()
+        names.append(ctx.getAccessibleName())
+        if depth < limit:
+            for i in range(min(ctx.getAccessibleChildCount(), 200)):
+                names += accessible_names(ctx.getAccessibleChild(i), depth + 1, limit)
+    except Exception:   # a child that went away while walking
+        pass
+    return names
+
+
+@test("under Xvfb, Tools > Options opens at the ReportLink page, filled by the handler")
+def _():
+    # The real options dialog, dispatched as the menu does, with the page's
+    # URL; its words are read back through accessibility and the screen is
+    # saved as build/screenshots/options.png.
+    import threading
+    import time
+    en = strings("en")
+    fbdir = scratch_dir()
+    xvfb = Proc("Xvfb", ["Xvfb", "-displayfd", "1", "-fbdir", fbdir, "-screen", "0", "1280x800x24",
+                         "-nolisten", "tcp"])
+    display = xvfb.wait_json(lambda e: isinstance(e, int), 10, "Xvfb's display number")
+    o = office.Office("office S")
+    old_display = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = ":%d" % display
+    try:
+        o.install()
+        o.set_before_start(CONNECTION, "AutoConnect", "true")
+        o.set_before_start(CONNECTION, "Endpoint", "wss://comptes-rendus.clinique.example/reports/ws")
+        o.start(visible=True)
+        o.report_link().setDoctorKey(KEY_OLD)
+        desktop = o.service("com.sun.star.frame.Desktop")
+        doc = desktop.loadComponentFromURL("private:factory/swriter", "_blank", 0, ())
+        frame = doc.CurrentController.Frame
+        frame.ContainerWindow.setPosSize(0, 0, 1280, 800, 15)
+        url = expand(o, o.config(NODE + "/Leaves/" + LEAF).OptionsPage)
+        helper = o.service("com.sun.star.frame.DispatchHelper")
+        arg = uno.createUnoStruct("com.sun.star.beans.PropertyValue")
+        arg.Name, arg.Value = "OptionsPageURL", url
+
+        def dispatch():
+            try:
+                helper.executeDispatch(frame, ".uno:OptionsTreeDialog", "", 0, (arg,))
+            except Exception:   # the office is killed while the dialog is open
+                pass
+        threading.Thread(target=dispatch, daemon=True).start()
+        toolkit = o.service("com.sun.star.awt.Toolkit")
+
+        def page_shown():
+            for i in range(toolkit.getTopWindowCount()):
+                names = accessible_names(toolkit.getTopWindow(i))
+                if en["options.endpoint.title"] in names:
+                    return names
+            raise Failure("no window shows %r" % en["options.endpoint.title"])
+        names = wait_until(page_shown, 30, "the options dialog at the ReportLink page")
+        for want in (en["options.key.stored"], en["options.autoconnect"], en["options.test.button"],
+                     en["options.endpoint.ok.tls"]):
+            check(want in names, "the page does not show %r" % want)
+        check(KEY_OLD not in "".join(n for n in names if n), "the key is shown")
+        time.sleep(1.5)
+        shots = os.path.join(office.BUILD, "screenshots")
+        os.makedirs(shots, exist_ok=True)
+        save_xwd_as_png(os.path.join(fbdir, "Xvfb_screen0"), os.path.join(shots, "options.png"))
+    finally:
+        if old_display is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = old_display
+        o.close()
 
 
 @test("the office quits cleanly with the options page open and a test running")
