@@ -333,8 +333,14 @@ static void on_test_event(void *user, const rl_event *ev)
             break;
         case RL_STATE_BACKOFF:
         case RL_STATE_REPLACED:
-            job->result = strstr(detail, "TLS") || strstr(detail, "certificate") ? OUT_TLS : OUT_UNREACHABLE;
-            snprintf(job->reason, sizeof job->reason, "%s", detail);
+            if (strstr(detail, "no answer from")) {
+                /* The core's connect deadline: TCP, TLS or the handshake hung. */
+                job->result = OUT_TIMEOUT;
+                snprintf(job->reason, sizeof job->reason, "%d", TEST_CONNECT_TIMEOUT_MS / 1000);
+            } else {
+                job->result = strstr(detail, "TLS") || strstr(detail, "certificate") ? OUT_TLS : OUT_UNREACHABLE;
+                snprintf(job->reason, sizeof job->reason, "%s", detail);
+            }
             break;
         default:
             break;
@@ -420,7 +426,10 @@ static void *test_main(void *arg)
             if (pthread_cond_timedwait(&job->cond, &job->lock, &until) != 0)
                 break;
         result = job->result == OUT_NONE ? OUT_TIMEOUT : job->result;
-        snprintf(err, sizeof err, "%s", job->reason);
+        if (job->result == OUT_NONE)
+            snprintf(err, sizeof err, "%d", TEST_TIMEOUT_S);
+        else
+            snprintf(err, sizeof err, "%s", job->reason);
         pthread_mutex_unlock(&job->lock);
         rl_client_destroy(c);   /* close 1000, join; bounded by the core */
     }
@@ -640,7 +649,7 @@ static void show_result(options *o)
         show(o, "testResult", text, COLOUR_FAILED);
         break;
     case OUT_TIMEOUT:
-        snprintf(plain, sizeof plain, "%d", TEST_TIMEOUT_S);
+        snprintf(plain, sizeof plain, "%s", reason);   /* the seconds waited */
         rlu_format(&o->strings, "options.test.timeout", text, sizeof text, args, 1);
         show(o, "testResult", text, COLOUR_FAILED);
         break;

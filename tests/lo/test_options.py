@@ -417,6 +417,30 @@ def _():
         rl.disconnect()
 
 
+@test("Test connection against a server that never answers says so within the page's limit")
+def _():
+    import socket
+    import time
+    o = setup()
+    en = strings("en")
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    page = Page(o)
+    try:
+        page.type("endpoint", "ws://127.0.0.1:%d/reports/ws" % silent.getsockname()[1])
+        page.type("key", KEY_TEST)
+        started = time.monotonic()
+        m = test_result(page, re.compile("^" + re.escape(en["options.test.timeout"]).replace(r"\{0\}", r"(\d+)") + "$"),
+                        "no answer")
+        took = time.monotonic() - started
+        check(took < 15, "the answer took %.1f s" % took)
+        check(re.search(r"\d+", m).group(0) in ("8", "10"), "seconds in %r" % m)
+    finally:
+        page.close()
+        silent.close()
+
+
 @test("Test connection names a TLS error in words, and succeeds with the clinic's CA file")
 def _():
     o = setup()
