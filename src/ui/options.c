@@ -231,15 +231,18 @@ static void save(options *o)
     long auto_connect = 0;
     rl_uno_err err;
 
-    if (rlu_control_get_string(o->window, "endpoint", "Text", endpoint, sizeof endpoint) != RL_UNO_OK)
-        endpoint[0] = '\0';
+    int endpoint_read = rlu_control_get_string(o->window, "endpoint", "Text", endpoint, sizeof endpoint) == RL_UNO_OK;
     if (rlu_control_get_string(o->window, "caFile", "Text", ca_file, sizeof ca_file) != RL_UNO_OK) {
-        rlc_log("options: the CA file path is not saved");
-        return;
+        /* Too long for a path: keep the saved one, say so, save the rest. */
+        rlc_connection saved;
+        show(o, "caHint", str(o, "options.ca.too_long"), COLOUR_FAILED);
+        if (rlc_settings_read_connection(o->ctx, &saved, &err) != RL_UNO_OK)
+            saved.ca_file[0] = '\0';
+        snprintf(ca_file, sizeof ca_file, "%s", saved.ca_file);
     }
     rlu_control_get_int(o->window, "autoConnect", "State", &auto_connect);
 
-    rl_url_problem p = check_endpoint(o, endpoint);
+    rl_url_problem p = endpoint_read ? check_endpoint(o, endpoint) : RL_URL_TOO_LONG;
     if (p != RL_URL_OK) {
         char text[OPTIONS_MAX_TEXT];
         const char *args[1] = { str(o, problem_key(p)) };
@@ -272,7 +275,6 @@ static void endpoint_changed(options *o)
 {
     char endpoint[RL_MAX_URL];
     if (rlu_control_get_string(o->window, "endpoint", "Text", endpoint, sizeof endpoint) != RL_UNO_OK) {
-        check_endpoint(o, "");   /* too long to read: say what is wrong */
         show(o, "endpointCheck", str(o, "options.endpoint.bad.too_long"), COLOUR_FAILED);
         return;
     }
@@ -510,11 +512,17 @@ static void start_test(options *o)
         show(o, "testResult", str(o, "options.test.failed"), COLOUR_FAILED);
         return;
     }
-    rlu_control_get_string(o->window, "endpoint", "Text", job->url, sizeof job->url);
-    rlu_control_get_string(o->window, "caFile", "Text", job->ca_file, sizeof job->ca_file);
-    rl_url_problem p = check_endpoint(o, job->url);
+    /* A value that does not fit is refused, never tried cut short. */
+    rl_url_problem p = RL_URL_TOO_LONG;
+    if (rlu_control_get_string(o->window, "endpoint", "Text", job->url, sizeof job->url) == RL_UNO_OK)
+        p = check_endpoint(o, job->url);
     if (p != RL_URL_OK) {
         show(o, "testResult", str(o, problem_key(p)), COLOUR_FAILED);
+        free(job);
+        return;
+    }
+    if (rlu_control_get_string(o->window, "caFile", "Text", job->ca_file, sizeof job->ca_file) != RL_UNO_OK) {
+        show(o, "testResult", str(o, "options.ca.too_long"), COLOUR_FAILED);
         free(job);
         return;
     }

@@ -359,6 +359,15 @@ def _():
         page.wait_label("endpointCheck", en["options.endpoint.bad.credentials"])
         page.type("endpoint", "")
         page.wait_label("endpointCheck", en["options.endpoint.bad.empty"])
+        # Longer than the page can hold: refused as too long, never cut short.
+        page.type("endpoint", "wss://reports.example/" + "a" * 3000)
+        page.wait_label("endpointCheck", en["options.endpoint.bad.too_long"])
+        page.event("ok")
+        check(page.label("endpointCheck") == fmt(en["options.endpoint.not_saved"], en["options.endpoint.bad.too_long"]),
+              "after OK %r" % page.label("endpointCheck"))
+        page.press("test")
+        page.wait_label("testResult", en["options.endpoint.bad.too_long"])
+        check(connection(o)[0] == "wss://kept.example/reports/ws", "Endpoint %r" % connection(o)[0])
     finally:
         page.close()
 
@@ -474,6 +483,11 @@ def _():
                   "check %r" % page.label("endpointCheck"))
             page.type("endpoint", "http://x")
             page.wait_label("endpointCheck", fr["options.endpoint.bad.scheme"])
+            page.type("endpoint", "ws://127.0.0.1:%d/reports/ws" % closed_port())
+            page.type("key", KEY_TEST)
+            page.press("test")
+            page.wait_label("testResult", fmt(fr["options.test.unreachable"], fr["options.net.refused"]),
+                            RESULT_TIMEOUT_S, "the result in French")
         finally:
             page.close()
     finally:
