@@ -494,6 +494,10 @@ def _():
         o.set_setting("ooLocale", "en-US", group="/org.openoffice.Setup/L10N")
 
 
+def _raise(message):
+    raise Failure(message)
+
+
 def accessible_names(acc, depth=0, limit=12):
     """Every accessible name under an accessible object (bounded depth)."""
     names = []
@@ -508,7 +512,7 @@ def accessible_names(acc, depth=0, limit=12):
     return names
 
 
-@test("under Xvfb, Tools > Options opens at the ReportLink page, filled by the handler")
+@test("under Xvfb, Tools > Options opens at the ReportLink page; its test button and OK work")
 def _():
     # The real options dialog, dispatched as the menu does, with the page's
     # URL; its words are read back through accessibility and the screen is
@@ -524,19 +528,23 @@ def _():
     old_display = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = ":%d" % display
     try:
+        # A wss:// service with the clinic's own CA, the key stored: the page
+        # opens on a working set-up, and "Test connection" is pressed in it.
+        server, url = tls_devserver(KEY_OLD, "good")
         o.install()
         o.set_before_start(CONNECTION, "AutoConnect", "true")
-        o.set_before_start(CONNECTION, "Endpoint", "wss://comptes-rendus.clinique.example/reports/ws")
+        o.set_before_start(CONNECTION, "Endpoint", url)
+        o.set_before_start(CONNECTION, "CaFile", pki()["ca"])
         o.start(visible=True)
         o.report_link().setDoctorKey(KEY_OLD)
         desktop = o.service("com.sun.star.frame.Desktop")
         doc = desktop.loadComponentFromURL("private:factory/swriter", "_blank", 0, ())
         frame = doc.CurrentController.Frame
         frame.ContainerWindow.setPosSize(0, 0, 1280, 800, 15)
-        url = expand(o, o.config(NODE + "/Leaves/" + LEAF).OptionsPage)
+        page_url = expand(o, o.config(NODE + "/Leaves/" + LEAF).OptionsPage)
         helper = o.service("com.sun.star.frame.DispatchHelper")
         arg = uno.createUnoStruct("com.sun.star.beans.PropertyValue")
-        arg.Name, arg.Value = "OptionsPageURL", url
+        arg.Name, arg.Value = "OptionsPageURL", page_url
 
         def dispatch():
             try:
@@ -557,10 +565,57 @@ def _():
                      en["options.endpoint.ok.tls"]):
             check(want in names, "the page does not show %r" % want)
         check(KEY_OLD not in "".join(n for n in names if n), "the key is shown")
+
+        def find(acc, name, depth=0):
+            ctx = acc.getAccessibleContext()
+            if ctx.getAccessibleName() == name and hasattr(ctx, "doAccessibleAction"):
+                return ctx
+            for i in range(min(ctx.getAccessibleChildCount(), 200) if depth < 12 else 0):
+                found = find(ctx.getAccessibleChild(i), name, depth + 1)
+                if found is not None:
+                    return found
+            return None
+        button = None
+        for i in range(toolkit.getTopWindowCount()):
+            button = button or find(toolkit.getTopWindow(i), en["options.test.button"])
+        check(button is not None, "no Test connection button in the dialog")
+        button.doAccessibleAction(0)
+
+        def connected():
+            for i in range(toolkit.getTopWindowCount()):
+                if en["options.test.connected"] in accessible_names(toolkit.getTopWindow(i)):
+                    return True
+            raise Failure("no %r in the dialog" % en["options.test.connected"])
+        wait_until(connected, RESULT_TIMEOUT_S, "the test's result in the dialog")
         time.sleep(1.5)
         shots = os.path.join(office.BUILD, "screenshots")
         os.makedirs(shots, exist_ok=True)
         save_xwd_as_png(os.path.join(fbdir, "Xvfb_screen0"), os.path.join(shots, "options.png"))
+
+        # Edit the address as a doctor would and press the dialog's OK: the
+        # dialog sends "ok" to the handler, which saves it.
+        # The field is found by its accessible name, which the office takes
+        # from the label above it.
+        def editable(acc, name, depth=0):
+            ctx = acc.getAccessibleContext()
+            if ctx.getAccessibleRole() == 60 and ctx.getAccessibleName() == name:   # AccessibleRole.TEXT
+                return ctx
+            for i in range(min(ctx.getAccessibleChildCount(), 200) if depth < 12 else 0):
+                found = editable(ctx.getAccessibleChild(i), name, depth + 1)
+                if found is not None:
+                    return found
+            return None
+        field = ok = None
+        for i in range(toolkit.getTopWindowCount()):
+            field = field or editable(toolkit.getTopWindow(i), en["options.endpoint.title"])
+            ok = ok or find(toolkit.getTopWindow(i), "OK")
+        check(field is not None and ok is not None, "no address field (%s) or no OK button (%s) found"
+              % (field is not None, ok is not None))
+        check(field.getText() == url, "the address field holds %r" % field.getText())
+        field.setText(url + "?clinic=1")
+        ok.doAccessibleAction(0)
+        wait_until(lambda: connection(o)[0] == url + "?clinic=1" or _raise("Endpoint %r" % connection(o)[0]),
+                   10, "the address saved by the dialog's OK")
     finally:
         if old_display is None:
             os.environ.pop("DISPLAY", None)
