@@ -509,7 +509,10 @@ static void start_test(options *o)
     if (o->testing)
         return;   /* the running test will answer */
     if (!(job = calloc(1, sizeof *job))) {
-        show(o, "testResult", str(o, "options.test.failed"), COLOUR_FAILED);
+        char text[OPTIONS_MAX_TEXT];
+        const char *args[1] = { "out of memory" };
+        rlu_format(&o->strings, "options.test.failed", text, sizeof text, args, 1);
+        show(o, "testResult", text, COLOUR_FAILED);
         return;
     }
     /* A value that does not fit is refused, never tried cut short. */
