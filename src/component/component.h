@@ -57,6 +57,19 @@ typedef void (*rlc_connection_changed_fn)(void *user, const rlc_connection *c);
 int rlc_settings_read_connection(uno_Interface *ctx, rlc_connection *out, rl_uno_err *err);
 int rlc_settings_read_fields(uno_Interface *ctx, rl_field_map *out, rl_uno_err *err);
 
+/* Writes what a doctor edits on the options page into the Connection group
+ * and commits it in one batch; endpoint NULL leaves the endpoint alone.
+ * The link's watch then applies the change (reconnecting at once). */
+int rlc_settings_write_connection(uno_Interface *ctx, const char *endpoint, int auto_connect,
+                                  const char *ca_file, rl_uno_err *err);
+
+/* ReportLink's page of Tools > Options (OptionsDialog.xcu), and the URL of
+ * its dialog as the options dialog knows it (macros expanded), for opening
+ * the dialog at that page. */
+#define RLC_OPTIONS_LEAF \
+    "/org.openoffice.Office.OptionsDialog/Nodes/org.reportlink.options/Leaves/org.reportlink.options.connection"
+int rlc_settings_options_page_url(uno_Interface *ctx, char *url, size_t cap, rl_uno_err *err);
+
 /* The office's user-interface language ("fr", "en-US"; "" if unknown). */
 int rlc_settings_ui_language(uno_Interface *ctx, char *lang, size_t cap);
 

@@ -45,7 +45,8 @@ uno_Interface *rlc_create_instance(uno_Interface *ctx, const char *service, rl_u
 
 typedef struct factory {
     rl_uno_object obj;
-    const char *impl;     /* RLC_IMPL_LINK, RLC_IMPL_JOB or RLU_IMPL_PANEL_FACTORY */
+    const char *impl;     /* RLC_IMPL_LINK, RLC_IMPL_JOB, RLU_IMPL_PANEL_FACTORY or
+                             RLU_IMPL_OPTIONS_HANDLER */
 } factory;
 
 static void create_with_context(rl_uno_object *self, void *ret, void *args[], uno_Any **exc,
@@ -55,6 +56,7 @@ static void create_with_context(rl_uno_object *self, void *ret, void *args[], un
     uno_Interface *instance = strcmp(f->impl, RLC_IMPL_LINK) == 0 ? rlc_link_get(ctx)
                               : strcmp(f->impl, RLC_IMPL_JOB) == 0 ? rlc_job_new(ctx)
                               : strcmp(f->impl, RLU_IMPL_DISPATCHER) == 0 ? rlu_dispatcher_new(ctx)
+                              : strcmp(f->impl, RLU_IMPL_OPTIONS_HANDLER) == 0 ? rlu_options_handler_new(ctx)
                               : rlu_panel_factory_new(ctx);
     if (!instance) {
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &self->iface,
@@ -133,7 +135,7 @@ void *component_getFactory(const char *impl_name, void *service_manager, void *r
     if (!check_ok)
         return NULL;
     static const char *const impls[] = { RLC_IMPL_LINK, RLC_IMPL_JOB, RLU_IMPL_PANEL_FACTORY,
-                                         RLU_IMPL_DISPATCHER };
+                                         RLU_IMPL_DISPATCHER, RLU_IMPL_OPTIONS_HANDLER };
     const char *impl = NULL;
     for (size_t i = 0; i < sizeof impls / sizeof impls[0] && !impl; i++)
         impl = strcmp(impl_name, impls[i]) == 0 ? impls[i] : NULL;

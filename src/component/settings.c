@@ -8,6 +8,7 @@
 #include "component.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +28,10 @@ struct rlc_settings_watch {
     atomic_int stopped;
 };
 
-/* A read-only view of the configuration node `path` (the caller releases
- * it), or NULL with err set. */
-static uno_Interface *open_node(uno_Interface *ctx, const char *path, rl_uno_err *err)
+/* A view of the configuration node `path` (the caller releases it), or
+ * NULL with err set. kind: "ConfigurationAccess" (read-only) or
+ * "ConfigurationUpdateAccess". */
+static uno_Interface *open_view(uno_Interface *ctx, const char *path, const char *kind, rl_uno_err *err)
 {
     uno_Interface *provider, *access = NULL;
     rl_uno_NamedValue nodepath;
@@ -45,7 +47,9 @@ static uno_Interface *open_node(uno_Interface *ctx, const char *path, rl_uno_err
     rl_uno_destruct(&nodepath, RL_UNO_T_NamedValue);
     args = rl_uno_seq(RL_UNO_T_seq_any, &arg, 1);
     uno_any_destruct(&arg, NULL);
-    service = rl_uno_str("com.sun.star.configuration.ConfigurationAccess");
+    char name[64];
+    snprintf(name, sizeof name, "com.sun.star.configuration.%s", kind);
+    service = rl_uno_str(name);
     if (!args)
         rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
     else
@@ -55,6 +59,11 @@ static uno_Interface *open_node(uno_Interface *ctx, const char *path, rl_uno_err
         rl_uno_destruct(&args, RL_UNO_T_seq_any);
     rl_uno_release(provider);
     return access;
+}
+
+static uno_Interface *open_node(uno_Interface *ctx, const char *path, rl_uno_err *err)
+{
+    return open_view(ctx, path, "ConfigurationAccess", err);
 }
 
 /* The value of `name` in node `access`, into a constructed any. */
@@ -193,6 +202,89 @@ int rlc_settings_ui_language(uno_Interface *ctx, char *lang, size_t cap)
     if (!node)
         return err.code;
     int rc = get_string(node, "ooLocale", lang, cap, &err);
+    rl_uno_release(node);
+    return rc;
+}
+
+int rlc_settings_options_page_url(uno_Interface *ctx, char *url, size_t cap, rl_uno_err *err)
+{
+    uno_Interface *node = open_node(ctx, RLC_OPTIONS_LEAF, err), *expander = NULL;
+    char raw[RLC_MAX_PATH];
+    uno_Any v;
+    int rc;
+
+    url[0] = '\0';
+    if (!node)
+        return err->code;
+    rc = get_string(node, "OptionsPage", raw, sizeof raw, err);
+    rl_uno_release(node);
+    if (rc != RL_UNO_OK)
+        return rc;
+    /* %origin% was stored as vnd.sun.star.expand:$UNO_USER_PACKAGES_CACHE/...:
+     * the options dialog knows its pages by the expanded URL. */
+    static const char prefix[] = "vnd.sun.star.expand:";
+    if (strncmp(raw, prefix, sizeof prefix - 1) != 0) {
+        snprintf(url, cap, "%s", raw);
+        return RL_UNO_OK;
+    }
+    rtl_uString *name = rl_uno_str("/singletons/com.sun.star.util.theMacroExpander");
+    rc = rl_uno_XComponentContext_getValueByName(ctx, err, &v, name);
+    rtl_uString_release(name);
+    if (rc != RL_UNO_OK)
+        return rc;
+    if (rl_uno_any_get_interface(&v, &expander) != RL_UNO_OK || !expander) {
+        uno_any_destruct(&v, NULL);
+        return rl_uno_fail(err, RL_UNO_ERR_TYPE, "no macro expander");
+    }
+    rtl_uString *in = rl_uno_str(raw + sizeof prefix - 1), *out = NULL;
+    rc = rl_uno_XMacroExpander_expandMacros(expander, err, &out, in);
+    rtl_uString_release(in);
+    uno_any_destruct(&v, NULL);
+    if (rc == RL_UNO_OK) {
+        if (rl_uno_str_utf8(out, url, cap) < 0)
+            rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "the options page URL is too long");
+        rtl_uString_release(out);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ writing */
+
+static int put_value(uno_Interface *node, const char *name, const uno_Any *value, rl_uno_err *err)
+{
+    rtl_uString *s = rl_uno_str(name);
+    int rc = rl_uno_XNameReplace_replaceByName(node, err, s, value);
+    rtl_uString_release(s);
+    return rc;
+}
+
+int rlc_settings_write_connection(uno_Interface *ctx, const char *endpoint, int auto_connect,
+                                  const char *ca_file, rl_uno_err *err)
+{
+    uno_Interface *node = open_view(ctx, CONNECTION_PATH, "ConfigurationUpdateAccess", err);
+    uno_Any v;
+    int rc = RL_UNO_OK;
+
+    if (!node)
+        return err->code;
+    if (endpoint) {
+        rl_uno_any_string(&v, endpoint);
+        rc = put_value(node, "Endpoint", &v, err);
+        uno_any_destruct(&v, NULL);
+    }
+    if (rc == RL_UNO_OK) {
+        rl_uno_any_bool(&v, auto_connect);
+        rc = put_value(node, "AutoConnect", &v, err);
+        uno_any_destruct(&v, NULL);
+    }
+    if (rc == RL_UNO_OK) {
+        rl_uno_any_string(&v, ca_file);
+        rc = put_value(node, "CaFile", &v, err);
+        uno_any_destruct(&v, NULL);
+    }
+    /* One commit: the link's watch sees one change and reconnects once. */
+    if (rc == RL_UNO_OK)
+        rc = rl_uno_XChangesBatch_commitChanges(node, err);
     rl_uno_release(node);
     return rc;
 }

@@ -18,6 +18,7 @@ typedef struct rl__url {
     int port;
     char path[RL__MAX_PATH];    /* begins with '/', includes the query */
     int loopback;               /* localhost, 127.0.0.0/8 or ::1 */
+    int problem;                /* rl_url_problem: RL_URL_OK, or why parsing failed */
 } rl__url;
 
 /* Parses a ws:// or wss:// URL. Returns RL_OK or RL_ERR_INVALID with a

@@ -49,6 +49,24 @@ typedef enum rl_state {
     RL_STATE_REPLACED
 } rl_state;
 
+/* What rl_url_check() found wrong with an endpoint URL: a code, so that a
+ * user interface can say it in its own language. */
+typedef enum rl_url_problem {
+    RL_URL_OK = 0,
+    RL_URL_EMPTY,
+    RL_URL_TOO_LONG,          /* the URL, or its path */
+    RL_URL_BAD_CHARACTERS,    /* spaces, control or non-ASCII characters */
+    RL_URL_BAD_SCHEME,        /* not ws:// or wss:// */
+    RL_URL_CREDENTIALS,       /* user:password@ is refused */
+    RL_URL_BAD_HOST,          /* missing, too long or malformed host */
+    RL_URL_BAD_PORT
+} rl_url_problem;
+
+/* Checks url exactly as the client will parse it. On RL_URL_OK, *tls is 1
+ * for wss:// and *loopback 1 for localhost, 127.0.0.0/8 or ::1 (both are
+ * left alone otherwise). */
+rl_url_problem rl_url_check(const char *url, int *tls, int *loopback);
+
 /* The host of a ws:// or wss:// URL (no port, path or credentials) into
  * out; RL_OK or RL_ERR_INVALID. */
 int rl_url_host(const char *url, char *out, size_t cap);

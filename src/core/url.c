@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *msg)
+static int fail(rl__url *u, rl_url_problem problem, char *err, size_t errlen, const char *msg)
 {
+    u->problem = problem;
     if (err && errlen)
         snprintf(err, errlen, "%s", msg);
     return RL_ERR_INVALID;
@@ -34,16 +35,27 @@ int rl_url_host(const char *url, char *out, size_t cap)
     return RL_OK;
 }
 
+rl_url_problem rl_url_check(const char *url, int *tls, int *loopback)
+{
+    rl__url u;
+    rl__url_parse(url, &u, NULL, 0);
+    if (u.problem == RL_URL_OK) {
+        *tls = u.tls;
+        *loopback = u.loopback;
+    }
+    return (rl_url_problem)u.problem;
+}
+
 int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     if (!url || !*url)
-        return fail(err, errlen, "the address is empty");
+        return fail(out, RL_URL_EMPTY, err, errlen, "the address is empty");
     if (strlen(url) >= RL_MAX_URL)
-        return fail(err, errlen, "the address is too long");
+        return fail(out, RL_URL_TOO_LONG, err, errlen, "the address is too long");
     for (const char *p = url; *p; p++)
         if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-            return fail(err, errlen, "the address contains spaces or non-ASCII characters");
+            return fail(out, RL_URL_BAD_CHARACTERS, err, errlen, "the address contains spaces or non-ASCII characters");
 
     const char *p;
     if (strncasecmp(url, "wss://", 6) == 0) {
@@ -54,22 +66,22 @@ int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen)
         out->port = 80;
         p = url + 5;
     } else {
-        return fail(err, errlen, "the address must start with ws:// or wss://");
+        return fail(out, RL_URL_BAD_SCHEME, err, errlen, "the address must start with ws:// or wss://");
     }
 
     const char *auth_end = p + strcspn(p, "/?#");
     const char *at = memchr(p, '@', (size_t)(auth_end - p));
     if (at)
-        return fail(err, errlen, "the address must not contain a user name or password");
+        return fail(out, RL_URL_CREDENTIALS, err, errlen, "the address must not contain a user name or password");
 
     const char *host_end;
     const char *after;
     if (*p == '[') {                         /* IPv6 literal */
         host_end = memchr(p, ']', (size_t)(auth_end - p));
         if (!host_end)
-            return fail(err, errlen, "unterminated [IPv6] address");
+            return fail(out, RL_URL_BAD_HOST, err, errlen, "unterminated [IPv6] address");
         if ((size_t)(host_end - p - 1) >= sizeof(out->host) || host_end == p + 1)
-            return fail(err, errlen, "invalid host name");
+            return fail(out, RL_URL_BAD_HOST, err, errlen, "invalid host name");
         memcpy(out->host, p + 1, (size_t)(host_end - p - 1));
         after = host_end + 1;
     } else {
@@ -77,9 +89,9 @@ int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen)
         if (host_end > auth_end)
             host_end = auth_end;
         if (host_end == p)
-            return fail(err, errlen, "the address has no host name");
+            return fail(out, RL_URL_BAD_HOST, err, errlen, "the address has no host name");
         if ((size_t)(host_end - p) >= sizeof(out->host))
-            return fail(err, errlen, "the host name is too long");
+            return fail(out, RL_URL_BAD_HOST, err, errlen, "the host name is too long");
         memcpy(out->host, p, (size_t)(host_end - p));
         after = host_end;
     }
@@ -88,10 +100,10 @@ int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen)
         char *endp;
         long port = strtol(after + 1, &endp, 10);
         if (endp == after + 1 || endp != auth_end || port < 1 || port > 65535)
-            return fail(err, errlen, "invalid port number");
+            return fail(out, RL_URL_BAD_PORT, err, errlen, "invalid port number");
         out->port = (int)port;
     } else if (after != auth_end) {
-        return fail(err, errlen, "invalid host name");
+        return fail(out, RL_URL_BAD_HOST, err, errlen, "invalid host name");
     }
 
     const char *path = auth_end;
@@ -102,11 +114,11 @@ int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen)
         if (*path == '?') {
             out->path[0] = '/';
             if (plen + 1 >= sizeof(out->path))
-                return fail(err, errlen, "the path is too long");
+                return fail(out, RL_URL_TOO_LONG, err, errlen, "the path is too long");
             memcpy(out->path + 1, path, plen);
         } else {
             if (plen >= sizeof(out->path))
-                return fail(err, errlen, "the path is too long");
+                return fail(out, RL_URL_TOO_LONG, err, errlen, "the path is too long");
             memcpy(out->path, path, plen);
         }
     }

@@ -22,7 +22,6 @@
 #include "component.h"   /* rlc_link_get, rlc_create_instance, rlc_log */
 
 #define PROTOCOL "org.reportlink:"
-#define OPTIONS_PAGE_URL "vnd.sun.star.extension://org.reportlink.extension/dialogs/Options.xdl"
 
 typedef enum command { CMD_NONE, CMD_INSERT_FIELD, CMD_CONNECT, CMD_DISCONNECT, CMD_OPTIONS } command;
 
@@ -120,9 +119,14 @@ static void open_options(dispatcher *d)
         rl_uno_release(provider);
         return;
     }
+    char page[RLC_MAX_PATH];
+    if (rlc_settings_options_page_url(d->ctx, page, sizeof page, &err) != RL_UNO_OK) {
+        rlc_log("options: cannot find ReportLink's page, opening the dialog as it is: %s", err.message);
+        page[0] = '\0';
+    }
     memset(&pv, 0, sizeof pv);
     pv.Name = rl_uno_str("OptionsPageURL");
-    rl_uno_any_string(&pv.Value, OPTIONS_PAGE_URL);
+    rl_uno_any_string(&pv.Value, page);
     uno_Sequence *props = rl_uno_seq(RL_UNO_T_seq_PropertyValue, &pv, 1);
     rtl_uString *url = rl_uno_str(".uno:OptionsTreeDialog"), *target = rl_uno_str("");
     if (props && rl_uno_XDispatchHelper_executeDispatch(helper, &err, &result, provider, url, target, 0, props) ==

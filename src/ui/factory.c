@@ -258,7 +258,7 @@ int rlu_check(rl_uno_err *err)
     if ((rc = rl_uno_class_check(&rlu_element_class, err)) != RL_UNO_OK)
         return rc;
     const rl_uno_class *classes[] = { &rlu_panel_class, &rlu_inbox_class, &rlu_template_class,
-                                      &rlu_dispatcher_class };
+                                      &rlu_dispatcher_class, &rlu_options_class };
     for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
         if (rl_uno_class_check(classes[i], err) != RL_UNO_OK)
             return err->code;

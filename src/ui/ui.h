@@ -7,9 +7,12 @@
  *              the Connect/Disconnect button, the once-a-second countdown
  *   strings.c  the panel's words, from i18n/strings_<lang>.properties
  *              for objects implemented in C, and their start-up check
+ *   controls.c the controls of a window built from a .xdl, by name
+ *   options.c  org.reportlink.OptionsHandler: the page of Tools > Options
  *
  * Everything here runs on the office's main thread, except the panel's
- * ticker thread, which only posts a callback to the main thread.
+ * ticker thread and the options page's connection test, which only post a
+ * callback to the main thread.
  * Design note: src/ui/README.md.
  */
 #ifndef RL_UI_H
@@ -23,6 +26,7 @@
 #define RLU_PANEL_STATUS   "StatusPanel"
 #define RLU_PANEL_INBOX    "InboxPanel"
 #define RLU_PANEL_TEMPLATE "TemplatePanel"
+#define RLU_IMPL_OPTIONS_HANDLER "org.reportlink.OptionsHandler"
 
 /* ------------------------------------------------------------------ strings.c */
 
@@ -158,6 +162,33 @@ int rlu_insert_field(uno_Interface *ctx, uno_Interface *frame, const rlu_strings
 /* A new org.reportlink.Dispatcher (the menus' protocol handler) for ctx:
  * one reference, the caller's. NULL when out of memory. */
 uno_Interface *rlu_dispatcher_new(uno_Interface *ctx);
+/* ------------------------------------------------------------------ controls.c */
+
+/* The controls of a window built from a dialog file (an XControlContainer),
+ * found by name on each call. Main thread. The setters log a failure and
+ * return its RL_UNO_* code. */
+
+/* The model (XPropertySet) of control `name`: a new reference, or NULL with
+ * err set. */
+uno_Interface *rlu_control_model(uno_Interface *window, const char *name, rl_uno_err *err);
+int rlu_control_set(uno_Interface *window, const char *control, const char *prop, const uno_Any *value);
+/* prop is "Label" for fixed texts, buttons and check boxes, "Text" for fields. */
+int rlu_control_set_string(uno_Interface *window, const char *control, const char *prop, const char *utf8);
+int rlu_control_set_colour(uno_Interface *window, const char *control, sal_Int32 rgb);
+int rlu_control_set_short(uno_Interface *window, const char *control, const char *prop, sal_Int16 value);
+/* Reads a string property into buf ("" for a void value); RL_UNO_OK, or an
+ * error code (logged) when it fails or does not fit. */
+int rlu_control_get_string(uno_Interface *window, const char *control, const char *prop, char *buf, size_t cap);
+int rlu_control_get_int(uno_Interface *window, const char *control, const char *prop, long *out);
+/* For a password field: its Text into buf, then empties the field and wipes
+ * the UNO string we read (when no one else holds it). Returns the length,
+ * or -1 (buf wiped) when it failed or did not fit in cap. */
+int rlu_control_take_secret(uno_Interface *window, const char *control, char *buf, size_t cap);
+
+/* ------------------------------------------------------------------ options.c */
+
+/* A new options page handler for ctx (one reference, the caller's), or NULL. */
+uno_Interface *rlu_options_handler_new(uno_Interface *ctx);
 
 /* ------------------------------------------------------------------ factory.c */
 
@@ -168,6 +199,6 @@ uno_Interface *rlu_panel_factory_new(uno_Interface *ctx);
 int rlu_check(rl_uno_err *err);
 
 extern const rl_uno_class rlu_panel_class, rlu_inbox_class, rlu_template_class, rlu_element_class,
-    rlu_factory_class, rlu_dispatcher_class;
+    rlu_factory_class, rlu_dispatcher_class, rlu_options_class;
 
 #endif

@@ -61,5 +61,25 @@ int main(void)
     memcpy(longurl, "ws://h/", 7);
     longurl[sizeof longurl - 1] = 0;
     test_cond(rl__url_parse(longurl, &u, err, sizeof err) == RL_ERR_INVALID);
+
+    test("rl_url_check names each problem with a code a user interface can translate");
+    int tls = -1, loopback = -1;
+    test_cond(rl_url_check("", &tls, &loopback) == RL_URL_EMPTY);
+    test_cond(rl_url_check(NULL, &tls, &loopback) == RL_URL_EMPTY);
+    test_cond(rl_url_check("http://h/reports/ws", &tls, &loopback) == RL_URL_BAD_SCHEME);
+    test_cond(rl_url_check("ws://user:secret@h/", &tls, &loopback) == RL_URL_CREDENTIALS);
+    test_cond(rl_url_check("ws://h /x", &tls, &loopback) == RL_URL_BAD_CHARACTERS);
+    test_cond(rl_url_check("ws://", &tls, &loopback) == RL_URL_BAD_HOST);
+    test_cond(rl_url_check("ws://h:65536/", &tls, &loopback) == RL_URL_BAD_PORT);
+    test_cond(rl_url_check(longurl, &tls, &loopback) == RL_URL_TOO_LONG);
+    test_cond(tls == -1 && loopback == -1);   /* untouched on failure */
+
+    test("rl_url_check tells encrypted and local addresses apart");
+    test_cond(rl_url_check("wss://reports.example/reports/ws", &tls, &loopback) == RL_URL_OK &&
+              tls == 1 && loopback == 0);
+    test_cond(rl_url_check("ws://192.0.2.10/reports/ws", &tls, &loopback) == RL_URL_OK &&
+              tls == 0 && loopback == 0);
+    test_cond(rl_url_check("ws://127.0.0.1:8080/reports/ws", &tls, &loopback) == RL_URL_OK &&
+              tls == 0 && loopback == 1);
     return test_summary();
 }
