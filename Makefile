@@ -101,7 +101,8 @@ check: deps
 	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py" \
 	  "$(PY) tests/lo/test_component.py" \
 	  "$(PY) tests/lo/test_writer.py" \
-	  "$(PY) tests/lo/test_ui.py"
+	  "$(PY) tests/lo/test_ui.py" \
+	  "$(PY) tests/lo/test_hardening.py"
 
 run: deps-run
 	@$(MAKE) --no-print-directory all
