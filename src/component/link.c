@@ -350,7 +350,10 @@ static void recover_bad(void *user, const char *name, const char *why)
 
 /* Start-up: finds the spool in the user profile and puts the reports left
  * there by the previous session back into the inbox, waiting (they are not
- * placed on their own: the letter open now may be another patient's). */
+ * placed on their own: the letter open now may be another patient's).
+ * Runs in link_create under the_lock: PathSubstitution takes its own mutex
+ * and reads the configuration and bootstrap variables, never the office's
+ * SolarMutex (framework/source/services/substitutepathvars.cxx). */
 static void spool_start(report_link *l)
 {
     char profile[RLC_MAX_PATH], err[RL_MAX_DETAIL], lang[16];
