@@ -113,3 +113,4 @@ clean:
 include mk/extension.mk
 include mk/fuzz.mk
 include mk/bench.mk
+include mk/soak-memory.mk
