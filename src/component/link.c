@@ -625,9 +625,10 @@ static int receive_report(report_link *l, rl_report *r, const char *spool)
     unsigned dropped = 0;
     time_t now = time(NULL);
 
-    if (spool && spool[0])
+    if (spool && spool[0]) {
         snprintf(name, sizeof name, "%s", spool);
-    else
+        now = (time_t)strtoll(spool, NULL, 10);   /* the time in its name: the same after a restart */
+    } else
         spool_report(l, r, now, name, sizeof name);
     pthread_mutex_lock(&l->lock);
     sal_Int32 id = rl_inbox_add(l->inbox, r, now, &dropped);
