@@ -64,9 +64,9 @@ $(B)/core $(B)/unit $(B)/unit-asan:
 
 # Unit tests: one binary per module, linked with the core's sources and the
 # UNO-free modules of the extension (src/component/inbox.c, src/format/).
-UNIT_SRC := $(CORE_SRC) src/component/inbox.c $(wildcard src/format/*.c)
+UNIT_SRC := $(CORE_SRC) src/component/inbox.c src/component/spool.c $(wildcard src/format/*.c)
 UNIT_INC := -I tests/unit -I src/component -I src/format
-UNIT_HDR := $(CORE_HDR) src/component/inbox.h $(wildcard src/format/*.h)
+UNIT_HDR := $(CORE_HDR) src/component/inbox.h src/component/spool.h $(wildcard src/format/*.h)
 $(B)/unit/%: tests/unit/%.c tests/unit/testlib.h $(UNIT_SRC) $(UNIT_HDR) | $(B)/unit
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(UNIT_INC) $< $(UNIT_SRC) -o $@ $(LWS_LIBS)
 
@@ -102,7 +102,8 @@ check: deps
 	  "$(PY) tests/lo/test_component.py" \
 	  "$(PY) tests/lo/test_writer.py" \
 	  "$(PY) tests/lo/test_ui.py" \
-	  "$(PY) tests/lo/test_options.py"
+	  "$(PY) tests/lo/test_options.py" \
+	  "$(PY) tests/lo/test_hardening.py"
 
 run: deps-run
 	@$(MAKE) --no-print-directory all
@@ -113,3 +114,4 @@ clean:
 include mk/extension.mk
 include mk/fuzz.mk
 include mk/bench.mk
+include mk/soak-memory.mk

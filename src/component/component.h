@@ -8,6 +8,7 @@
  *   keystore.c   the doctor's key in the office's password container
  *   lifecycle.c  the OnStartApp job and the terminate listener
  *   log.c        stderr with a "reportlink:" prefix, libwebsockets included
+ *   spool.c      waiting reports on disk (spool.h; no UNO)
  */
 #ifndef RL_COMPONENT_H
 #define RL_COMPONENT_H
@@ -27,6 +28,14 @@ void rlc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Routes libwebsockets' warnings and errors to rlc_log. */
 void rlc_log_route_lws(void);
+
+/* Whether REPORTLINK_DEBUG=1 was in the office's environment at start. */
+int rlc_debug(void);
+
+/* With REPORTLINK_DEBUG=1: one line with what r is made of - its size in
+ * bytes, its fields' count and which representations it carries - never
+ * a value (report content is patient data). `what`: a fixed word. */
+void rlc_debug_report(const char *what, const rl_report *r);
 
 /* ------------------------------------------------------------------ entry.c */
 
@@ -73,6 +82,10 @@ int rlc_settings_options_page_url(uno_Interface *ctx, char *url, size_t cap, rl_
 /* The office's user-interface language ("fr", "en-US"; "" if unknown). */
 int rlc_settings_ui_language(uno_Interface *ctx, char *lang, size_t cap);
 
+/* The office's user profile folder ($(user), e.g. ~/.config/libreoffice/4/user)
+ * as a system path in UTF-8. RL_UNO_OK, or an error with err set. */
+int rlc_settings_profile_dir(uno_Interface *ctx, char *out, size_t cap, rl_uno_err *err);
+
 /* Starts listening for committed changes of /org.reportlink.Settings/
  * Connection. owner is acquired until the watch ends, so that `user` stays
  * valid while a change is being reported. Returns the watch (stop it with
@@ -118,6 +131,7 @@ typedef struct rlc_item {
     int64_t retry_in_ms;
     char detail[RL_MAX_DETAIL];
     rl_report *report;
+    char spool[64];                /* REPORT: its file on disk (spool.h), "" if none */
     sal_Int32 entry_id;            /* APPLY without a report: the inbox entry to place */
     rlc_apply_request *apply;
 } rlc_item;

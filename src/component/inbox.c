@@ -17,8 +17,17 @@ void rl_inbox_clear(rl_inbox *ib)
     ib->waiting_bytes = 0;
 }
 
+static void released(rl_inbox *ib, rl_inbox_entry *e)
+{
+    if (ib->on_release)
+        ib->on_release(ib->release_user, e);
+    e->spool[0] = 0;
+}
+
 static void drop_at(rl_inbox *ib, size_t i)
 {
+    if (!ib->entries[i].placed)
+        released(ib, &ib->entries[i]);
     if (ib->entries[i].report) {
         ib->waiting_bytes -= ib->entries[i].report->raw_len;
         rl_report_free(ib->entries[i].report);
@@ -113,6 +122,8 @@ void rl_inbox_mark_placed(rl_inbox *ib, int32_t id, int fields, const char *wher
         rl_report_free(e->report);
         e->report = NULL;
     }
+    if (!e->placed)
+        released(ib, e);
     e->placed = 1;
     e->fields_filled = fields;
     snprintf(e->where, sizeof e->where, "%s", where ? where : "");

@@ -34,17 +34,26 @@ typedef struct rl_inbox_entry {
     char where[RL_INBOX_TEXT];  /* placed: the document */
     char reason[RL_INBOX_TEXT]; /* waiting: why (English, for logs and IT) */
     char reason_code[24];       /* waiting: rl_writer_refusal_name(), for the UI's words */
+    char spool[64];             /* the report's file on disk (spool.h), "" if none */
 } rl_inbox_entry;
+
+/* Called when an entry's report goes for good: placed, discarded, or
+ * dropped to make room (not by rl_inbox_take, nor rl_inbox_clear). Its
+ * owner removes the report's copy on disk there. */
+typedef void (*rl_inbox_release_fn)(void *user, const rl_inbox_entry *e);
 
 typedef struct rl_inbox {
     rl_inbox_entry entries[RL_INBOX_MAX];   /* oldest first */
     size_t n;
     size_t waiting_bytes;
     int32_t next_id;
+    rl_inbox_release_fn on_release;         /* optional; set after init */
+    void *release_user;
 } rl_inbox;
 
 void rl_inbox_init(rl_inbox *ib);
-/* Frees every report it still holds. */
+/* Frees every report it still holds (on_release is not called: what is on
+ * disk stays for the next session). */
 void rl_inbox_clear(rl_inbox *ib);
 
 /* Adds r (taking it) as a waiting entry and returns its id. If room had to

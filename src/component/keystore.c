@@ -127,6 +127,15 @@ int rlc_key_load(uno_Interface *ctx, char *key, size_t cap, rl_uno_err *err)
                 explicit_bzero(key, cap);
                 rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the stored doctor key is too long");
             }
+            /* Our copy of the key is wiped before it is released - only
+             * when nobody else holds the list or the string (the password
+             * container keeps its own, which is not ours to touch). */
+            if (record.UserList->nRefCount == 1 && users[i].Passwords->nRefCount == 1) {
+                rtl_uString **slot = (rtl_uString **)(void *)users[i].Passwords->elements;
+                rl_uno_str_wipe_release(*slot);
+                *slot = NULL;
+                rtl_uString_new(slot);
+            }
             break;
         }
         rl_uno_destruct(&record, RL_UNO_T_UrlRecord);

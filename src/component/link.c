@@ -14,6 +14,8 @@
  * calling UNO or waiting. */
 #include "component.h"
 #include "inbox.h"
+#include "spool.h"
+#include "ui.h"
 #include "writer.h"
 
 #include <pthread.h>
@@ -47,6 +49,7 @@ struct report_link {
     rlc_handover *handover;
     rlc_settings_watch *watch;
     rl_field_map fields;           /* read at start-up, never changed after */
+    char spool_dir[RLC_MAX_PATH];  /* waiting reports on disk; "" if unusable; set at start-up */
     atomic_int reapers;            /* replaced clients being destroyed */
     atomic_int exit_watched;       /* the terminate listener is registered */
 
@@ -275,6 +278,121 @@ static void replace_client(report_link *l)
         reap_client(l, old, old_tag);
 }
 
+/* ------------------------------------------------------------------ waiting reports on disk */
+
+/* Writes r's message into the spool; its file name goes to name ("" when
+ * the spool is not usable or the write failed, which is logged). Any
+ * thread: spool_dir does not change after start-up. */
+static void spool_report(report_link *l, const rl_report *r, time_t at, char *name, size_t cap)
+{
+    char err[RL_MAX_DETAIL];
+    name[0] = '\0';
+    if (!l->spool_dir[0] || !r->raw)
+        return;
+    if (rl_spool_write(l->spool_dir, r->raw, r->raw_len, at, name, cap, err, sizeof err) != 0)
+        rlc_log("a report could not be kept on disk (it is lost if LibreOffice stops before it is placed): %s",
+                err);
+}
+
+/* The inbox's hook: a report placed, discarded or dropped leaves the disk.
+ * Called under l->lock. */
+static void spool_release(void *user, const rl_inbox_entry *e)
+{
+    report_link *l = user;
+    if (e->spool[0] && rl_spool_remove(l->spool_dir, e->spool) != 0)
+        rlc_log("cannot remove %s/%s", l->spool_dir, e->spool);
+}
+
+typedef struct recovery {
+    report_link *l;
+    const char *reason;
+    int recovered, rejected, dropped;
+} recovery;
+
+static void recover_one(void *user, const rl_spool_file *f)
+{
+    recovery *rc = user;
+    report_link *l = rc->l;
+    char why[RL_MAX_DETAIL];
+    rl_event_kind kind;
+    rl_report *r = NULL;
+    char *message = NULL;
+    unsigned dropped = 0;
+    int code;
+
+    /* Checked again as if it had just arrived: the file may have been
+     * damaged or written by another version. */
+    int valid = rl_validate_message(f->data, f->len, &kind, &r, &code, &message, why, sizeof why) == RL_OK;
+    if (!valid || !r) {
+        free(message);
+        rlc_log("inbox file %s is not a valid report (%s); moved to %s/%s", f->name,
+                valid ? "not a report_ready message" : why, l->spool_dir, RL_SPOOL_REJECTED);
+        rc->rejected++;
+        rl_spool_reject(l->spool_dir, f->name);
+        return;
+    }
+    pthread_mutex_lock(&l->lock);
+    sal_Int32 id = rl_inbox_add(l->inbox, r, f->received_at, &dropped);
+    rl_inbox_entry *e = rl_inbox_find(l->inbox, id);
+    snprintf(e->spool, sizeof e->spool, "%s", f->name);
+    rl_inbox_mark_waiting(l->inbox, id, rc->reason);
+    pthread_mutex_unlock(&l->lock);
+    rc->recovered++;
+    rc->dropped += (int)dropped;
+}
+
+static void recover_bad(void *user, const char *name, const char *why)
+{
+    recovery *rc = user;
+    rc->rejected++;
+    rlc_log("inbox file %s %s; moved to %s/%s", name, why, rc->l->spool_dir, RL_SPOOL_REJECTED);
+}
+
+/* Start-up: finds the spool in the user profile and puts the reports left
+ * there by the previous session back into the inbox, waiting (they are not
+ * placed on their own: the letter open now may be another patient's).
+ * Runs in link_create under the_lock: PathSubstitution takes its own mutex
+ * and reads the configuration and bootstrap variables, never the office's
+ * SolarMutex (framework/source/services/substitutepathvars.cxx). */
+static void spool_start(report_link *l)
+{
+    char profile[RLC_MAX_PATH], err[RL_MAX_DETAIL], lang[16];
+    rl_uno_err uerr;
+    rlu_strings *words = NULL;
+
+    if (rlc_settings_profile_dir(l->ctx, profile, sizeof profile, &uerr) != RL_UNO_OK) {
+        rlc_log("waiting reports will not be kept on disk: cannot find the user profile: %s", uerr.message);
+        return;
+    }
+    if ((size_t)snprintf(l->spool_dir, sizeof l->spool_dir, "%s/reportlink/inbox", profile) >=
+            sizeof l->spool_dir - RL_SPOOL_NAME - 16 ||
+        rl_spool_open(l->spool_dir, err, sizeof err) != 0) {
+        rlc_log("waiting reports will not be kept on disk: %s",
+                l->spool_dir[0] ? err : "the profile's path is too long");
+        l->spool_dir[0] = '\0';
+        return;
+    }
+    int clean = rl_spool_clean_exit(l->spool_dir, 0) == 1;
+    rlc_settings_ui_language(l->ctx, lang, sizeof lang);
+    const char *key = clean ? "inbox.kept" : "inbox.recovered";
+    recovery rc = { l, clean ? "kept from the previous LibreOffice session; not placed yet"
+                             : "recovered after LibreOffice closed unexpectedly; not placed yet", 0, 0, 0 };
+    if ((words = malloc(sizeof *words)) && rlu_strings_load(words, rlu_strings_language(lang)) == 0)
+        rc.reason = rlu_str(words, key);
+    int n = rl_spool_scan(l->spool_dir, RL_MAX_MESSAGE_BYTES, recover_one, recover_bad, &rc, err, sizeof err);
+    free(words);
+    pthread_mutex_lock(&l->lock);
+    l->inbox->on_release = spool_release;
+    l->inbox->release_user = l;
+    pthread_mutex_unlock(&l->lock);
+    if (n < 0)
+        rlc_log("cannot look for waiting reports: %s", err);
+    else if (rc.recovered || rc.rejected)
+        rlc_log("%d waiting report(s) recovered from %s (%s), %d file(s) moved aside%s", rc.recovered,
+                l->spool_dir, clean ? "clean exit" : "the previous session did not end cleanly", rc.rejected,
+                rc.dropped ? "; the inbox was full and dropped the oldest" : "");
+}
+
 /* ------------------------------------------------------------------ core events */
 
 /* The network thread: logs, and hands state changes and reports over. */
@@ -298,10 +416,16 @@ static void on_core_event(void *user, const rl_event *ev)
         break;
     case RL_EVENT_REPORT:
         rlc_log("report received (%zu fields)", ev->report->n_fields);
+        rlc_debug_report("received", ev->report);
         item.kind = RLC_ITEM_REPORT;
         item.report = ev->report;
+        /* On disk before anything else happens to it: a crash from here on
+         * (in the queue, during placement) does not lose it. */
+        spool_report(tag->l, ev->report, time(NULL), item.spool, sizeof item.spool);
         if (rlc_handover_post(tag->l->handover, &item) != 0)
-            rlc_log("a report was lost: the queue to the main thread is full or closed");
+            rlc_log(item.spool[0] ? "a report could not reach the main thread (queue full or closed); "
+                                    "it is kept on disk and comes back at the next start"
+                                  : "a report was lost: the queue to the main thread is full or closed");
         break;
     case RL_EVENT_SERVER_ERROR:
         rlc_log("the service reported error %d: %s", ev->code, ev->message ? ev->message : "");
@@ -514,13 +638,24 @@ static int place_entry(report_link *l, sal_Int32 id, int fresh)
     return placed ? result.fields_filled : 0;
 }
 
-/* The one path of every report: into the inbox, then into the letter if it
- * can be placed. Takes r; returns the number of fields filled. Main thread. */
-static int receive_report(report_link *l, rl_report *r)
+/* The one path of every report: on disk (spool: the file already written by
+ * the network thread, or "" to write it here), into the inbox, then into
+ * the letter if it can be placed. Takes r; returns the number of fields
+ * filled. Main thread. */
+static int receive_report(report_link *l, rl_report *r, const char *spool)
 {
+    char name[RL_SPOOL_NAME];
     unsigned dropped = 0;
+    time_t now = time(NULL);
+
+    if (spool && spool[0]) {
+        snprintf(name, sizeof name, "%s", spool);
+        now = (time_t)strtoll(spool, NULL, 10);   /* the time in its name: the same after a restart */
+    } else
+        spool_report(l, r, now, name, sizeof name);
     pthread_mutex_lock(&l->lock);
-    sal_Int32 id = rl_inbox_add(l->inbox, r, time(NULL), &dropped);
+    sal_Int32 id = rl_inbox_add(l->inbox, r, now, &dropped);
+    snprintf(rl_inbox_find(l->inbox, id)->spool, RL_SPOOL_NAME, "%s", name);
     pthread_mutex_unlock(&l->lock);
     if (dropped)
         rlc_log("the inbox is full of waiting reports (%d): the %u oldest were dropped",
@@ -541,10 +676,10 @@ static void deliver(void *user, rlc_item *item)
         break;
     }
     case RLC_ITEM_REPORT:
-        receive_report(l, item->report);
+        receive_report(l, item->report, item->spool);
         break;
     case RLC_ITEM_APPLY:
-        rlc_handover_apply_done(item->apply, item->report ? receive_report(l, item->report)
+        rlc_handover_apply_done(item->apply, item->report ? receive_report(l, item->report, NULL)
                                                           : place_entry(l, item->entry_id, 0));
         break;
     case RLC_ITEM_INBOX_CHANGED:
@@ -699,7 +834,7 @@ static void m_apply_report(rl_uno_object *self, void *ret, void *args[], uno_Any
         return;
     }
     if (rlc_handover_on_main(l->handover)) {
-        filled = receive_report(l, report);
+        filled = receive_report(l, report, NULL);
     } else if ((filled = rlc_handover_apply(l->handover, report, 0, RLC_APPLY_TIMEOUT_MS)) < 0) {
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface,
                      "the office's main thread did not take the report within %d ms",
@@ -908,6 +1043,7 @@ static report_link *link_create(uno_Interface *ctx)
         rlc_log("cannot start: the settings cannot be read: %s", err.message);
         goto fail;
     }
+    spool_start(l);
     if (!(l->handover = rlc_handover_create(ctx, &l->obj.iface, deliver, lost, l, &err))) {
         rlc_log("cannot start: no way to the main thread: %s", err.message);
         goto fail;
@@ -996,6 +1132,8 @@ void rlc_link_shutdown(void)
     for (int waited = 0; atomic_load(&l->reapers) > 0 && waited < RLC_REAPER_WAIT_MS; waited += 10)
         usleep(10 * 1000);
     rlc_handover_close(l->handover);
+    if (l->spool_dir[0])
+        rl_spool_clean_exit(l->spool_dir, 1);   /* what waits on disk was not lost in a crash */
     rl_writer_destroy(l->writer);   /* the office's main thread: it holds the Desktop */
     l->writer = NULL;
 

@@ -7,6 +7,8 @@
  * applies what differs. */
 #include "component.h"
 
+#include <osl/file.h>
+
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,4 +375,31 @@ void rlc_settings_unwatch(rlc_settings_watch *w)
     rl_uno_release(w->access);
     w->access = NULL;
     rl_uno_release(&w->obj.iface);
+}
+
+/* ------------------------------------------------------------------ the user profile */
+
+int rlc_settings_profile_dir(uno_Interface *ctx, char *out, size_t cap, rl_uno_err *err)
+{
+    uno_Interface *subst;
+    rtl_uString *var, *url = NULL, *sys = NULL;
+    int rc;
+
+    if (!(subst = rlc_create_instance(ctx, "com.sun.star.util.PathSubstitution", err)))
+        return err->code;
+    var = rl_uno_str("$(user)");
+    rc = rl_uno_XStringSubstitution_substituteVariables(subst, err, &url, var, sal_True);
+    rtl_uString_release(var);
+    rl_uno_release(subst);
+    if (rc != RL_UNO_OK)
+        return rc;
+    /* $(user) is a file URL; the spool works with a system path. */
+    if (osl_getSystemPathFromFileURL(url, &sys) != osl_File_E_None || !sys)
+        rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "the user profile is not a local folder");
+    else if (rl_uno_str_utf8(sys, out, cap) < 0)
+        rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "the user profile's path is too long");
+    rtl_uString_release(url);
+    if (sys)
+        rtl_uString_release(sys);
+    return rc;
 }

@@ -4,7 +4,10 @@ Office() makes a throwaway profile; install() initialises it and installs
 build/reportlink.oxt with unopkg; start() runs soffice headless, in its own
 session, listening on a loopback port, and connects python-uno to it; stop()
 terminates it through the Desktop and waits; kill() ends the whole process
-group. close() kills and removes the profile. Every wait has a deadline.
+group with SIGKILL (a crash, as far as the office can tell); start() again
+after stop() or kill() reuses the same profile. close() kills and removes the
+profile. extra_env adds variables (e.g. REPORTLINK_DEBUG) to the office's
+environment, which otherwise has none of the caller's REPORTLINK_*. Every wait has a deadline.
 
 Run as root, the office runs as nobody (setpriv), because unopkg refuses a
 per-user installation as root; the profile and HOME belong to nobody.
@@ -69,6 +72,7 @@ class Office:
 
     def __init__(self, name="office"):
         self.name = name
+        self.extra_env = {}       # added to the office's environment by start()
         self.as_root = os.geteuid() == 0
         self.dir = tempfile.mkdtemp(prefix="reportlink-lo-")
         self.profile = os.path.join(self.dir, "profile")
@@ -96,6 +100,7 @@ class Office:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("REPORTLINK_", "URE_", "UNO_", "PYTHON"))}
         env.update({"HOME": self.home, "TMPDIR": self.home, "LANG": "C.UTF-8"})
+        env.update(self.extra_env)
         if not visible:
             env["SAL_USE_VCLPLUGIN"] = "svp"   # no display needed
         return env
@@ -223,6 +228,33 @@ class Office:
             if self.profile_url.encode() in cmd:
                 found.append(int(entry))
         return found
+
+    def process_tree(self):
+        """Pids of the running office's process group (soffice, soffice.bin
+        and any child), [] when stopped."""
+        if self.proc is None:
+            return []
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if os.getpgid(int(entry)) == self.proc.pid:
+                    found.append(int(entry))
+            except OSError:
+                continue
+        return found
+
+    def soffice_bin_pid(self):
+        """The pid of soffice.bin (the office itself), or None."""
+        for pid in self.process_tree():
+            try:
+                with open("/proc/%d/comm" % pid) as f:
+                    if f.read().strip() == "soffice.bin":
+                        return pid
+            except OSError:
+                continue
+        return None
 
     def close(self):
         self.kill()

@@ -20,6 +20,22 @@ static rl_report *report(const char *diagnosis)
 
 static rl_inbox ib;
 
+/* Records which entries' reports went for good (the disk copy's hook). */
+static char released_log[256];
+static void on_release(void *user, const rl_inbox_entry *e)
+{
+    size_t n = strlen(released_log);
+    snprintf(released_log + n, sizeof released_log - n, "%s;", e->spool);
+}
+
+static int32_t add_spooled(const char *dx, const char *file)
+{
+    unsigned dropped;
+    int32_t id = rl_inbox_add(&ib, report(dx), 1, &dropped);
+    snprintf(rl_inbox_find(&ib, id)->spool, sizeof rl_inbox_find(&ib, id)->spool, "%s", file);
+    return id;
+}
+
 int main(void)
 {
     unsigned dropped = 99;
@@ -103,6 +119,27 @@ int main(void)
     test_cond(!strcmp(sum, "Ligne un"));
     rl_report_free(r);
 
+    test("a report's disk copy is released when placed, discarded or dropped; not when taken or cleared");
     rl_inbox_clear(&ib);
+    rl_inbox_init(&ib);
+    ib.on_release = on_release;
+    int32_t p1 = add_spooled("p", "placed.json"), d1 = add_spooled("d", "discarded.json");
+    int32_t t1 = add_spooled("t", "taken.json");
+    add_spooled("k", "kept.json");
+    rl_inbox_mark_placed(&ib, p1, 1, "doc");
+    rl_inbox_mark_placed(&ib, p1, 1, "doc");    /* twice: released once */
+    rl_inbox_remove(&ib, d1);
+    rl_inbox_remove(&ib, p1);                   /* placed already: nothing more */
+    rl_report *tr = rl_inbox_take(&ib, t1, &exists);
+    int quiet_take = strcmp(released_log, "placed.json;discarded.json;") == 0;
+    rl_inbox_put_back(&ib, t1, tr, "still no letter");
+    int kept_name = !strcmp(rl_inbox_find(&ib, t1)->spool, "taken.json");
+    for (int i = 0; i < RL_INBOX_MAX - 1; i++)  /* full of waiting: the oldest ("taken") drops */
+        add_spooled("w", "");
+    test_cond(quiet_take && kept_name && strstr(released_log, "taken.json;") != NULL);
+    released_log[0] = 0;
+    rl_inbox_clear(&ib);
+    test("clearing the inbox (office exit) keeps every disk copy");
+    test_cond(released_log[0] == 0);
     return test_summary();
 }

@@ -1,0 +1,319 @@
+/* spool.c - see spool.h. */
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TMP_PREFIX  ".tmp-"
+#define CLEAN_EXIT  "clean-exit"
+
+static atomic_uint sequence;
+
+static int fail(char *err, size_t errlen, const char *what, const char *path)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+    return -1;
+}
+
+/* mkdir 0700, or make an existing directory 0700. */
+static int make_private_dir(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (mkdir(path, 0700) == 0)
+        return 0;
+    if (errno != EEXIST)
+        return fail(err, errlen, "cannot create", path);
+    if (lstat(path, &st) != 0)
+        return fail(err, errlen, "cannot look at", path);
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return fail(err, errlen, "cannot use", path);
+    }
+    if ((st.st_mode & 07777) != 0700 && chmod(path, 0700) != 0)
+        return fail(err, errlen, "cannot make private", path);
+    return 0;
+}
+
+int rl_spool_open(const char *dir, char *err, size_t errlen)
+{
+    char parent[RL_SPOOL_PATH];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= RL_SPOOL_PATH - RL_SPOOL_NAME - 16) {
+        snprintf(err, errlen, "the inbox folder's path is empty or too long");
+        return -1;
+    }
+    memcpy(parent, dir, n + 1);
+    while (n > 1 && parent[n - 1] == '/')
+        parent[--n] = '\0';
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent) {
+        *slash = '\0';
+        if (make_private_dir(parent, err, errlen) != 0)
+            return -1;
+    }
+    return make_private_dir(dir, err, errlen);
+}
+
+static int path_of(char *out, size_t cap, const char *dir, const char *sub, const char *name)
+{
+    int n = snprintf(out, cap, "%s/%s%s%s", dir, sub ? sub : "", sub ? "/" : "", name);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Writes len bytes to a new file path (0600); fsyncs it. */
+static int write_file(const char *path, const char *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    if (fchmod(fd, 0600) != 0)
+        goto fail;
+    for (size_t done = 0; done < len;) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            goto fail;
+        done += (size_t)w;
+    }
+    if (fsync(fd) != 0)
+        goto fail;
+    return close(fd);
+fail: {
+        int saved = errno;
+        close(fd);
+        unlink(path);
+        errno = saved;
+        return -1;
+    }
+}
+
+int rl_spool_write(const char *dir, const char *data, size_t len, time_t received_at,
+                   char *name, size_t namecap, char *err, size_t errlen)
+{
+    char final[RL_SPOOL_PATH], tmp[RL_SPOOL_PATH], nm[RL_SPOOL_NAME], tmpname[RL_SPOOL_NAME + 8];
+
+    snprintf(nm, sizeof nm, "%" PRId64 "-%ld-%u.json", (int64_t)received_at, (long)getpid(),
+             atomic_fetch_add(&sequence, 1) + 1);
+    snprintf(tmpname, sizeof tmpname, TMP_PREFIX "%s", nm);
+    if (path_of(final, sizeof final, dir, NULL, nm) != 0 || path_of(tmp, sizeof tmp, dir, NULL, tmpname) != 0 ||
+        strlen(nm) >= namecap) {
+        snprintf(err, errlen, "the inbox folder's path is too long");
+        return -1;
+    }
+    if (write_file(tmp, data, len) != 0)
+        return fail(err, errlen, "cannot write", tmp);
+    if (rename(tmp, final) != 0) {
+        fail(err, errlen, "cannot rename into", final);
+        unlink(tmp);
+        return -1;
+    }
+    if (fsync_dir(dir) != 0) {
+        /* The file is complete; only its survival of a power cut is in
+         * doubt. Keep it rather than lose the report. */
+        fail(err, errlen, "cannot sync", dir);
+    }
+    snprintf(name, namecap, "%s", nm);
+    return 0;
+}
+
+/* A name this module could have written: digits '-' digits '-' digits ".json". */
+static int parse_name(const char *name, time_t *received_at)
+{
+    const char *p = name;
+    int64_t t = 0;
+    int parts = 0;
+
+    for (;;) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        int64_t v = 0;
+        int digits = 0;
+        while (*p >= '0' && *p <= '9') {
+            if (++digits > 18)
+                return -1;
+            v = v * 10 + (*p++ - '0');
+        }
+        if (parts++ == 0)
+            t = v;
+        if (parts == 3)
+            break;
+        if (*p++ != '-')
+            return -1;
+    }
+    if (strcmp(p, ".json") != 0)
+        return -1;
+    *received_at = (time_t)t;
+    return 0;
+}
+
+int rl_spool_remove(const char *dir, const char *name)
+{
+    char path[RL_SPOOL_PATH];
+    if (!name[0] || path_of(path, sizeof path, dir, NULL, name) != 0)
+        return -1;
+    return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int rl_spool_reject(const char *dir, const char *name)
+{
+    char from[RL_SPOOL_PATH], sub[RL_SPOOL_PATH], to[RL_SPOOL_PATH];
+    if (path_of(from, sizeof from, dir, NULL, name) != 0 ||
+        path_of(sub, sizeof sub, dir, NULL, RL_SPOOL_REJECTED) != 0 ||
+        path_of(to, sizeof to, dir, RL_SPOOL_REJECTED, name) != 0)
+        return -1;
+    if (make_private_dir(sub, NULL, 0) != 0)
+        return -1;
+    return rename(from, to);
+}
+
+int rl_spool_clean_exit(const char *dir, int set)
+{
+    char path[RL_SPOOL_PATH];
+    if (path_of(path, sizeof path, dir, NULL, CLEAN_EXIT) != 0)
+        return -1;
+    if (set) {
+        unlink(path);
+        return write_file(path, "", 0);
+    }
+    return unlink(path) == 0;
+}
+
+/* Reads a regular file of at most max bytes, NUL-terminated; the caller
+ * frees it. NULL with why set. */
+static char *read_file(int dirfd, const char *name, size_t max, size_t *len, const char **why)
+{
+    struct stat st;
+    char *buf = NULL;
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+    if (fd < 0) {
+        *why = "cannot be opened";
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        *why = "is not a regular file";
+        goto out;
+    }
+    if ((uint64_t)st.st_size > max) {
+        *why = "is larger than the largest message";
+        goto out;
+    }
+    if (!(buf = malloc((size_t)st.st_size + 1))) {
+        *why = "does not fit in memory";
+        goto out;
+    }
+    size_t done = 0;
+    while (done < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + done, (size_t)st.st_size - done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        done += (size_t)r;
+    }
+    if (done != (size_t)st.st_size) {
+        *why = "cannot be read";
+        free(buf);
+        buf = NULL;
+        goto out;
+    }
+    buf[done] = '\0';
+    *len = done;
+out:
+    close(fd);
+    return buf;
+}
+
+typedef struct found {
+    char name[RL_SPOOL_NAME];
+    time_t at;
+} found;
+
+static int by_time(const void *a, const void *b)
+{
+    const found *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+int rl_spool_scan(const char *dir, size_t max_bytes, rl_spool_visit_fn visit, rl_spool_bad_fn bad,
+                  void *user, char *err, size_t errlen)
+{
+    found *list = calloc(RL_SPOOL_MAX_FILES, sizeof *list);
+    size_t n = 0;
+    struct dirent *de;
+    DIR *d;
+    int visited = 0;
+
+    if (!list) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!(d = opendir(dir))) {
+        free(list);
+        return fail(err, errlen, "cannot read", dir);
+    }
+    while ((de = readdir(d)) != NULL && n < RL_SPOOL_MAX_FILES) {
+        const char *nm = de->d_name;
+        time_t at;
+        if (!strcmp(nm, ".") || !strcmp(nm, "..") || !strcmp(nm, RL_SPOOL_REJECTED) ||
+            !strcmp(nm, CLEAN_EXIT))
+            continue;
+        if (strlen(nm) >= RL_SPOOL_NAME || parse_name(nm, &at) != 0) {
+            /* An interrupted write (".tmp-…") or a name we never write. */
+            if (strlen(nm) < RL_SPOOL_NAME) {
+                snprintf(list[n].name, sizeof list[n].name, "%s", nm);
+                list[n++].at = (time_t)-1;   /* marks "not a report file" */
+            }
+            continue;
+        }
+        snprintf(list[n].name, sizeof list[n].name, "%s", nm);
+        list[n++].at = at;
+    }
+    qsort(list, n, sizeof *list, by_time);
+    for (size_t i = 0; i < n; i++) {
+        const char *why = NULL;
+        size_t len = 0;
+        char *data = NULL;
+        if (list[i].at == (time_t)-1)
+            why = strncmp(list[i].name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0
+                      ? "is an interrupted write" : "is not a report file";
+        else
+            data = read_file(dirfd(d), list[i].name, max_bytes, &len, &why);
+        if (!data) {
+            rl_spool_reject(dir, list[i].name);
+            if (bad)
+                bad(user, list[i].name, why);
+            continue;
+        }
+        rl_spool_file f = { list[i].name, list[i].at, data, len };
+        visit(user, &f);
+        free(data);
+        visited++;
+    }
+    closedir(d);
+    free(list);
+    return visited;
+}
