@@ -466,6 +466,7 @@ def _():
         time.sleep(1.5)
         xvfb.screenshot(os.path.join(SHOTS, "sidebar-key-refused.png"))
         rl.disconnect()
+        doc.setModified(False)   # no "save changes?" question at exit
         o.stop()
         check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
     finally:
