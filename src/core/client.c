@@ -816,6 +816,8 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
         .ping_interval_ms = cfg->ping_interval_ms,
         .pong_timeout_ms = cfg->pong_timeout_ms,
         .connect_timeout_ms = cfg->connect_timeout_ms,
+        .backoff_base_ms = cfg->backoff_base_ms,
+        .backoff_cap_ms = cfg->backoff_cap_ms,
     };
     rl__fsm_init(&c->fsm, &fc, c->random, c->clock_user);
     if ((cfg->ca_file && !(c->ca_file = strdup(cfg->ca_file))) ||

@@ -445,6 +445,11 @@ class WsClient:
 
 # ----------------------------------------------------------------- registry and runner
 
+def note(text):
+    """A diagnostic line (a measured figure) printed at once, masked."""
+    print("# " + shorten(text, 2000), flush=True)
+
+
 _tests = []
 
 
