@@ -915,6 +915,29 @@ def pki():
                 "-out", crt, "-days", "2", "-extfile", ext)
         _pki[name] = (crt, key)
     _pki["ca"] = ca_crt
+    # Self-signed, for the right name: trusted by nobody.
+    key, crt = os.path.join(d, "selfsigned.key"), os.path.join(d, "selfsigned.pem")
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt, "-days", "2",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+    _pki["selfsigned"] = (crt, key)
+    # Expired: signed by the test CA, valid for one day in 2020. `openssl x509
+    # -days` cannot go back in time; `openssl ca` takes explicit dates.
+    key, csr, crt = (os.path.join(d, "expired" + ext) for ext in (".key", ".csr", ".pem"))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=localhost")
+    cnf = os.path.join(d, "ca.cnf")
+    open(os.path.join(d, "index.txt"), "w").close()
+    with open(os.path.join(d, "serial"), "w") as f:
+        f.write("1000\n")
+    with open(cnf, "w") as f:
+        f.write("[ca]\ndefault_ca = test_ca\n[test_ca]\ndatabase = %s/index.txt\n"
+                "new_certs_dir = %s\nserial = %s/serial\ndefault_md = sha256\npolicy = any\n"
+                "copy_extensions = none\n[any]\ncommonName = supplied\n"
+                "[server]\nsubjectAltName = DNS:localhost,IP:127.0.0.1\nbasicConstraints = CA:FALSE\n"
+                % (d, d, d))
+    openssl("ca", "-batch", "-config", cnf, "-cert", ca_crt, "-keyfile", ca_key, "-in", csr, "-out", crt,
+            "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-extensions", "server",
+            "-notext")
+    _pki["expired"] = (crt, key)
     return _pki
 
 
@@ -970,6 +993,64 @@ def tls_refused(expect_words):
     return body
 
 
+def plain_tcp_refused(srv):
+    url = "wss://localhost:%d/reports/ws" % srv.port
+    listen = Listen(srv, url=url, ca_file=pki()["ca"])
+    ev = listen.state("backoff", CONNECT_S, fail_on=state_in("connected", "authenticating"))
+    detail = ev.get("detail", "")
+    check("does the server speak TLS on port %d" % srv.port in detail,
+          "the backoff detail does not say the server does not speak TLS: %r" % detail)
+    check(not listen.events("state", "authenticating"), "the key was sent over an unverified link")
+    if "state" in srv.features:
+        st = srv.state()
+        check(st["upgrade_requests"] == 0 and not st["connections"],
+              "ws-server saw %d upgrade requests over a TLS-less link" % st["upgrade_requests"])
+
+
+# What would turn verification off, in libwebsockets or OpenSSL terms.
+INSECURE_NAMES = ("LCCSCF_ALLOW_SELFSIGNED", "LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK",
+                  "LCCSCF_ALLOW_EXPIRED", "LCCSCF_ALLOW_INSECURE", "SSL_VERIFY_NONE",
+                  "SSL_CTX_set_verify", "SSL_set_verify", "X509_STORE_CTX_set_error",
+                  "SSL_CTX_set_cert_verify_callback", "LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED")
+# The OpenSSL functions the shipped binaries may import: trust-store loading
+# and reading the verdict. Anything else is new TLS code to review.
+OPENSSL_IMPORTS_ALLOWED = {"SSL_CTX_load_verify_locations", "SSL_CTX_set_default_verify_paths",
+                           "X509_STORE_CTX_get_error", "X509_verify_cert_error_string"}
+
+
+def shipped_sources():
+    """Every file compiled into build/reportlink.so or build/reportlink-listen,
+    and the build files that choose their flags."""
+    out = [os.path.join(ROOT, "tools", "reportlink-listen.c"), os.path.join(ROOT, "Makefile")]
+    out += [os.path.join(ROOT, "mk", f) for f in sorted(os.listdir(os.path.join(ROOT, "mk")))]
+    for top, _, files in os.walk(os.path.join(ROOT, "src")):
+        out += [os.path.join(top, f) for f in files if f.endswith((".c", ".h"))]
+    return out
+
+
+def no_insecure_switch():
+    import subprocess
+    files = shipped_sources()
+    check(len(files) > 20, "only %d source files found: the scan is looking in the wrong place" % len(files))
+    for path in files:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        for name in INSECURE_NAMES:
+            check(name not in text, "%s names %s: a way to skip certificate verification"
+                  % (os.path.relpath(path, ROOT), name))
+    for binary in ("reportlink-listen", "reportlink.so"):
+        path = os.path.join(ROOT, "build", binary)
+        check(os.path.exists(path), "build/%s is missing: run make" % binary)
+        r = subprocess.run(["nm", "-D", "--undefined-only", path], capture_output=True, text=True, timeout=30)
+        check(r.returncode == 0, "nm %s failed: %s" % (binary, r.stderr[-200:]))
+        imports = {line.split()[-1].split("@")[0] for line in r.stdout.splitlines() if line.strip()}
+        tls = {n for n in imports if n.startswith(("SSL_", "X509_", "TLS_", "OPENSSL_"))}
+        check(tls, "build/%s imports no OpenSSL function: the check no longer sees the TLS code" % binary)
+        extra = tls - OPENSSL_IMPORTS_ALLOWED
+        check(not extra, "build/%s imports %s: new TLS code to review against verification"
+              % (binary, sorted(extra)))
+
+
 def register_tls():
     harness.test("wss with the clinic's CA file connects and a report arrives [devserver, wss]",
                  scenario(lambda: TlsDevServer("good"), tls_with_ca_connects))
@@ -979,6 +1060,16 @@ def register_tls():
     harness.test("wss refuses a certificate for another host name [devserver, wss]",
                  scenario(lambda: TlsDevServer("otherhost"),
                           tls_refused(("certificate is for another host name",))))
+    harness.test("wss refuses a self-signed certificate, before sending the key [devserver, wss]",
+                 scenario(lambda: TlsDevServer("selfsigned"),
+                          tls_refused(("certificate is self-signed and not trusted",))))
+    harness.test("wss refuses an expired certificate, before sending the key [devserver, wss]",
+                 scenario(lambda: TlsDevServer("expired"), tls_refused(("certificate has expired",))))
+    harness.test("no shipped build can skip certificate verification (sources and binaries' imports)",
+                 no_insecure_switch)
+    for server_name, cls in SERVERS:
+        harness.test("a wss:// URL on a server without TLS fails with a plain-words detail, key "
+                     "never sent [%s]" % server_name, scenario(cls, plain_tcp_refused))
 
 
 def register():
