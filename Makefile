@@ -30,6 +30,8 @@ help:
 	@echo "make          build the extension (build/reportlink.oxt) and the two tools"
 	@echo "make run      install what is missing, build, show ReportLink at work"
 	@echo "make check    install what is missing, build, run every test"
+	@echo "make soak     the long fault runs (server down for minutes, 200 reconnects), ~5 min"
+	@echo "make tsan     the core under ThreadSanitizer; make valgrind: listen under memcheck"
 	@echo "make clean    remove build/"
 
 deps:
@@ -90,7 +92,8 @@ integration: all
 
 # Everything, one summary: unit tests, the core under ASan+UBSan, integration.
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(ASAN_BINS) $(B)/asan/reportlink-listen $(REPLAY_BINS)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(ASAN_BINS) $(B)/asan/reportlink-listen $(REPLAY_BINS) \
+	  $(TSAN_BINS) $(TSAN_LISTEN)
 	@tests/integration/setup.sh
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run-runners.sh \
 	  $(UNIT_BINS) $(ASAN_BINS) \
@@ -98,7 +101,8 @@ check: deps
 	  "$(B)/fuzz/replay_html_clean tests/fuzz/corpus/html_clean" \
 	  "$(PY) tests/integration/test_devserver.py" \
 	  "$(PY) tests/integration/test_listen.py" \
-	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py" \
+	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py '-full jitter'" \
+	  $(TSAN_RUNNERS) $(VALGRIND_RUNNERS) \
 	  "$(PY) tests/lo/test_component.py" \
 	  "$(PY) tests/lo/test_writer.py" \
 	  "$(PY) tests/lo/test_ui.py"
@@ -112,3 +116,5 @@ clean:
 include mk/extension.mk
 include mk/fuzz.mk
 include mk/bench.mk
+include mk/sanitize.mk
+include mk/soak.mk

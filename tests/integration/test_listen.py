@@ -8,9 +8,10 @@ that need a fault only the Node server can script (fragments, oversize, its
 connection history) run against it alone. A missing binary or a missing
 node_modules fails the tests that need it, with the command that fixes it.
 
-Usage: /usr/bin/python3 tests/integration/test_listen.py [WORD...]
-(WORDs select the tests whose name contains one of them). Standard library
-only; set up the Node server first with tests/integration/setup.sh.
+Usage: /usr/bin/python3 tests/integration/test_listen.py [WORD...] [-WORD...]
+(WORDs select the tests whose name contains one of them, -WORDs leave out
+those containing it). Standard library only; set up the Node server first
+with tests/integration/setup.sh.
 """
 
 import atexit
@@ -48,6 +49,8 @@ KEYS = [harness.secret("dk-%s" % secrets.token_hex(16)) for _ in range(3)]
 WRONG_KEY = harness.secret("dk-%s" % secrets.token_hex(16))
 
 LISTEN_EVENTS = {"state", "report", "server_error", "rejected", "heartbeat"}
+SANITIZER_MARKERS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"WARNING: ThreadSanitizer",
+                     b"runtime error:", b"ThreadSanitizer: reported")
 
 _tmpdir = tempfile.mkdtemp(prefix="reportlink-it-")
 atexit.register(shutil.rmtree, _tmpdir, True)
@@ -335,11 +338,13 @@ class Listen:
     file (default) or the environment, never argv."""
 
     def __init__(self, server, key=None, key_via="file", ping_interval=None, pong_timeout=None,
-                 count=None, ca_file=None, url=None, connect_timeout=None, backoff=None):
+                 count=None, ca_file=None, url=None, connect_timeout=None, backoff=None,
+                 wrapper=()):
         if not os.access(LISTEN, os.X_OK):
             raise Failure("build/reportlink-listen is missing: build it with `make build/reportlink-listen`")
         self.key = key or KEYS[0]
-        argv = [LISTEN, "--url", url or server.url]
+        # wrapper: a command that runs listen (valgrind), placed before it.
+        argv = list(wrapper) + [LISTEN, "--url", url or server.url]
         if ca_file:
             argv += ["--ca-file", ca_file]
         env = {}
@@ -392,6 +397,13 @@ class Listen:
             check(isinstance(ev, dict) and ev.get("event") in LISTEN_EVENTS,
                   "listen printed an unknown stdout object: %s" % harness.brief(ev))
         out, err = self.proc.stdout_bytes, self.proc.stderr_bytes
+        # A sanitizer build reports on stderr, sometimes only at exit (leaks,
+        # a race during shutdown), after the test has seen what it wanted.
+        for marker in SANITIZER_MARKERS:
+            if marker in err:
+                at = err.index(marker)
+                raise Failure("listen's stderr has a sanitizer report: %s"
+                              % harness.shorten(err[at:at + 600].decode("utf-8", "replace"), 600))
         for k in KEYS + [WRONG_KEY]:
             check(k.encode() not in out, "a doctor key appears in listen's stdout")
             check(k.encode() not in err, "a doctor key appears in listen's stderr")
