@@ -65,10 +65,10 @@ $(B)/core $(B)/unit $(B)/unit-asan:
 	mkdir -p $@
 
 # Unit tests: one binary per module, linked with the core's sources and the
-# UNO-free modules of the extension (src/component/inbox.c, src/format/).
-UNIT_SRC := $(CORE_SRC) src/component/inbox.c $(wildcard src/format/*.c)
+# UNO-free modules of the extension (src/component/inbox.c and mtqueue.c, src/format/).
+UNIT_SRC := $(CORE_SRC) src/component/inbox.c src/component/mtqueue.c $(wildcard src/format/*.c)
 UNIT_INC := -I tests/unit -I src/component -I src/format
-UNIT_HDR := $(CORE_HDR) src/component/inbox.h $(wildcard src/format/*.h)
+UNIT_HDR := $(CORE_HDR) src/component/inbox.h src/component/mtqueue.h $(wildcard src/format/*.h)
 $(B)/unit/%: tests/unit/%.c tests/unit/testlib.h $(UNIT_SRC) $(UNIT_HDR) | $(B)/unit
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(UNIT_INC) $< $(UNIT_SRC) -o $@ $(LWS_LIBS)
 
