@@ -37,7 +37,7 @@ $(B)/tsan/unit/%: tests/unit/%.c tests/unit/testlib.h $(UNIT_SRC) $(UNIT_HDR)
 # The runner commands, for `make check` and `make tsan`.
 TSAN_RUNNERS := $(foreach t,$(TSAN_BINS),"$(TSAN_ENV) $(t)") \
   "$(TSAN_ENV) REPORTLINK_LISTEN_BIN=$(TSAN_LISTEN) $(PY) tests/integration/test_listen.py '[ws-server]' '-full jitter'"
-VALGRIND_RUNNERS := "$(PY) tests/integration/test_valgrind.py"
+VALGRIND_RUNNERS := "$(PY) tests/integration/test_valgrind.py ws-server"
 
 .PHONY: tsan valgrind
 tsan: all $(TSAN_BINS) $(TSAN_LISTEN)

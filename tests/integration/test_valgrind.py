@@ -5,8 +5,8 @@ definitely lost block (--errors-for-leak-kinds=definite); "possibly lost" and
 "still reachable" blocks (OpenSSL's and libwebsockets' process-wide tables)
 are shown, not failed.
 
-Runs once against each server: the Node server adds a binary frame and a link
-cut in the middle of a large frame. Uses the servers and the client wrapper
+Registered for each server; `make check` runs the Node server's, which adds a
+link cut in the middle of a large frame. Uses the servers and the client wrapper
 of test_listen.py.
 
 Usage: /usr/bin/python3 tests/integration/test_valgrind.py [WORD...]
@@ -99,6 +99,9 @@ def fault_scenario(srv):
 
 
 def register():
+    # `make check` runs it against ws-server only (its scenario is the longer
+    # one: it adds a binary frame and a cut frame); the devserver's is here
+    # for `test_valgrind.py devserver`.
     for name, cls in tl.SERVERS:
         harness.test("reportlink-listen under valgrind: report, malformed and wrongly-typed messages, "
                      "%sserver restart, report, SIGTERM: no error, no definite leak [%s]"
