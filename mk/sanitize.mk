@@ -3,8 +3,10 @@
 #
 #   build/tsan/reportlink-listen   the client with -fsanitize=thread, driven by
 #                                  tests/integration/test_listen.py
-#   build/tsan/unit/test_*         every unit test with -fsanitize=thread (test_client
-#                                  is the threaded one: commands from four threads)
+#   build/tsan/unit/test_*         every unit test with -fsanitize=thread; the threaded
+#                                  ones: test_client (the core's command queue and status
+#                                  from four threads) and test_mtqueue (the component's
+#                                  queue to the main thread, four producers)
 #   make tsan                      builds and runs both (the listen scenarios only
 #                                  against ws-server, which scripts every fault; the
 #                                  retry-schedule timing tests are left out here and
