@@ -30,6 +30,8 @@ help:
 	@echo "make          build the extension (build/reportlink.oxt) and the two tools"
 	@echo "make run      install what is missing, build, show ReportLink at work"
 	@echo "make check    install what is missing, build, run every test"
+	@echo "make soak     the long fault runs (server down for minutes, 200 reconnects), ~5 min"
+	@echo "make tsan     the core under ThreadSanitizer; make valgrind: listen under memcheck"
 	@echo "make clean    remove build/"
 
 deps:
@@ -63,10 +65,10 @@ $(B)/core $(B)/unit $(B)/unit-asan:
 	mkdir -p $@
 
 # Unit tests: one binary per module, linked with the core's sources and the
-# UNO-free modules of the extension (src/component/inbox.c, src/format/).
-UNIT_SRC := $(CORE_SRC) src/component/inbox.c src/component/spool.c $(wildcard src/format/*.c)
+# UNO-free modules of the extension (src/component/inbox.c, spool.c and mtqueue.c, src/format/).
+UNIT_SRC := $(CORE_SRC) src/component/inbox.c src/component/spool.c src/component/mtqueue.c $(wildcard src/format/*.c)
 UNIT_INC := -I tests/unit -I src/component -I src/format
-UNIT_HDR := $(CORE_HDR) src/component/inbox.h src/component/spool.h $(wildcard src/format/*.h)
+UNIT_HDR := $(CORE_HDR) src/component/inbox.h src/component/spool.h src/component/mtqueue.h $(wildcard src/format/*.h)
 $(B)/unit/%: tests/unit/%.c tests/unit/testlib.h $(UNIT_SRC) $(UNIT_HDR) | $(B)/unit
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(UNIT_INC) $< $(UNIT_SRC) -o $@ $(LWS_LIBS)
 
@@ -90,7 +92,8 @@ integration: all
 
 # Everything, one summary: unit tests, the core under ASan+UBSan, integration.
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(ASAN_BINS) $(B)/asan/reportlink-listen $(REPLAY_BINS)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(ASAN_BINS) $(B)/asan/reportlink-listen $(REPLAY_BINS) \
+	  $(TSAN_BINS) $(TSAN_LISTEN)
 	@tests/integration/setup.sh
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run-runners.sh \
 	  $(UNIT_BINS) $(ASAN_BINS) \
@@ -98,7 +101,8 @@ check: deps
 	  "$(B)/fuzz/replay_html_clean tests/fuzz/corpus/html_clean" \
 	  "$(PY) tests/integration/test_devserver.py" \
 	  "$(PY) tests/integration/test_listen.py" \
-	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py" \
+	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py '-full jitter'" \
+	  $(TSAN_RUNNERS) $(VALGRIND_RUNNERS) \
 	  "$(PY) tests/lo/test_component.py" \
 	  "$(PY) tests/lo/test_writer.py" \
 	  "$(PY) tests/lo/test_ui.py" \
@@ -115,3 +119,5 @@ include mk/extension.mk
 include mk/fuzz.mk
 include mk/bench.mk
 include mk/soak-memory.mk
+include mk/sanitize.mk
+include mk/soak.mk

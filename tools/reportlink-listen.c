@@ -3,13 +3,20 @@
  *
  *   reportlink-listen --url URL [--key-file FILE] [--ca-file PEM]
  *                     [--ping-interval S] [--pong-timeout S] [--connect-timeout S]
- *                     [--count N] [--quiet]
+ *                     [--count N] [--quiet] [--backoff-base S] [--backoff-cap S]
  *
  * The key comes from --key-file or REPORTLINK_DOCTOR_KEY, never from argv
  * (argv is world-readable in /proc). stdout is JSON Lines, one object per
  * event; human logs go to stderr. Exit: 0 after --count reports or on
  * SIGINT/SIGTERM (closing with 1000), 3 on auth_failed, 4 on replaced, 2 on a
- * usage error, 1 on any other failure. */
+ * usage error, 1 on any other failure.
+ *
+ * --backoff-base / --backoff-cap change the reconnection schedule (default 1 s
+ * and 60 s, as in the extension, which has no such setting). They exist so
+ * that tests and IT people can watch the full-jitter schedule reach its cap in
+ * seconds rather than minutes. Every state event carries "t_ms", the
+ * CLOCK_MONOTONIC time in milliseconds at which it happened, so retry delays
+ * can be measured from the output alone. */
 #include "reportlink_core.h"
 
 #include <cJSON.h>
@@ -26,6 +33,7 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXIT_USAGE 2
@@ -45,6 +53,7 @@ static void usage(FILE *to)
             "usage: reportlink-listen --url URL [--key-file FILE] [--ca-file PEM]\n"
             "                         [--ping-interval S] [--pong-timeout S]\n"
             "                         [--connect-timeout S] [--count N] [--quiet]\n"
+            "                         [--backoff-base S] [--backoff-cap S]\n"
             "The doctor key is read from --key-file or the environment variable\n"
             "REPORTLINK_DOCTOR_KEY; it is never accepted on the command line.\n"
             "stdout: one JSON object per event. Exit: 0 done, 2 usage, 3 key refused,\n"
@@ -73,6 +82,13 @@ static void finish(listener *l, int code)
     }
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Runs on the client's service thread. */
 static void on_event(void *user, const rl_event *ev)
 {
@@ -86,6 +102,7 @@ static void on_event(void *user, const rl_event *ev)
         cJSON_AddNumberToObject(o, "attempt", ev->attempt);
         cJSON_AddNumberToObject(o, "retry_in_ms", (double)ev->retry_in_ms);
         cJSON_AddStringToObject(o, "detail", ev->detail ? ev->detail : "");
+        cJSON_AddNumberToObject(o, "t_ms", (double)monotonic_ms());
         print_line(o);
         if (ev->state == RL_STATE_AUTH_FAILED)
             finish(l, EXIT_AUTH_FAILED);
@@ -162,6 +179,7 @@ int main(int argc, char **argv)
 {
     const char *url = NULL, *key_file = NULL, *ca_file = NULL;
     int ping_ms = 0, pong_ms = 0, connect_ms = 0, quiet = 0;
+    int backoff_base_ms = 0, backoff_cap_ms = 0;
     long count = 0;
     static char key[RL_MAX_KEY + 2];
 
@@ -191,6 +209,10 @@ int main(int argc, char **argv)
             if (parse_seconds(v, &pong_ms)) goto bad_value;
         } else if (!strcmp(a, "--connect-timeout")) {
             if (parse_seconds(v, &connect_ms)) goto bad_value;
+        } else if (!strcmp(a, "--backoff-base")) {
+            if (parse_seconds(v, &backoff_base_ms)) goto bad_value;
+        } else if (!strcmp(a, "--backoff-cap")) {
+            if (parse_seconds(v, &backoff_cap_ms)) goto bad_value;
         } else if (!strcmp(a, "--count")) {
             char *end;
             count = strtol(v, &end, 10);
@@ -262,6 +284,8 @@ bad_value:
         .ping_interval_ms = ping_ms,
         .pong_timeout_ms = pong_ms,
         .connect_timeout_ms = connect_ms,
+        .backoff_base_ms = backoff_base_ms,
+        .backoff_cap_ms = backoff_cap_ms,
         .autostart = 1,
         .on_event = on_event,
         .user = &l,

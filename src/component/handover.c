@@ -9,8 +9,13 @@
  *
  * Nobody waits for the other side while holding the lock. AsyncCallback's
  * addCallback only posts a user event (it takes no SolarMutex in this
- * LibreOffice), so the network thread never waits for the main thread. */
+ * LibreOffice), so the network thread never waits for the main thread.
+ *
+ * The ring, its wake-up flag and the drain are mtqueue.c (no UNO, tested
+ * with threads under ThreadSanitizer); this file adds AsyncCallback and the
+ * applyReport requests, which live under the queue's lock too. */
 #include "component.h"
+#include "mtqueue.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -24,7 +29,7 @@ struct rlc_apply_request {
     rlc_handover *h;
     rl_report *report;         /* taken by the deliver function; NULL: place entry_id */
     sal_Int32 entry_id;        /* an inbox entry to place, when report is NULL */
-    int done, abandoned;       /* under h->lock */
+    int done, abandoned;       /* under h->q.lock */
     int fields_filled;
     pthread_cond_t cond;
 };
@@ -36,17 +41,15 @@ struct rlc_handover {
     rlc_lost_fn lost;
     void *user;
 
-    pthread_mutex_t lock;      /* guards everything below */
+    rlc_mtq q;                 /* its lock guards the queue and everything below */
     uno_Interface *async;      /* AsyncCallback; NULL once closed */
-    rlc_item items[RLC_MAX_ITEMS];
-    unsigned head, len;
-    int wake_pending;
-    int closed;
-    unsigned lost_states, lost_reports;
+    rlc_item items[RLC_MAX_ITEMS];  /* the queue's slots */
 
     atomic_int main_known;
     pthread_t main_thread;     /* written once, before main_known is set */
 };
+
+_Static_assert(sizeof(rlc_item) <= RLC_MTQ_MAX_ITEM, "a hand-over item must fit the queue's limit");
 
 static rlc_handover *handover_of(rl_uno_object *o)
 {
@@ -68,9 +71,9 @@ static void wake(rlc_handover *h, uno_Interface *async)
 
     rl_uno_any_void(&nothing);
     if (rl_uno_XRequestCallback_addCallback(async, &err, &h->obj.iface, &nothing) != RL_UNO_OK) {
-        pthread_mutex_lock(&h->lock);
-        h->wake_pending = 0;
-        pthread_mutex_unlock(&h->lock);
+        pthread_mutex_lock(&h->q.lock);
+        rlc_mtq_wake_failed_locked(&h->q);
+        pthread_mutex_unlock(&h->q.lock);
         rlc_log("cannot reach the main thread: %s", err.message);
     }
     uno_any_destruct(&nothing, NULL);
@@ -81,21 +84,9 @@ static void wake(rlc_handover *h, uno_Interface *async)
 static uno_Interface *push_locked(rlc_handover *h, const rlc_item *item, int *queued)
 {
     uno_Interface *async = NULL;
-    *queued = 0;
-    if (h->closed)
-        return NULL;
-    if (h->len == RLC_MAX_ITEMS) {
-        if (item->kind == RLC_ITEM_STATE)
-            h->lost_states++;
-        else
-            h->lost_reports++;
-    } else {
-        h->items[(h->head + h->len) % RLC_MAX_ITEMS] = *item;
-        h->len++;
-        *queued = 1;
-    }
-    if (!h->wake_pending) {
-        h->wake_pending = 1;
+    int wake;
+    *queued = rlc_mtq_push_locked(&h->q, item, item->kind == RLC_ITEM_STATE ? 0 : 1, &wake);
+    if (wake) {
         async = h->async;
         rl_uno_acquire(async);
     }
@@ -105,9 +96,9 @@ static uno_Interface *push_locked(rlc_handover *h, const rlc_item *item, int *qu
 int rlc_handover_post(rlc_handover *h, const rlc_item *item)
 {
     int queued;
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->q.lock);
     uno_Interface *async = push_locked(h, item, &queued);
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->q.lock);
     if (async) {
         wake(h, async);
         rl_uno_release(async);
@@ -159,9 +150,9 @@ int rlc_handover_apply(rlc_handover *h, rl_report *report, sal_Int32 entry_id, i
         deadline.tv_nsec -= 1000000000L;
     }
 
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->q.lock);
     uno_Interface *async = push_locked(h, &item, &queued);
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->q.lock);
     if (async) {
         wake(h, async);
         rl_uno_release(async);
@@ -170,16 +161,16 @@ int rlc_handover_apply(rlc_handover *h, rl_report *report, sal_Int32 entry_id, i
         free_request(req);
         return -1;
     }
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->q.lock);
     while (!req->done) {
-        if (pthread_cond_timedwait(&req->cond, &h->lock, &deadline) == ETIMEDOUT && !req->done) {
+        if (pthread_cond_timedwait(&req->cond, &h->q.lock, &deadline) == ETIMEDOUT && !req->done) {
             req->abandoned = 1;   /* the main thread frees it */
-            pthread_mutex_unlock(&h->lock);
+            pthread_mutex_unlock(&h->q.lock);
             return -1;
         }
     }
     result = req->fields_filled;
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->q.lock);
     free_request(req);
     return result;
 }
@@ -188,63 +179,56 @@ void rlc_handover_apply_done(rlc_apply_request *req, int fields_filled)
 {
     rlc_handover *h = req->h;
     int abandoned;
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->q.lock);
     req->done = 1;
     req->fields_filled = fields_filled;
     abandoned = req->abandoned;
     pthread_cond_signal(&req->cond);
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->q.lock);
     if (abandoned)
         free_request(req);
+}
+
+/* Under the queue's lock, as an item leaves it: the deliver function takes
+ * an apply request's report. */
+static void item_taken(void *user, void *it)
+{
+    rlc_item *item = it;
+    if (item->apply) {
+        item->report = item->apply->report;
+        item->entry_id = item->apply->entry_id;
+        item->apply->report = NULL;
+    }
+}
+
+static void item_deliver(void *user, void *item)
+{
+    rlc_handover *h = user;
+    h->deliver(h->user, item);
+}
+
+static void items_lost(void *user, const unsigned lost[RLC_MTQ_CLASSES])
+{
+    rlc_handover *h = user;
+    h->lost(h->user, lost[0], lost[1]);
 }
 
 /* XCallback::notify, on the main thread. */
 static void notify(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
     rlc_handover *h = handover_of(self);
-    unsigned lost_states, lost_reports;
-    rlc_item item;
 
     if (!atomic_load(&h->main_known)) {
         h->main_thread = pthread_self();
         atomic_store(&h->main_known, 1);
     }
-    pthread_mutex_lock(&h->lock);
-    h->wake_pending = 0;
-    pthread_mutex_unlock(&h->lock);
-    for (;;) {
-        pthread_mutex_lock(&h->lock);
-        if (h->closed) {
-            pthread_mutex_unlock(&h->lock);
-            return;
-        }
-        lost_states = h->lost_states;
-        lost_reports = h->lost_reports;
-        h->lost_states = h->lost_reports = 0;
-        int have = h->len > 0;
-        if (have) {
-            item = h->items[h->head];
-            h->head = (h->head + 1) % RLC_MAX_ITEMS;
-            h->len--;
-            if (item.apply) {   /* the deliver function takes the report */
-                item.report = item.apply->report;
-                item.entry_id = item.apply->entry_id;
-                item.apply->report = NULL;
-            }
-        }
-        pthread_mutex_unlock(&h->lock);
-        if (lost_states || lost_reports)
-            h->lost(h->user, lost_states, lost_reports);
-        if (!have)
-            return;
-        h->deliver(h->user, &item);
-    }
+    rlc_mtq_drain(&h->q, item_taken, item_deliver, items_lost, h);
 }
 
 static void handover_destroy(rl_uno_object *self)
 {
     rlc_handover *h = handover_of(self);
-    pthread_mutex_destroy(&h->lock);
+    rlc_mtq_destroy(&h->q);
     free(h);
 }
 
@@ -270,7 +254,7 @@ rlc_handover *rlc_handover_create(uno_Interface *ctx, uno_Interface *owner, rlc_
         return NULL;
     }
     rl_uno_object_init(&h->obj, &rlc_handover_class);
-    pthread_mutex_init(&h->lock, NULL);
+    rlc_mtq_init(&h->q, h->items, sizeof h->items[0], RLC_MAX_ITEMS);
     atomic_init(&h->main_known, 0);
     rl_uno_acquire(owner);
     h->owner = owner;
@@ -278,7 +262,7 @@ rlc_handover *rlc_handover_create(uno_Interface *ctx, uno_Interface *owner, rlc_
     h->lost = lost;
     h->user = user;
     /* One empty round trip, so that the main thread is known early. */
-    h->wake_pending = 1;
+    h->q.wake_pending = 1;
     wake(h, h->async);
     return h;
 }
@@ -286,16 +270,15 @@ rlc_handover *rlc_handover_create(uno_Interface *ctx, uno_Interface *owner, rlc_
 void rlc_handover_close(rlc_handover *h)
 {
     uno_Interface *async, *owner;
-    pthread_mutex_lock(&h->lock);
-    h->closed = 1;
+    rlc_item left;
+    pthread_mutex_lock(&h->q.lock);
+    rlc_mtq_close_locked(&h->q);
     async = h->async;
     h->async = NULL;
     owner = h->owner;
     h->owner = NULL;
-    while (h->len > 0) {
-        rlc_item *item = &h->items[h->head];
-        h->head = (h->head + 1) % RLC_MAX_ITEMS;
-        h->len--;
+    while (rlc_mtq_pop_locked(&h->q, &left)) {
+        rlc_item *item = &left;
         rl_report_free(item->report);
         if (item->apply) {
             rlc_apply_request *req = item->apply;
@@ -308,7 +291,7 @@ void rlc_handover_close(rlc_handover *h)
             }
         }
     }
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->q.lock);
     rl_uno_release(async);
     rl_uno_release(owner);
 }

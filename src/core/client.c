@@ -95,6 +95,8 @@ struct rl_client {
     size_t rx_len, rx_cap;
     int rx_binary, rx_oversize;
 
+    int draining;               /* commands are being run: see drain_commands */
+    int open_deferred;
     pending_input pending[RL__PENDING_INPUTS];
     unsigned n_pending;
     int stepping;
@@ -311,8 +313,12 @@ static void apply(rl_client *c, const rl__output *out)
         detach_link(c, 0);
     if (out->actions & RL__ACT_CLOSE)
         detach_link(c, out->close_code ? out->close_code : 1000);
-    if (out->actions & RL__ACT_OPEN)
-        open_link(c);
+    if (out->actions & RL__ACT_OPEN) {
+        if (c->draining)
+            c->open_deferred = 1;
+        else
+            open_link(c);
+    }
     if ((out->actions & (RL__ACT_SEND_AUTH | RL__ACT_SEND_PING)) && c->wsi) {
         if (out->actions & RL__ACT_SEND_AUTH)
             c->want_auth = 1;
@@ -451,20 +457,31 @@ static void run_command(rl_client *c, command *cmd)
     cmd->text = NULL;
 }
 
+/* Runs every queued command. A link is opened once, after the last of them:
+ * each URL or key change reconnects, and a burst of them would otherwise open
+ * (and abort) one socket per command before libwebsockets gets a turn to free
+ * any, until it refuses new sockets ("Too many fds"). */
 static void drain_commands(rl_client *c)
 {
+    c->draining = 1;
     for (;;) {
         command cmd;
         pthread_mutex_lock(&c->lock);
         if (!c->q_len) {
             pthread_mutex_unlock(&c->lock);
-            return;
+            break;
         }
         cmd = c->queue[c->q_head];
         c->q_head = (c->q_head + 1) % RL_MAX_COMMANDS;
         c->q_len--;
         pthread_mutex_unlock(&c->lock);
         run_command(c, &cmd);
+    }
+    c->draining = 0;
+    if (c->open_deferred) {
+        c->open_deferred = 0;
+        if (c->fsm.state == RL_STATE_CONNECTING && !c->wsi)
+            open_link(c);
     }
 }
 
@@ -820,6 +837,8 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
         .ping_interval_ms = cfg->ping_interval_ms,
         .pong_timeout_ms = cfg->pong_timeout_ms,
         .connect_timeout_ms = cfg->connect_timeout_ms,
+        .backoff_base_ms = cfg->backoff_base_ms,
+        .backoff_cap_ms = cfg->backoff_cap_ms,
     };
     rl__fsm_init(&c->fsm, &fc, c->random, c->clock_user);
     if ((cfg->ca_file && !(c->ca_file = strdup(cfg->ca_file))) ||

@@ -153,6 +153,8 @@ typedef struct rl_client_config {
     int ping_interval_ms;       /* 0: 30000 */
     int pong_timeout_ms;        /* 0: 10000 */
     int connect_timeout_ms;     /* 0: 15000 (TCP + TLS + WebSocket handshake) */
+    int backoff_base_ms;        /* 0: 1000. Retry n waits random(0, min(cap, base*2^(n-1))) */
+    int backoff_cap_ms;         /* 0: 60000. Both only for tests and diagnostics */
     int autostart;              /* connect as soon as the thread runs */
     rl_event_fn on_event;
     void *user;

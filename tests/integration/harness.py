@@ -445,6 +445,11 @@ class WsClient:
 
 # ----------------------------------------------------------------- registry and runner
 
+def note(text):
+    """A diagnostic line (a measured figure) printed at once, masked."""
+    print("# " + shorten(text, 2000), flush=True)
+
+
 _tests = []
 
 
@@ -475,9 +480,14 @@ def _on_terminate(signum, frame):
 
 def run_all(argv=None):
     """Runs the registered tests whose name contains one of argv's words
-    (all when argv is empty), prints the results and returns the exit status."""
+    (all when there are none) and none of its "-WORD"s, prints the results and
+    returns the exit status."""
     words = [w for w in (argv if argv is not None else sys.argv[1:])]
-    selected = [(n, f) for n, f in _tests if not words or any(w in n for w in words)]
+    # "-WORD" leaves out the tests whose name contains WORD.
+    skip = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
+    words = [w for w in words if not w.startswith("-")]
+    selected = [(n, f) for n, f in _tests if (not words or any(w in n for w in words))
+                and not any(w in n for w in skip)]
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGTERM, _on_terminate)
     signal.signal(signal.SIGINT, _on_terminate)

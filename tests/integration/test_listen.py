@@ -8,9 +8,10 @@ that need a fault only the Node server can script (fragments, oversize, its
 connection history) run against it alone. A missing binary or a missing
 node_modules fails the tests that need it, with the command that fixes it.
 
-Usage: /usr/bin/python3 tests/integration/test_listen.py [WORD...]
-(WORDs select the tests whose name contains one of them). Standard library
-only; set up the Node server first with tests/integration/setup.sh.
+Usage: /usr/bin/python3 tests/integration/test_listen.py [WORD...] [-WORD...]
+(WORDs select the tests whose name contains one of them, -WORDs leave out
+those containing it). Standard library only; set up the Node server first
+with tests/integration/setup.sh.
 """
 
 import atexit
@@ -48,6 +49,8 @@ KEYS = [harness.secret("dk-%s" % secrets.token_hex(16)) for _ in range(3)]
 WRONG_KEY = harness.secret("dk-%s" % secrets.token_hex(16))
 
 LISTEN_EVENTS = {"state", "report", "server_error", "rejected", "heartbeat"}
+SANITIZER_MARKERS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"WARNING: ThreadSanitizer",
+                     b"runtime error:", b"ThreadSanitizer: reported")
 
 _tmpdir = tempfile.mkdtemp(prefix="reportlink-it-")
 atexit.register(shutil.rmtree, _tmpdir, True)
@@ -231,7 +234,7 @@ class DevServer(Server):
 
 class NodeServer(Server):
     name = "ws-server"
-    features = frozenset({"state", "fragments", "oversize", "auth-timeout"})
+    features = frozenset({"state", "fragments", "oversize", "auth-timeout", "faults"})
 
     def __init__(self, auth_timeout_ms=None):
         super().__init__()
@@ -280,6 +283,18 @@ class NodeServer(Server):
     def oversize(self, key, size):
         return self.control("/control/oversize", key, bytes=size, timeout=30.0)
 
+    def set_handshake(self, enabled):
+        status, _ = self.control("/control/handshake", enabled=int(enabled))
+        check(status == 200, "ws-server: /control/handshake answered %d" % status)
+
+    def partial(self, key, announced, sent):
+        status, data = self.control("/control/partial", key, bytes=announced, sent=sent)
+        check(status == 200, "ws-server: /control/partial answered %d %r" % (status, data[:200]))
+
+    def burst(self, key, count):
+        status, data = self.control("/control/burst", key, count=count, timeout=60.0)
+        check(status == 200, "ws-server: /control/burst answered %d %r" % (status, data[:200]))
+
     def state(self):
         status, st = harness.http_json("GET", self.base + "/control/state")
         check(status == 200, "ws-server: /control/state answered %d" % status)
@@ -323,11 +338,13 @@ class Listen:
     file (default) or the environment, never argv."""
 
     def __init__(self, server, key=None, key_via="file", ping_interval=None, pong_timeout=None,
-                 count=None, ca_file=None, url=None):
+                 count=None, ca_file=None, url=None, connect_timeout=None, backoff=None,
+                 wrapper=()):
         if not os.access(LISTEN, os.X_OK):
             raise Failure("build/reportlink-listen is missing: build it with `make build/reportlink-listen`")
         self.key = key or KEYS[0]
-        argv = [LISTEN, "--url", url or server.url]
+        # wrapper: a command that runs listen (valgrind), placed before it.
+        argv = list(wrapper) + [LISTEN, "--url", url or server.url]
         if ca_file:
             argv += ["--ca-file", ca_file]
         env = {}
@@ -341,6 +358,10 @@ class Listen:
             argv += ["--pong-timeout", str(pong_timeout)]
         if count is not None:
             argv += ["--count", str(count)]
+        if connect_timeout is not None:
+            argv += ["--connect-timeout", str(connect_timeout)]
+        if backoff is not None:     # (base, cap) in seconds
+            argv += ["--backoff-base", str(backoff[0]), "--backoff-cap", str(backoff[1])]
         self.proc = harness.Proc("listen", argv, env=env)
         _listens.append(self)
 
@@ -376,6 +397,13 @@ class Listen:
             check(isinstance(ev, dict) and ev.get("event") in LISTEN_EVENTS,
                   "listen printed an unknown stdout object: %s" % harness.brief(ev))
         out, err = self.proc.stdout_bytes, self.proc.stderr_bytes
+        # A sanitizer build reports on stderr, sometimes only at exit (leaks,
+        # a race during shutdown), after the test has seen what it wanted.
+        for marker in SANITIZER_MARKERS:
+            if marker in err:
+                at = err.index(marker)
+                raise Failure("listen's stderr has a sanitizer report: %s"
+                              % harness.shorten(err[at:at + 600].decode("utf-8", "replace"), 600))
         for k in KEYS + [WRONG_KEY]:
             check(k.encode() not in out, "a doctor key appears in listen's stdout")
             check(k.encode() not in err, "a doctor key appears in listen's stderr")
@@ -652,7 +680,189 @@ def key_never_shown(srv):
         lst.check_clean()
 
 
-# (title, function, features the server needs)
+# ------------------------------------------------------------ network faults
+
+def no_handshake_then_fixed(srv):
+    """TCP accepted, the upgrade never answered: each attempt ends at the
+    connect timeout, the retries back off, and once the server answers again
+    the client connects."""
+    srv.set_handshake(False)
+    listen = Listen(srv, connect_timeout=1)
+    ev = listen.state("backoff", CONNECT_S, fail_on=state_in("authenticating", "connected", "auth_failed"))
+    check("no answer from" in ev["detail"] and "within 1 s" in ev["detail"],
+          "the backoff detail does not name the connect timeout: %r" % ev["detail"])
+    window = 5.0
+    time.sleep(window)
+    attempts = srv.state()["upgrade_requests"]
+    # Each attempt lasts the 1 s timeout, plus a delay: at most one attempt per
+    # second (plus the first); a busy loop would make hundreds.
+    check(2 <= attempts <= window + 2, "%d upgrade requests in %.0f s with a 1 s connect timeout"
+          % (attempts, window + 1))
+    events = [e for e in listen.proc.since(0) if e["event"] == "state"]
+    for a, b in zip(events, events[1:]):
+        if a["state"] == "connecting" and b["state"] == "backoff":
+            took = b["t_ms"] - a["t_ms"]
+            check(900 <= took <= 2500, "an attempt was given up after %d ms, not the 1 s timeout" % took)
+    srv.set_handshake(True)
+    listen.state("connected", RECONNECT_S + 2, fail_on=state_in("auth_failed", "replaced", "stopped"))
+    msg = rich_report()
+    srv.deliver(KEYS[0], encode(msg))
+    listen.report(msg, "the report once the server answers handshakes again")
+
+
+def partial_frame_reconnects(srv):
+    """The link dies after the header and 64 KiB of a 4 MiB text frame."""
+    listen = connected_listen(srv)
+    mark = listen.proc.mark()
+    srv.partial(KEYS[0], 4 * 1024 * 1024, 64 * 1024)
+    listen.state("backoff", EVENT_S, fail_on=state_in("auth_failed", "replaced", "stopped"))
+    listen.state("connected", RECONNECT_S, fail_on=state_in("auth_failed", "replaced", "stopped"))
+    msg = rich_report()
+    srv.deliver(KEYS[0], encode(msg))
+    listen.report(msg, "the report after the cut frame")
+    check(len([e for e in listen.proc.since(mark) if e["event"] == "report"]) == 1,
+          "the cut message was delivered as a report")
+
+
+def retry_delays(listen):
+    """[(attempt, announced retry_in_ms, measured ms)] from backoff to the
+    next connecting event, by the client's own clock."""
+    out, pending = [], None
+    for e in listen.proc.since(0):
+        if e.get("event") != "state":
+            continue
+        if e["state"] == "backoff":
+            pending = e
+        elif e["state"] == "connecting" and pending is not None:
+            out.append((pending["attempt"], pending["retry_in_ms"], e["t_ms"] - pending["t_ms"]))
+            pending = None
+    return out
+
+
+# Timer slack: the client's timer fires late by scheduling, never early.
+JITTER_SLACK_MS = 150
+
+
+def check_full_jitter(delays, base_ms, cap_ms):
+    check(delays, "no retry was measured")
+    for n, (attempt, announced, measured) in enumerate(delays, 1):
+        check(attempt == n, "retry %d announced attempt %d (the counter must grow by one)" % (n, attempt))
+        ceiling = min(cap_ms, base_ms * 2 ** (attempt - 1))
+        check(0 <= announced <= ceiling, "retry %d: announced %d ms, outside [0, %d]"
+              % (attempt, announced, ceiling))
+        check(measured <= ceiling + JITTER_SLACK_MS and measured >= announced - 5,
+              "retry %d: waited %d ms, announced %d ms, ceiling %d ms" % (attempt, measured, announced, ceiling))
+
+
+def server_down_backoff(base_s, cap_s, window_s, max_attempts):
+    """The server dies and stays down for window_s: the measured retry
+    delays follow random(0, min(cap, base*2^(n-1))); then it comes back and
+    a report arrives. max_attempts guards against a busy loop."""
+    def body(srv):
+        backoff = (base_s, cap_s) if (base_s, cap_s) != (1, 60) else None
+        listen = connected_listen(srv, backoff=backoff)
+        port = srv.port
+        srv.kill()
+        time.sleep(window_s)
+        delays = retry_delays(listen)
+        harness.note("retry delays (attempt, announced, measured ms): %s" % delays)
+        check(len(delays) <= max_attempts, "%d connection attempts in %.0f s: a busy loop"
+              % (len(delays), window_s))
+        check_full_jitter(delays, base_s * 1000, cap_s * 1000)
+        at_cap = [m for a, _, m in delays if base_s * 1000 * 2 ** (a - 1) >= cap_s * 1000]
+        if len(at_cap) >= 10:
+            # Full jitter, not a fixed delay: the waits at the cap spread over
+            # [0, cap] with a mean near cap/2.
+            mean = sum(at_cap) / len(at_cap)
+            check(0.25 * cap_s * 1000 <= mean <= 0.75 * cap_s * 1000,
+                  "mean wait at the cap %.0f ms for a %d ms cap: not full jitter" % (mean, cap_s * 1000))
+            check(max(at_cap) - min(at_cap) >= 0.2 * cap_s * 1000, "the waits at the cap do not spread")
+        srv.start(port)
+        reach = min(cap_s, base_s * 2 ** len(delays)) + 3
+        listen.state("connected", reach + RECONNECT_S,
+                     fail_on=state_in("auth_failed", "replaced", "stopped"))
+        msg = rich_report()
+        srv.deliver(KEYS[0], encode(msg))
+        listen.report(msg, "the report once the server is back")
+    return body
+
+
+def server_1008_auth_failed(srv):
+    """The server closes a live session with 1008: the key is no longer
+    accepted; the client stops after this one attempt."""
+    listen = connected_listen(srv)
+    status, _ = srv.close(KEYS[0], 1008)
+    check(status == 200, "%s: the close request answered %d" % (srv.name, status))
+    ev = listen.state("auth_failed", EVENT_S, fail_on=state_in("backoff", "connecting", "connected"))
+    check("1008" in ev["detail"] or "refused" in ev["detail"], "auth_failed detail: %r" % ev["detail"])
+    listen.exit(3)
+    check(len(listen.events("state", "connecting")) == 1, "listen connected %d times, expected once"
+          % len(listen.events("state", "connecting")))
+    if "state" in srv.features:
+        check(srv.state()["upgrade_requests"] == 1, "ws-server saw another upgrade request after 1008")
+
+
+def deep(depth):
+    return ('{"type":"report_ready","json_report":{"history":"x","deep":' + '{"a":' * depth
+            + '"x"' + '}' * depth + '}}').encode()
+
+
+WRONG_TYPES = [
+    # (label, body, words the rejected reason must contain)
+    ("json_report nested 1000 levels", deep(1000), ("nesting deeper than 16",)),
+    ("json_report an array", encode(report(json_report=["Céphalées", "repos"])), ("json_report", "array")),
+    ("patient_id a number", encode(report(json_report={"patient_id": 4711, "diagnosis": "x"})),
+     ("patient_id", "number")),
+    ("type a number", b'{"type":7,"plaintext_report":"x"}', ("type",)),
+    ("a JSON array", b'[{"type":"report_ready","plaintext_report":"x"}]', ("object",)),
+    ("error code a string", b'{"type":"error","message":"x","code":"4000"}', ("code",)),
+]
+
+
+def wrong_types_rejected(srv):
+    listen = connected_listen(srv)
+    mark = listen.proc.mark()
+    for label, body, words in WRONG_TYPES:
+        srv.deliver(KEYS[0], body, raw=True)
+        ev = listen.proc.wait_json(lambda e: e["event"] == "rejected", EVENT_S,
+                                   "rejected event for %s" % label, fail_on=not_quiet)
+        reason = ev.get("reason", "")
+        check(all(w in reason for w in words), "%s: the reason %r does not name %s" % (label, reason, words))
+    good = rich_report()
+    srv.deliver(KEYS[0], encode(good))
+    listen.report(good, "the good report after the wrongly-typed ones")
+    check(not [e for e in listen.proc.since(mark) if e["event"] == "state"], "the connection changed state")
+
+
+def many_fragments_arrive(srv):
+    listen = connected_listen(srv)
+    msg = rich_report(big_bytes=200 * 1024)
+    srv.send_fragments(KEYS[0], encode(msg), 5000)
+    listen.report(msg, "the report sent in 5000 fragments")
+
+
+BURST = 10000
+
+
+def burst_in_order(srv):
+    listen = connected_listen(srv)
+    mark = listen.proc.mark()
+    started = time.monotonic()
+    srv.burst(KEYS[0], BURST)
+    harness.wait_until(lambda: len([e for e in listen.proc.since(mark) if e["event"] != "heartbeat"]) >= BURST,
+                       40, "%d events" % BURST, interval=0.2)
+    took = time.monotonic() - started
+    seen = [e for e in listen.proc.since(mark) if e["event"] != "heartbeat"]
+    others = [e for e in seen if e["event"] != "report"]
+    check(not others, "during the burst: %s" % harness.brief(others[:3]))
+    seqs = [int(e["message"]["json_report"]["seq"]) for e in seen]
+    check(len(seqs) == BURST and len(set(seqs)) == BURST, "%d reports, %d distinct" % (len(seqs), len(set(seqs))))
+    first_wrong = next((i for i, q in enumerate(seqs) if q != i + 1), None)
+    check(first_wrong is None, "report %d has seq %s" % (first_wrong or 0, seqs[first_wrong or 0]))
+    harness.note("%d reports delivered in order in %.1f s" % (BURST, took))
+
+
+# (title, function, features the server needs; "once": the first server only)
 SCENARIOS = [
     ("a report arrives intact: accents, emoji, multi-line, 1 MiB field", report_arrives_intact, ()),
     ("a wrong key ends in auth_failed, exit 3, after one connection attempt", wrong_key_fails_once, ()),
@@ -670,6 +880,19 @@ SCENARIOS = [
     ("--count 2 exits 0 after two reports", count_two_exits, ()),
     ("SIGTERM exits 0", sigterm_exits, ()),
     ("the key never appears in stdout, stderr or /proc/<pid>/cmdline", key_never_shown, ()),
+    ("TCP accepted but no handshake: connect timeout, backoff, no busy loop, then connected",
+     no_handshake_then_fixed, ("faults",)),
+    ("a link cut in the middle of a 4 MiB frame: backoff, reconnect, a later report arrives",
+     partial_frame_reconnects, ("faults",)),
+    ("server down 8 s: retry delays follow full jitter (base 0.1 s, cap 0.8 s), then connected",
+     server_down_backoff(0.1, 0.8, 8, 60), ("faults",)),
+    ("server down 12 s: retry delays follow full jitter (default 1 s, 60 s), then connected",
+     server_down_backoff(1, 60, 12, 8), ("once",)),
+    ("close 1008 from the server: auth_failed after exactly one attempt, exit 3", server_1008_auth_failed, ()),
+    ("a 1000-deep json_report and wrongly-typed JSON are rejected, each by name; a later report arrives",
+     wrong_types_rejected, ()),
+    ("a message in 5000 fragments arrives intact", many_fragments_arrive, ("fragments",)),
+    ("a burst of 10000 reports: every one delivered, in order, none duplicated", burst_in_order, ("faults",)),
 ]
 
 
@@ -704,6 +927,29 @@ def pki():
                 "-out", crt, "-days", "2", "-extfile", ext)
         _pki[name] = (crt, key)
     _pki["ca"] = ca_crt
+    # Self-signed, for the right name: trusted by nobody.
+    key, crt = os.path.join(d, "selfsigned.key"), os.path.join(d, "selfsigned.pem")
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt, "-days", "2",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+    _pki["selfsigned"] = (crt, key)
+    # Expired: signed by the test CA, valid for one day in 2020. `openssl x509
+    # -days` cannot go back in time; `openssl ca` takes explicit dates.
+    key, csr, crt = (os.path.join(d, "expired" + ext) for ext in (".key", ".csr", ".pem"))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=localhost")
+    cnf = os.path.join(d, "ca.cnf")
+    open(os.path.join(d, "index.txt"), "w").close()
+    with open(os.path.join(d, "serial"), "w") as f:
+        f.write("1000\n")
+    with open(cnf, "w") as f:
+        f.write("[ca]\ndefault_ca = test_ca\n[test_ca]\ndatabase = %s/index.txt\n"
+                "new_certs_dir = %s\nserial = %s/serial\ndefault_md = sha256\npolicy = any\n"
+                "copy_extensions = none\n[any]\ncommonName = supplied\n"
+                "[server]\nsubjectAltName = DNS:localhost,IP:127.0.0.1\nbasicConstraints = CA:FALSE\n"
+                % (d, d, d))
+    openssl("ca", "-batch", "-config", cnf, "-cert", ca_crt, "-keyfile", ca_key, "-in", csr, "-out", crt,
+            "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-extensions", "server",
+            "-notext")
+    _pki["expired"] = (crt, key)
     return _pki
 
 
@@ -759,6 +1005,64 @@ def tls_refused(expect_words):
     return body
 
 
+def plain_tcp_refused(srv):
+    url = "wss://localhost:%d/reports/ws" % srv.port
+    listen = Listen(srv, url=url, ca_file=pki()["ca"])
+    ev = listen.state("backoff", CONNECT_S, fail_on=state_in("connected", "authenticating"))
+    detail = ev.get("detail", "")
+    check("does the server speak TLS on port %d" % srv.port in detail,
+          "the backoff detail does not say the server does not speak TLS: %r" % detail)
+    check(not listen.events("state", "authenticating"), "the key was sent over an unverified link")
+    if "state" in srv.features:
+        st = srv.state()
+        check(st["upgrade_requests"] == 0 and not st["connections"],
+              "ws-server saw %d upgrade requests over a TLS-less link" % st["upgrade_requests"])
+
+
+# What would turn verification off, in libwebsockets or OpenSSL terms.
+INSECURE_NAMES = ("LCCSCF_ALLOW_SELFSIGNED", "LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK",
+                  "LCCSCF_ALLOW_EXPIRED", "LCCSCF_ALLOW_INSECURE", "SSL_VERIFY_NONE",
+                  "SSL_CTX_set_verify", "SSL_set_verify", "X509_STORE_CTX_set_error",
+                  "SSL_CTX_set_cert_verify_callback", "LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED")
+# The OpenSSL functions the shipped binaries may import: trust-store loading
+# and reading the verdict. Anything else is new TLS code to review.
+OPENSSL_IMPORTS_ALLOWED = {"SSL_CTX_load_verify_locations", "SSL_CTX_set_default_verify_paths",
+                           "X509_STORE_CTX_get_error", "X509_verify_cert_error_string"}
+
+
+def shipped_sources():
+    """Every file compiled into build/reportlink.so or build/reportlink-listen,
+    and the build files that choose their flags."""
+    out = [os.path.join(ROOT, "tools", "reportlink-listen.c"), os.path.join(ROOT, "Makefile")]
+    out += [os.path.join(ROOT, "mk", f) for f in sorted(os.listdir(os.path.join(ROOT, "mk")))]
+    for top, _, files in os.walk(os.path.join(ROOT, "src")):
+        out += [os.path.join(top, f) for f in files if f.endswith((".c", ".h"))]
+    return out
+
+
+def no_insecure_switch():
+    import subprocess
+    files = shipped_sources()
+    check(len(files) > 20, "only %d source files found: the scan is looking in the wrong place" % len(files))
+    for path in files:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        for name in INSECURE_NAMES:
+            check(name not in text, "%s names %s: a way to skip certificate verification"
+                  % (os.path.relpath(path, ROOT), name))
+    for binary in ("reportlink-listen", "reportlink.so"):
+        path = os.path.join(ROOT, "build", binary)
+        check(os.path.exists(path), "build/%s is missing: run make" % binary)
+        r = subprocess.run(["nm", "-D", "--undefined-only", path], capture_output=True, text=True, timeout=30)
+        check(r.returncode == 0, "nm %s failed: %s" % (binary, r.stderr[-200:]))
+        imports = {line.split()[-1].split("@")[0] for line in r.stdout.splitlines() if line.strip()}
+        tls = {n for n in imports if n.startswith(("SSL_", "X509_", "TLS_", "OPENSSL_"))}
+        check(tls, "build/%s imports no OpenSSL function: the check no longer sees the TLS code" % binary)
+        extra = tls - OPENSSL_IMPORTS_ALLOWED
+        check(not extra, "build/%s imports %s: new TLS code to review against verification"
+              % (binary, sorted(extra)))
+
+
 def register_tls():
     harness.test("wss with the clinic's CA file connects and a report arrives [devserver, wss]",
                  scenario(lambda: TlsDevServer("good"), tls_with_ca_connects))
@@ -768,12 +1072,26 @@ def register_tls():
     harness.test("wss refuses a certificate for another host name [devserver, wss]",
                  scenario(lambda: TlsDevServer("otherhost"),
                           tls_refused(("certificate is for another host name",))))
+    harness.test("wss refuses a self-signed certificate, before sending the key [devserver, wss]",
+                 scenario(lambda: TlsDevServer("selfsigned"),
+                          tls_refused(("certificate is self-signed and not trusted",))))
+    harness.test("wss refuses an expired certificate, before sending the key [devserver, wss]",
+                 scenario(lambda: TlsDevServer("expired"), tls_refused(("certificate has expired",))))
+    harness.test("no shipped build can skip certificate verification (sources and binaries' imports)",
+                 no_insecure_switch)
+    for server_name, cls in SERVERS:
+        harness.test("a wss:// URL on a server without TLS fails with a plain-words detail, key "
+                     "never sent [%s]" % server_name, scenario(cls, plain_tcp_refused))
 
 
 def register():
     for server_name, cls in SERVERS:
         for title, body, needs in SCENARIOS:
-            if not set(needs) <= cls.features:
+            # "once": a slow scenario that needs nothing special from a server
+            # runs against the first one only.
+            if "once" in needs and server_name != SERVERS[0][0]:
+                continue
+            if not set(needs) - {"once"} <= cls.features:
                 continue
             if body is sigterm_exits and "state" in cls.features:
                 title = "SIGTERM exits 0 and the server sees close code 1000"

@@ -29,6 +29,13 @@
 //   POST /control/pong?enabled=0|1              without key: server-wide, with key:
 //                                               that connection only
 //   POST /control/oversize?bytes=N              one text message of N bytes, streamed
+//   POST /control/partial?bytes=N&sent=M        the header of a text frame of N bytes and
+//                                               M bytes of its payload, then the TCP
+//                                               socket destroyed mid-frame
+//   POST /control/burst?count=N                 N report_ready messages back to back, the
+//                                               i-th with json_report.seq = "i" (from 1)
+//   POST /control/handshake?enabled=0|1         server-wide: leave WebSocket upgrades
+//                                               unanswered (0) or answer them (1)
 //   GET  /control/state                         connections, messages, close codes
 
 import http from 'node:http';
@@ -45,6 +52,10 @@ const MAX_CONTROL_BODY_BYTES = 64 * 1024 * 1024;
 const OVERSIZE_CHUNK_BYTES = 64 * 1024;
 const MAX_OVERSIZE_BYTES = 1024 * 1024 * 1024;
 const MAX_FRAGMENTS = 100000;
+const MAX_BURST = 100000;
+// The burst waits for the socket every this many messages, so its memory stays
+// bounded however slowly the client reads.
+const BURST_WINDOW = 64;
 // Bounded history, so a long session cannot grow the state without limit.
 const MAX_CONNECTIONS_KEPT = 1000;
 const MAX_MESSAGES_KEPT = 200;
@@ -91,6 +102,7 @@ function log(message) {
 let nextConnId = 1;
 let upgradeRequests = 0;           // WebSocket upgrade requests on WS_PATH
 let pongEnabled = !opts.noPong;    // server-wide default, see /control/pong
+let handshakeEnabled = !opts.noHandshake; // see /control/handshake
 const connections = [];            // every connection, oldest first (bounded)
 const byKeyIndex = new Map();      // key index -> the authenticated open Conn
 const stalledSockets = new Set();  // --no-handshake: upgrades left unanswered
@@ -392,9 +404,63 @@ async function controlOversize({ conn, url }) {
   });
 }
 
+// A frame that never ends: the header announces `bytes` of text payload, only
+// `sent` of them follow, then the TCP connection is destroyed without a close
+// frame - a network that dies in the middle of a large message.
+async function controlPartial({ conn, url }) {
+  const total = intParam(url, 'bytes', 126, MAX_OVERSIZE_BYTES);
+  const sent = intParam(url, 'sent', 0, total - 1);
+  return conn.enqueue(async () => {
+    const socket = conn.ws._socket; // ws keeps the net.Socket here; it has no public accessor
+    if (!socket || socket.destroyed) throw new HttpError(404, 'the connection has no socket any more');
+    const header = Buffer.alloc(10);
+    header[0] = 0x81; // FIN + text
+    header[1] = 127;  // 64-bit length follows, server frames are not masked
+    header.writeBigUInt64BE(BigInt(total), 2);
+    const payload = Buffer.alloc(sent, 'a');
+    conn.dropped = true;
+    await new Promise((resolve) => socket.write(Buffer.concat([header, payload]), () => resolve()));
+    socket.destroy();
+    return { announced: total, sent };
+  });
+}
+
+// count reports, written as fast as the socket takes them; each carries its
+// sequence number so the client's output can be checked for order, gaps and
+// duplicates.
+async function controlBurst({ conn, url }) {
+  const count = intParam(url, 'count', 1, MAX_BURST);
+  return conn.enqueue(async () => {
+    let pending = [];
+    for (let i = 1; i <= count; i++) {
+      const msg = JSON.stringify({
+        type: 'report_ready',
+        url: `https://storage.invalid/burst/${i}.docx`,
+        plaintext_report: `Compte rendu n° ${i}`,
+        json_report: { seq: String(i), diagnosis: `Céphalées, rapport ${i}` }
+      });
+      pending.push(sendFrame(conn.ws, msg, { binary: false }));
+      if (pending.length === BURST_WINDOW || i === count) {
+        const errs = (await Promise.all(pending)).filter((e) => e);
+        if (errs.length) throw new HttpError(404, `connection closed during the burst: ${errs[0].message}`);
+        pending = [];
+      }
+    }
+    return { count };
+  });
+}
+
+async function controlHandshake({ url }) {
+  const enabled = url.searchParams.get('enabled');
+  if (enabled !== '0' && enabled !== '1') throw new HttpError(400, 'enabled must be 0 or 1');
+  handshakeEnabled = enabled === '1';
+  return { enabled: handshakeEnabled };
+}
+
 async function controlState() {
   return {
     upgrade_requests: upgradeRequests,
+    handshake_enabled: handshakeEnabled,
     stalled_handshakes: stalledSockets.size,
     pong_enabled: pongEnabled,
     auth_timeout_ms: opts.authTimeoutMs,
@@ -412,6 +478,9 @@ const routes = {
   'POST /control/drop': { conn: 'required', run: controlDrop },
   'POST /control/pong': { conn: 'optional', run: controlPong },
   'POST /control/oversize': { conn: 'required', run: controlOversize },
+  'POST /control/partial': { conn: 'required', run: controlPartial },
+  'POST /control/burst': { conn: 'required', run: controlBurst },
+  'POST /control/handshake': { conn: 'none', run: controlHandshake },
   'GET /control/state': { conn: 'none', run: controlState }
 };
 
@@ -473,12 +542,12 @@ server.on('upgrade', (req, socket, head) => {
     return;
   }
   upgradeRequests++;
-  if (opts.noHandshake) {
+  if (!handshakeEnabled) {
     // A server that accepted TCP and then hangs: the client's connect timeout
     // is what must get it out.
     stalledSockets.add(socket);
     socket.on('close', () => stalledSockets.delete(socket));
-    log(`upgrade request left unanswered (--no-handshake)`);
+    log('upgrade request left unanswered (handshake disabled)');
     return;
   }
   wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req));
@@ -493,7 +562,7 @@ server.listen(opts.port, '127.0.0.1', () => {
   const { port } = server.address();
   process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`);
   log(`listening on 127.0.0.1:${port}${WS_PATH}, ${keys.length} key(s), auth timeout ${opts.authTimeoutMs} ms` +
-    `${opts.noHandshake ? ', no handshake' : ''}${pongEnabled ? '' : ', no pong'}`);
+    `${handshakeEnabled ? '' : ', no handshake'}${pongEnabled ? '' : ', no pong'}`);
 });
 
 // A test stops the server with SIGTERM, or SIGKILL to simulate a crash. On
