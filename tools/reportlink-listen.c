@@ -118,6 +118,17 @@ static void on_event(void *user, const rl_event *ev)
         cJSON_AddNumberToObject(o, "rtt_ms", (double)ev->rtt_ms);
         print_line(o);
         break;
+    case RL_EVENT_DOCX:
+        /* The report's signed document: only its outcome, never its bytes. */
+        cJSON_AddStringToObject(o, "event", "docx");
+        cJSON_AddNumberToObject(o, "fetch_id", (double)ev->docx->fetch_id);
+        cJSON_AddStringToObject(o, "result", rl_docx_error_name(ev->docx->error));
+        cJSON_AddNumberToObject(o, "http_status", ev->docx->http_status);
+        cJSON_AddNumberToObject(o, "bytes", (double)ev->docx->len);
+        cJSON_AddStringToObject(o, "detail", ev->docx->detail);
+        print_line(o);
+        rl_docx_free(ev->docx);
+        break;
     default:
         cJSON_Delete(o);
         break;
