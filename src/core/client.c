@@ -875,6 +875,10 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
     /* lws' own limit for DNS + TCP + TLS + upgrade; our state machine has its
      * own connect deadline as well. */
     info.timeout_secs = (unsigned)(c->fsm.cfg.connect_timeout_ms / 1000 + 1);
+    /* ... and it would cut a slow DOCX answer short: fetch.c has its own
+     * RL_DOCX_TIMEOUT_MS deadline, which must be the one that decides. */
+    if (info.timeout_secs < RL_DOCX_TIMEOUT_MS / 1000 + 5)
+        info.timeout_secs = RL_DOCX_TIMEOUT_MS / 1000 + 5;
     c->ctx = lws_create_context(&info);
     if (!c->ctx) {
         snprintf(err, errlen, "cannot create the libwebsockets context");

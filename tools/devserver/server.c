@@ -858,6 +858,8 @@ static int route(struct lws *wsi, http_req *r)
         r->wsi = wsi;
         lws_sul_schedule(srv.ctx, 0, &r->delay_sul, delayed_file,
                          (lws_usec_t)srv.files_delay_ms * LWS_US_PER_MS);
+        /* lws drops a request left unanswered for 5 s: not this one. */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)(srv.files_delay_ms / 1000) + 10);
         return 0;
     }
     if (!strncmp(p, "/files/", 7))
