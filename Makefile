@@ -101,6 +101,7 @@ check: deps
 	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py" \
 	  "$(PY) tests/lo/test_component.py" \
 	  "$(PY) tests/lo/test_writer.py" \
+	  "$(PY) tests/lo/test_docx.py" \
 	  "$(PY) tests/lo/test_ui.py"
 
 run: deps-run

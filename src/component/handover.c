@@ -114,6 +114,7 @@ int rlc_handover_post(rlc_handover *h, const rlc_item *item)
     }
     if (!queued) {
         rl_report_free(item->report);
+        rl_docx_free(item->docx);
         return -1;
     }
     return 0;
@@ -297,6 +298,7 @@ void rlc_handover_close(rlc_handover *h)
         h->head = (h->head + 1) % RLC_MAX_ITEMS;
         h->len--;
         rl_report_free(item->report);
+        rl_docx_free(item->docx);
         if (item->apply) {
             rlc_apply_request *req = item->apply;
             req->done = 1;
