@@ -96,6 +96,7 @@ check: deps
 	  $(UNIT_BINS) $(ASAN_BINS) \
 	  "$(B)/fuzz/replay_validate tests/fuzz/corpus/validate" \
 	  "$(B)/fuzz/replay_html_clean tests/fuzz/corpus/html_clean" \
+	  "$(B)/fuzz/replay_rtf_clean tests/fuzz/corpus/rtf_clean" \
 	  "$(PY) tests/integration/test_devserver.py" \
 	  "$(PY) tests/integration/test_listen.py" \
 	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py" \

@@ -31,4 +31,24 @@
  */
 char *rl_format_clean_html(const char *html, size_t len, size_t *out_len);
 
+/*
+ * Cleans untrusted report RTF before LibreOffice's RTF import sees it.
+ *
+ * Nothing in the result can make LibreOffice fetch a remote resource or
+ * create a link: every field becomes the plain (formatted) text of its
+ * result - its instruction (INCLUDEPICTURE, INCLUDETEXT, HYPERLINK, IMPORT,
+ * LINK, DDE, ...) is removed; every \object becomes the text of its \result
+ * (linked objects, \objlink / \objautlink, and embedded ones alike); shape
+ * and picture properties (\shpinst, \picprop: linked pictures by pibName,
+ * shape hyperlinks), Word 97 hyperlinks (\hl, \hlinkbase...), attached
+ * templates, subdocuments (\filetbl, \subdocument), mail-merge sources and
+ * external XML data are removed with their content. Embedded pictures
+ * (\pict data), text and formatting stay. \binN data is skipped as data.
+ *
+ * The result is balanced RTF (unbalanced closing braces are dropped, open
+ * groups closed). Returns a new NUL-terminated string the caller frees
+ * (NULL on memory exhaustion); *out_len (if not NULL) receives its length.
+ */
+char *rl_format_clean_rtf(const char *rtf, size_t len, size_t *out_len);
+
 #endif

@@ -613,7 +613,9 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
                 continue;
         } else if (!strcmp(key, RL_WRITER_RTF_REPORT)) {
             format = AS_RTF;
-            value = r->rtf_report;
+            if (r->rtf_report && !(value = owned = rl_format_clean_rtf(
+                                       r->rtf_report, strlen(r->rtf_report), NULL)))
+                continue;
         } else if (!strcmp(key, RL_WRITER_DOCX_REPORT)) {
             format = AS_DOCX;
             value = (const char *)docx;

@@ -8,7 +8,7 @@
  * key's text ("diagnosis"); the same field may appear several times, as
  * "diagnosis_2", "diagnosis_3", ... (the name, an underscore, digits); a
  * bookmark named "report_text" receives the whole plain-text report, and
- * "report_html" / "report_rtf" the HTML (cleaned by src/format) or RTF
+ * "report_html" / "report_rtf" the HTML or RTF (both cleaned by src/format)
  * version with its formatting, through LibreOffice's import filters. The
  * text replaces the bookmark's content, line breaks become paragraphs in the
  * bookmark's paragraph style, and the bookmark then spans exactly the new

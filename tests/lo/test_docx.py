@@ -444,6 +444,63 @@ def _():
         close(doc)
 
 
+@test("hostile report RTF fetches nothing and creates no link; its text and bold stay")
+def _():
+    requests = []
+
+    class Trap(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+    trap = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trap)
+    threading.Thread(target=trap.serve_forever, daemon=True).start()
+    b = "http://127.0.0.1:%d" % trap.server_address[1]
+    hostile = (
+        r"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}\f0\fs24 {\b R\u233?sultat} visible\par "
+        r"{\field{\*\fldinst { INCLUDEPICTURE \"%(b)s/pic.png\" \\d }}{\fldrslt image}}\par "
+        r"{\field{\*\fldinst { INCLUDETEXT \"%(b)s/inc.rtf\" }}{\fldrslt inclus}}\par "
+        r"{\field{\*\fldinst { HYPERLINK \"%(b)s/phish\" }}{\fldrslt https://www.ameli.fr/}}\par "
+        r"{\field{\*\fldinst { LINK Word.Document.12 \"%(b)s/link.docx\" \"\" \\a }}{\fldrslt lien}}\par "
+        r"{\object\objautlink\rsltpict{\*\objclass Word.Document.12}{\*\objname %(b)s/obj.docx}"
+        r"{\*\objdata 01050000020000000000}{\result objet}}\par "
+        r"{\shp{\*\shpinst\shpleft0\shptop0\shpright100\shpbottom100{\sp{\sn pibName}{\sv %(b)s/shape.png}}"
+        r"{\sp{\sn pibFlags}{\sv 10}}{\sp{\sn pHyperlink}{\sv %(b)s/shapelink}}}{\shprslt forme}}\par "
+        r"{\*\template %(b)s/t.dotx}{\*\hlinkbase %(b)s/}"
+        r"Fin\par}") % {"b": b}
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        add_bookmark(doc, "report_rtf")
+        since = len(lis.reports)
+        push({"diagnosis": "Piège RTF"}, rtf_report=hostile)
+        expect_placed(lis, since)
+        time.sleep(1.5)    # anything fetched late would still reach the trap
+        check(not requests, "LibreOffice fetched %s" % requests)
+        links = 0
+        e = doc.Text.createEnumeration()
+        while e.hasMoreElements():
+            p = e.nextElement()
+            if p.supportsService("com.sun.star.text.Paragraph"):
+                pe = p.createEnumeration()
+                while pe.hasMoreElements():
+                    por = pe.nextElement()
+                    links += bool(por.String and por.HyperLinkURL)
+        check(links == 0, "%d hyperlinks in the letter" % links)
+        check(doc.GraphicObjects.Count == 0 and doc.EmbeddedObjects.Count == 0 and doc.TextFields.createEnumeration().hasMoreElements() is False,
+              "graphics %d, objects %d, or a field in the letter" % (doc.GraphicObjects.Count, doc.EmbeddedObjects.Count))
+        text = bookmark_text(doc, "report_rtf")
+        for w in ("Résultat", "visible", "image", "inclus", "https://www.ameli.fr/", "lien", "objet", "Fin"):
+            check(w in text, "%r lost from %r" % (w, text))
+        check("Résultat" in bold_portions(doc), "bold lost: %s" % bold_portions(doc))
+    finally:
+        trap.shutdown()
+        close(doc)
+
+
 if __name__ == "__main__":
     _state["server"] = start_devserver()
     sys.exit(harness.run_all())
