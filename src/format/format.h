@@ -51,4 +51,23 @@ char *rl_format_clean_html(const char *html, size_t len, size_t *out_len);
  */
 char *rl_format_clean_rtf(const char *rtf, size_t len, size_t *out_len);
 
+/*
+ * The section of the report's HTML that belongs to json_report key `field`,
+ * as raw HTML (clean it with rl_format_clean_html before use), found by the
+ * first rule that matches:
+ *
+ *  1. an element whose id or data-field attribute is exactly `field`
+ *     (<div data-field="diagnosis">...</div>): its content;
+ *  2. a heading <h1>...<h6> whose text - tags removed, &amp; &lt; &gt;
+ *     &quot; &#39; &nbsp; decoded, white space collapsed - equals `heading`
+ *     (or `field` itself), ignoring ASCII case: everything after it up to
+ *     the next heading of the same or a higher level, or the end of the body.
+ *
+ * heading may be NULL or "" (then only `field` is compared). Comments are
+ * skipped. Returns a new string the caller frees, or NULL when the HTML has
+ * no such section (or on memory exhaustion); *out_len gets its length.
+ */
+char *rl_format_html_section(const char *html, size_t len, const char *field, const char *heading,
+                             size_t *out_len);
+
 #endif

@@ -435,6 +435,26 @@ static char *whole_report(const rl_report *r)
     return s;
 }
 
+/* The cleaned HTML of key's section of r's html_content when the
+ * configuration asks for it and the HTML has one (the caller frees it), or
+ * NULL: the field then takes json_report's text. */
+static char *html_section(const rl_report *r, const rl_field_map *fields, const char *key)
+{
+    for (size_t i = 0; fields && i < fields->n; i++) {
+        if (strcmp(fields->entries[i].key, key) != 0 || !fields->entries[i].from_html)
+            continue;
+        size_t n = 0;
+        char *raw = rl_format_html_section(r->html_content, strlen(r->html_content), key,
+                                           fields->entries[i].html_heading, &n);
+        if (!raw)
+            return NULL;
+        char *clean = rl_format_clean_html(raw, n, NULL);
+        free(raw);
+        return clean;
+    }
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- API */
 
 rl_writer *rl_writer_create(uno_Interface *uno_ctx, const char *undo_title, rl_uno_err *err)
@@ -621,6 +641,10 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
             value = (const char *)docx;
         } else {
             value = rl_report_field(r, key);
+            if (r->html_content && (owned = html_section(r, fields, key)) != NULL) {
+                value = owned;
+                format = AS_HTML;
+            }
         }
         if (!value)
             continue;

@@ -501,6 +501,39 @@ def _():
         close(doc)
 
 
+@test("a field set to Source=html takes its formatted section of the HTML; without one, json_report's text")
+def _():
+    o, rl, desktop, lis = setup()
+    node = o.config("/org.reportlink.Settings/Fields/diagnosis", update=True)
+    node.replaceByName("Source", "html")
+    node.commitChanges()
+    o.stop()                      # Fields are read when ReportLink starts
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        html = ("<html><body><h2>Anamn&egrave;se</h2><p>Ignor&eacute;e</p>"
+                "<h2>Diagnostic</h2><p><b>Migraine</b> sans aura (HTML)</p><ul><li>Parac&eacute;tamol</li></ul>"
+                "<img src='http://127.0.0.1:9/x.png'><h2>Conduite</h2><p>Repos</p></body></html>")
+        since = len(lis.reports)
+        push({"diagnosis": "Texte JSON du diagnostic", "findings": "Examen JSON"}, html_content=html)
+        expect_placed(lis, since)
+        text = bookmark_text(doc, "diagnosis")
+        check("Migraine sans aura (HTML)" in text and "Paracétamol" in text, "diagnosis %r" % text)
+        check("JSON" not in text and "Repos" not in text and "Ignorée" not in text and "Diagnostic" not in text,
+              "diagnosis holds more than its section: %r" % text)
+        check("Migraine" in bold_portions(doc), "the section's bold was lost: %s" % bold_portions(doc))
+        check(doc.GraphicObjects.Count == 0, "the section's remote image came through")
+        check(bookmark_text(doc, "findings") == "Examen JSON", "findings %r" % bookmark_text(doc, "findings"))
+        push({"diagnosis": "Seulement en JSON"}, html_content="<html><body><h2>Autre</h2><p>x</p></body></html>")
+        expect_placed(lis, since + 1)
+        check(bookmark_text(doc, "diagnosis") == "Seulement en JSON", "diagnosis %r" % bookmark_text(doc, "diagnosis"))
+    finally:
+        close(doc)
+        node = o.config("/org.reportlink.Settings/Fields/diagnosis", update=True)
+        node.replaceByName("Source", "json")
+        node.commitChanges()
+
+
 if __name__ == "__main__":
     _state["server"] = start_devserver()
     sys.exit(harness.run_all())
