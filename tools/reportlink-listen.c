@@ -3,7 +3,7 @@
  *
  *   reportlink-listen --url URL [--key-file FILE] [--ca-file PEM]
  *                     [--ping-interval S] [--pong-timeout S] [--connect-timeout S]
- *                     [--count N] [--quiet]
+ *                     [--count N] [--quiet] [--docx]
  *
  * The key comes from --key-file or REPORTLINK_DOCTOR_KEY, never from argv
  * (argv is world-readable in /proc). stdout is JSON Lines, one object per
@@ -44,7 +44,9 @@ static void usage(FILE *to)
     fprintf(to,
             "usage: reportlink-listen --url URL [--key-file FILE] [--ca-file PEM]\n"
             "                         [--ping-interval S] [--pong-timeout S]\n"
-            "                         [--connect-timeout S] [--count N] [--quiet]\n"
+            "                         [--connect-timeout S] [--count N] [--quiet] [--docx]\n"
+            "--docx also downloads each report's signed DOCX (its url) as the extension\n"
+            "does, and prints the outcome as a \"docx\" event.\n"
             "The doctor key is read from --key-file or the environment variable\n"
             "REPORTLINK_DOCTOR_KEY; it is never accepted on the command line.\n"
             "stdout: one JSON object per event. Exit: 0 done, 2 usage, 3 key refused,\n"
@@ -172,7 +174,7 @@ static int parse_seconds(const char *s, int *ms_out)
 int main(int argc, char **argv)
 {
     const char *url = NULL, *key_file = NULL, *ca_file = NULL;
-    int ping_ms = 0, pong_ms = 0, connect_ms = 0, quiet = 0;
+    int ping_ms = 0, pong_ms = 0, connect_ms = 0, quiet = 0, docx = 0;
     long count = 0;
     static char key[RL_MAX_KEY + 2];
 
@@ -185,6 +187,9 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--quiet")) {
             quiet = 1;
+            takes = 0;
+        } else if (!strcmp(a, "--docx")) {
+            docx = 1;
             takes = 0;
         } else if (!v) {
             fprintf(stderr, "reportlink-listen: %s needs a value\n", a);
@@ -274,6 +279,7 @@ bad_value:
         .pong_timeout_ms = pong_ms,
         .connect_timeout_ms = connect_ms,
         .autostart = 1,
+        .no_docx = !docx,
         .on_event = on_event,
         .user = &l,
     };

@@ -107,6 +107,7 @@ struct rl_client {
     int64_t exit_deadline;
     uint64_t reports, rejected;
 
+    int no_docx;                /* fixed at creation */
     rl__fetcher fetcher;        /* the reports' DOCX downloads (fetch.c) */
     atomic_uint_fast64_t next_fetch_id;
 };
@@ -540,7 +541,7 @@ static void handle_message(rl_client *c, const char *buf, size_t len)
     if (kind == RL_EVENT_REPORT) {
         /* The signed DOCX expires: its download starts now, after the report
          * is handed over (so the owner always hears of the report first). */
-        char *docx_url = report->url ? strdup(report->url) : NULL;
+        char *docx_url = report->url && !c->no_docx ? strdup(report->url) : NULL;
         report->received_us = arrived_us;
         report->docx_fetch = docx_url ? atomic_fetch_add(&c->next_fetch_id, 1) + 1 : 0;
         uint64_t fetch = report->docx_fetch;
@@ -851,6 +852,7 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
     c->clock = cfg->clock ? cfg->clock : default_clock;
     c->random = cfg->random ? cfg->random : default_random;
     c->clock_user = cfg->clock_user;
+    c->no_docx = cfg->no_docx;
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->status_lock, NULL);
 

@@ -161,6 +161,8 @@ typedef struct rl_client_config {
     int pong_timeout_ms;        /* 0: 10000 */
     int connect_timeout_ms;     /* 0: 15000 (TCP + TLS + WebSocket handshake) */
     int autostart;              /* connect as soon as the thread runs */
+    int no_docx;                /* do not fetch reports' DOCX (docx_fetch stays 0);
+                                   rl_client_fetch_docx still works */
     rl_event_fn on_event;
     void *user;
     rl_clock_fn clock;          /* NULL: CLOCK_MONOTONIC */

@@ -47,7 +47,7 @@ EXIT_S = 5          # the client exits after its final event or a signal
 KEYS = [harness.secret("dk-%s" % secrets.token_hex(16)) for _ in range(3)]
 WRONG_KEY = harness.secret("dk-%s" % secrets.token_hex(16))
 
-LISTEN_EVENTS = {"state", "report", "server_error", "rejected", "heartbeat"}
+LISTEN_EVENTS = {"state", "report", "server_error", "rejected", "heartbeat", "docx"}
 
 _tmpdir = tempfile.mkdtemp(prefix="reportlink-it-")
 atexit.register(shutil.rmtree, _tmpdir, True)
@@ -323,7 +323,7 @@ class Listen:
     file (default) or the environment, never argv."""
 
     def __init__(self, server, key=None, key_via="file", ping_interval=None, pong_timeout=None,
-                 count=None, ca_file=None, url=None):
+                 count=None, ca_file=None, url=None, docx=False):
         if not os.access(LISTEN, os.X_OK):
             raise Failure("build/reportlink-listen is missing: build it with `make build/reportlink-listen`")
         self.key = key or KEYS[0]
@@ -341,6 +341,8 @@ class Listen:
             argv += ["--pong-timeout", str(pong_timeout)]
         if count is not None:
             argv += ["--count", str(count)]
+        if docx:
+            argv += ["--docx"]
         self.proc = harness.Proc("listen", argv, env=env)
         _listens.append(self)
 
@@ -759,6 +761,25 @@ def tls_refused(expect_words):
     return body
 
 
+def docx_downloaded(srv):
+    """--docx: the report's signed link is fetched by the core and checked."""
+    listen = connected_listen(srv, docx=True)
+    msg = {"diagnosis": "Migraine", "findings": "Examen normal"}
+    srv.deliver(KEYS[0], json.dumps(msg).encode())
+    listen.event("report", EVENT_S)
+    ev = listen.event("docx", EVENT_S)
+    check(ev["result"] == "ok" and ev["http_status"] == 200 and ev["bytes"] > 1000 and ev["fetch_id"] == 1,
+          "docx event %r" % ev)
+
+
+def docx_not_fetched_without_flag(srv):
+    listen = connected_listen(srv)
+    srv.deliver(KEYS[0], json.dumps({"diagnosis": "x"}).encode())
+    listen.event("report", EVENT_S)
+    time.sleep(0.5)
+    check(not listen.events("docx"), "a DOCX was fetched without --docx")
+
+
 def register_tls():
     harness.test("wss with the clinic's CA file connects and a report arrives [devserver, wss]",
                  scenario(lambda: TlsDevServer("good"), tls_with_ca_connects))
@@ -788,4 +809,8 @@ def register():
 if __name__ == "__main__":
     register()
     register_tls()
+    harness.test("--docx downloads the report's signed DOCX and says it is one [devserver]",
+                 scenario(DevServer, docx_downloaded))
+    harness.test("without --docx no DOCX is downloaded [devserver]",
+                 scenario(DevServer, docx_not_fetched_without_flag))
     sys.exit(harness.run_all())
