@@ -8,7 +8,8 @@ sections per field).
 One office and one devserver (links valid LINK_TTL_S seconds) serve every
 test. Output: "ok - name" / "FAIL - name: why" per test, then
 "N passed, N failed"; exit status 1 on failure. Arguments select tests whose
-name contains one of them.
+name contains one of them. REPORTLINK_DUMP_LOG=1 prints the office's log
+(its "reportlink:" lines say what happened to each DOCX) at the end.
 """
 
 import atexit
