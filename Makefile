@@ -99,12 +99,14 @@ check: deps
 	  $(UNIT_BINS) $(ASAN_BINS) \
 	  "$(B)/fuzz/replay_validate tests/fuzz/corpus/validate" \
 	  "$(B)/fuzz/replay_html_clean tests/fuzz/corpus/html_clean" \
+	  "$(B)/fuzz/replay_rtf_clean tests/fuzz/corpus/rtf_clean" \
 	  "$(PY) tests/integration/test_devserver.py" \
 	  "$(PY) tests/integration/test_listen.py" \
 	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py '-full jitter'" \
 	  $(TSAN_RUNNERS) $(VALGRIND_RUNNERS) \
 	  "$(PY) tests/lo/test_component.py" \
 	  "$(PY) tests/lo/test_writer.py" \
+	  "$(PY) tests/lo/test_docx.py" \
 	  "$(PY) tests/lo/test_ui.py" \
 	  "$(PY) tests/lo/test_options.py" \
 	  "$(PY) tests/lo/test_hardening.py"

@@ -1,4 +1,4 @@
-# mk/fuzz.mk - fuzz targets for the message validator and the HTML cleaner.
+# mk/fuzz.mk - fuzz targets for the message validator and the HTML and RTF cleaners.
 #
 #   make fuzz               runs each libFuzzer target (FUZZ_RUNS executions each,
 #                           default 10 million) from its seed corpus in tests/fuzz/corpus
@@ -9,9 +9,10 @@
 
 FUZZ_CC    ?= clang
 FUZZ_RUNS  ?= 10000000
-FUZZ_TARGETS := validate html_clean
+FUZZ_TARGETS := validate html_clean rtf_clean
 FUZZ_SRC_validate   := $(CORE_SRC)
 FUZZ_SRC_html_clean := $(wildcard src/format/*.c)
+FUZZ_SRC_rtf_clean  := $(wildcard src/format/*.c)
 FUZZ_INC   := -I src/core -I src/format $(shell pkg-config --cflags libcjson 2>/dev/null)
 FUZZ_SAN   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 

@@ -3,7 +3,7 @@
  *
  *   reportlink-listen --url URL [--key-file FILE] [--ca-file PEM]
  *                     [--ping-interval S] [--pong-timeout S] [--connect-timeout S]
- *                     [--count N] [--quiet] [--backoff-base S] [--backoff-cap S]
+ *                     [--count N] [--quiet] [--backoff-base S] [--backoff-cap S] [--docx]
  *
  * The key comes from --key-file or REPORTLINK_DOCTOR_KEY, never from argv
  * (argv is world-readable in /proc). stdout is JSON Lines, one object per
@@ -53,7 +53,9 @@ static void usage(FILE *to)
             "usage: reportlink-listen --url URL [--key-file FILE] [--ca-file PEM]\n"
             "                         [--ping-interval S] [--pong-timeout S]\n"
             "                         [--connect-timeout S] [--count N] [--quiet]\n"
-            "                         [--backoff-base S] [--backoff-cap S]\n"
+            "                         [--backoff-base S] [--backoff-cap S] [--docx]\n"
+            "--docx also downloads each report's signed DOCX (its url) as the extension\n"
+            "does, and prints the outcome as a \"docx\" event.\n"
             "The doctor key is read from --key-file or the environment variable\n"
             "REPORTLINK_DOCTOR_KEY; it is never accepted on the command line.\n"
             "stdout: one JSON object per event. Exit: 0 done, 2 usage, 3 key refused,\n"
@@ -135,6 +137,17 @@ static void on_event(void *user, const rl_event *ev)
         cJSON_AddNumberToObject(o, "rtt_ms", (double)ev->rtt_ms);
         print_line(o);
         break;
+    case RL_EVENT_DOCX:
+        /* The report's signed document: only its outcome, never its bytes. */
+        cJSON_AddStringToObject(o, "event", "docx");
+        cJSON_AddNumberToObject(o, "fetch_id", (double)ev->docx->fetch_id);
+        cJSON_AddStringToObject(o, "result", rl_docx_error_name(ev->docx->error));
+        cJSON_AddNumberToObject(o, "http_status", ev->docx->http_status);
+        cJSON_AddNumberToObject(o, "bytes", (double)ev->docx->len);
+        cJSON_AddStringToObject(o, "detail", ev->docx->detail);
+        print_line(o);
+        rl_docx_free(ev->docx);
+        break;
     default:
         cJSON_Delete(o);
         break;
@@ -178,7 +191,7 @@ static int parse_seconds(const char *s, int *ms_out)
 int main(int argc, char **argv)
 {
     const char *url = NULL, *key_file = NULL, *ca_file = NULL;
-    int ping_ms = 0, pong_ms = 0, connect_ms = 0, quiet = 0;
+    int ping_ms = 0, pong_ms = 0, connect_ms = 0, quiet = 0, docx = 0;
     int backoff_base_ms = 0, backoff_cap_ms = 0;
     long count = 0;
     static char key[RL_MAX_KEY + 2];
@@ -192,6 +205,9 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--quiet")) {
             quiet = 1;
+            takes = 0;
+        } else if (!strcmp(a, "--docx")) {
+            docx = 1;
             takes = 0;
         } else if (!v) {
             fprintf(stderr, "reportlink-listen: %s needs a value\n", a);
@@ -287,6 +303,7 @@ bad_value:
         .backoff_base_ms = backoff_base_ms,
         .backoff_cap_ms = backoff_cap_ms,
         .autostart = 1,
+        .no_docx = !docx,
         .on_event = on_event,
         .user = &l,
     };

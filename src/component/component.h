@@ -115,6 +115,7 @@ typedef struct rlc_handover rlc_handover;
 typedef enum rlc_item_kind {
     RLC_ITEM_STATE,       /* state, attempt, retry_in_ms, detail */
     RLC_ITEM_REPORT,      /* report (owned by the item) */
+    RLC_ITEM_DOCX,        /* docx: a report's DOCX download ended (owned by the item) */
     RLC_ITEM_APPLY,       /* report (or entry_id) + apply: from applyReport or
                              placeInboxEntry on another thread; complete it with
                              rlc_handover_apply_done() */
@@ -132,13 +133,15 @@ typedef struct rlc_item {
     char detail[RL_MAX_DETAIL];
     rl_report *report;
     char spool[64];                /* REPORT: its file on disk (spool.h), "" if none */
+    rl_docx *docx;
     sal_Int32 entry_id;            /* APPLY without a report: the inbox entry to place */
     rlc_apply_request *apply;
 } rlc_item;
 
 #define RLC_MAX_ITEMS 256   /* items waiting for the main thread */
 
-/* Called on the main thread for each item, in order; it owns item->report. */
+/* Called on the main thread for each item, in order; it owns item->report
+ * and item->docx. */
 typedef void (*rlc_deliver_fn)(void *user, rlc_item *item);
 /* Called on the main thread after items were lost because the queue was
  * full (lost_states: state items, lost_reports: reports). */

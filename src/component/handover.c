@@ -105,6 +105,7 @@ int rlc_handover_post(rlc_handover *h, const rlc_item *item)
     }
     if (!queued) {
         rl_report_free(item->report);
+        rl_docx_free(item->docx);
         return -1;
     }
     return 0;
@@ -280,6 +281,7 @@ void rlc_handover_close(rlc_handover *h)
     while (rlc_mtq_pop_locked(&h->q, &left)) {
         rlc_item *item = &left;
         rl_report_free(item->report);
+        rl_docx_free(item->docx);
         if (item->apply) {
             rlc_apply_request *req = item->apply;
             req->done = 1;

@@ -2,6 +2,7 @@
 #include "inbox.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void rl_inbox_init(rl_inbox *ib)
@@ -11,10 +12,13 @@ void rl_inbox_init(rl_inbox *ib)
 
 void rl_inbox_clear(rl_inbox *ib)
 {
-    for (size_t i = 0; i < ib->n; i++)
+    for (size_t i = 0; i < ib->n; i++) {
         rl_report_free(ib->entries[i].report);
+        free(ib->entries[i].docx);
+    }
     ib->n = 0;
     ib->waiting_bytes = 0;
+    ib->docx_bytes = 0;
 }
 
 static void released(rl_inbox *ib, rl_inbox_entry *e)
@@ -32,6 +36,10 @@ static void drop_at(rl_inbox *ib, size_t i)
         ib->waiting_bytes -= ib->entries[i].report->raw_len;
         rl_report_free(ib->entries[i].report);
     }
+    if (ib->entries[i].docx) {
+        ib->docx_bytes -= ib->entries[i].docx_len;
+        free(ib->entries[i].docx);
+    }
     memmove(&ib->entries[i], &ib->entries[i + 1], (ib->n - i - 1) * sizeof ib->entries[0]);
     ib->n--;
 }
@@ -47,7 +55,14 @@ static unsigned make_room(rl_inbox *ib, size_t bytes)
         else
             i++;
     }
-    while (ib->n && (ib->n >= RL_INBOX_MAX || ib->waiting_bytes + bytes > RL_INBOX_MAX_BYTES)) {
+    for (size_t i = 0; i < ib->n && ib->waiting_bytes + ib->docx_bytes + bytes > RL_INBOX_MAX_BYTES;) {
+        if (ib->entries[i].placed)
+            drop_at(ib, i);
+        else
+            i++;
+    }
+    while (ib->n && (ib->n >= RL_INBOX_MAX ||
+                     ib->waiting_bytes + ib->docx_bytes + bytes > RL_INBOX_MAX_BYTES)) {
         size_t i = 0;
         while (i < ib->n && ib->entries[i].placed)
             i++;
@@ -178,4 +193,56 @@ size_t rl_inbox_waiting(const rl_inbox *ib)
     for (size_t i = 0; i < ib->n; i++)
         n += !ib->entries[i].placed;
     return n;
+}
+
+void rl_inbox_docx_fetching(rl_inbox *ib, int32_t id, uint64_t fetch)
+{
+    rl_inbox_entry *e = rl_inbox_find(ib, id);
+    if (!e || !fetch)
+        return;
+    e->docx_state = RL_INBOX_DOCX_FETCHING;
+    e->docx_fetch = fetch;
+    e->docx_error[0] = 0;
+}
+
+int32_t rl_inbox_docx_done(rl_inbox *ib, uint64_t fetch, unsigned char *bytes, size_t len,
+                           const char *error, const char *full_error)
+{
+    size_t at = ib->n;
+    for (size_t i = 0; i < ib->n && fetch; i++)
+        if (ib->entries[i].docx_fetch == fetch && ib->entries[i].docx_state == RL_INBOX_DOCX_FETCHING)
+            at = i;
+    if (at == ib->n) {
+        free(bytes);
+        return 0;
+    }
+    int32_t id = ib->entries[at].id;
+    if (bytes) {
+        /* Room for the document: the oldest placed entries go first; a
+         * waiting report is never dropped for a document. */
+        for (size_t i = 0; i < ib->n && ib->waiting_bytes + ib->docx_bytes + len > RL_INBOX_MAX_BYTES;) {
+            if (ib->entries[i].placed && ib->entries[i].id != id)
+                drop_at(ib, i);
+            else
+                i++;
+        }
+        if (ib->waiting_bytes + ib->docx_bytes + len > RL_INBOX_MAX_BYTES) {
+            free(bytes);
+            bytes = NULL;
+            error = full_error;
+        }
+    }
+    rl_inbox_entry *e = rl_inbox_find(ib, id);
+    e->docx_fetch = 0;
+    if (bytes) {
+        e->docx = bytes;
+        e->docx_len = len;
+        ib->docx_bytes += len;
+        e->docx_state = RL_INBOX_DOCX_READY;
+        e->docx_error[0] = 0;
+    } else {
+        e->docx_state = RL_INBOX_DOCX_FAILED;
+        snprintf(e->docx_error, sizeof e->docx_error, "%s", error ? error : "");
+    }
+    return id;
 }

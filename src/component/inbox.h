@@ -17,9 +17,18 @@
 #include <time.h>
 
 #define RL_INBOX_MAX          500                 /* entries */
-#define RL_INBOX_MAX_BYTES    (256u * 1024 * 1024) /* raw bytes of waiting reports */
+#define RL_INBOX_MAX_BYTES    (256u * 1024 * 1024) /* raw bytes of waiting reports
+                                                     + every DOCX held */
 #define RL_INBOX_SUMMARY      128                 /* bytes of a summary, with NUL */
 #define RL_INBOX_TEXT         256                 /* bytes of where / reason, with NUL */
+
+/* The report's signed DOCX, as far as the entry knows. */
+typedef enum rl_inbox_docx_state {
+    RL_INBOX_DOCX_NONE = 0,     /* the report has no url */
+    RL_INBOX_DOCX_FETCHING,
+    RL_INBOX_DOCX_READY,        /* docx holds it */
+    RL_INBOX_DOCX_FAILED        /* docx_error says why */
+} rl_inbox_docx_state;
 
 typedef struct rl_inbox_entry {
     int32_t id;
@@ -35,6 +44,12 @@ typedef struct rl_inbox_entry {
     char reason[RL_INBOX_TEXT]; /* waiting: why (English, for logs and IT) */
     char reason_code[24];       /* waiting: rl_writer_refusal_name(), for the UI's words */
     char spool[64];             /* the report's file on disk (spool.h), "" if none */
+    int refusal;                /* waiting: the Writer module's refusal code (0: none) */
+    rl_inbox_docx_state docx_state;
+    uint64_t docx_fetch;        /* the core's fetch id while fetching */
+    unsigned char *docx;        /* READY: the document (owned, freed with the entry) */
+    size_t docx_len;
+    char docx_error[RL_INBOX_TEXT]; /* FAILED: why, in the UI language */
 } rl_inbox_entry;
 
 /* Called when an entry's report goes for good: placed, discarded, or
@@ -46,6 +61,7 @@ typedef struct rl_inbox {
     rl_inbox_entry entries[RL_INBOX_MAX];   /* oldest first */
     size_t n;
     size_t waiting_bytes;
+    size_t docx_bytes;          /* of every READY entry's docx */
     int32_t next_id;
     rl_inbox_release_fn on_release;         /* optional; set after init */
     void *release_user;
@@ -82,6 +98,18 @@ void rl_inbox_put_back(rl_inbox *ib, int32_t id, rl_report *r, const char *reaso
 int rl_inbox_remove(rl_inbox *ib, int32_t id);
 
 size_t rl_inbox_waiting(const rl_inbox *ib);
+
+/* The DOCX of entry id is being fetched under the core's fetch id. */
+void rl_inbox_docx_fetching(rl_inbox *ib, int32_t id, uint64_t fetch);
+
+/* The fetch `fetch` ended: bytes (taken, may be NULL) make the entry READY,
+ * otherwise it is FAILED with error. Room is made by forgetting the oldest
+ * placed entries (never the one concerned); if the DOCX still does not fit
+ * in RL_INBOX_MAX_BYTES it is freed and the entry FAILED with full_error.
+ * Returns the entry's id, or 0 when no entry waits for this fetch (the
+ * entry was discarded: bytes are freed). */
+int32_t rl_inbox_docx_done(rl_inbox *ib, uint64_t fetch, unsigned char *bytes, size_t len,
+                           const char *error, const char *full_error);
 
 /* A one-line summary of r: the first line of the diagnosis (or of the first
  * field, or of the plain text), cut on a character boundary with "…". */

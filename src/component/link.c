@@ -29,6 +29,7 @@
 #define RLC_MAX_LISTENERS      32
 #define RLC_APPLY_TIMEOUT_MS   10000  /* applyReport from another thread waits this long */
 #define RLC_REAPER_WAIT_MS     3000   /* office exit waits this long for replaced clients */
+#define RLC_MAX_DOCX_LETTERS   32     /* placed reports whose DOCX is still on its way */
 
 typedef struct report_link report_link;
 
@@ -66,6 +67,15 @@ struct report_link {
     rl_inbox *inbox;
 
     rl_writer *writer;             /* main thread only; created on first placement */
+    rlu_strings *strings;          /* main thread only: the DOCX errors' words, loaded once */
+    /* Main thread only: the letter each placed report went to, while its
+     * DOCX is on its way, so that the DOCX follows the report and never
+     * lands in whatever letter is active when it arrives. */
+    struct {
+        sal_Int32 id;
+        uno_Interface *letter;     /* acquired */
+    } docx_letters[RLC_MAX_DOCX_LETTERS];
+    int n_docx_letters;
 };
 
 static pthread_mutex_t the_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -435,6 +445,13 @@ static void on_core_event(void *user, const rl_event *ev)
         break;
     case RL_EVENT_HEARTBEAT:
         break;
+    case RL_EVENT_DOCX:
+        item.kind = RLC_ITEM_DOCX;
+        item.docx = ev->docx;
+        if (rlc_handover_post(tag->l->handover, &item) != 0)
+            rlc_log("a document download's outcome was lost: the queue to the main thread is "
+                    "full or closed");
+        break;
     }
 }
 
@@ -578,6 +595,32 @@ static const char *undo_title(report_link *l)
     return strncmp(lang, "fr", 2) == 0 ? "Ins\xc3\xa9rer le compte rendu" : "Insert report";
 }
 
+/* Keeps letter (taken) as where entry id's DOCX goes when it arrives. */
+static void remember_letter(report_link *l, sal_Int32 id, uno_Interface *letter)
+{
+    if (l->n_docx_letters == RLC_MAX_DOCX_LETTERS) {   /* the oldest waits no more */
+        rl_uno_release(l->docx_letters[0].letter);
+        memmove(l->docx_letters, l->docx_letters + 1,
+                (RLC_MAX_DOCX_LETTERS - 1) * sizeof l->docx_letters[0]);
+        l->n_docx_letters--;
+    }
+    l->docx_letters[l->n_docx_letters].id = id;
+    l->docx_letters[l->n_docx_letters].letter = letter;
+    l->n_docx_letters++;
+}
+
+/* The letter entry id's report went to (the caller releases it), or NULL. */
+static uno_Interface *take_letter(report_link *l, sal_Int32 id)
+{
+    for (int i = 0; i < l->n_docx_letters; i++)
+        if (l->docx_letters[i].id == id) {
+            uno_Interface *letter = l->docx_letters[i].letter;
+            l->docx_letters[i] = l->docx_letters[--l->n_docx_letters];
+            return letter;
+        }
+    return NULL;
+}
+
 /* Places inbox entry id into the letter of the active window. Returns the
  * fields filled (0 when it stays waiting; its reason says why), or -1 when
  * there is no such entry. fresh: the report just arrived (listeners hear
@@ -604,12 +647,26 @@ static int place_entry(report_link *l, sal_Int32 id, int fresh)
     prov.received_at = entry ? entry->received_at : time(NULL);
     if (entry && entry->received_us)     /* from the service, not applyReport */
         rl_url_host(l->conn.endpoint, prov.service_host, sizeof prov.service_host);
+    /* A DOCX already here goes in with the report; one still on its way
+     * will follow it into the same letter (docx_arrived). */
+    unsigned char *docx = NULL;
+    size_t docx_len = 0;
+    int docx_coming = entry && entry->docx_state == RL_INBOX_DOCX_FETCHING;
+    if (entry && entry->docx_state == RL_INBOX_DOCX_READY && (docx = malloc(entry->docx_len))) {
+        memcpy(docx, entry->docx, entry->docx_len);
+        docx_len = entry->docx_len;
+    }
     pthread_mutex_unlock(&l->lock);
     int64_t started_us = rlc_now_us();
+    uno_Interface *letter = NULL;
     if (!l->writer && !(l->writer = rl_writer_create(l->ctx, undo_title(l), &err)))
         snprintf(result.error, sizeof result.error, "Writer is not available: %s", err.message);
     if (l->writer)
-        placed = rl_writer_place(l->writer, r, &l->fields, &prov, &result) == RL_OK;
+        placed = rl_writer_place_report(l->writer, NULL, r, docx, docx_len, &l->fields, &prov,
+                                        &result, docx_coming ? &letter : NULL) == RL_OK;
+    free(docx);
+    if (letter)
+        remember_letter(l, id, letter);
 
     int64_t ended_us = rlc_now_us();
     pthread_mutex_lock(&l->lock);
@@ -622,9 +679,11 @@ static int place_entry(report_link *l, sal_Int32 id, int fresh)
     } else {
         rl_inbox_put_back(l->inbox, id, r, result.error);
         rl_inbox_entry *e = rl_inbox_find(l->inbox, id);
-        if (e)
-            snprintf(e->reason_code, sizeof e->reason_code, "%s",
-                     l->writer ? rl_writer_refusal_name(rl_writer_last_refusal(l->writer)) : "");
+        if (e) {
+            rl_writer_refusal why = l->writer ? rl_writer_last_refusal(l->writer) : RL_WRITER_PLACED;
+            snprintf(e->reason_code, sizeof e->reason_code, "%s", l->writer ? rl_writer_refusal_name(why) : "");
+            e->refusal = (int)why;
+        }
     }
     pthread_mutex_unlock(&l->lock);
     if (placed)
@@ -638,6 +697,8 @@ static int place_entry(report_link *l, sal_Int32 id, int fresh)
     return placed ? result.fields_filled : 0;
 }
 
+static void docx_error_text(report_link *l, const rl_docx *d, char *out, size_t cap);
+
 /* The one path of every report: on disk (spool: the file already written by
  * the network thread, or "" to write it here), into the inbox, then into
  * the letter if it can be placed. Takes r; returns the number of fields
@@ -647,6 +708,15 @@ static int receive_report(report_link *l, rl_report *r, const char *spool)
     char name[RL_SPOOL_NAME];
     unsigned dropped = 0;
     time_t now = time(NULL);
+    uint64_t fetch = r->docx_fetch;
+    int fetch_failed = 0;
+    if (r->url && !fetch) {
+        /* Not from the service (applyReport): ask the core to fetch it now,
+         * from the main thread, so its outcome comes after the entry exists. */
+        pthread_mutex_lock(&l->lock);
+        fetch_failed = !l->client || rl_client_fetch_docx(l->client, r->url, &fetch) != RL_OK;
+        pthread_mutex_unlock(&l->lock);
+    }
 
     if (spool && spool[0]) {
         snprintf(name, sizeof name, "%s", spool);
@@ -656,11 +726,113 @@ static int receive_report(report_link *l, rl_report *r, const char *spool)
     pthread_mutex_lock(&l->lock);
     sal_Int32 id = rl_inbox_add(l->inbox, r, now, &dropped);
     snprintf(rl_inbox_find(l->inbox, id)->spool, RL_SPOOL_NAME, "%s", name);
+    if (fetch && !fetch_failed)
+        rl_inbox_docx_fetching(l->inbox, id, fetch);
     pthread_mutex_unlock(&l->lock);
+    if (fetch_failed) {
+        rl_docx cancelled = { .error = RL_DOCX_CANCELLED };
+        char why[RL_INBOX_TEXT];
+        docx_error_text(l, &cancelled, why, sizeof why);
+        pthread_mutex_lock(&l->lock);
+        rl_inbox_docx_fetching(l->inbox, id, UINT64_MAX);
+        rl_inbox_docx_done(l->inbox, UINT64_MAX, NULL, 0, why, why);
+        pthread_mutex_unlock(&l->lock);
+        rlc_log("report %d: its DOCX cannot be fetched: no connection object", (int)id);
+    }
     if (dropped)
         rlc_log("the inbox is full of waiting reports (%d): the %u oldest were dropped",
                 RL_INBOX_MAX, dropped);
     return place_entry(l, id, 1);
+}
+
+/* The words of "docx.error.<name>" in the office's language, {0} being
+ * arg; fallback when the extension has none. Main thread. */
+static void docx_words(report_link *l, const char *name, const char *arg, const char *fallback,
+                       char *out, size_t cap)
+{
+    char key[RLU_MAX_KEY];
+    const char *args[1] = { arg };
+
+    if (!l->strings && (l->strings = calloc(1, sizeof *l->strings))) {
+        char locale[32];
+        const char *lang;
+        rlc_settings_ui_language(l->ctx, locale, sizeof locale);
+        lang = rlu_strings_language(locale);
+        if (rlu_strings_load(l->strings, lang) != 0 && strcmp(lang, "en") != 0)
+            rlu_strings_load(l->strings, "en");
+    }
+    snprintf(key, sizeof key, "docx.error.%s", name);
+    out[0] = 0;
+    if (l->strings)
+        rlu_format(l->strings, key, out, cap, args, 1);
+    if (!out[0] || !strcmp(out, key))
+        snprintf(out, cap, "%s", fallback);
+}
+
+static void docx_error_text(report_link *l, const rl_docx *d, char *out, size_t cap)
+{
+    char arg[32] = "";
+    if (d->error == RL_DOCX_HTTP)
+        snprintf(arg, sizeof arg, "%d", d->http_status);
+    else if (d->error == RL_DOCX_TIMEOUT)
+        snprintf(arg, sizeof arg, "%d", RL_DOCX_TIMEOUT_MS / 1000);
+    else if (d->error == RL_DOCX_TOO_LARGE)
+        snprintf(arg, sizeof arg, "%u", RL_MAX_DOCX_BYTES >> 20);
+    docx_words(l, rl_docx_error_name(d->error), arg, d->detail, out, cap);
+}
+
+/* A DOCX download ended (main thread): the entry learns it, and a DOCX
+ * goes into the letter its report went to, as an undo step of its own; a
+ * report that waited only because the letter has nothing but report_docx
+ * is placed now. Takes d. */
+static void docx_arrived(report_link *l, rl_docx *d)
+{
+    char why[RL_INBOX_TEXT], full[RL_INBOX_TEXT];
+    int placed = 0, refusal = 0;
+    unsigned char *copy = NULL;
+    size_t len = d->len;
+
+    why[0] = 0;
+    if (d->error != RL_DOCX_OK)
+        docx_error_text(l, d, why, sizeof why);
+    docx_words(l, "inbox_full", "", "the report's DOCX does not fit in the inbox", full,
+               sizeof full);
+    pthread_mutex_lock(&l->lock);
+    sal_Int32 id = rl_inbox_docx_done(l->inbox, d->fetch_id, d->bytes, d->len, why, full);
+    d->bytes = NULL;                     /* the inbox has them (or freed them) */
+    rl_inbox_entry *e = id ? rl_inbox_find(l->inbox, id) : NULL;
+    int ready = e && e->docx_state == RL_INBOX_DOCX_READY;
+    if (e) {
+        placed = e->placed;
+        refusal = e->refusal;
+        if (ready && placed && (copy = malloc(e->docx_len)))
+            memcpy(copy, e->docx, e->docx_len);
+    }
+    pthread_mutex_unlock(&l->lock);
+    uno_Interface *letter = id ? take_letter(l, id) : NULL;
+    if (!id)
+        rlc_log("a DOCX arrived for a report no longer in the inbox; dropped");
+    else if (!ready)
+        rlc_log("report %d: its DOCX could not be had: %s", (int)id, d->detail);
+    else if (placed && letter && copy) {
+        rl_placement_result result;
+        if (rl_writer_place_docx(l->writer, letter, copy, len, &result) == RL_OK)
+            rlc_log("report %d: its DOCX was placed in the letter", (int)id);
+        else
+            rlc_log("report %d: its DOCX is in the inbox, not in the letter: %s", (int)id,
+                    result.error);
+    } else if (!placed && refusal == RL_WRITER_NO_FIELDS) {
+        rlc_log("report %d: its DOCX arrived; placing the report again", (int)id);
+        place_entry(l, id, 0);     /* tells the listeners */
+        id = 0;
+    } else {
+        rlc_log("report %d: its DOCX arrived (%zu bytes)", (int)id, len);
+    }
+    if (id)
+        notify_inbox_changed(l, id);   /* its DOCX state changed: the sidebar shows it */
+    free(copy);
+    rl_uno_release(letter);
+    rl_docx_free(d);
 }
 
 static void deliver(void *user, rlc_item *item)
@@ -677,6 +849,9 @@ static void deliver(void *user, rlc_item *item)
     }
     case RLC_ITEM_REPORT:
         receive_report(l, item->report, item->spool);
+        break;
+    case RLC_ITEM_DOCX:
+        docx_arrived(l, item->docx);
         break;
     case RLC_ITEM_APPLY:
         rlc_handover_apply_done(item->apply, item->report ? receive_report(l, item->report, NULL)
@@ -876,6 +1051,9 @@ static void m_get_inbox(rl_uno_object *self, void *ret, void *args[], uno_Any **
         items[i].ReceivedMonoUs = e->received_us;
         items[i].PlacedMonoUs = e->placed_us;
         items[i].PlaceCostUs = e->place_cost_us;
+        static const char *const docx_states[] = { "none", "fetching", "ready", "failed" };
+        items[i].DocxState = rl_uno_str(docx_states[e->docx_state]);
+        items[i].DocxError = rl_uno_str(e->docx_error);
     }
     pthread_mutex_unlock(&l->lock);
     uno_Sequence *seq = items ? rl_uno_seq(RL_UNO_T_seq_InboxEntry, items, (sal_Int32)n) : NULL;
@@ -932,6 +1110,53 @@ static void m_discard_inbox_entry(rl_uno_object *self, void *ret, void *args[], 
         rlc_item item = { .kind = RLC_ITEM_INBOX_CHANGED, .entry_id = id };
         rlc_handover_post(l->handover, &item);
     }
+}
+
+static void m_open_inbox_docx(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    report_link *l = link_of(self);
+    sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
+    unsigned char *copy = NULL;
+    size_t len = 0;
+    int exists = 0, state = RL_INBOX_DOCX_NONE;
+    rl_uno_err err;
+
+    /* A copy, so that the entry may be discarded while LibreOffice reads. */
+    pthread_mutex_lock(&l->lock);
+    rl_inbox_entry *e = rl_inbox_find(l->inbox, id);
+    if (e) {
+        exists = 1;
+        state = e->docx_state;
+        if (state == RL_INBOX_DOCX_READY && (copy = malloc(e->docx_len))) {
+            memcpy(copy, e->docx, e->docx_len);
+            len = e->docx_len;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (!exists) {
+        rl_uno_throw_illegal_argument(exc, &l->obj.iface, 0, "no inbox entry %d", (int)id);
+        return;
+    }
+    if (state != RL_INBOX_DOCX_READY || !copy) {
+        static const char *const why[] = { "its report has no DOCX", "its DOCX is still being "
+                                           "downloaded", "out of memory", "its DOCX could not be "
+                                           "downloaded" };
+        rl_uno_throw_illegal_argument(exc, &l->obj.iface, 0, "inbox entry %d has no DOCX to open: "
+                                      "%s", (int)id, why[state]);
+        return;
+    }
+    /* A Writer layer of its own: l->writer belongs to the main thread, and
+     * this method may be called from any thread (opening a document is safe
+     * from any thread in UNO; it takes the office's lock). */
+    rl_writer *w = rl_writer_create(l->ctx, "", &err);
+    int rc = w ? rl_writer_open_docx(w, copy, len, &err) : err.code;
+    rl_writer_destroy(w);
+    free(copy);
+    if (rc != RL_UNO_OK)
+        rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface,
+                     "LibreOffice could not open the DOCX of entry %d: %s", (int)id, err.message);
+    else
+        rlc_log("report %d: its DOCX was opened as a new document", (int)id);
 }
 
 static void m_add_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
@@ -991,6 +1216,7 @@ static void link_destroy(rl_uno_object *self)
         free(l->inbox);
     }
     rlc_handover_release(l->handover);
+    free(l->strings);
     rl_uno_release(l->ctx);
     pthread_mutex_destroy(&l->lock);
     free(l);
@@ -1007,6 +1233,7 @@ static const rl_uno_method link_methods[] = {
     { RL_UNO_MN_XReportLink_getInbox, m_get_inbox },
     { RL_UNO_MN_XReportLink_placeInboxEntry, m_place_inbox_entry },
     { RL_UNO_MN_XReportLink_discardInboxEntry, m_discard_inbox_entry },
+    { RL_UNO_MN_XReportLink_openInboxDocx, m_open_inbox_docx },
     { RL_UNO_MN_XReportLink_addListener, m_add_listener },
     { RL_UNO_MN_XReportLink_removeListener, m_remove_listener },
     { NULL, NULL }
@@ -1136,6 +1363,8 @@ void rlc_link_shutdown(void)
         rl_spool_clean_exit(l->spool_dir, 1);   /* what waits on disk was not lost in a crash */
     rl_writer_destroy(l->writer);   /* the office's main thread: it holds the Desktop */
     l->writer = NULL;
+    while (l->n_docx_letters > 0)
+        rl_uno_release(l->docx_letters[--l->n_docx_letters].letter);
 
     /* Listeners learn that ReportLink is gone. */
     rl_uno_EventObject event = { &l->obj.iface };

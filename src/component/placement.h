@@ -18,11 +18,14 @@
 #define RL_MAX_FIELD_NAME      128   /* bytes of a json_report key or bookmark name, with NUL */
 #define RL_MAX_WHERE           256   /* bytes of a placement's "where", with NUL */
 
-/* json_report key -> bookmark name, from the configuration. */
+/* json_report key -> bookmark name, from the configuration; and whether the
+ * field takes its text from the HTML version's section (src/writer/README.md). */
 typedef struct rl_field_map {
     struct {
         char key[RL_MAX_FIELD_NAME];
         char bookmark[RL_MAX_FIELD_NAME];
+        int from_html;                          /* Source = "html" */
+        char html_heading[RL_MAX_FIELD_NAME];   /* HtmlHeading: the section's heading */
     } entries[RL_MAX_FIELD_MAP];
     size_t n;
 } rl_field_map;

@@ -150,6 +150,16 @@ static int read_field(uno_Interface *fields, rtl_uString *name, rl_field_map *ma
         rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "a Fields key is too long");
     else
         rc = get_string(entry, "Bookmark", map->entries[i].bookmark, sizeof map->entries[i].bookmark, err);
+    if (rc == RL_UNO_OK) {
+        /* Optional (an older layer may lack them): "json" unless said otherwise. */
+        char source[16];
+        rl_uno_err ignored;
+        map->entries[i].from_html = get_string(entry, "Source", source, sizeof source, &ignored) ==
+                                        RL_UNO_OK && !strcmp(source, "html");
+        if (get_string(entry, "HtmlHeading", map->entries[i].html_heading,
+                       sizeof map->entries[i].html_heading, &ignored) != RL_UNO_OK)
+            map->entries[i].html_heading[0] = 0;
+    }
     uno_any_destruct(&v, NULL);
     if (rc == RL_UNO_OK)
         map->n++;

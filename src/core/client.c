@@ -35,13 +35,15 @@ typedef enum cmd_kind {
     CMD_SET_URL,
     CMD_SET_KEY,
     CMD_SET_PING,
+    CMD_FETCH_DOCX,
     CMD_SHUTDOWN
 } cmd_kind;
 
 typedef struct command {
     cmd_kind kind;
-    char *text;     /* SET_URL / SET_KEY: owned by the queue until taken */
+    char *text;     /* SET_URL / SET_KEY / FETCH_DOCX: owned by the queue until taken */
     int value;      /* SET_PING */
+    uint64_t id;    /* FETCH_DOCX */
 } command;
 
 typedef struct pending_input {
@@ -106,6 +108,10 @@ struct rl_client {
     int exit_loop;
     int64_t exit_deadline;
     uint64_t reports, rejected;
+
+    int no_docx;                /* fixed at creation */
+    rl__fetcher fetcher;        /* the reports' DOCX downloads (fetch.c) */
+    atomic_uint_fast64_t next_fetch_id;
 };
 
 /* ------------------------------------------------------------------ time */
@@ -175,6 +181,8 @@ static void emit(rl_client *c, rl_event *ev)
         c->on_event(c->user, ev);
     else if (ev->kind == RL_EVENT_REPORT)
         rl_report_free(ev->report);
+    else if (ev->kind == RL_EVENT_DOCX)
+        rl_docx_free(ev->docx);
 }
 
 static void publish_status(rl_client *c)
@@ -448,7 +456,12 @@ static void run_command(rl_client *c, command *cmd)
     case CMD_SET_PING:
         c->fsm.cfg.ping_interval_ms = cmd->value;
         break;
+    case CMD_FETCH_DOCX:
+        rl__fetch_start(&c->fetcher, cmd->id, cmd->text);
+        free(cmd->text);
+        break;
     case CMD_SHUTDOWN:
+        rl__fetch_cancel_all(&c->fetcher);
         feed(c, RL__IN_DISCONNECT, 0, 0, NULL);
         c->exit_loop = 1;
         c->exit_deadline = now_ms(c) + RL__CLOSE_WAIT_MS;
@@ -485,7 +498,7 @@ static void drain_commands(rl_client *c)
     }
 }
 
-static int enqueue(rl_client *c, cmd_kind kind, char *text, int value)
+static int enqueue_id(rl_client *c, cmd_kind kind, char *text, int value, uint64_t id)
 {
     int rc = RL_OK;
     pthread_mutex_lock(&c->lock);
@@ -498,6 +511,7 @@ static int enqueue(rl_client *c, cmd_kind kind, char *text, int value)
         cmd->kind = kind;
         cmd->text = text;
         cmd->value = value;
+        cmd->id = id;
         c->q_len++;
         if (kind == CMD_SHUTDOWN)
             c->shutting_down = 1;
@@ -506,6 +520,11 @@ static int enqueue(rl_client *c, cmd_kind kind, char *text, int value)
     if (rc == RL_OK)
         lws_cancel_service(c->ctx);
     return rc;
+}
+
+static int enqueue(rl_client *c, cmd_kind kind, char *text, int value)
+{
+    return enqueue_id(c, kind, text, value, 0);
 }
 
 /* ------------------------------------------------------------- receiving */
@@ -538,13 +557,21 @@ static void handle_message(rl_client *c, const char *buf, size_t len)
     }
     rl_event ev = {0};
     if (kind == RL_EVENT_REPORT) {
+        /* The signed DOCX expires: its download starts now, after the report
+         * is handed over (so the owner always hears of the report first). */
+        char *docx_url = report->url && !c->no_docx ? strdup(report->url) : NULL;
         report->received_us = arrived_us;
+        report->docx_fetch = docx_url ? atomic_fetch_add(&c->next_fetch_id, 1) + 1 : 0;
+        uint64_t fetch = report->docx_fetch;
         c->reports++;
         feed(c, RL__IN_REPORT, 0, 0, NULL);
         publish_status(c);
         ev.kind = RL_EVENT_REPORT;
         ev.report = report;
         emit(c, &ev);
+        if (docx_url)
+            rl__fetch_start(&c->fetcher, fetch, docx_url);
+        free(docx_url);
     } else {
         ev.kind = RL_EVENT_SERVER_ERROR;
         ev.code = code;
@@ -784,8 +811,24 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     return 0;
 }
 
+static void emit_docx(void *user, rl_docx *d)
+{
+    rl_event ev = {0};
+    ev.kind = RL_EVENT_DOCX;
+    ev.docx = d;
+    emit(user, &ev);
+}
+
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len)
+{
+    rl_client *c = lws_context_user(lws_get_context(wsi));
+    return rl__fetch_callback(&c->fetcher, wsi, (int)reason, user, in, len);
+}
+
 static const struct lws_protocols protocols[] = {
     { "reportlink", callback, 0, 65536, 0, NULL, 0 },
+    { RL__FETCH_PROTOCOL, http_callback, 0, 0, 0, NULL, 0 },
     { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -830,6 +873,7 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
     c->clock = cfg->clock ? cfg->clock : default_clock;
     c->random = cfg->random ? cfg->random : default_random;
     c->clock_user = cfg->clock_user;
+    c->no_docx = cfg->no_docx;
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->status_lock, NULL);
 
@@ -852,13 +896,22 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.user = c;
-    info.fd_limit_per_thread = 8;
+    info.fd_limit_per_thread = 8 + RL_MAX_FETCHES;   /* the link, a closing one, downloads */
     /* lws' own limit for DNS + TCP + TLS + upgrade; our state machine has its
      * own connect deadline as well. */
     info.timeout_secs = (unsigned)(c->fsm.cfg.connect_timeout_ms / 1000 + 1);
+    /* ... and it would cut a slow DOCX answer short: fetch.c has its own
+     * RL_DOCX_TIMEOUT_MS deadline, which must be the one that decides. */
+    if (info.timeout_secs < RL_DOCX_TIMEOUT_MS / 1000 + 5)
+        info.timeout_secs = RL_DOCX_TIMEOUT_MS / 1000 + 5;
     c->ctx = lws_create_context(&info);
     if (!c->ctx) {
         snprintf(err, errlen, "cannot create the libwebsockets context");
+        goto fail;
+    }
+    if (rl__fetch_init(&c->fetcher, c->ctx, emit_docx, c) != RL_OK) {
+        snprintf(err, errlen, "out of memory");
+        lws_context_destroy(c->ctx);
         goto fail;
     }
     if (cfg->autostart) {
@@ -869,6 +922,7 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
     if (pthread_create(&c->thread, NULL, service_main, c) != 0) {
         snprintf(err, errlen, "cannot start the network thread");
         lws_context_destroy(c->ctx);
+        rl__fetch_free(&c->fetcher);
         goto fail;
     }
     if (cfg->autostart)
@@ -896,6 +950,7 @@ void rl_client_destroy(rl_client *c)
     }
     pthread_join(c->thread, NULL);
     lws_context_destroy(c->ctx);
+    rl__fetch_free(&c->fetcher);
     for (unsigned i = 0; i < c->q_len; i++) {
         command *cmd = &c->queue[(c->q_head + i) % RL_MAX_COMMANDS];
         if (cmd->kind == CMD_SET_KEY)
@@ -954,6 +1009,22 @@ int rl_client_set_ping_interval(rl_client *c, int ms)
     if (ms < 100)
         return RL_ERR_INVALID;
     return enqueue(c, CMD_SET_PING, NULL, ms);
+}
+
+int rl_client_fetch_docx(rl_client *c, const char *url, uint64_t *id_out)
+{
+    if (!url || !id_out)
+        return RL_ERR_INVALID;
+    char *copy = strdup(url);
+    if (!copy)
+        return RL_ERR_NOMEM;
+    uint64_t id = atomic_fetch_add(&c->next_fetch_id, 1) + 1;
+    int rc = enqueue_id(c, CMD_FETCH_DOCX, copy, 0, id);
+    if (rc)
+        free(copy);
+    else
+        *id_out = id;
+    return rc;
 }
 
 void rl_client_get_status(rl_client *c, rl_status *out)

@@ -127,4 +127,48 @@ int64_t rl__fsm_next_deadline(const rl__fsm *f);
 /* Plain words for a close code ("connection lost", ...). Never NULL. */
 const char *rl__close_code_text(int code);
 
+/* ---- docx.c ------------------------------------------------------------- */
+
+/* Whether buf looks like a Word document: a ZIP file (local header magic
+ * "PK\3\4" at offset 0) whose central directory, found through the end
+ * record, names both "[Content_Types].xml" and "word/document.xml". Does
+ * not decompress anything. RL_OK, or RL_ERR_INVALID with why. */
+int rl__docx_check(const unsigned char *buf, size_t len, char *why, size_t cap);
+
+/* What an HTTP answer other than 200 means for a DOCX download; body is
+ * the start of the answer's body (may be NULL). */
+rl_docx_error rl__docx_status_error(int status, const char *body, size_t len);
+
+/* Turns an http:// or https:// URL into the parts to connect to (RL_OK),
+ * or RL_ERR_INVALID with the reason. */
+int rl__http_url_parse(const char *url, rl__url *out, char *err, size_t errlen);
+
+/* ---- fetch.c ------------------------------------------------------------ */
+
+struct lws;
+struct lws_context;
+
+typedef struct rl__fetch_job rl__fetch_job;
+
+/* The DOCX downloads of one client; lives on its service thread. */
+typedef struct rl__fetcher {
+    struct lws_context *ctx;
+    void (*emit)(void *user, rl_docx *d);   /* takes d */
+    void *user;
+    rl__fetch_job *jobs;                    /* RL_MAX_FETCHES slots */
+} rl__fetcher;
+
+int rl__fetch_init(rl__fetcher *f, struct lws_context *ctx,
+                   void (*emit)(void *user, rl_docx *d), void *user);
+/* Starts fetch id for url; every outcome, failure to start included, is
+ * emitted once. Service thread. */
+void rl__fetch_start(rl__fetcher *f, uint64_t id, const char *url);
+/* Ends every download in flight with RL_DOCX_CANCELLED. Service thread. */
+void rl__fetch_cancel_all(rl__fetcher *f);
+void rl__fetch_free(rl__fetcher *f);
+/* The lws protocol callback of the downloads ("reportlink-http"). */
+int rl__fetch_callback(rl__fetcher *f, struct lws *wsi, int reason, void *user, void *in,
+                       size_t len);
+#define RL__FETCH_PROTOCOL "reportlink-http"
+
 #endif

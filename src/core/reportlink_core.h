@@ -28,6 +28,9 @@ extern "C" {
 #define RL_MAX_URL             2048  /* bytes of an endpoint URL */
 #define RL_MAX_KEY             4096  /* bytes of a doctor key */
 #define RL_MAX_COMMANDS        64    /* pending commands to the service thread */
+#define RL_MAX_DOCX_BYTES      (32u * 1024u * 1024u) /* a report's signed DOCX */
+#define RL_DOCX_TIMEOUT_MS     20000 /* a DOCX download, from start to last byte */
+#define RL_MAX_FETCHES         8     /* DOCX downloads in flight at once */
 
 /* Error codes returned by rl_ functions. */
 enum {
@@ -111,18 +114,55 @@ typedef struct rl_report {
     size_t raw_len;
     int64_t received_us; /* CLOCK_MONOTONIC, microseconds: its last byte arrived
                             (set by the client; 0 for reports made otherwise) */
+    uint64_t docx_fetch;  /* the client started fetching url: exactly one
+                            RL_EVENT_DOCX with this fetch id follows; 0: none */
 } rl_report;
 
 void rl_report_free(rl_report *r);
 /* Value of json_report[key], or NULL. Borrowed from the report. */
 const char *rl_report_field(const rl_report *r, const char *key);
 
+/* Why a report's DOCX could not be had. The names (rl_docx_error_name) are
+ * stable: the extension turns them into words in the doctor's language. */
+typedef enum rl_docx_error {
+    RL_DOCX_OK = 0,
+    RL_DOCX_EXPIRED,      /* 403 whose body says "link expired" */
+    RL_DOCX_FORBIDDEN,    /* any other 403 (a bad signature), 401 */
+    RL_DOCX_NOT_FOUND,    /* 404, 410 */
+    RL_DOCX_HTTP,         /* any other status but 200, redirects included */
+    RL_DOCX_TIMEOUT,      /* not complete within RL_DOCX_TIMEOUT_MS */
+    RL_DOCX_TOO_LARGE,    /* above RL_MAX_DOCX_BYTES */
+    RL_DOCX_NOT_DOCX,     /* 200, but not a Word document (see src/core/README.md) */
+    RL_DOCX_TLS,          /* the certificate or the TLS handshake failed */
+    RL_DOCX_UNREACHABLE,  /* DNS, TCP, connection cut before the end */
+    RL_DOCX_BAD_URL,      /* not an http:// or https:// URL we accept */
+    RL_DOCX_CANCELLED     /* the client stopped, or too many downloads at once */
+} rl_docx_error;
+
+/* "ok", "expired", "forbidden", "not_found", "http", "timeout", "too_large",
+ * "not_docx", "tls", "unreachable", "bad_url", "cancelled". Never NULL. */
+const char *rl_docx_error_name(rl_docx_error e);
+
+/* The outcome of one DOCX download. */
+typedef struct rl_docx {
+    uint64_t fetch_id;          /* rl_report.docx_fetch, or rl_client_fetch_docx's id */
+    rl_docx_error error;
+    int http_status;            /* 0 when no answer came */
+    char detail[RL_MAX_DETAIL]; /* for logs, English, never the URL's signature */
+    unsigned char *bytes;       /* RL_DOCX_OK: the document (owned), else NULL */
+    size_t len;
+} rl_docx;
+
+/* Frees d and its bytes. NULL is fine. */
+void rl_docx_free(rl_docx *d);
+
 typedef enum rl_event_kind {
     RL_EVENT_STATE,        /* state, attempt, retry_in_ms, detail */
     RL_EVENT_REPORT,       /* report: ownership passes to the callback */
     RL_EVENT_SERVER_ERROR, /* code, message */
     RL_EVENT_REJECTED,     /* reason */
-    RL_EVENT_HEARTBEAT     /* rtt_ms: a pong arrived */
+    RL_EVENT_HEARTBEAT,    /* rtt_ms: a pong arrived */
+    RL_EVENT_DOCX          /* docx: ownership passes to the callback */
 } rl_event_kind;
 
 typedef struct rl_event {
@@ -136,6 +176,7 @@ typedef struct rl_event {
     const char *message;     /* server_error: the "message" member */
     const char *reason;      /* rejected: why, precise, no report content */
     int64_t rtt_ms;          /* heartbeat */
+    rl_docx *docx;           /* docx: the callback owns it (rl_docx_free) */
 } rl_event;
 
 /* Called on the service thread. Borrowed strings are valid only during the
@@ -156,6 +197,8 @@ typedef struct rl_client_config {
     int backoff_base_ms;        /* 0: 1000. Retry n waits random(0, min(cap, base*2^(n-1))) */
     int backoff_cap_ms;         /* 0: 60000. Both only for tests and diagnostics */
     int autostart;              /* connect as soon as the thread runs */
+    int no_docx;                /* do not fetch reports' DOCX (docx_fetch stays 0);
+                                   rl_client_fetch_docx still works */
     rl_event_fn on_event;
     void *user;
     rl_clock_fn clock;          /* NULL: CLOCK_MONOTONIC */
@@ -180,6 +223,15 @@ int rl_client_disconnect(rl_client *c);    /* close 1000, state stopped */
 int rl_client_set_url(rl_client *c, const char *url);  /* reconnects now */
 int rl_client_set_key(rl_client *c, const char *key);  /* reconnects now */
 int rl_client_set_ping_interval(rl_client *c, int ms);
+
+/* Starts downloading url (http:// or https://) on the service thread, with
+ * the WebSocket's TLS settings, RL_MAX_DOCX_BYTES and RL_DOCX_TIMEOUT_MS, no
+ * redirect followed. Reports from the service get this automatically (see
+ * rl_report.docx_fetch); this is for reports that came another way. *id_out
+ * receives the fetch id: one RL_EVENT_DOCX with it follows, always, also
+ * when the client is destroyed first (error RL_DOCX_CANCELLED). Returns RL_OK,
+ * or RL_ERR_FULL/RL_ERR_STATE/RL_ERR_NOMEM and then no event follows. */
+int rl_client_fetch_docx(rl_client *c, const char *url, uint64_t *id_out);
 
 /* A consistent snapshot of the connection, safe from any thread. */
 typedef struct rl_status {

@@ -31,4 +31,43 @@
  */
 char *rl_format_clean_html(const char *html, size_t len, size_t *out_len);
 
+/*
+ * Cleans untrusted report RTF before LibreOffice's RTF import sees it.
+ *
+ * Nothing in the result can make LibreOffice fetch a remote resource or
+ * create a link: every field becomes the plain (formatted) text of its
+ * result - its instruction (INCLUDEPICTURE, INCLUDETEXT, HYPERLINK, IMPORT,
+ * LINK, DDE, ...) is removed; every \object becomes the text of its \result
+ * (linked objects, \objlink / \objautlink, and embedded ones alike); shape
+ * and picture properties (\shpinst, \picprop: linked pictures by pibName,
+ * shape hyperlinks), Word 97 hyperlinks (\hl, \hlinkbase...), attached
+ * templates, subdocuments (\filetbl, \subdocument), mail-merge sources and
+ * external XML data are removed with their content. Embedded pictures
+ * (\pict data), text and formatting stay. \binN data is skipped as data.
+ *
+ * The result is balanced RTF (unbalanced closing braces are dropped, open
+ * groups closed). Returns a new NUL-terminated string the caller frees
+ * (NULL on memory exhaustion); *out_len (if not NULL) receives its length.
+ */
+char *rl_format_clean_rtf(const char *rtf, size_t len, size_t *out_len);
+
+/*
+ * The section of the report's HTML that belongs to json_report key `field`,
+ * as raw HTML (clean it with rl_format_clean_html before use), found by the
+ * first rule that matches:
+ *
+ *  1. an element whose id or data-field attribute is exactly `field`
+ *     (<div data-field="diagnosis">...</div>): its content;
+ *  2. a heading <h1>...<h6> whose text - tags removed, &amp; &lt; &gt;
+ *     &quot; &#39; &nbsp; decoded, white space collapsed - equals `heading`
+ *     (or `field` itself), ignoring ASCII case: everything after it up to
+ *     the next heading of the same or a higher level, or the end of the body.
+ *
+ * heading may be NULL or "" (then only `field` is compared). Comments are
+ * skipped. Returns a new string the caller frees, or NULL when the HTML has
+ * no such section (or on memory exhaustion); *out_len gets its length.
+ */
+char *rl_format_html_section(const char *html, size_t len, const char *field, const char *heading,
+                             size_t *out_len);
+
 #endif

@@ -13,9 +13,12 @@
 #include "writer.h"
 #include "format.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct rl_writer {
     uno_Interface *desktop;       /* owned reference */
@@ -29,13 +32,15 @@ struct rl_writer {
 typedef enum field_format {
     AS_TEXT,                      /* paragraphs of plain text */
     AS_HTML,                      /* through LibreOffice's HTML import, cleaned first */
-    AS_RTF                        /* through LibreOffice's RTF import */
+    AS_RTF,                       /* through LibreOffice's RTF import */
+    AS_DOCX                       /* the signed DOCX, through the Word 2007 import */
 } field_format;
 
 /* One bookmark to fill. */
 typedef struct target {
     rtl_uString *name;            /* owned */
     const char *value;            /* borrowed from the report, `whole` or `owned` */
+    size_t len;                   /* bytes of value (AS_DOCX: not NUL-terminated) */
     char *owned;                  /* the cleaned HTML, owned */
     field_format format;
 } target;
@@ -53,7 +58,7 @@ const char *rl_writer_field_of(const char *bookmark, const rl_field_map *fields,
     memcpy(base, bookmark, n + 1);
     for (int pass = 0; pass < 2; pass++) {
         if (!strcmp(base, RL_WRITER_WHOLE_REPORT) || !strcmp(base, RL_WRITER_HTML_REPORT) ||
-            !strcmp(base, RL_WRITER_RTF_REPORT)) {
+            !strcmp(base, RL_WRITER_RTF_REPORT) || !strcmp(base, RL_WRITER_DOCX_REPORT)) {
             snprintf(key, cap, "%s", base);
             return key;
         }
@@ -238,36 +243,122 @@ static int select_back(uno_Interface *cursor, size_t chars, rl_uno_err *err)
     return rc;
 }
 
-/* Imports data (HTML or RTF) at cursor through LibreOffice's own filter,
- * from memory: no temporary file, nothing to clean up. Afterwards the
- * cursor spans the imported content. */
-static int import_at(rl_writer *w, uno_Interface *cursor, const char *data, field_format format,
-                     rl_uno_err *err)
+static const char *filter_name(field_format format)
+{
+    switch (format) {
+    case AS_RTF: return "Rich Text Format";
+    case AS_DOCX: return "MS Word 2007 XML";
+    default: return "HTML (StarWriter)";
+    }
+}
+
+/* A com.sun.star.io.SequenceInputStream over a copy of data (new
+ * reference), or NULL with err set. */
+static uno_Interface *memory_stream(uno_Interface *smgr, uno_Interface *ctx, const void *data,
+                                    size_t len, rl_uno_err *err)
 {
     uno_Interface *stream = NULL;
-    uno_Sequence *bytes = rl_uno_seq(RL_UNO_T_seq_byte, (void *)data, (sal_Int32)strlen(data));
-    uno_Sequence *args = NULL, *options = NULL;
+    uno_Sequence *args = NULL;
+    uno_Any arg;
+    if (len > 0x7fffffff) {
+        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "the document is too large");
+        return NULL;
+    }
+    uno_Sequence *bytes = rl_uno_seq(RL_UNO_T_seq_byte, (void *)data, (sal_Int32)len);
     rtl_uString *svc = rl_uno_str("com.sun.star.io.SequenceInputStream");
+    if (!bytes) {
+        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+    } else {
+        rl_uno_any_value(&arg, &bytes, RL_UNO_T_seq_byte);
+        args = rl_uno_seq(RL_UNO_T_seq_any, &arg, 1);
+        uno_any_destruct(&arg, NULL);
+        if (rl_uno_XMultiComponentFactory_createInstanceWithArgumentsAndContext(
+                smgr, err, &stream, svc, args, ctx))
+            stream = NULL;
+    }
+    if (args)
+        rl_uno_destruct(&args, RL_UNO_T_seq_any);
+    if (bytes)
+        rl_uno_destruct(&bytes, RL_UNO_T_seq_byte);
+    rtl_uString_release(svc);
+    return stream;
+}
+
+/* Inserts a DOCX at cursor from a private temporary file: LibreOffice 7.4's
+ * insertDocumentFromURL cannot read a DOCX (a ZIP storage) from an
+ * InputStream ("Can't read contents!" in package/xstor), although it can
+ * open one that way. The file is 0600 in a 0700 directory of its own and
+ * both are removed as soon as the import returns. */
+static int import_docx_file(uno_Interface *cursor, const char *data, size_t len,
+                            uno_Sequence *options, rl_uno_err *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[256], path[300], url[320];
+    int rc;
+
+    if (!tmp || tmp[0] != '/' || strlen(tmp) > 200 || strpbrk(tmp, " %#?"))
+        tmp = "/tmp";
+    snprintf(dir, sizeof dir, "%s/reportlink-docx-XXXXXX", tmp);
+    if (!mkdtemp(dir))
+        return rl_uno_fail(err, RL_UNO_ERR_TYPE, "cannot create a private temporary folder: %s",
+                           strerror(errno));
+    snprintf(path, sizeof path, "%s/report.docx", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    size_t done = 0;
+    while (fd >= 0 && done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    if (fd < 0 || done < len || close(fd) != 0) {
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "cannot write the temporary DOCX: %s",
+                         strerror(errno));
+    } else {
+        snprintf(url, sizeof url, "file://%s", path);
+        rtl_uString *u = rl_uno_str(url);
+        rc = rl_uno_XDocumentInsertable_insertDocumentFromURL(cursor, err, u, options);
+        rtl_uString_release(u);
+    }
+    unlink(path);
+    rmdir(dir);
+    return rc;
+}
+
+/* Imports data (HTML, RTF or DOCX) at cursor through LibreOffice's own
+ * filter, from memory (the DOCX: see import_docx_file). Afterwards the
+ * cursor spans the imported content. */
+static int import_at(rl_writer *w, uno_Interface *cursor, const char *data, size_t len,
+                     field_format format, rl_uno_err *err)
+{
+    if (format == AS_DOCX) {
+        rl_uno_PropertyValue filter;
+        memset(&filter, 0, sizeof filter);
+        filter.Name = rl_uno_str("FilterName");
+        rl_uno_any_string(&filter.Value, filter_name(AS_DOCX));
+        uno_Sequence *options = rl_uno_seq(RL_UNO_T_seq_PropertyValue, &filter, 1);
+        rl_uno_destruct(&filter, RL_UNO_T_PropertyValue);
+        if (!options)
+            return rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        int rc = import_docx_file(cursor, data, len, options, err);
+        rl_uno_destruct(&options, RL_UNO_T_seq_PropertyValue);
+        return rc;
+    }
+    uno_Sequence *options = NULL;
     rtl_uString *url = rl_uno_str("private:stream");
     rl_uno_PropertyValue props[2];
-    uno_Any arg;
     int rc;
 
     memset(props, 0, sizeof props);
-    if (!bytes) {
-        rc = rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+    uno_Interface *stream = memory_stream(w->smgr, w->ctx, data, len, err);
+    if (!stream) {
+        rc = err->code ? err->code : RL_UNO_ERR_NOMEM;
         goto done;
     }
-    rl_uno_any_value(&arg, &bytes, RL_UNO_T_seq_byte);
-    args = rl_uno_seq(RL_UNO_T_seq_any, &arg, 1);
-    uno_any_destruct(&arg, NULL);
-    if ((rc = rl_uno_XMultiComponentFactory_createInstanceWithArgumentsAndContext(
-             w->smgr, err, &stream, svc, args, w->ctx)))
-        goto done;
     props[0].Name = rl_uno_str("InputStream");
     rl_uno_any_value(&props[0].Value, &stream, RL_UNO_T_XInputStream);
     props[1].Name = rl_uno_str("FilterName");
-    rl_uno_any_string(&props[1].Value, format == AS_RTF ? "Rich Text Format" : "HTML (StarWriter)");
+    rl_uno_any_string(&props[1].Value, filter_name(format));
     options = rl_uno_seq(RL_UNO_T_seq_PropertyValue, props, 2);
     rc = rl_uno_XDocumentInsertable_insertDocumentFromURL(cursor, err, url, options);
 done:
@@ -276,12 +367,7 @@ done:
             rl_uno_destruct(&props[i], RL_UNO_T_PropertyValue);
     if (options)
         rl_uno_destruct(&options, RL_UNO_T_seq_PropertyValue);
-    if (args)
-        rl_uno_destruct(&args, RL_UNO_T_seq_any);
-    if (bytes)
-        rl_uno_destruct(&bytes, RL_UNO_T_seq_byte);
     rl_uno_release(stream);
-    rtl_uString_release(svc);
     rtl_uString_release(url);
     return rc;
 }
@@ -306,7 +392,7 @@ static int replace_field(rl_writer *w, uno_Interface *doc_factory, uno_Interface
         (rc = rl_uno_XText_removeTextContent(text, err, mark)) ||
         (rc = rl_uno_XTextRange_setString(cursor, err, value)) ||
         (rc = t->format == AS_TEXT ? select_back(cursor, paragraph_chars(t->value), err)
-                                   : import_at(w, cursor, t->value, t->format, err)) ||
+                                   : import_at(w, cursor, t->value, t->len, t->format, err)) ||
         (rc = rl_uno_XMultiServiceFactory_createInstance(doc_factory, err, &fresh, service)))
         goto done;
     if (!(named = rl_uno_query(fresh, RL_UNO_T_XNamed)) ||
@@ -347,6 +433,26 @@ static char *whole_report(const rl_report *r)
     for (size_t i = 0; i < r->n_fields; i++)
         p += sprintf(p, "%s%s\n%s", i ? "\n\n" : "", r->fields[i].key, r->fields[i].value);
     return s;
+}
+
+/* The cleaned HTML of key's section of r's html_content when the
+ * configuration asks for it and the HTML has one (the caller frees it), or
+ * NULL: the field then takes json_report's text. */
+static char *html_section(const rl_report *r, const rl_field_map *fields, const char *key)
+{
+    for (size_t i = 0; fields && i < fields->n; i++) {
+        if (strcmp(fields->entries[i].key, key) != 0 || !fields->entries[i].from_html)
+            continue;
+        size_t n = 0;
+        char *raw = rl_format_html_section(r->html_content, strlen(r->html_content), key,
+                                           fields->entries[i].html_heading, &n);
+        if (!raw)
+            return NULL;
+        char *clean = rl_format_clean_html(raw, n, NULL);
+        free(raw);
+        return clean;
+    }
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- API */
@@ -458,6 +564,20 @@ static void record_provenance(uno_Interface *doc, const rl_provenance *prov)
 int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields,
                     const rl_provenance *prov, rl_placement_result *out)
 {
+    return rl_writer_place_report(w, NULL, r, NULL, 0, fields, prov, out, NULL);
+}
+
+int rl_writer_place_docx(rl_writer *w, uno_Interface *letter, const unsigned char *docx,
+                         size_t docx_len, rl_placement_result *out)
+{
+    return rl_writer_place_report(w, letter, NULL, docx, docx_len, NULL, NULL, out, NULL);
+}
+
+int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report *r,
+                           const unsigned char *docx, size_t docx_len, const rl_field_map *fields,
+                           const rl_provenance *prov, rl_placement_result *out,
+                           uno_Interface **letter_out)
+{
     rl_uno_err err;
     uno_Interface *comp = NULL, *textdoc = NULL, *supplier = NULL, *marks = NULL;
     uno_Interface *storable = NULL, *factory = NULL, *undo_sup = NULL, *undo = NULL;
@@ -471,7 +591,12 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
     memset(out, 0, sizeof *out);
     w->last = RL_WRITER_PLACED;
 
-    if (rl_uno_XDesktop_getCurrentComponent(w->desktop, &err, &comp) || !comp) {
+    if (letter_out)
+        *letter_out = NULL;
+    if (letter) {
+        rl_uno_acquire(letter);
+        comp = letter;
+    } else if (rl_uno_XDesktop_getCurrentComponent(w->desktop, &err, &comp) || !comp) {
         rc = refuse(w, out, RL_WRITER_NO_DOCUMENT, "no document is open in LibreOffice%s", NULL);
         goto done;
     }
@@ -508,6 +633,9 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
         if (rl_uno_str_utf8(elems[i], name, sizeof name) < 0 ||
             !rl_writer_field_of(name, fields, r, key, sizeof key))
             continue;
+        /* Without a report only the DOCX is placed (it came later). */
+        if (!r && strcmp(key, RL_WRITER_DOCX_REPORT) != 0)
+            continue;
         field_format format = AS_TEXT;
         char *owned = NULL;
         if (!strcmp(key, RL_WRITER_WHOLE_REPORT)) {
@@ -521,22 +649,32 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
                 continue;
         } else if (!strcmp(key, RL_WRITER_RTF_REPORT)) {
             format = AS_RTF;
-            value = r->rtf_report;
+            if (r->rtf_report && !(value = owned = rl_format_clean_rtf(
+                                       r->rtf_report, strlen(r->rtf_report), NULL)))
+                continue;
+        } else if (!strcmp(key, RL_WRITER_DOCX_REPORT)) {
+            format = AS_DOCX;
+            value = (const char *)docx;
         } else {
             value = rl_report_field(r, key);
+            if (r->html_content && (owned = html_section(r, fields, key)) != NULL) {
+                value = owned;
+                format = AS_HTML;
+            }
         }
         if (!value)
             continue;
         rtl_uString_acquire(elems[i]);
         targets[n_targets].name = elems[i];
         targets[n_targets].value = value;
+        targets[n_targets].len = format == AS_DOCX ? docx_len : strlen(value);
         targets[n_targets].owned = owned;
         targets[n_targets].format = format;
         n_targets++;
     }
     if (!n_targets) {
-        rc = refuse(w, out, RL_WRITER_NO_FIELDS,
-                    "the active document has none of this report's fields%s", NULL);
+        rc = refuse(w, out, RL_WRITER_NO_FIELDS, r ? "the active document has none of this "
+                    "report's fields%s" : "the letter has no report_docx bookmark%s", NULL);
         goto done;
     }
 
@@ -555,7 +693,7 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
             goto done;
         }
     }
-    const char *report_patient = rl_report_field(r, "patient_id");
+    const char *report_patient = r ? rl_report_field(r, "patient_id") : NULL;
     char letter_patient[RL_MAX_FIELD_NAME];
     if (report_patient && letter_patient_id(comp, letter_patient, sizeof letter_patient) &&
         strcmp(report_patient, letter_patient) != 0) {
@@ -624,6 +762,10 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
     }
     if (prov)
         record_provenance(comp, prov);
+    if (letter_out) {
+        rl_uno_acquire(comp);
+        *letter_out = comp;
+    }
 
 done:
     if (in_undo)
@@ -648,5 +790,44 @@ done:
     rl_uno_release(supplier);
     rl_uno_release(textdoc);
     rl_uno_release(comp);
+    return rc;
+}
+
+int rl_writer_open_docx(rl_writer *w, const unsigned char *docx, size_t len, rl_uno_err *err)
+{
+    uno_Interface *loader = NULL, *stream = NULL, *doc = NULL;
+    uno_Sequence *options = NULL;
+    rtl_uString *url = rl_uno_str("private:stream"), *frame = rl_uno_str("_blank");
+    rl_uno_PropertyValue props[2];
+    int rc;
+
+    memset(props, 0, sizeof props);
+    if (!(loader = rl_uno_query(w->desktop, RL_UNO_T_XComponentLoader))) {
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the Desktop lacks XComponentLoader");
+        goto done;
+    }
+    if (!(stream = memory_stream(w->smgr, w->ctx, docx, len, err))) {
+        rc = err->code ? err->code : RL_UNO_ERR_NOMEM;
+        goto done;
+    }
+    props[0].Name = rl_uno_str("InputStream");
+    rl_uno_any_value(&props[0].Value, &stream, RL_UNO_T_XInputStream);
+    props[1].Name = rl_uno_str("FilterName");
+    rl_uno_any_string(&props[1].Value, filter_name(AS_DOCX));
+    options = rl_uno_seq(RL_UNO_T_seq_PropertyValue, props, 2);
+    rc = rl_uno_XComponentLoader_loadComponentFromURL(loader, err, &doc, url, frame, 0, options);
+    if (!rc && !doc)
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "LibreOffice could not open the document");
+done:
+    for (int i = 0; i < 2; i++)
+        if (props[i].Name)
+            rl_uno_destruct(&props[i], RL_UNO_T_PropertyValue);
+    if (options)
+        rl_uno_destruct(&options, RL_UNO_T_seq_PropertyValue);
+    rl_uno_release(doc);
+    rl_uno_release(stream);
+    rl_uno_release(loader);
+    rtl_uString_release(url);
+    rtl_uString_release(frame);
     return rc;
 }

@@ -8,7 +8,7 @@
  * key's text ("diagnosis"); the same field may appear several times, as
  * "diagnosis_2", "diagnosis_3", ... (the name, an underscore, digits); a
  * bookmark named "report_text" receives the whole plain-text report, and
- * "report_html" / "report_rtf" the HTML (cleaned by src/format) or RTF
+ * "report_html" / "report_rtf" the HTML or RTF (both cleaned by src/format)
  * version with its formatting, through LibreOffice's import filters. The
  * text replaces the bookmark's content, line breaks become paragraphs in the
  * bookmark's paragraph style, and the bookmark then spans exactly the new
@@ -23,6 +23,7 @@
 #define RL_WRITER_WHOLE_REPORT "report_text"   /* the plain-text report */
 #define RL_WRITER_HTML_REPORT  "report_html"   /* html_content, with its formatting */
 #define RL_WRITER_RTF_REPORT   "report_rtf"    /* rtf_report, with its formatting */
+#define RL_WRITER_DOCX_REPORT  "report_docx"   /* the DOCX behind url, once fetched */
 #define RL_WRITER_MAX_TARGETS  256   /* bookmarks filled by one report */
 /* Writer lays a paragraph out in worse than quadratic time (measured on
  * 7.4: 16 K characters 0.1 s, 64 K 4 s, 128 K 2 min, the office frozen all
@@ -64,6 +65,27 @@ void rl_writer_destroy(rl_writer *w);
  * Borrowed: r, fields, prov. */
 int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields,
                     const rl_provenance *prov, rl_placement_result *out);
+
+/* The general form of rl_writer_place. letter: the document to fill (NULL:
+ * the active window's). r may be NULL: then only "report_docx" bookmarks
+ * are filled, from docx. docx (docx_len bytes, borrowed) may be NULL: then
+ * "report_docx" is left as it is. On success, if letter_out is not NULL, it
+ * receives the document filled (a new reference the caller releases). The
+ * whole placement is one undo step titled like any report's. */
+int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report *r,
+                           const unsigned char *docx, size_t docx_len, const rl_field_map *fields,
+                           const rl_provenance *prov, rl_placement_result *out,
+                           uno_Interface **letter_out);
+
+/* A DOCX that arrived after its report was placed: into the report_docx
+ * bookmark(s) of letter (NULL: the active window's document), as an undo
+ * step of its own. RL_ERR_STATE with out->error when it has none. */
+int rl_writer_place_docx(rl_writer *w, uno_Interface *letter, const unsigned char *docx,
+                         size_t docx_len, rl_placement_result *out);
+
+/* Opens docx (borrowed) as a new Writer document of its own, from memory.
+ * RL_UNO_OK or an error in err. */
+int rl_writer_open_docx(rl_writer *w, const unsigned char *docx, size_t len, rl_uno_err *err);
 
 /* The user-defined document properties a placement records (strings, so
  * that they survive .odt and .docx): when the report was received and

@@ -48,7 +48,7 @@ EXIT_S = 5          # the client exits after its final event or a signal
 KEYS = [harness.secret("dk-%s" % secrets.token_hex(16)) for _ in range(3)]
 WRONG_KEY = harness.secret("dk-%s" % secrets.token_hex(16))
 
-LISTEN_EVENTS = {"state", "report", "server_error", "rejected", "heartbeat"}
+LISTEN_EVENTS = {"state", "report", "server_error", "rejected", "heartbeat", "docx"}
 SANITIZER_MARKERS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"WARNING: ThreadSanitizer",
                      b"runtime error:", b"ThreadSanitizer: reported")
 
@@ -339,7 +339,7 @@ class Listen:
 
     def __init__(self, server, key=None, key_via="file", ping_interval=None, pong_timeout=None,
                  count=None, ca_file=None, url=None, connect_timeout=None, backoff=None,
-                 wrapper=()):
+                 wrapper=(), docx=False):
         if not os.access(LISTEN, os.X_OK):
             raise Failure("build/reportlink-listen is missing: build it with `make build/reportlink-listen`")
         self.key = key or KEYS[0]
@@ -362,6 +362,8 @@ class Listen:
             argv += ["--connect-timeout", str(connect_timeout)]
         if backoff is not None:     # (base, cap) in seconds
             argv += ["--backoff-base", str(backoff[0]), "--backoff-cap", str(backoff[1])]
+        if docx:
+            argv += ["--docx"]
         self.proc = harness.Proc("listen", argv, env=env)
         _listens.append(self)
 
@@ -1061,6 +1063,23 @@ def no_insecure_switch():
         extra = tls - OPENSSL_IMPORTS_ALLOWED
         check(not extra, "build/%s imports %s: new TLS code to review against verification"
               % (binary, sorted(extra)))
+def docx_downloaded(srv):
+    """--docx: the report's signed link is fetched by the core and checked."""
+    listen = connected_listen(srv, docx=True)
+    msg = {"diagnosis": "Migraine", "findings": "Examen normal"}
+    srv.deliver(KEYS[0], json.dumps(msg).encode())
+    listen.event("report", EVENT_S)
+    ev = listen.event("docx", EVENT_S)
+    check(ev["result"] == "ok" and ev["http_status"] == 200 and ev["bytes"] > 1000 and ev["fetch_id"] == 1,
+          "docx event %r" % ev)
+
+
+def docx_not_fetched_without_flag(srv):
+    listen = connected_listen(srv)
+    srv.deliver(KEYS[0], json.dumps({"diagnosis": "x"}).encode())
+    listen.event("report", EVENT_S)
+    time.sleep(0.5)
+    check(not listen.events("docx"), "a DOCX was fetched without --docx")
 
 
 def register_tls():
@@ -1106,4 +1125,8 @@ def register():
 if __name__ == "__main__":
     register()
     register_tls()
+    harness.test("--docx downloads the report's signed DOCX and says it is one [devserver]",
+                 scenario(DevServer, docx_downloaded))
+    harness.test("without --docx no DOCX is downloaded [devserver]",
+                 scenario(DevServer, docx_not_fetched_without_flag))
     sys.exit(harness.run_all())

@@ -3,6 +3,7 @@
 #include "inbox.h"
 #include "testlib.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static rl_report *report(const char *diagnosis)
@@ -141,5 +142,63 @@ int main(void)
     rl_inbox_clear(&ib);
     test("clearing the inbox (office exit) keeps every disk copy");
     test_cond(released_log[0] == 0);
+
+    /* The report's DOCX lives with its entry. */
+    rl_inbox_init(&ib);
+    int32_t x1 = rl_inbox_add(&ib, report("Docx"), 2000, &dropped);
+    rl_inbox_docx_fetching(&ib, x1, 7);
+    test("an entry whose DOCX is being fetched says so");
+    test_cond(rl_inbox_find(&ib, x1)->docx_state == RL_INBOX_DOCX_FETCHING);
+
+    test("the fetched DOCX is kept with the entry and counted in the byte budget");
+    unsigned char *bytes = malloc(1000);
+    memset(bytes, 'x', 1000);
+    int32_t got = rl_inbox_docx_done(&ib, 7, bytes, 1000, NULL, "full");
+    rl_inbox_entry *de = rl_inbox_find(&ib, x1);
+    test_cond(got == x1 && de->docx_state == RL_INBOX_DOCX_READY && de->docx == bytes &&
+              de->docx_len == 1000 && ib.docx_bytes == 1000);
+
+    test("a second outcome for the same fetch is ignored (and its bytes freed)");
+    test_cond(rl_inbox_docx_done(&ib, 7, malloc(10), 10, NULL, "full") == 0 &&
+              ib.docx_bytes == 1000);
+
+    test("a failed fetch leaves the entry failed with the reason, the report untouched");
+    int32_t x2 = rl_inbox_add(&ib, report("Docx 2"), 2001, &dropped);
+    rl_inbox_docx_fetching(&ib, x2, 8);
+    rl_inbox_docx_done(&ib, 8, NULL, 0, "Le lien a expiré", "full");
+    de = rl_inbox_find(&ib, x2);
+    test_cond(de->docx_state == RL_INBOX_DOCX_FAILED && !strcmp(de->docx_error, "Le lien a expiré") &&
+              de->report && !de->placed);
+
+    test("discarding the entry frees its DOCX and gives the bytes back");
+    test_cond(rl_inbox_remove(&ib, x1) && ib.docx_bytes == 0);
+
+    test("a DOCX for a discarded entry is dropped without harm");
+    int32_t x3 = rl_inbox_add(&ib, report("Docx 3"), 2002, &dropped);
+    rl_inbox_docx_fetching(&ib, x3, 9);
+    rl_inbox_remove(&ib, x3);
+    test_cond(rl_inbox_docx_done(&ib, 9, malloc(10), 10, NULL, "full") == 0 && ib.docx_bytes == 0);
+
+    test("a DOCX that cannot fit beside waiting reports fails with the 'full' reason");
+    int32_t x4 = rl_inbox_add(&ib, report("Docx 4"), 2003, &dropped);
+    rl_inbox_docx_fetching(&ib, x4, 10);
+    ib.waiting_bytes += RL_INBOX_MAX_BYTES;     /* as if waiting reports filled it */
+    rl_inbox_docx_done(&ib, 10, malloc(100), 100, NULL, "full");
+    ib.waiting_bytes -= RL_INBOX_MAX_BYTES;
+    de = rl_inbox_find(&ib, x4);
+    test_cond(de->docx_state == RL_INBOX_DOCX_FAILED && !strcmp(de->docx_error, "full") &&
+              ib.docx_bytes == 0);
+
+    test("placed entries are forgotten to make room for a DOCX");
+    int32_t x5 = rl_inbox_add(&ib, report("Docx 5"), 2004, &dropped);
+    rl_inbox_mark_placed(&ib, x5, 1, "Lettre");
+    rl_inbox_docx_fetching(&ib, x5, 11);
+    rl_inbox_docx_done(&ib, 11, malloc(RL_INBOX_MAX_BYTES / 2 + 1), RL_INBOX_MAX_BYTES / 2 + 1, NULL, "full");
+    int32_t x6 = rl_inbox_add(&ib, report("Docx 6"), 2005, &dropped);
+    rl_inbox_docx_fetching(&ib, x6, 12);
+    rl_inbox_docx_done(&ib, 12, malloc(RL_INBOX_MAX_BYTES / 2 + 1), RL_INBOX_MAX_BYTES / 2 + 1, NULL, "full");
+    test_cond(!rl_inbox_find(&ib, x5) && rl_inbox_find(&ib, x6)->docx_state == RL_INBOX_DOCX_READY &&
+              ib.docx_bytes == RL_INBOX_MAX_BYTES / 2 + 1);
+    rl_inbox_clear(&ib);
     return test_summary();
 }

@@ -89,6 +89,8 @@ typedef struct http_req {
     int close_after;            /* the stream cannot be reused after this */
     int routed;                 /* answered: lws may still report the end of
                                  * an empty body, which must not answer twice */
+    lws_sorted_usec_list_t delay_sul;  /* a /files answer held back (admin/files) */
+    struct lws *wsi;            /* the stream, while an answer is held back */
 } http_req;
 
 typedef struct session {
@@ -104,6 +106,7 @@ static struct {
     struct lws_vhost *vhost;
     char base_url[96];          /* "http://127.0.0.1:8080", no slash */
     int pong_enabled;
+    unsigned files_delay_ms;    /* POST /admin/files: hold /files answers back */
     ws_conn *conns;             /* live WebSocket connections */
     unsigned n_conns;
     unsigned next_conn_id;
@@ -514,6 +517,7 @@ static void ws_closed(ws_conn *c)
 
 static void http_reset(http_req *r)
 {
+    lws_sul_cancel(&r->delay_sul);
     ds_buf_free(&r->body);
     free(r->resp);
     memset(r, 0, sizeof(*r));
@@ -728,6 +732,18 @@ static int handle_admin(struct lws *wsi, http_req *r, const char *what)
     int idx, rc = 0;
     ws_conn *c;
 
+    if (!strcmp(what, "files")) {
+        char *end;
+        unsigned long ms;
+        v = query(wsi, "delay_ms=", buf, sizeof(buf));
+        ms = v && *v ? strtoul(v, &end, 10) : 0;
+        if (!v || !*v || *end || ms > 600000)
+            return respond_json(wsi, r, 400, "{\"ok\":false,\"reason\":\"delay_ms must be "
+                                "0 to 600000\"}");
+        srv.files_delay_ms = (unsigned)ms;
+        ds_log("/files answers held back %lu ms", ms);
+        return respond_json(wsi, r, 200, "{\"ok\":true}");
+    }
     if (!strcmp(what, "pong")) {
         v = query(wsi, "enabled=", buf, sizeof(buf));
         if (!v || (strcmp(v, "0") && strcmp(v, "1")))
@@ -815,6 +831,15 @@ static int handle_file(struct lws *wsi, http_req *r)
     return respond(wsi, r, 200, docx_type, copy, len);
 }
 
+static void delayed_file(lws_sorted_usec_list_t *sul)
+{
+    http_req *r = lws_container_of(sul, http_req, delay_sul);
+    struct lws *wsi = r->wsi;
+    r->wsi = NULL;
+    if (wsi && handle_file(wsi, r))
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 static int route(struct lws *wsi, http_req *r)
 {
     const char *p = r->path;
@@ -827,6 +852,16 @@ static int route(struct lws *wsi, http_req *r)
     if (!strcmp(p, "/healthz"))
         return r->method == M_GET ? respond_text(wsi, r, 200, "text/plain", "ok")
                                   : respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
+    if (!strncmp(p, "/files/", 7) && r->method == M_GET && srv.files_delay_ms) {
+        /* The whole answer waits, the link checks included: an expiring
+         * link held back long enough is answered "link expired". */
+        r->wsi = wsi;
+        lws_sul_schedule(srv.ctx, 0, &r->delay_sul, delayed_file,
+                         (lws_usec_t)srv.files_delay_ms * LWS_US_PER_MS);
+        /* lws drops a request left unanswered for 5 s: not this one. */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)(srv.files_delay_ms / 1000) + 10);
+        return 0;
+    }
     if (!strncmp(p, "/files/", 7))
         return r->method == M_GET ? handle_file(wsi, r)
                                   : respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
@@ -836,7 +871,8 @@ static int route(struct lws *wsi, http_req *r)
     if (!strcmp(p, "/admin/sent"))
         return r->method == M_GET ? handle_sent(wsi, r)
                                   : respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
-    if (!strcmp(p, "/admin/close") || !strcmp(p, "/admin/pong") || !strcmp(p, "/admin/drop"))
+    if (!strcmp(p, "/admin/close") || !strcmp(p, "/admin/pong") || !strcmp(p, "/admin/drop") ||
+        !strcmp(p, "/admin/files"))
         return r->method == M_POST ? handle_admin(wsi, r, p + strlen("/admin/"))
                                    : respond_json(wsi, r, 405, "{\"error\":\"use POST\"}");
     if (!strcmp(p, WS_PATH))
