@@ -4,7 +4,8 @@
  * summary and whether it is in a letter. The selected one is described
  * below the list (placed in which letter, or waiting and why, in words the
  * doctor can act on), and a waiting one can be inserted into the letter
- * being edited or discarded. Discarding asks for a second click: a report
+ * being edited or discarded, and a report's signed DOCX opened as a document
+ * of its own. Discarding asks for a second click: a report
  * must never be lost by a slip of the mouse.
  *
  * The panel is one C object: XToolPanel + XSidebarPanel for the sidebar,
@@ -27,8 +28,8 @@
 #define COLOUR_WAITING 0x9A5B00
 #define COLOUR_NONE    0x5F6368
 
-enum { C_LIST, C_DETAIL, C_INSERT, C_DISCARD, C_COUNT };
-static const char *const control_names[C_COUNT] = { "entries", "detail", "insert", "discard" };
+enum { C_LIST, C_DETAIL, C_INSERT, C_DISCARD, C_OPEN_DOCX, C_COUNT };
+static const char *const control_names[C_COUNT] = { "entries", "detail", "insert", "discard", "openDocx" };
 
 typedef struct inbox_panel {
     rlu_panel_base b;               /* first: the object, its window and controls */
@@ -70,10 +71,27 @@ static void reason_words(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, 
         rl_uno_str_utf8(e->Reason, out, cap);
 }
 
+/* The signed DOCX's line of the detail ("" when the report has none). */
+static void docx_words(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size_t cap)
+{
+    char state[16], error[RLU_LINE];
+    const char *args[1] = { error };
+    rl_uno_str_utf8(e->DocxState, state, sizeof state);
+    rl_uno_str_utf8(e->DocxError, error, sizeof error);
+    out[0] = 0;
+    if (!strcmp(state, "fetching"))
+        rlu_format(&p->strings, "inbox.docx.fetching", out, cap, NULL, 0);
+    else if (!strcmp(state, "ready"))
+        rlu_format(&p->strings, "inbox.docx.ready", out, cap, NULL, 0);
+    else if (!strcmp(state, "failed"))
+        rlu_format(&p->strings, "inbox.docx.failed", out, cap, args, 1);
+}
+
 static void describe(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size_t cap, sal_Int32 *colour)
 {
-    char when[16], where[RLU_LINE], count[16], why[RLU_LINE];
+    char when[16], where[RLU_LINE], count[16], why[RLU_LINE], summary[RLU_LINE], docx[RLU_LINE];
     const char *args[3];
+    size_t used;
 
     short_time(e->ReceivedAt, when, sizeof when);
     if (rl_uno_str_equals(e->Status, "placed")) {
@@ -91,6 +109,14 @@ static void describe(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size
         rlu_format(&p->strings, "inbox.detail.waiting", out, cap, args, 2);
         *colour = COLOUR_WAITING;
     }
+    /* The whole summary (the list cuts it to the panel's width), then the DOCX. */
+    rl_uno_str_utf8(e->Summary, summary, sizeof summary);
+    docx_words(p, e, docx, sizeof docx);
+    used = strlen(out);
+    if (summary[0] && used < cap)
+        used += (size_t)snprintf(out + used, cap - used, "\n%s", summary);
+    if (docx[0] && used < cap)
+        snprintf(out + used, cap - used, "\n%s", docx);
 }
 
 /* Shows the selected entry (from entries, n of them) below the list and
@@ -113,6 +139,7 @@ static void show_selected(inbox_panel *p, const rl_uno_InboxEntry *entries, sal_
     int waiting = sel && !rl_uno_str_equals(sel->Status, "placed");
     rlu_form_enable(&p->b.form, C_INSERT, waiting);
     rlu_form_enable(&p->b.form, C_DISCARD, waiting);
+    rlu_form_enable(&p->b.form, C_OPEN_DOCX, sel && rl_uno_str_equals(sel->DocxState, "ready"));
     if (!sel || sel->Id != p->armed)
         p->armed = -1;
     rlu_form_label(&p->b.form, C_DISCARD,
@@ -222,6 +249,11 @@ static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno
          * changes and inboxChanged refreshes the panel. */
         if (rl_uno_XReportLink_placeInboxEntry(p->link, &err, &filled, id) != RL_UNO_OK)
             rlc_log("inbox panel: cannot insert report %d: %s", (int)id, err.message);
+    } else if (rl_uno_str_equals(ev->ActionCommand, "open_docx")) {
+        p->armed = -1;
+        /* As a document of its own: the letter stays as it is. */
+        if (rl_uno_XReportLink_openInboxDocx(p->link, &err, id) != RL_UNO_OK)
+            rlc_log("inbox panel: cannot open the DOCX of report %d: %s", (int)id, err.message);
     } else if (rl_uno_str_equals(ev->ActionCommand, "discard")) {
         if (p->armed != id) {
             p->armed = id;     /* first click: ask again */
@@ -264,7 +296,7 @@ static void inbox_dispose(rl_uno_object *o)
         rl_uno_release(p->link);
         p->link = NULL;
     }
-    for (int i = C_INSERT; i <= C_DISCARD; i++)
+    for (int i = C_INSERT; i <= C_OPEN_DOCX; i++)
         if (p->b.form.controls[i])
             rl_uno_XButton_removeActionListener(p->b.form.controls[i], &err, &p->b.o.iface);
     if (p->b.form.controls[C_LIST])
@@ -320,7 +352,9 @@ rl_uno_object *rlu_inbox_panel_new(uno_Interface *ctx, uno_Interface *frame, uno
     rlu_form_label(&p->b.form, C_INSERT, rlu_str(&p->strings, "inbox.insert"));
     rlu_form_command(&p->b.form, C_INSERT, "insert");
     rlu_form_command(&p->b.form, C_DISCARD, "discard");
-    for (int i = C_INSERT; i <= C_DISCARD; i++)
+    rlu_form_command(&p->b.form, C_OPEN_DOCX, "open_docx");
+    rlu_form_label(&p->b.form, C_OPEN_DOCX, rlu_str(&p->strings, "inbox.docx.open"));
+    for (int i = C_INSERT; i <= C_OPEN_DOCX; i++)
         if (rl_uno_XButton_addActionListener(p->b.form.controls[i], err, &p->b.o.iface))
             goto fail;
     if (rl_uno_XListBox_addItemListener(p->b.form.controls[C_LIST], err, &p->b.o.iface))

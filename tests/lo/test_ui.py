@@ -513,7 +513,8 @@ def _():
             check(items and line.match(items[0]) and line.match(items[0]).group(2) == "Migraine sans aura",
                   "first line %r" % (items[:1],))
             detail = win.getControl("detail").Text
-            m = pattern(en["inbox.detail.waiting"]).match(detail)
+            check(detail.split("\n")[1:2] == ["Migraine sans aura"], "no whole summary in %r" % detail)
+            m = pattern(en["inbox.detail.waiting"]).match(detail.split("\n")[0])
             check(m and m.group(2) == en["reason.no_document"], "detail %r" % detail)
             check(win.getControl("insert").Model.Enabled, "Insert here is disabled for a waiting report")
             press(win.getControl("insert"))
@@ -522,7 +523,7 @@ def _():
                   "diagnosis %r" % bookmark_text(doc, "diagnosis"))
 
             def shows_placed():
-                mm = pattern(en["inbox.detail.placed"]).match(win.getControl("detail").Text)
+                mm = pattern(en["inbox.detail.placed"]).match(win.getControl("detail").Text.split("\n")[0])
                 if mm:
                     return mm
                 raise Failure("detail %r" % win.getControl("detail").Text)
@@ -586,6 +587,50 @@ def _():
             raise Failure("items %r" % (items[:3],))
         wait_until(newest, 10, "both reports listed, newest first")
     finally:
+        close(doc, el)
+        rl.disconnect()
+
+
+@test("a report's signed DOCX: the inbox says it is here and opens it as a document of its own")
+def _():
+    o = setup()
+    rl = o.report_link()
+    en = strings("en")
+    server, url = devserver(KEY)
+    doc, el, win = new_panel(o, INBOX_URL)
+    desktop = o.service("com.sun.star.frame.Desktop")
+    opened = None
+    try:
+        connect(o, rl, url)
+        port = int(url.split(":")[2].split("/")[0])
+        before = {e.Id for e in rl.getInbox()}
+        body = json.dumps({"diagnosis": "Entorse de la cheville"}, ensure_ascii=False).encode("utf-8")
+        status, answer = harness.http("POST", "http://127.0.0.1:%d/reports/push" % port, body,
+                                      {"X-Doctor-Key": KEY, "Content-Type": "application/json"})
+        check(status == 200, "push answered %d %s" % (status, answer[:200]))
+
+        def ready():
+            new = [e for e in rl.getInbox() if e.Id not in before]
+            if new and new[0].DocxState == "ready":
+                return new[0]
+            raise Failure("entries %r" % [(e.Id, e.DocxState, e.DocxError) for e in new])
+        entry_ = wait_until(ready, 30, "the DOCX fetched")
+        wait_until(lambda: en["inbox.docx.ready"] in win.getControl("detail").Text.split("\n")
+                   or _raise("detail %r" % win.getControl("detail").Text), 10, "the DOCX shown in the detail")
+        button = win.getControl("openDocx")
+        check(button.Model.Label == en["inbox.docx.open"], "label %r" % button.Model.Label)
+        check(button.Model.Enabled, "Open the DOCX is disabled")
+        count = len(list(desktop.Components))
+        press(button)
+        wait_until(lambda: len(list(desktop.Components)) == count + 1 or _raise("no new document"), 15,
+                   "the DOCX opened")
+        opened = [c for c in desktop.Components if c != doc and c.supportsService("com.sun.star.text.TextDocument")
+                  and c.Text.String.strip()]
+        check(opened, "no Writer document with text was opened")
+        check(entry(rl, entry_.Id).DocxState == "ready", "the entry changed")
+    finally:
+        for c in opened or ():
+            c.close(True)
         close(doc, el)
         rl.disconnect()
 
