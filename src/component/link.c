@@ -293,15 +293,34 @@ static void replace_client(report_link *l)
 /* Writes r's message into the spool; its file name goes to name ("" when
  * the spool is not usable or the write failed, which is logged). Any
  * thread: spool_dir does not change after start-up. */
+static int spool_report_unsynced(report_link *l, const rl_report *r, time_t at, char *name, size_t cap);
+static void spool_sync(report_link *l, int fd);
+
 static void spool_report(report_link *l, const rl_report *r, time_t at, char *name, size_t cap)
 {
+    int fd = spool_report_unsynced(l, r, at, name, cap);
+    spool_sync(l, fd);
+}
+
+/* The same, leaving the fsync to spool_sync(fd) (-1: nothing to sync). */
+static int spool_report_unsynced(report_link *l, const rl_report *r, time_t at, char *name, size_t cap)
+{
     char err[RL_MAX_DETAIL];
+    int fd;
     name[0] = '\0';
     if (!l->spool_dir[0] || !r->raw)
-        return;
-    if (rl_spool_write(l->spool_dir, r->raw, r->raw_len, at, name, cap, err, sizeof err) != 0)
+        return -1;
+    if ((fd = rl_spool_write_unsynced(l->spool_dir, r->raw, r->raw_len, at, name, cap, err, sizeof err)) < 0)
         rlc_log("a report could not be kept on disk (it is lost if LibreOffice stops before it is placed): %s",
                 err);
+    return fd;
+}
+
+static void spool_sync(report_link *l, int fd)
+{
+    char err[RL_MAX_DETAIL];
+    if (fd >= 0 && rl_spool_sync(l->spool_dir, fd, err, sizeof err) != 0)
+        rlc_log("a report kept on disk may not survive a power cut: %s", err);
 }
 
 /* The inbox's hook: a report placed, discarded or dropped leaves the disk.
@@ -424,19 +443,23 @@ static void on_core_event(void *user, const rl_event *ev)
         snprintf(item.detail, sizeof item.detail, "%s", ev->detail ? ev->detail : "");
         rlc_handover_post(tag->l->handover, &item);
         break;
-    case RL_EVENT_REPORT:
+    case RL_EVENT_REPORT: {
         rlc_log("report received (%zu fields)", ev->report->n_fields);
         rlc_debug_report("received", ev->report);
         item.kind = RLC_ITEM_REPORT;
         item.report = ev->report;
-        /* On disk before anything else happens to it: a crash from here on
-         * (in the queue, during placement) does not lose it. */
-        spool_report(tag->l, ev->report, time(NULL), item.spool, sizeof item.spool);
+        /* On disk before anything else happens to it: a crash of the office
+         * from here on (in the queue, during placement) does not lose it. The
+         * fsync, which only a power cut needs, waits until the report is on
+         * its way: the disk's latency stays out of the doctor's way. */
+        int fd = spool_report_unsynced(tag->l, ev->report, time(NULL), item.spool, sizeof item.spool);
         if (rlc_handover_post(tag->l->handover, &item) != 0)
             rlc_log(item.spool[0] ? "a report could not reach the main thread (queue full or closed); "
                                     "it is kept on disk and comes back at the next start"
                                   : "a report was lost: the queue to the main thread is full or closed");
+        spool_sync(tag->l, fd);
         break;
+    }
     case RL_EVENT_SERVER_ERROR:
         rlc_log("the service reported error %d: %s", ev->code, ev->message ? ev->message : "");
         break;

@@ -80,7 +80,8 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-/* Writes len bytes to a new file path (0600); fsyncs it. */
+/* Writes len bytes to a new file path (0600). Returns its descriptor, still
+ * open so that the caller can fsync it, or -1. */
 static int write_file(const char *path, const char *data, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -96,9 +97,7 @@ static int write_file(const char *path, const char *data, size_t len)
             goto fail;
         done += (size_t)w;
     }
-    if (fsync(fd) != 0)
-        goto fail;
-    return close(fd);
+    return fd;
 fail: {
         int saved = errno;
         close(fd);
@@ -108,8 +107,33 @@ fail: {
     }
 }
 
+int rl_spool_sync(const char *dir, int fd, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (fd < 0)
+        return 0;
+    if (fsync(fd) != 0)
+        rc = fail(err, errlen, "cannot sync a file of", dir);
+    close(fd);
+    /* The file is complete either way; only its survival of a power cut is
+     * in doubt. Keep it rather than lose the report. */
+    if (fsync_dir(dir) != 0)
+        rc = fail(err, errlen, "cannot sync", dir);
+    return rc;
+}
+
 int rl_spool_write(const char *dir, const char *data, size_t len, time_t received_at,
                    char *name, size_t namecap, char *err, size_t errlen)
+{
+    int fd = rl_spool_write_unsynced(dir, data, len, received_at, name, namecap, err, errlen);
+    if (fd < 0)
+        return -1;
+    rl_spool_sync(dir, fd, err, errlen);
+    return 0;
+}
+
+int rl_spool_write_unsynced(const char *dir, const char *data, size_t len, time_t received_at,
+                            char *name, size_t namecap, char *err, size_t errlen)
 {
     char final[RL_SPOOL_PATH], tmp[RL_SPOOL_PATH], nm[RL_SPOOL_NAME], tmpname[RL_SPOOL_NAME + 8];
 
@@ -121,20 +145,17 @@ int rl_spool_write(const char *dir, const char *data, size_t len, time_t receive
         snprintf(err, errlen, "the inbox folder's path is too long");
         return -1;
     }
-    if (write_file(tmp, data, len) != 0)
+    int fd = write_file(tmp, data, len);
+    if (fd < 0)
         return fail(err, errlen, "cannot write", tmp);
     if (rename(tmp, final) != 0) {
         fail(err, errlen, "cannot rename into", final);
+        close(fd);
         unlink(tmp);
         return -1;
     }
-    if (fsync_dir(dir) != 0) {
-        /* The file is complete; only its survival of a power cut is in
-         * doubt. Keep it rather than lose the report. */
-        fail(err, errlen, "cannot sync", dir);
-    }
     snprintf(name, namecap, "%s", nm);
-    return 0;
+    return fd;
 }
 
 /* A name this module could have written: digits '-' digits '-' digits ".json". */
@@ -194,7 +215,11 @@ int rl_spool_clean_exit(const char *dir, int set)
         return -1;
     if (set) {
         unlink(path);
-        return write_file(path, "", 0);
+        int fd = write_file(path, "", 0);
+        if (fd < 0)
+            return -1;
+        fsync(fd);
+        return close(fd);
     }
     return unlink(path) == 0;
 }

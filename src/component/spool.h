@@ -34,6 +34,16 @@ int rl_spool_open(const char *dir, char *err, size_t errlen);
 int rl_spool_write(const char *dir, const char *data, size_t len, time_t received_at,
                    char *name, size_t namecap, char *err, size_t errlen);
 
+/* The same in two steps, so that the disk's latency stays out of a
+ * report's way to the letter: _unsynced writes and renames the file (from
+ * then on it survives the office being killed: the data is in the kernel)
+ * and returns its open descriptor, or -1 with the reason in err;
+ * rl_spool_sync fsyncs the file and dir and closes fd (from then on it
+ * survives a power cut). Returns 0, or -1 with err set (the file stays). */
+int rl_spool_write_unsynced(const char *dir, const char *data, size_t len, time_t received_at,
+                            char *name, size_t namecap, char *err, size_t errlen);
+int rl_spool_sync(const char *dir, int fd, char *err, size_t errlen);
+
 /* Removes file name of dir. Returns 0 (also when it did not exist), or -1. */
 int rl_spool_remove(const char *dir, const char *name);
 

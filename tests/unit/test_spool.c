@@ -115,6 +115,16 @@ int main(void)
     rl_spool_write(dir, "{\"c\":3}", 7, 1600000000, c, sizeof c, err, sizeof err);
     test_cond(strcmp(a, b) != 0 && strcmp(b, c) != 0 && count_entries(dir) == 3);
 
+    test("written in two steps, the file is complete and in place before its fsync");
+    {
+        char d2[RL_SPOOL_NAME], p2[600];
+        int fd = rl_spool_write_unsynced(dir, "{\"d\":4}", 7, 1700000200, d2, sizeof d2, err, sizeof err);
+        snprintf(p2, sizeof p2, "%s/%s", dir, d2);
+        int in_place = fd >= 0 && mode_of(p2) == 0600 && exists(dir, d2);
+        int synced = rl_spool_sync(dir, fd, err, sizeof err) == 0;
+        test_cond(in_place && synced && rl_spool_remove(dir, d2) == 0 && count_entries(dir) == 3);
+    }
+
     test("a scan lists every report oldest first, with its time and its exact bytes");
     memset(&s, 0, sizeof s);
     rc = rl_spool_scan(dir, 1 << 20, visit, bad, &s, err, sizeof err);
