@@ -611,11 +611,12 @@ static void notify_report(report_link *l, sal_Int32 id, int placed, const char *
 /* ------------------------------------------------------------------ reports (main thread) */
 
 /* The undo step's name, in the office's language. */
+static const rlu_strings *words(report_link *l);
+
 static const char *undo_title(report_link *l)
 {
-    char lang[16];
-    rlc_settings_ui_language(l->ctx, lang, sizeof lang);
-    return strncmp(lang, "fr", 2) == 0 ? "Ins\xc3\xa9rer le compte rendu" : "Insert report";
+    const rlu_strings *s = words(l);
+    return s ? rlu_str(s, "undo.insert_report") : "Insert report";
 }
 
 /* Keeps letter (taken) as where entry id's DOCX goes when it arrives. */
@@ -770,23 +771,24 @@ static int receive_report(report_link *l, rl_report *r, const char *spool)
 
 /* The words of "docx.error.<name>" in the office's language, {0} being
  * arg; fallback when the extension has none. Main thread. */
+/* The words of the office's language (i18n/), loaded once; NULL when out
+ * of memory. Main thread. */
+static const rlu_strings *words(report_link *l)
+{
+    if (!l->strings && (l->strings = calloc(1, sizeof *l->strings)))
+        rlu_strings_for_office(l->strings, l->ctx);
+    return l->strings;
+}
+
 static void docx_words(report_link *l, const char *name, const char *arg, const char *fallback,
                        char *out, size_t cap)
 {
     char key[RLU_MAX_KEY];
     const char *args[1] = { arg };
 
-    if (!l->strings && (l->strings = calloc(1, sizeof *l->strings))) {
-        char locale[32];
-        const char *lang;
-        rlc_settings_ui_language(l->ctx, locale, sizeof locale);
-        lang = rlu_strings_language(locale);
-        if (rlu_strings_load(l->strings, lang) != 0 && strcmp(lang, "en") != 0)
-            rlu_strings_load(l->strings, "en");
-    }
     snprintf(key, sizeof key, "docx.error.%s", name);
     out[0] = 0;
-    if (l->strings)
+    if (words(l))
         rlu_format(l->strings, key, out, cap, args, 1);
     if (!out[0] || !strcmp(out, key))
         snprintf(out, cap, "%s", fallback);
