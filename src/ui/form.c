@@ -187,6 +187,22 @@ void rlu_panel_m_min_width(rl_uno_object *self, void *ret, void *args[], uno_Any
     *(sal_Int32 *)ret = b->form.size.Width + RLU_DECK_MARGIN_PX;
 }
 
+int rlu_let_go_of_link(uno_Interface **link, const void *event)
+{
+    const rl_uno_EventObject *ev = event;
+    uno_Interface *src = rl_uno_query(ev->Source, RL_UNO_T_XInterface);
+    uno_Interface *ours = rl_uno_query(*link, RL_UNO_T_XInterface);
+    int gone = src && src == ours;
+    if (gone) {
+        /* The office is closing: theReportLink has let go of us already. */
+        rl_uno_release(*link);
+        *link = NULL;
+    }
+    rl_uno_release(src);
+    rl_uno_release(ours);
+    return gone;
+}
+
 void rlu_panel_dispose(rl_uno_object *panel)
 {
     rlu_panel_base *b = (rlu_panel_base *)(void *)panel;

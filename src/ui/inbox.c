@@ -270,17 +270,7 @@ static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno
 
 static void m_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    inbox_panel *p = inbox_of(self);
-    const rl_uno_EventObject *ev = args[0];
-    uno_Interface *src = rl_uno_query(ev->Source, RL_UNO_T_XInterface);
-    uno_Interface *link = rl_uno_query(p->link, RL_UNO_T_XInterface);
-    if (src && src == link) {
-        /* The office is closing: theReportLink has let go of us already. */
-        rl_uno_release(p->link);
-        p->link = NULL;
-    }
-    rl_uno_release(src);
-    rl_uno_release(link);
+    rlu_let_go_of_link(&inbox_of(self)->link, args[0]);
 }
 
 static void inbox_dispose(rl_uno_object *o)

@@ -122,6 +122,11 @@ void rlu_panel_m_min_width(rl_uno_object *self, void *ret, void *args[], uno_Any
     { RL_UNO_MN_XSidebarPanel_getMinimalWidth, rlu_panel_m_min_width }, \
     { "com.sun.star.ui.XToolPanel::Window", rlu_panel_m_window }
 
+/* XEventListener::disposing of a panel listening to theReportLink: when
+ * event (an EventObject) comes from *link, releases it and sets it NULL.
+ * Returns whether it did. */
+int rlu_let_go_of_link(uno_Interface **link, const void *event);
+
 /* Disposes any panel below. Idempotent. */
 void rlu_panel_dispose(rl_uno_object *panel);
 

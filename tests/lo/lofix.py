@@ -17,6 +17,7 @@ from harness import Failure, Proc, check, wait_until
 from org.reportlink import XReportLinkListener
 
 DEVSERVER = os.path.join(office.BUILD, "reportlink-devserver")
+I18N = os.path.join(office.ROOT, "extension", "i18n")
 STATE_TIMEOUT_S = 20     # a state change, including a reconnection
 
 
@@ -28,6 +29,31 @@ def devserver(*keys, whole_run=False, demo=False):
     p = Proc("devserver", argv, env={"REPORTLINK_DEVSERVER_KEYS": ",".join(keys)}, whole_run=whole_run)
     ev = p.wait_json(lambda e: e.get("event") == "listening", 10, "listening line")
     return p, "ws://127.0.0.1:%d/reports/ws" % ev["port"]
+
+
+def close_at_exit(state):
+    """Stops and closes state["office"] (if any) when the runner exits."""
+    def cleanup():
+        o = state.get("office")
+        if o is not None:
+            try:
+                o.stop()
+            except Exception:   # cleanup: close() kills it whatever happened
+                pass
+            o.close()
+    atexit.register(cleanup)
+
+
+def strings(lang):
+    """The extension's words in lang, read as the extension reads them."""
+    out = {}
+    with open(os.path.join(I18N, "strings_%s.properties" % lang), encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                k, _, v = line.partition("=")
+                out[k.strip()] = v.strip().replace("\\n", "\n")
+    return out
 
 
 def state_of(rl):

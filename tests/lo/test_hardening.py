@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
 from harness import Failure, check, secret, test, wait_until  # noqa: E402
-from lofix import Listener, devserver, wait_state  # noqa: E402
+from lofix import close_at_exit, Listener, devserver, wait_state  # noqa: E402
 
 import uno  # noqa: E402
 
@@ -50,17 +50,7 @@ atexit.register(shutil.rmtree, _docs_dir, True)
 _state = {}
 
 
-def _cleanup():
-    o = _state.get("office")
-    if o is not None:
-        try:
-            o.stop()
-        except Exception:   # cleanup: close() kills it whatever happened
-            pass
-        o.close()
-
-
-atexit.register(_cleanup)
+close_at_exit(_state)
 
 
 def the_office():

@@ -34,12 +34,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
 from harness import Failure, Proc, check, secret, test, wait_until  # noqa: E402
-from lofix import DEVSERVER, devserver, save_xwd_as_png, wait_state  # noqa: E402
+from lofix import close_at_exit, strings, DEVSERVER, devserver, save_xwd_as_png, wait_state  # noqa: E402
 
 import uno  # noqa: E402
 
 harness.TEST_TIMEOUT_S = 120
-I18N = os.path.join(office.ROOT, "extension", "i18n")
 NODE = "/org.openoffice.Office.OptionsDialog/Nodes/org.reportlink.options"
 LEAF = "org.reportlink.options.connection"
 HANDLER = "org.reportlink.OptionsHandler"
@@ -52,30 +51,11 @@ RESULT_TIMEOUT_S = 25    # the page's own limit is 10 s, plus closing the test c
 _state = {}
 
 
-def _cleanup():
-    o = _state.get("office")
-    if o is not None:
-        try:
-            o.stop()
-        except Exception:   # cleanup: close() kills it whatever happened
-            pass
-        o.close()
-
-
-atexit.register(_cleanup)
+close_at_exit(_state)
 
 
 # ---------------------------------------------------------------- helpers
 
-def strings(lang):
-    out = {}
-    with open(os.path.join(I18N, "strings_%s.properties" % lang), encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#"):
-                k, _, v = line.partition("=")
-                out[k.strip()] = v.strip().replace("\\n", "\n")
-    return out
 
 
 def fmt(text, *args):

@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
 from harness import Failure, check, secret, test, wait_until  # noqa: E402
-from lofix import Xvfb, devserver, save_xwd_as_png, wait_state  # noqa: E402
+from lofix import close_at_exit, strings, Xvfb, devserver, save_xwd_as_png, wait_state  # noqa: E402
 
 import uno  # noqa: E402
 from com.sun.star.beans import PropertyValue  # noqa: E402
@@ -41,7 +41,6 @@ PANEL_URL = "private:resource/toolpanel/ReportLinkPanelFactory/StatusPanel"
 INBOX_URL = "private:resource/toolpanel/ReportLinkPanelFactory/InboxPanel"
 TEMPLATE_URL = "private:resource/toolpanel/ReportLinkPanelFactory/TemplatePanel"
 FIELDS = ("history", "findings", "diagnosis", "procedure", "recommendation", "report_text", "report_html")
-I18N = os.path.join(office.ROOT, "extension", "i18n")
 KEY = secret("doctor-" + secrets.token_hex(12))
 TEXT_TIMEOUT_S = 20      # the panel follows a state change
 TEMPLATE = os.path.join(office.ROOT, "extension", "templates", "lettre-patient.odt")
@@ -51,31 +50,11 @@ SCREEN = (1280, 800)
 _state = {}
 
 
-def _cleanup():
-    o = _state.get("office")
-    if o is not None:
-        try:
-            o.stop()
-        except Exception:   # cleanup: close() kills it whatever happened
-            pass
-        o.close()
-
-
-atexit.register(_cleanup)
+close_at_exit(_state)
 
 
 # ---------------------------------------------------------------- helpers
 
-def strings(lang):
-    """The panel's words in lang, read as the extension reads them."""
-    out = {}
-    with open(os.path.join(I18N, "strings_%s.properties" % lang), encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#"):
-                k, _, v = line.partition("=")
-                out[k.strip()] = v.strip().replace("\\n", "\n")
-    return out
 
 
 def pattern(text):
