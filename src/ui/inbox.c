@@ -123,7 +123,7 @@ static void describe(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size
  * enables the buttons that apply to it. */
 static void show_selected(inbox_panel *p, const rl_uno_InboxEntry *entries, sal_Int32 n)
 {
-    char text[RLU_LINE * 2];
+    char text[RLU_LINE * 4];   /* status, summary, DOCX: one line each */
     sal_Int32 colour = COLOUR_NONE;
     const rl_uno_InboxEntry *sel = NULL;
 
