@@ -3,6 +3,7 @@ waiting for a connection state, and a listener implemented in Python.
 Import after `office` (which sets up python-uno's types)."""
 
 import atexit
+import http.server
 import os
 import shutil
 import struct
@@ -54,6 +55,31 @@ def strings(lang):
                 k, _, v = line.partition("=")
                 out[k.strip()] = v.strip().replace("\\n", "\n")
     return out
+
+
+class TrapServer:
+    """An HTTP server that records every request it gets: the address a
+    hostile report points at, so a test can check LibreOffice fetched
+    nothing. base: its URL; requests: the paths asked for."""
+
+    def __init__(self):
+        self.requests = []
+        requests = self.requests
+
+        class Trap(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                requests.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trap)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.base = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+
+    def shutdown(self):
+        self.httpd.shutdown()
 
 
 def state_of(rl):

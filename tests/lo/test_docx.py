@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
 from harness import Failure, Proc, check, secret, test, wait_until  # noqa: E402
-from lofix import DEVSERVER, Listener, wait_state  # noqa: E402
+from lofix import TrapServer, DEVSERVER, Listener, wait_state  # noqa: E402
 
 import uno  # noqa: E402
 from com.sun.star.lang import IllegalArgumentException  # noqa: E402
@@ -446,19 +446,8 @@ def _():
 
 @test("hostile report RTF fetches nothing and creates no link; its text and bold stay")
 def _():
-    requests = []
-
-    class Trap(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            requests.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *a):
-            pass
-    trap = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trap)
-    threading.Thread(target=trap.serve_forever, daemon=True).start()
-    b = "http://127.0.0.1:%d" % trap.server_address[1]
+    trap = TrapServer()
+    requests, b = trap.requests, trap.base
     hostile = (
         r"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}\f0\fs24 {\b R\u233?sultat} visible\par "
         r"{\field{\*\fldinst { INCLUDEPICTURE \"%(b)s/pic.png\" \\d }}{\fldrslt image}}\par "

@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
 from harness import Failure, check, secret, test, wait_until  # noqa: E402
-from lofix import close_at_exit, Listener, devserver, wait_state  # noqa: E402
+from lofix import TrapServer, close_at_exit, Listener, devserver, wait_state  # noqa: E402
 
 import uno  # noqa: E402
 from com.sun.star.beans import PropertyValue  # noqa: E402
@@ -570,20 +570,8 @@ def _():
 
 @test("hostile report HTML fetches nothing, runs nothing and creates no link")
 def _():
-    import http.server
-    requests = []
-
-    class Trap(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            requests.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *a):
-            pass
-    trap = http.server.HTTPServer(("127.0.0.1", 0), Trap)
-    threading.Thread(target=trap.serve_forever, daemon=True).start()
-    base = "http://127.0.0.1:%d" % trap.server_address[1]
+    trap = TrapServer()
+    requests, base = trap.requests, trap.base
     hostile = ("<html><head><link rel=stylesheet href='%(b)s/a.css'><base href='%(b)s/'>"
                "<meta http-equiv=refresh content='0;url=%(b)s/r'>"
                "<style>p{background:url(%(b)s/bg.png)}</style><script src='%(b)s/x.js'></script></head>"
