@@ -288,6 +288,8 @@ static void replace_client(report_link *l)
         reap_client(l, old, old_tag);
 }
 
+static const rlu_strings *words(report_link *l);
+
 /* ------------------------------------------------------------------ waiting reports on disk */
 
 /* Writes r's message into the spool; its file name goes to name ("" when
@@ -385,9 +387,8 @@ static void recover_bad(void *user, const char *name, const char *why)
  * SolarMutex (framework/source/services/substitutepathvars.cxx). */
 static void spool_start(report_link *l)
 {
-    char profile[RLC_MAX_PATH], err[RL_MAX_DETAIL], lang[16];
+    char profile[RLC_MAX_PATH], err[RL_MAX_DETAIL];
     rl_uno_err uerr;
-    rlu_strings *words = NULL;
 
     if (rlc_settings_profile_dir(l->ctx, profile, sizeof profile, &uerr) != RL_UNO_OK) {
         rlc_log("waiting reports will not be kept on disk: cannot find the user profile: %s", uerr.message);
@@ -402,14 +403,12 @@ static void spool_start(report_link *l)
         return;
     }
     int clean = rl_spool_clean_exit(l->spool_dir, 0) == 1;
-    rlc_settings_ui_language(l->ctx, lang, sizeof lang);
     const char *key = clean ? "inbox.kept" : "inbox.recovered";
     recovery rc = { l, clean ? "kept from the previous LibreOffice session; not placed yet"
                              : "recovered after LibreOffice closed unexpectedly; not placed yet", 0, 0, 0 };
-    if ((words = malloc(sizeof *words)) && rlu_strings_load(words, rlu_strings_language(lang)) == 0)
-        rc.reason = rlu_str(words, key);
+    if (words(l))
+        rc.reason = rlu_str(l->strings, key);
     int n = rl_spool_scan(l->spool_dir, RL_MAX_MESSAGE_BYTES, recover_one, recover_bad, &rc, err, sizeof err);
-    free(words);
     pthread_mutex_lock(&l->lock);
     l->inbox->on_release = spool_release;
     l->inbox->release_user = l;
@@ -611,8 +610,6 @@ static void notify_report(report_link *l, sal_Int32 id, int placed, const char *
 /* ------------------------------------------------------------------ reports (main thread) */
 
 /* The undo step's name, in the office's language. */
-static const rlu_strings *words(report_link *l);
-
 static const char *undo_title(report_link *l)
 {
     const rlu_strings *s = words(l);

@@ -26,19 +26,27 @@ uno_Interface *rlu_control_model(uno_Interface *window, const char *name, rl_uno
     return model;
 }
 
+int rlu_model_set(uno_Interface *model, const char *control, const char *prop, const uno_Any *value)
+{
+    rl_uno_err err;
+    rtl_uString *n = rl_uno_str(prop);
+    int rc = rl_uno_XPropertySet_setPropertyValue(model, &err, n, value);
+    rtl_uString_release(n);
+    if (rc != RL_UNO_OK)
+        rlc_log("cannot set %s of %s: %s", prop, control, err.message);
+    return rc;
+}
+
 int rlu_control_set(uno_Interface *window, const char *control, const char *prop, const uno_Any *value)
 {
     rl_uno_err err;
     uno_Interface *model = rlu_control_model(window, control, &err);
-    int rc = model ? RL_UNO_OK : err.code;
-    if (model) {
-        rtl_uString *n = rl_uno_str(prop);
-        rc = rl_uno_XPropertySet_setPropertyValue(model, &err, n, value);
-        rtl_uString_release(n);
-        rl_uno_release(model);
-    }
-    if (rc != RL_UNO_OK)
+    if (!model) {
         rlc_log("cannot set %s of %s: %s", prop, control, err.message);
+        return err.code;
+    }
+    int rc = rlu_model_set(model, control, prop, value);
+    rl_uno_release(model);
     return rc;
 }
 

@@ -71,13 +71,8 @@ out:
 
 void rlu_form_set(rlu_form *f, int i, const char *prop, const uno_Any *value)
 {
-    rl_uno_err err;
-    if (i < 0 || i >= f->n || !f->models[i])
-        return;
-    rtl_uString *name = rl_uno_str(prop);
-    if (rl_uno_XPropertySet_setPropertyValue(f->models[i], &err, name, value) != RL_UNO_OK)
-        rlc_log("%s: cannot set %s: %s", f->names[i], prop, err.message);
-    rtl_uString_release(name);
+    if (i >= 0 && i < f->n && f->models[i])
+        rlu_model_set(f->models[i], f->names[i], prop, value);
 }
 
 void rlu_form_text(rlu_form *f, int i, const char *prop, const char *utf8)

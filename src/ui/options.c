@@ -103,11 +103,7 @@ static options *options_of(rl_uno_object *o)
 
 static void load_strings(options *o)
 {
-    char locale[32];
-    rlc_settings_ui_language(o->ctx, locale, sizeof locale);
-    const char *lang = rlu_strings_language(locale);
-    if (rlu_strings_load(&o->strings, lang) != 0 && strcmp(lang, "en") != 0)
-        rlu_strings_load(&o->strings, "en");
+    rlu_strings_for_office(&o->strings, o->ctx);
 }
 
 static const char *str(options *o, const char *key)

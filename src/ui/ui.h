@@ -177,6 +177,8 @@ uno_Interface *rlu_dispatcher_new(uno_Interface *ctx);
  * err set. */
 uno_Interface *rlu_control_model(uno_Interface *window, const char *name, rl_uno_err *err);
 int rlu_control_set(uno_Interface *window, const char *control, const char *prop, const uno_Any *value);
+/* The same on a model already at hand (control names it in the log). */
+int rlu_model_set(uno_Interface *model, const char *control, const char *prop, const uno_Any *value);
 /* prop is "Label" for fixed texts, buttons and check boxes, "Text" for fields. */
 int rlu_control_set_string(uno_Interface *window, const char *control, const char *prop, const char *utf8);
 int rlu_control_set_colour(uno_Interface *window, const char *control, sal_Int32 rgb);
