@@ -16,7 +16,10 @@
  * that tests and IT people can watch the full-jitter schedule reach its cap in
  * seconds rather than minutes. Every state event carries "t_ms", the
  * CLOCK_MONOTONIC time in milliseconds at which it happened, so retry delays
- * can be measured from the output alone. */
+ * can be measured from the output alone.
+ *
+ * REPORTLINK_LWS_LOG=N sets libwebsockets' own log mask (lws_set_log_level;
+ * 15 adds its INFO lines), for reading what the library decided on a link. */
 #include "reportlink_core.h"
 
 #include <cJSON.h>
@@ -274,7 +277,7 @@ bad_value:
         return EXIT_USAGE;
     }
 
-    lws_set_log_level(quiet ? LLL_ERR : (LLL_ERR | LLL_WARN | LLL_USER),
+    lws_set_log_level(getenv("REPORTLINK_LWS_LOG") ? atoi(getenv("REPORTLINK_LWS_LOG")) : quiet ? LLL_ERR : (LLL_ERR | LLL_WARN | LLL_USER),
                       lwsl_emit_stderr_notimestamp);
 
     /* Signals are taken synchronously by the main thread only. */

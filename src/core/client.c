@@ -90,12 +90,18 @@ struct rl_client {
     int want_auth, want_ping;
     int peer_close_code;
     char peer_close_reason[128];
-    int local_close_code;       /* we closed the link ourselves (1009) */
+    /* A refused message or frame (refuse_link): the close code we send, the words
+     * for the state's detail, and where we are: reading the rest of the frame to
+     * drop it, or asking for the WRITEABLE callback that writes the close. */
+    int refuse_code;
+    const char *refuse_text;
+    int refuse_discarding, refuse_closing;
     char link_error[RL_MAX_DETAIL];
 
     unsigned char *rx;          /* the message being received */
     size_t rx_len, rx_cap;
-    int rx_binary, rx_oversize;
+    int rx_binary;
+    rl__utf8 rx_utf8;           /* the text message's UTF-8, checked as it comes */
 
     int draining;               /* commands are being run: see drain_commands */
     int open_deferred;
@@ -236,7 +242,7 @@ static void feed(rl_client *c, rl__input_kind kind, int code, int by_server, con
 static void drop_rx(rl_client *c)
 {
     c->rx_len = 0;
-    c->rx_binary = c->rx_oversize = 0;
+    c->rx_binary = 0;
     if (c->rx_cap > RL__RX_KEEP_BYTES) {
         free(c->rx);
         c->rx = NULL;
@@ -298,7 +304,8 @@ static void open_link(rl_client *c)
     ci.opaque_user_data = (void *)c->gen;
     c->peer_close_code = 0;
     c->peer_close_reason[0] = 0;
-    c->local_close_code = 0;
+    c->refuse_code = c->refuse_discarding = c->refuse_closing = 0;
+    c->refuse_text = NULL;
     c->link_error[0] = 0;
     drop_rx(c);
 
@@ -584,29 +591,78 @@ static void handle_message(rl_client *c, const char *buf, size_t len)
     }
 }
 
+/* The contract with libwebsockets for refusing a message (src/core/README.md,
+ * "Refusing a message"): CLIENT_RECEIVE never returns non-zero. libwebsockets
+ * 4.1.6 does not reset its receive buffer's index when the callback asks to
+ * close in the middle of a frame, and goes on parsing the rest of that frame
+ * past the end of the buffer (a heap overflow: one ordinary 17 MiB frame took
+ * the office down). So a refusal records the close code, reads the rest of the
+ * frame and drops it (up to RL__DISCARD_MAX_BYTES; a frame that announces more
+ * is cut at once), and only then asks for a WRITEABLE callback, which writes
+ * the close frame. Closing while the peer's bytes are still unread would reset
+ * the TCP connection, and the peer would never read our close code. */
+#define RL__DISCARD_MAX_BYTES (64u << 20)
+
+static void close_refused(rl_client *c, struct lws *wsi)
+{
+    c->refuse_discarding = 0;
+    c->refuse_closing = 1;
+    lws_callback_on_writable(wsi);
+}
+
+static void refuse_link(rl_client *c, struct lws *wsi, int code, const char *text,
+                        const char *reason)
+{
+    if (c->refuse_code)
+        return;
+    emit_rejected(c, reason);
+    drop_rx(c);
+    c->refuse_code = code;
+    c->refuse_text = text;
+    size_t left = lws_remaining_packet_payload(wsi);
+    if (left && left <= RL__DISCARD_MAX_BYTES)
+        c->refuse_discarding = 1;
+    else
+        close_refused(c, wsi);
+}
+
 static int on_receive(rl_client *c, struct lws *wsi, const unsigned char *in, size_t len)
 {
+    if (c->refuse_code) {
+        /* Refused: the rest of the frame is dropped, then the close goes. */
+        if (c->refuse_discarding && !lws_remaining_packet_payload(wsi))
+            close_refused(c, wsi);
+        return 0;
+    }
     if (lws_is_first_fragment(wsi)) {
         c->rx_len = 0;
         c->rx_binary = lws_frame_is_binary(wsi);
-        c->rx_oversize = 0;
+        memset(&c->rx_utf8, 0, sizeof c->rx_utf8);
     }
+    int last = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
     if (!c->rx_binary) {
-        if (c->rx_len + len > RL_MAX_MESSAGE_BYTES) {
-            /* Refuse without ever holding more than the limit. */
+        /* RFC 6455 8.1: a text message that is not UTF-8 fails the link
+         * with 1007, found at its first impossible byte, whatever the cuts. */
+        if (rl__utf8_feed(&c->rx_utf8, in, len) != RL_OK ||
+            (last && rl__utf8_end(&c->rx_utf8) != RL_OK)) {
+            refuse_link(c, wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "invalid UTF-8",
+                        "a text message that is not valid UTF-8: connection closed with 1007");
+            return 0;
+        }
+        /* What this frame still announces counts too, so a 64 MiB frame is
+         * refused at its first bytes, and never more than the limit is held. */
+        size_t announced = lws_remaining_packet_payload(wsi);
+        if (c->rx_len + len > RL_MAX_MESSAGE_BYTES ||
+            announced > RL_MAX_MESSAGE_BYTES - c->rx_len - len) {
             char reason[128];
             snprintf(reason, sizeof reason, "message larger than the %u-byte limit: "
                      "connection closed with 1009", RL_MAX_MESSAGE_BYTES);
-            emit_rejected(c, reason);
-            c->local_close_code = 1009;
-            drop_rx(c);
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-                             (unsigned char *)"message too big", 15);
-            return -1;
+            refuse_link(c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big", reason);
+            return 0;
         }
         if (c->rx_len + len > c->rx_cap) {
             size_t cap = c->rx_cap ? c->rx_cap : 4096;
-            while (cap < c->rx_len + len)
+            while (cap < c->rx_len + len + announced && cap < RL_MAX_MESSAGE_BYTES)
                 cap *= 2;
             if (cap > RL_MAX_MESSAGE_BYTES)
                 cap = RL_MAX_MESSAGE_BYTES;
@@ -624,7 +680,7 @@ static int on_receive(rl_client *c, struct lws *wsi, const unsigned char *in, si
     }
     c->rx_len += len;
 
-    if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+    if (last) {
         if (c->rx_binary) {
             char reason[128];
             snprintf(reason, sizeof reason, "binary message of %zu bytes: only text "
@@ -642,6 +698,12 @@ static int on_receive(rl_client *c, struct lws *wsi, const unsigned char *in, si
 
 static int on_writeable(rl_client *c, struct lws *wsi)
 {
+    if (c->refuse_closing) {
+        /* A refused message (on_receive): the close frame goes now. */
+        lws_close_reason(wsi, (enum lws_close_status)c->refuse_code,
+                         (unsigned char *)c->refuse_text, strlen(c->refuse_text));
+        return -1;
+    }
     if (c->want_auth) {
         size_t cap = LWS_PRE + RL_MAX_KEY * 6 + 32;
         char *buf = malloc(cap);
@@ -667,6 +729,7 @@ static int on_writeable(rl_client *c, struct lws *wsi)
 }
 
 /* -------------------------------------------------------------- callback */
+
 
 /* Words for the certificate problems a clinic's IT person will meet. */
 static const char *cert_error_text(int err)
@@ -700,6 +763,38 @@ static const char *clean_text(const void *in, size_t len, char *out, size_t cap)
         out[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : ' ';
     out[j] = 0;
     return out;
+}
+
+/* The server's close frame. libwebsockets 4.1.6 already turns codes below 1000
+ * and the reserved ones into 1002 before we see them, and echoes the payload;
+ * it echoes a 1-byte payload, a code from 5000 up and a reason that is not
+ * UTF-8 as they are. Those fail the link here with the RFC's code: returning
+ * non-zero from this callback makes libwebsockets send the close reason set
+ * here instead of the echo (a control frame: at most 125 bytes in its buffer,
+ * so the index left behind stays in bounds). */
+static int on_peer_close(rl_client *c, struct lws *wsi, const unsigned char *p, size_t len)
+{
+    rl__utf8 u = {0};
+    int bad = 0;
+    const char *text = NULL;
+
+    c->peer_close_code = len >= 2 ? (p[0] << 8) | p[1] : 1005;
+    if (len >= 2)
+        clean_text(p + 2, len - 2, c->peer_close_reason, sizeof c->peer_close_reason);
+    if (len == 1 || c->peer_close_code >= 5000) {
+        bad = LWS_CLOSE_STATUS_PROTOCOL_ERR;
+        text = "invalid close frame";
+    } else if (len > 2 && (rl__utf8_feed(&u, p + 2, len - 2) != RL_OK ||
+                           rl__utf8_end(&u) != RL_OK)) {
+        bad = LWS_CLOSE_STATUS_INVALID_PAYLOAD;
+        text = "close reason not UTF-8";
+    }
+    if (!bad)
+        return 0;
+    c->refuse_code = bad;
+    c->refuse_text = text;
+    lws_close_reason(wsi, (enum lws_close_status)bad, (unsigned char *)text, strlen(text));
+    return -1;
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -785,20 +880,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return on_writeable(c, wsi);
 
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        if (len >= 2) {
-            const unsigned char *p = in;
-            c->peer_close_code = (p[0] << 8) | p[1];
-            clean_text(p + 2, len - 2, c->peer_close_reason, sizeof c->peer_close_reason);
-        } else {
-            c->peer_close_code = 1005;
-        }
-        break;
+        return on_peer_close(c, wsi, in, len);
 
     case LWS_CALLBACK_CLIENT_CLOSED:
         c->wsi = NULL;
         c->gen = 0;
-        if (c->local_close_code)
-            feed(c, RL__IN_CLOSED, c->local_close_code, 0, "message too big");
+        if (c->refuse_code)
+            feed(c, RL__IN_CLOSED, c->refuse_code, 0, c->refuse_text);
         else if (c->peer_close_code)
             feed(c, RL__IN_CLOSED, c->peer_close_code, 1, c->peer_close_reason);
         else

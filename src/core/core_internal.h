@@ -17,7 +17,8 @@ typedef struct rl__url {
     char host[RL__MAX_HOST];    /* without brackets for IPv6 literals */
     int port;
     char path[RL__MAX_PATH];    /* begins with '/', includes the query */
-    int loopback;               /* localhost, 127.0.0.0/8 or ::1 */
+    int loopback;               /* localhost, 127.0.0.0/8 in strict dotted decimal,
+                                   [::1] or [::ffff:127.x.y.z] */
     int problem;                /* rl_url_problem: RL_URL_OK, or why parsing failed */
 } rl__url;
 
@@ -33,6 +34,18 @@ int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen);
  * cut a C string), and nesting no deeper than RL_MAX_JSON_DEPTH. Returns
  * RL_OK or RL_ERR_INVALID with the reason and the byte offset. */
 int rl__scan_text(const char *buf, size_t len, char *reason, size_t reasonlen);
+
+/* The same UTF-8 rules for text that arrives in pieces (a WebSocket message,
+ * frame by frame, read buffer by buffer): a sequence may be cut anywhere, and
+ * an invalid one is found at its first impossible byte. Start from {0}. */
+typedef struct rl__utf8 {
+    unsigned char held[4];      /* the start of a sequence cut by the last piece */
+    unsigned n;
+} rl__utf8;
+/* RL_OK while everything fed can still be valid UTF-8, else RL_ERR_INVALID. */
+int rl__utf8_feed(rl__utf8 *u, const unsigned char *s, size_t len);
+/* RL_OK when what was fed ends on a whole character. */
+int rl__utf8_end(const rl__utf8 *u);
 
 /* ---- backoff.c ---------------------------------------------------------- */
 

@@ -7,6 +7,7 @@
 #include "core_internal.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static int refuse(char *reason, size_t reasonlen, const char *what, size_t at)
 {
@@ -89,4 +90,66 @@ int rl__scan_text(const char *buf, size_t len, char *reason, size_t reasonlen)
         i++;
     }
     return RL_OK;
+}
+
+/* Bytes a sequence starting with c has in all; 0 for a byte that cannot start one. */
+static size_t utf8_len(unsigned char c)
+{
+    return c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3
+         : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+}
+
+/* Can the n bytes at s (fewer than the sequence needs) still become a valid
+ * sequence? The second byte's range carries the overlong, surrogate and
+ * U+10FFFF rules, as in utf8_seq. */
+static int utf8_prefix_ok(const unsigned char *s, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if (n >= 2) {
+        if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0) ||
+            (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
+            return 0;
+    }
+    return 1;
+}
+
+int rl__utf8_feed(rl__utf8 *u, const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    if (u->n) {
+        /* Complete the sequence the last piece cut. */
+        size_t need = utf8_len(u->held[0]);
+        while (u->n < need && i < len)
+            u->held[u->n++] = s[i++];
+        if (u->n < need)
+            return utf8_prefix_ok(u->held, u->n) ? RL_OK : RL_ERR_INVALID;
+        if (!utf8_seq(u->held, u->n))
+            return RL_ERR_INVALID;
+        u->n = 0;
+    }
+    while (i < len) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = utf8_seq(s + i, len - i);
+        if (k) {
+            i += k;
+            continue;
+        }
+        size_t need = utf8_len(s[i]);
+        if (!need || len - i >= need || !utf8_prefix_ok(s + i, len - i))
+            return RL_ERR_INVALID;
+        memcpy(u->held, s + i, len - i);    /* a sequence cut at the end */
+        u->n = (unsigned)(len - i);
+        return RL_OK;
+    }
+    return RL_OK;
+}
+
+int rl__utf8_end(const rl__utf8 *u)
+{
+    return u->n ? RL_ERR_INVALID : RL_OK;
 }

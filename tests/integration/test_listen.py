@@ -574,7 +574,6 @@ def three_takeovers_replace(srv):
 
 MALFORMED = [
     ("invalid JSON", b'{"type":"report_ready","url":', False),
-    ("invalid UTF-8", b'{"type":"report_ready","url":"x","html_content":"C\xe9phal\xe9es"}', False),
     ("a binary frame", encode(report()), True),
     ("report_ready with a number for html_content",
      encode(report(html_content=42)), False),
@@ -600,6 +599,30 @@ def malformed_rejected(srv):
     if "state" in srv.features:
         conns = srv.connections()
         check(len(conns) == 1 and conns[0]["open"], "ws-server connections: %s" % harness.brief(conns, 400))
+
+
+INVALID_UTF8 = b'{"type":"report_ready","url":"x","html_content":"C\xe9phal\xe9es"}'
+
+
+def invalid_utf8_fails_1007(srv):
+    """Latin-1 in a text frame is not a malformed report but a broken text
+    frame: RFC 6455 8.1 fails the link with 1007. It is reported, never
+    delivered, and the next report arrives after the reconnection."""
+    listen = connected_listen(srv)
+    srv.deliver(KEYS[0], INVALID_UTF8, raw=True)
+    ev = listen.event("rejected", EVENT_S, fail_on=not_quiet)
+    check("UTF-8" in ev["reason"] and "1007" in ev["reason"], "rejected: %s" % ev["reason"])
+    listen.state("backoff", EVENT_S, fail_on=state_in("auth_failed", "replaced", "stopped"))
+    listen.state("connected", RECONNECT_S, fail_on=state_in("auth_failed", "replaced", "stopped"))
+    good = rich_report()
+    srv.deliver(KEYS[0], encode(good))
+    listen.report(good, "the report after the invalid UTF-8")
+    check(len(listen.events("report")) == 1, "the invalid UTF-8 message was delivered")
+    if "state" in srv.features:
+        first = srv.connections()[0]
+        check(first["close_code"] == 1007 and first["closed_by"] == "client",
+              "the first connection ended with close %s by %s, expected 1007 by the client"
+              % (first["close_code"], first["closed_by"]))
 
 
 def fragments_arrive(srv):
@@ -876,6 +899,8 @@ SCENARIOS = [
     ("a kicked connection reports server_error 4000 and backs off", kicked_backs_off, ()),
     ("three take-overs within a minute stop the client as replaced, exit 4", three_takeovers_replace, ()),
     ("malformed messages are rejected one each and a later report still arrives", malformed_rejected, ()),
+    ("a text message that is not UTF-8 fails the link with 1007; the next report arrives",
+     invalid_utf8_fails_1007, ()),
     ("a message in 1000 fragments arrives intact", fragments_arrive, ("fragments",)),
     ("a 17 MiB message closes the connection with 1009, then reconnect and a later report arrives",
      oversize_reconnects, ("oversize",)),
