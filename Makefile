@@ -88,7 +88,7 @@ unit-asan: $(ASAN_BINS)
 integration: all
 	@tests/integration/setup.sh
 	@tests/run-runners.sh "$(PY) tests/integration/test_devserver.py" \
-	  "$(PY) tests/integration/test_listen.py"
+	  "$(PY) tests/integration/test_listen.py" "$(PY) tests/integration/test_frames.py"
 
 # Everything, one summary: unit tests, the core under ASan+UBSan, integration.
 check: deps
@@ -103,6 +103,8 @@ check: deps
 	  "$(PY) tests/integration/test_devserver.py" \
 	  "$(PY) tests/integration/test_listen.py" \
 	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py '-full jitter'" \
+	  "$(PY) tests/integration/test_frames.py" \
+	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_frames.py" \
 	  $(TSAN_RUNNERS) $(VALGRIND_RUNNERS) \
 	  "$(PY) tests/lo/test_component.py" \
 	  "$(PY) tests/lo/test_writer.py" \
