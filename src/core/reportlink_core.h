@@ -66,8 +66,8 @@ typedef enum rl_url_problem {
 } rl_url_problem;
 
 /* Checks url exactly as the client will parse it. On RL_URL_OK, *tls is 1
- * for wss:// and *loopback 1 for localhost, 127.0.0.0/8 or ::1 (both are
- * left alone otherwise). */
+ * for wss:// and *loopback 1 for localhost, 127.0.0.0/8 in strict dotted
+ * decimal, [::1] or [::ffff:127.x.y.z] (both are left alone otherwise). */
 rl_url_problem rl_url_check(const char *url, int *tls, int *loopback);
 
 /* The host of a ws:// or wss:// URL (no port, path or credentials) into

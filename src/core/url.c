@@ -1,7 +1,9 @@
 /* url.c - parsing of ws:// and wss:// endpoint URLs. */
 #include "core_internal.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +16,28 @@ static int fail(rl__url *u, rl_url_problem problem, char *err, size_t errlen, co
     return RL_ERR_INVALID;
 }
 
-static int is_loopback(const char *host)
+/* Loopback is decided on the address the resolver will use, never on how it
+ * looks: getaddrinfo() reads "0127.0.0.1" as octal (87.0.0.1) and accepts
+ * short and hex forms, so a dotted quad only counts when inet_pton() takes it
+ * as strict dotted decimal (four parts, no leading zeros). Anything else is
+ * "not loopback", the safe answer: the user is then told the connection is
+ * unencrypted. An IPv6 literal (already validated by the parser) is loopback
+ * when it is ::1 or an IPv4-mapped 127.0.0.0/8 address. */
+static int is_loopback(const char *host, int ipv6_literal)
 {
-    if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+    if (ipv6_literal) {
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, host, &a6) != 1)
+            return 0;
+        return IN6_IS_ADDR_LOOPBACK(&a6) ||
+               (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    }
+    if (strcmp(host, "localhost") == 0)
         return 1;
-    /* 127.0.0.0/8, written as a dotted quad. */
-    unsigned a, b, c, d;
-    char tail;
-    if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4)
-        return a == 127 && b < 256 && c < 256 && d < 256;
-    return 0;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) != 1)
+        return 0;
+    return ((const unsigned char *)&a4.s_addr)[0] == 127;   /* network byte order */
 }
 
 int rl_url_host(const char *url, char *out, size_t cap)
@@ -76,6 +90,7 @@ int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen)
 
     const char *host_end;
     const char *after;
+    int ipv6_literal = 0;
     if (*p == '[') {                         /* IPv6 literal */
         host_end = memchr(p, ']', (size_t)(auth_end - p));
         if (!host_end)
@@ -83,6 +98,13 @@ int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen)
         if ((size_t)(host_end - p - 1) >= sizeof(out->host) || host_end == p + 1)
             return fail(out, RL_URL_BAD_HOST, err, errlen, "invalid host name");
         memcpy(out->host, p + 1, (size_t)(host_end - p - 1));
+        /* Brackets hold an IPv6 address and nothing else (RFC 3986's
+         * IP-literal; zone identifiers and IPvFuture are not supported):
+         * "[evil.com]" would otherwise reach the resolver as a name. */
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, out->host, &a6) != 1)
+            return fail(out, RL_URL_BAD_HOST, err, errlen, "invalid [IPv6] address");
+        ipv6_literal = 1;
         after = host_end + 1;
     } else {
         host_end = p + strcspn(p, ":/?#");
@@ -124,6 +146,6 @@ int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen)
     }
     for (char *h = out->host; *h; h++)
         *h = (char)tolower((unsigned char)*h);
-    out->loopback = is_loopback(out->host);
+    out->loopback = is_loopback(out->host, ipv6_literal);
     return RL_OK;
 }

@@ -8,6 +8,7 @@ int main(void)
 {
     rl__url u;
     char err[128];
+    int tls0 = -1, loopback0 = -1;
 
     test("the service's wss address parses with port 443 and its path");
     test_cond(rl__url_parse("wss://upload-with-html.onrender.com/reports/ws", &u, err,
@@ -27,6 +28,49 @@ int main(void)
     test_cond(rl__url_parse("ws://127.8.9.10/x", &u, err, sizeof err) == RL_OK && u.loopback);
     test_cond(rl__url_parse("ws://[::1]:9000/reports/ws", &u, err, sizeof err) == RL_OK &&
               u.loopback && u.port == 9000 && !strcmp(u.host, "::1"));
+    test("an IPv4-mapped loopback address [::ffff:127.0.0.1] is loopback");
+    test_cond(rl__url_parse("ws://[::ffff:127.0.0.1]:9000/", &u, err, sizeof err) == RL_OK &&
+              u.loopback && !strcmp(u.host, "::ffff:127.0.0.1"));
+    test("other IPv6 literals are not loopback");
+    test_cond(rl__url_parse("ws://[2001:db8::1]/", &u, err, sizeof err) == RL_OK && !u.loopback);
+    test_cond(rl__url_parse("ws://[::ffff:192.0.2.1]/", &u, err, sizeof err) == RL_OK &&
+              !u.loopback);
+
+    /* The resolver reads 0127.0.0.1 as octal (87.0.0.1), 127.1 and 2130706433
+     * as 127.0.0.1: only the strict dotted-decimal form counts as loopback, so
+     * nothing is called local that a resolver could send elsewhere. */
+    test("leading zeros, octal, hex and short forms are never loopback");
+    static const char *const not_loopback[] = {
+        "ws://0127.0.0.1/", "ws://127.0.0.01/", "ws://0x7f.0.0.1/", "ws://127.1/",
+        "ws://2130706433/", "ws://127.0.0.1./", "ws://127.0.0.256/", "ws://127.0.0.1.2/",
+        "ws://127.0.0/", "ws://+127.0.0.1/",
+    };
+    int none_loopback = 1;
+    for (size_t i = 0; i < sizeof not_loopback / sizeof not_loopback[0]; i++) {
+        if (rl__url_parse(not_loopback[i], &u, err, sizeof err) == RL_OK && u.loopback) {
+            printf("  called loopback: \"%s\"\n", not_loopback[i]);
+            none_loopback = 0;
+        }
+    }
+    test_cond(none_loopback);
+
+    test("a bracketed host that is not an IPv6 address is refused, saying so");
+    static const char *const bad_brackets[] = {
+        "ws://[evil.com]/", "ws://[127.0.0.1]/", "ws://[::1%25lo]/", "ws://[:::1]/",
+        "ws://[::1::2]/", "ws://[localhost]:80/",
+    };
+    int brackets_refused = 1;
+    for (size_t i = 0; i < sizeof bad_brackets / sizeof bad_brackets[0]; i++) {
+        err[0] = 0;
+        if (rl__url_parse(bad_brackets[i], &u, err, sizeof err) != RL_ERR_INVALID ||
+            u.problem != RL_URL_BAD_HOST || !strstr(err, "IPv6")) {
+            printf("  accepted or unclear: \"%s\" (%s)\n", bad_brackets[i], err);
+            brackets_refused = 0;
+        }
+    }
+    test_cond(brackets_refused);
+    test_cond(rl_url_check("ws://[evil.com]/", &tls0, &loopback0) == RL_URL_BAD_HOST);
+
     test("a private-network host is not loopback");
     test_cond(rl__url_parse("ws://192.168.1.5/reports/ws", &u, err, sizeof err) == RL_OK &&
               !u.loopback);
