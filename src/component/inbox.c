@@ -177,6 +177,50 @@ void rl_inbox_put_back(rl_inbox *ib, int32_t id, rl_report *r, const char *reaso
     snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "");
 }
 
+int rl_inbox_begin_placement(rl_inbox *ib, int32_t id, rl_inbox_placing *out)
+{
+    int exists = 0;
+    memset(out, 0, sizeof *out);
+    out->report = rl_inbox_take(ib, id, &exists);
+    if (!exists)
+        return -1;
+    if (!out->report)
+        return 0;
+    const rl_inbox_entry *e = rl_inbox_find(ib, id);
+    out->received_at = e->received_at;
+    out->received_us = e->received_us;
+    out->docx_coming = e->docx_state == RL_INBOX_DOCX_FETCHING;
+    /* Without memory the report still goes in; its DOCX stays in the inbox. */
+    if (e->docx_state == RL_INBOX_DOCX_READY && (out->docx = malloc(e->docx_len))) {
+        memcpy(out->docx, e->docx, e->docx_len);
+        out->docx_len = e->docx_len;
+    }
+    return 1;
+}
+
+int rl_inbox_end_placement(rl_inbox *ib, int32_t id, rl_report *r, const rl_inbox_outcome *o)
+{
+    if (!rl_inbox_find(ib, id)) {
+        rl_report_free(r);
+        return 0;
+    }
+    if (o->placed) {
+        rl_report_free(r);
+        rl_inbox_mark_placed(ib, id, o->fields_filled, o->where);
+        rl_inbox_entry *e = rl_inbox_find(ib, id);
+        e->placed_us = o->placed_us;
+        e->place_cost_us = o->cost_us;
+        return 1;
+    }
+    rl_inbox_put_back(ib, id, r, o->reason);
+    rl_inbox_entry *e = rl_inbox_find(ib, id);
+    if (!e->placed) {
+        snprintf(e->reason_code, sizeof e->reason_code, "%s", o->reason_code ? o->reason_code : "");
+        e->refusal = o->refusal;
+    }
+    return 1;
+}
+
 int rl_inbox_remove(rl_inbox *ib, int32_t id)
 {
     for (size_t i = 0; i < ib->n; i++)

@@ -94,6 +94,44 @@ rl_report *rl_inbox_take(rl_inbox *ib, int32_t id, int *exists);
  * was discarded meanwhile the report is freed. */
 void rl_inbox_put_back(rl_inbox *ib, int32_t id, rl_report *r, const char *reason);
 
+/* What placing entry id needs, copied out of the inbox in one step, so that
+ * nothing of the entry is used while the caller's lock is released (the
+ * entry may be discarded from another thread meanwhile). */
+typedef struct rl_inbox_placing {
+    rl_report *report;          /* taken: the caller owns it until rl_inbox_end_placement */
+    time_t received_at;
+    int64_t received_us;        /* 0: not from the network (applyReport) */
+    unsigned char *docx;        /* a copy of a READY DOCX (the caller frees it), or NULL */
+    size_t docx_len;
+    int docx_coming;            /* the DOCX is still being fetched */
+} rl_inbox_placing;
+
+/* Begins the placement of entry id: takes its report (rl_inbox_take) and
+ * copies what placement needs into *out. Returns 1 (the caller now owns
+ * out->report and out->docx), 0 when the entry has no report to place
+ * (placed already, or being placed), or -1 when there is no entry id. */
+int rl_inbox_begin_placement(rl_inbox *ib, int32_t id, rl_inbox_placing *out);
+
+/* How a placement ended, for rl_inbox_end_placement. */
+typedef struct rl_inbox_outcome {
+    int placed;
+    int fields_filled;          /* placed */
+    const char *where;          /* placed: the document */
+    const char *reason;         /* not placed: why (English, for logs and IT) */
+    const char *reason_code;    /* not placed: rl_writer_refusal_name() */
+    int refusal;                /* not placed: the Writer module's refusal code */
+    int64_t placed_us;          /* placed: CLOCK_MONOTONIC µs when it ended */
+    int64_t cost_us;            /* placed: main-thread time it took */
+} rl_inbox_outcome;
+
+/* Ends the placement begun by rl_inbox_begin_placement, taking r: placed,
+ * the entry is marked placed with the outcome and r is freed; otherwise r
+ * goes back to the entry, waiting with the outcome's reason. Returns 1, or
+ * 0 when entry id is gone (discarded or dropped while it was being placed):
+ * r is then freed and nothing is recorded. Never touches an entry it has not
+ * found. */
+int rl_inbox_end_placement(rl_inbox *ib, int32_t id, rl_report *r, const rl_inbox_outcome *o);
+
 /* Removes entry id (freeing its report); returns 1 if it existed. */
 int rl_inbox_remove(rl_inbox *ib, int32_t id);
 

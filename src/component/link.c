@@ -364,8 +364,9 @@ static void recover_one(void *user, const rl_spool_file *f)
     }
     pthread_mutex_lock(&l->lock);
     sal_Int32 id = rl_inbox_add(l->inbox, r, f->received_at, &dropped);
-    rl_inbox_entry *e = rl_inbox_find(l->inbox, id);
-    snprintf(e->spool, sizeof e->spool, "%s", f->name);
+    rl_inbox_entry *e = rl_inbox_find(l->inbox, id);   /* there: the lock is held since the add */
+    if (e)
+        snprintf(e->spool, sizeof e->spool, "%s", f->name);
     rl_inbox_mark_waiting(l->inbox, id, rc->reason);
     pthread_mutex_unlock(&l->lock);
     rc->recovered++;
@@ -644,70 +645,70 @@ static uno_Interface *take_letter(report_link *l, sal_Int32 id)
 
 /* Places inbox entry id into the letter of the active window. Returns the
  * fields filled (0 when it stays waiting; its reason says why), or -1 when
- * there is no such entry. fresh: the report just arrived (listeners hear
- * reportReceived), else inboxChanged. Main thread. */
+ * there is no such entry, or it was discarded before it could be placed.
+ * fresh: the report just arrived (listeners hear reportReceived), else
+ * inboxChanged. Main thread.
+ *
+ * l->lock is not held while Writer works, so discardInboxEntry (any thread)
+ * may remove the entry meanwhile: what placement needs is copied out first
+ * (rl_inbox_begin_placement), and the outcome is recorded only if the entry
+ * is still there (rl_inbox_end_placement). A report discarded meanwhile is
+ * not brought back; if it reached the letter, the doctor undoes it there. */
 static int place_entry(report_link *l, sal_Int32 id, int fresh)
 {
     rl_placement_result result;
     rl_uno_err err;
-    int exists = 0, placed = 0;
-
-    pthread_mutex_lock(&l->lock);
-    rl_report *r = rl_inbox_take(l->inbox, id, &exists);
-    pthread_mutex_unlock(&l->lock);
-    if (!exists)
-        return -1;
-    if (!r)
-        return 0;           /* placed already */
+    rl_inbox_placing p;
+    int placed = 0;
 
     memset(&result, 0, sizeof result);
     rl_provenance prov;
     memset(&prov, 0, sizeof prov);
     pthread_mutex_lock(&l->lock);
-    rl_inbox_entry *entry = rl_inbox_find(l->inbox, id);
-    prov.received_at = entry ? entry->received_at : time(NULL);
-    if (entry && entry->received_us)     /* from the service, not applyReport */
+    int begun = rl_inbox_begin_placement(l->inbox, id, &p);
+    if (begun == 1 && p.received_us)     /* from the service, not applyReport */
         rl_url_host(l->conn.endpoint, prov.service_host, sizeof prov.service_host);
-    /* A DOCX already here goes in with the report; one still on its way
-     * will follow it into the same letter (docx_arrived). */
-    unsigned char *docx = NULL;
-    size_t docx_len = 0;
-    int docx_coming = entry && entry->docx_state == RL_INBOX_DOCX_FETCHING;
-    if (entry && entry->docx_state == RL_INBOX_DOCX_READY && (docx = malloc(entry->docx_len))) {
-        memcpy(docx, entry->docx, entry->docx_len);
-        docx_len = entry->docx_len;
-    }
     pthread_mutex_unlock(&l->lock);
+    if (begun != 1)
+        return begun;       /* -1: no such entry; 0: placed already, or being placed */
+    prov.received_at = p.received_at;
+
     int64_t started_us = rlc_now_us();
     uno_Interface *letter = NULL;
     if (!l->writer && !(l->writer = rl_writer_create(l->ctx, undo_title(l), &err)))
         snprintf(result.error, sizeof result.error, "Writer is not available: %s", err.message);
+    /* A DOCX already here goes in with the report; one still on its way
+     * will follow it into the same letter (docx_arrived). */
     if (l->writer)
-        placed = rl_writer_place_report(l->writer, NULL, r, docx, docx_len, &l->fields, &prov,
-                                        &result, docx_coming ? &letter : NULL) == RL_OK;
-    free(docx);
-    if (letter)
-        remember_letter(l, id, letter);
+        placed = rl_writer_place_report(l->writer, NULL, p.report, p.docx, p.docx_len, &l->fields,
+                                        &prov, &result, p.docx_coming ? &letter : NULL) == RL_OK;
+    free(p.docx);
 
     int64_t ended_us = rlc_now_us();
+    rl_writer_refusal why = l->writer && !placed ? rl_writer_last_refusal(l->writer) : RL_WRITER_PLACED;
+    rl_inbox_outcome outcome = {
+        .placed = placed,
+        .fields_filled = result.fields_filled,
+        .where = result.where,
+        .reason = result.error,
+        .reason_code = l->writer ? rl_writer_refusal_name(why) : "",
+        .refusal = (int)why,
+        .placed_us = ended_us,
+        .cost_us = ended_us - started_us,
+    };
     pthread_mutex_lock(&l->lock);
-    if (placed) {
-        rl_inbox_mark_placed(l->inbox, id, result.fields_filled, result.where);
-        rl_inbox_entry *e = rl_inbox_find(l->inbox, id);
-        e->placed_us = ended_us;
-        e->place_cost_us = ended_us - started_us;
-        rl_report_free(r);
-    } else {
-        rl_inbox_put_back(l->inbox, id, r, result.error);
-        rl_inbox_entry *e = rl_inbox_find(l->inbox, id);
-        if (e) {
-            rl_writer_refusal why = l->writer ? rl_writer_last_refusal(l->writer) : RL_WRITER_PLACED;
-            snprintf(e->reason_code, sizeof e->reason_code, "%s", l->writer ? rl_writer_refusal_name(why) : "");
-            e->refusal = (int)why;
-        }
-    }
+    int kept = rl_inbox_end_placement(l->inbox, id, p.report, &outcome);   /* takes the report */
     pthread_mutex_unlock(&l->lock);
-    if (placed)
+    if (letter && kept)
+        remember_letter(l, id, letter);
+    else
+        rl_uno_release(letter);          /* no DOCX will come for a discarded entry */
+    if (!kept && placed)
+        rlc_log("report %d was discarded while it was being placed: %d field(s) are in the "
+                "letter (Undo removes them)", (int)id, result.fields_filled);
+    else if (!kept)
+        rlc_log("report %d was discarded while it was being placed; nothing was placed", (int)id);
+    else if (placed)
         rlc_log("report %d placed: %d field(s)", (int)id, result.fields_filled);
     else
         rlc_log("report %d waits in the inbox: %s", (int)id, result.error);
@@ -715,6 +716,8 @@ static int place_entry(report_link *l, sal_Int32 id, int fresh)
         notify_report(l, id, placed, placed ? result.where : "");
     else
         notify_inbox_changed(l, id);
+    if (!kept && !placed)
+        return -1;
     return placed ? result.fields_filled : 0;
 }
 
@@ -746,7 +749,9 @@ static int receive_report(report_link *l, rl_report *r, const char *spool)
         spool_report(l, r, now, name, sizeof name);
     pthread_mutex_lock(&l->lock);
     sal_Int32 id = rl_inbox_add(l->inbox, r, now, &dropped);
-    snprintf(rl_inbox_find(l->inbox, id)->spool, RL_SPOOL_NAME, "%s", name);
+    rl_inbox_entry *e = rl_inbox_find(l->inbox, id);   /* there: the lock is held since the add */
+    if (e)
+        snprintf(e->spool, sizeof e->spool, "%s", name);
     if (fetch && !fetch_failed)
         rl_inbox_docx_fetching(l->inbox, id, fetch);
     pthread_mutex_unlock(&l->lock);
@@ -763,7 +768,8 @@ static int receive_report(report_link *l, rl_report *r, const char *spool)
     if (dropped)
         rlc_log("the inbox is full of waiting reports (%d): the %u oldest were dropped",
                 RL_INBOX_MAX, dropped);
-    return place_entry(l, id, 1);
+    int filled = place_entry(l, id, 1);
+    return filled < 0 ? 0 : filled;     /* discarded before it could be placed: nothing filled */
 }
 
 /* The words of "docx.error.<name>" in the office's language, {0} being

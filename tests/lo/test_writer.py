@@ -33,6 +33,8 @@ from lofix import TrapServer, close_at_exit, Listener, devserver, wait_state  # 
 import uno  # noqa: E402
 from com.sun.star.beans import PropertyValue  # noqa: E402
 from com.sun.star.lang import IllegalArgumentException  # noqa: E402
+from com.sun.star.util import XModifyListener  # noqa: E402
+import unohelper  # noqa: E402
 
 harness.TEST_TIMEOUT_S = 150
 TEMPLATE = os.path.join(office.ROOT, "extension", "templates", "lettre-patient.odt")
@@ -726,6 +728,55 @@ def _():
     inbox = {e.Id: e for e in rl.getInbox()}
     check(all(i in inbox for i in ids), "a report is missing from the inbox")
     check(rl.getStatus().State == "connected", "state %s" % rl.getStatus().State)
+
+
+class DiscardWhilePlacing(unohelper.Base, XModifyListener):
+    """Discards the report being placed the moment the letter first changes:
+    the office calls modified() from inside the placement, and the discard
+    it makes comes back on that same main thread, so the race is hit every
+    time instead of now and then."""
+
+    def __init__(self, rl, known_ids):
+        self.rl = rl
+        self.known = set(known_ids)
+        self.discarded = []
+
+    def modified(self, event):
+        if self.discarded:
+            return
+        for e in self.rl.getInbox():
+            if e.Id not in self.known and e.Status == "waiting":
+                self.rl.discardInboxEntry(e.Id)
+                self.discarded.append(e.Id)
+
+    def disposing(self, event):
+        pass
+
+
+@test("a report discarded while it is being placed: the office carries on and the report stays discarded")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    spy = DiscardWhilePlacing(rl, [e.Id for e in rl.getInbox()])
+    doc.addModifyListener(spy)
+    try:
+        msg = json.dumps({"type": "report_ready", "json_report": rich_fields("(discarded)")},
+                         ensure_ascii=False)
+        filled = rl.applyReport(msg)
+        doc.removeModifyListener(spy)
+        check(len(spy.discarded) == 1, "no discard happened during the placement")
+        check(filled == 5, "applyReport answered %d: the placement did not go to its end" % filled)
+        check(spy.discarded[0] not in [e.Id for e in rl.getInbox()],
+              "the discarded report came back in the inbox")
+        wait_until(lambda: "report %d was discarded while it was being placed" % spy.discarded[0]
+                   in o.log_text(), 5, "the discard during placement in the office's log")
+        check(rl.getStatus().State == "connected", "state %s" % rl.getStatus().State)
+        msg = json.dumps({"type": "report_ready", "json_report": rich_fields("(after)")},
+                         ensure_ascii=False)
+        check(rl.applyReport(msg) == 5, "the next report was not placed")
+        check(bookmark_text(doc, "history") == rich_fields("(after)")["history"], "history differs")
+    finally:
+        close(doc)
 
 
 @test("quitting LibreOffice while reports arrive is clean: it exits and no process remains")

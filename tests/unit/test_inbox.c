@@ -3,8 +3,12 @@
 #include "inbox.h"
 #include "testlib.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static rl_report *report(const char *diagnosis)
 {
@@ -35,6 +39,74 @@ static int32_t add_spooled(const char *dx, const char *file)
     int32_t id = rl_inbox_add(&ib, report(dx), 1, &dropped);
     snprintf(rl_inbox_find(&ib, id)->spool, sizeof rl_inbox_find(&ib, id)->spool, "%s", file);
     return id;
+}
+
+/* ---- placement racing a discard --------------------------------------
+ * The office's main thread places a report with the inbox's lock released
+ * (Writer takes its time); discardInboxEntry may remove the entry from any
+ * thread meanwhile. These helpers play both sides under one lock, as
+ * link.c does. */
+static pthread_mutex_t inbox_lock = PTHREAD_MUTEX_INITIALIZER;
+static sem_t placing_started, discard_done;
+
+static void *discard_when_placing(void *arg)
+{
+    int32_t id = *(int32_t *)arg;
+    sem_wait(&placing_started);
+    pthread_mutex_lock(&inbox_lock);
+    rl_inbox_remove(&ib, id);
+    pthread_mutex_unlock(&inbox_lock);
+    sem_post(&discard_done);
+    return NULL;
+}
+
+/* Places entry id while another thread discards it; o says how the
+ * placement went. Returns rl_inbox_end_placement's answer. */
+static int place_while_discarded(int32_t id, const rl_inbox_outcome *o)
+{
+    pthread_t t;
+    rl_inbox_placing p;
+    pthread_create(&t, NULL, discard_when_placing, &id);
+    pthread_mutex_lock(&inbox_lock);
+    int begun = rl_inbox_begin_placement(&ib, id, &p);
+    pthread_mutex_unlock(&inbox_lock);
+    sem_post(&placing_started);          /* Writer is busy: the lock is free */
+    sem_wait(&discard_done);
+    free(p.docx);
+    pthread_mutex_lock(&inbox_lock);
+    int kept = begun == 1 ? rl_inbox_end_placement(&ib, id, p.report, o) : -1;
+    pthread_mutex_unlock(&inbox_lock);
+    pthread_join(t, NULL);
+    return kept;
+}
+
+/* Discards entries, each at a moment of its own, while the main thread
+ * places them: no interleaving may crash, leak or lose a report. */
+static volatile int32_t stress_target;
+static volatile int stress_over, stress_running;
+static unsigned stress_discarded;
+
+static void *discard_at_random(void *arg)
+{
+    unsigned seed = 12345;
+    int32_t last = 0;
+    __atomic_store_n(&stress_running, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&stress_over, __ATOMIC_ACQUIRE)) {
+        int32_t id = __atomic_load_n(&stress_target, __ATOMIC_ACQUIRE);
+        if (!id || id == last) {
+            sched_yield();
+            continue;
+        }
+        last = id;
+        if (rand_r(&seed) % 2)
+            continue;                   /* this one the doctor keeps */
+        /* Before, during or after its placement (which takes ~20 µs). */
+        nanosleep(&(struct timespec){ .tv_nsec = rand_r(&seed) % 40000 }, NULL);
+        pthread_mutex_lock(&inbox_lock);
+        stress_discarded += (unsigned)rl_inbox_remove(&ib, id);
+        pthread_mutex_unlock(&inbox_lock);
+    }
+    return NULL;
 }
 
 int main(void)
@@ -199,6 +271,104 @@ int main(void)
     rl_inbox_docx_done(&ib, 12, malloc(RL_INBOX_MAX_BYTES / 2 + 1), RL_INBOX_MAX_BYTES / 2 + 1, NULL, "full");
     test_cond(!rl_inbox_find(&ib, x5) && rl_inbox_find(&ib, x6)->docx_state == RL_INBOX_DOCX_READY &&
               ib.docx_bytes == RL_INBOX_MAX_BYTES / 2 + 1);
+    test("placing begins with the report taken and a copy of what placement needs");
+    int32_t pa = rl_inbox_add(&ib, report("Placement A"), 3000, &dropped);
+    rl_inbox_docx_fetching(&ib, pa, 21);
+    unsigned char *pk = malloc(4);
+    memcpy(pk, "PK\3\4", 4);
+    rl_inbox_docx_done(&ib, 21, pk, 4, NULL, "full");
+    rl_inbox_placing pl;
+    test_cond(rl_inbox_begin_placement(&ib, pa, &pl) == 1 && pl.report &&
+              !rl_inbox_find(&ib, pa)->report && pl.received_at == 3000 && pl.docx_len == 4 &&
+              pl.docx != rl_inbox_find(&ib, pa)->docx && !memcmp(pl.docx, "PK\3\4", 4) &&
+              !pl.docx_coming);
+    free(pl.docx);
+
+    test("an entry being placed cannot be placed twice; an unknown one says so");
+    rl_inbox_placing twice;
+    test_cond(rl_inbox_begin_placement(&ib, pa, &twice) == 0 && !twice.report &&
+              rl_inbox_begin_placement(&ib, 9999, &twice) == -1 && !twice.report);
+
+    test("a placement that succeeds marks the entry placed with its timings");
+    rl_inbox_outcome ok = { .placed = 1, .fields_filled = 4, .where = "Lettre A",
+                            .placed_us = 500, .cost_us = 40 };
+    test_cond(rl_inbox_end_placement(&ib, pa, pl.report, &ok) == 1 &&
+              rl_inbox_find(&ib, pa)->placed && rl_inbox_find(&ib, pa)->placed_us == 500 &&
+              rl_inbox_find(&ib, pa)->place_cost_us == 40 &&
+              !strcmp(rl_inbox_find(&ib, pa)->where, "Lettre A"));
+
+    test("a placement that fails gives the report back, waiting with the refusal");
+    int32_t pb = rl_inbox_add(&ib, report("Placement B"), 3001, &dropped);
+    rl_inbox_outcome refused = { .reason = "no letter is open", .reason_code = "no_document",
+                                 .refusal = 2 };
+    rl_inbox_begin_placement(&ib, pb, &pl);
+    test_cond(rl_inbox_end_placement(&ib, pb, pl.report, &refused) == 1 &&
+              rl_inbox_find(&ib, pb)->report && !rl_inbox_find(&ib, pb)->placed &&
+              !strcmp(rl_inbox_find(&ib, pb)->reason, "no letter is open") &&
+              !strcmp(rl_inbox_find(&ib, pb)->reason_code, "no_document") &&
+              rl_inbox_find(&ib, pb)->refusal == 2);
+    rl_inbox_remove(&ib, pb);
+
+    sem_init(&placing_started, 0, 0);
+    sem_init(&discard_done, 0, 0);
+    ib.on_release = on_release;
+    test("a report discarded while it is placed: the placement ends as 'gone', nothing is "
+         "touched, the disk copy goes once");
+    released_log[0] = 0;
+    int32_t pc = add_spooled("Placement C", "pc.json");
+    size_t n_before = ib.n;
+    test_cond(place_while_discarded(pc, &ok) == 0 && !rl_inbox_find(&ib, pc) &&
+              ib.n == n_before - 1 && !strcmp(released_log, "pc.json;"));
+
+    test("a report discarded while a failing placement runs is not brought back");
+    released_log[0] = 0;
+    int32_t pd = add_spooled("Placement D", "pd.json");
+    size_t waiting_before = rl_inbox_waiting(&ib), bytes_before = ib.waiting_bytes;
+    test_cond(place_while_discarded(pd, &refused) == 0 && !rl_inbox_find(&ib, pd) &&
+              rl_inbox_waiting(&ib) == waiting_before - 1 &&
+              ib.waiting_bytes < bytes_before && !strcmp(released_log, "pd.json;"));
+    ib.on_release = NULL;
+
+    test("placements racing discards at random moments: each report is placed or "
+         "discarded, none is lost, nothing crashes");
+    rl_inbox_clear(&ib);
+    rl_inbox_init(&ib);
+    pthread_t racer;
+    unsigned rounds = RL_INBOX_MAX - 10, gone_n = 0, wrong = 0;  /* nothing dropped for room */
+    pthread_create(&racer, NULL, discard_at_random, NULL);
+    while (!__atomic_load_n(&stress_running, __ATOMIC_ACQUIRE))
+        sched_yield();
+    for (unsigned i = 0; i < rounds; i++) {
+        rl_inbox_outcome o = { .placed = (int)(i % 2), .fields_filled = 1, .where = "L",
+                               .reason = "refused" };
+        pthread_mutex_lock(&inbox_lock);
+        int32_t id = rl_inbox_add(&ib, report("Race"), 4000, &dropped);
+        pthread_mutex_unlock(&inbox_lock);
+        __atomic_store_n(&stress_target, id, __ATOMIC_RELEASE);
+        pthread_mutex_lock(&inbox_lock);
+        int begun = rl_inbox_begin_placement(&ib, id, &pl);
+        pthread_mutex_unlock(&inbox_lock);
+        if (begun != 1)
+            continue;                                        /* discarded before */
+        nanosleep(&(struct timespec){ .tv_nsec = 20000 }, NULL);  /* Writer at work */
+        pthread_mutex_lock(&inbox_lock);
+        int kept = rl_inbox_end_placement(&ib, id, pl.report, &o);
+        rl_inbox_entry *re = rl_inbox_find(&ib, id);
+        wrong += kept ? (o.placed ? !re->placed : !re->report) : re != NULL;
+        gone_n += !kept;
+        pthread_mutex_unlock(&inbox_lock);
+    }
+    __atomic_store_n(&stress_over, 1, __ATOMIC_RELEASE);
+    pthread_join(racer, NULL);
+    unsigned placed_n = 0, waiting_n = 0, lost = 0;
+    for (size_t i = 0; i < ib.n; i++) {
+        placed_n += ib.entries[i].placed;
+        waiting_n += !ib.entries[i].placed;
+        lost += !ib.entries[i].placed && !ib.entries[i].report;
+    }
+    printf("  %u placements: %u placed, %u waiting, %u discarded (%u while being placed)\n",
+           rounds, placed_n, waiting_n, stress_discarded, gone_n);
+    test_cond(!wrong && !lost && placed_n + waiting_n + stress_discarded == rounds);
     rl_inbox_clear(&ib);
     return test_summary();
 }
