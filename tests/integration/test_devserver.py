@@ -949,6 +949,9 @@ def t_logs_clean():
     for s in ALL_SERVERS:
         if s.proc.poll() is None:
             check(s.stop() == 0, "%s exited %s" % (" ".join(s.args[1:]), s.proc.returncode))
+        # A server that ended on its own: its reader thread may still hold
+        # its last lines, and those are the ones to search too.
+        s._err_thread.join(2)
     text = "".join(s.stderr_text() for s in ALL_SERVERS)
     check(text, "no server output to inspect")
     check("Sanitizer" not in text and "runtime error" not in text,

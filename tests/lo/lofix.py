@@ -99,6 +99,19 @@ def stderr_count(proc, text):
     return proc.stderr_bytes.count(text.encode())
 
 
+LOG_TIMEOUT_S = 5        # a server's log line, after the event the test saw
+
+
+def wait_stderr(proc, text, timeout=LOG_TIMEOUT_S):
+    """How many times text is in proc's stderr, once it is there at least
+    once; a Failure after timeout seconds. A server writes its log line
+    around the moment the office sees the event, and the harness's reader
+    thread gets it a moment later: reading the log at once races with both.
+    The caller still checks the count it expects."""
+    return wait_until(lambda: stderr_count(proc, text), timeout,
+                      "%r in %s's log" % (text, proc.name))
+
+
 class Listener(unohelper.Base, XReportLinkListener):
     """Records what ReportLink tells it."""
 

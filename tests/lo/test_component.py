@@ -28,7 +28,7 @@ import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
 from harness import Failure, Proc, check, secret, test, wait_until  # noqa: E402
 from lofix import (DEVSERVER, STATE_TIMEOUT_S, Listener, SilentHandler, devserver,  # noqa: E402
-                   state_of, stderr_count, wait_state)
+                   state_of, stderr_count, wait_state, wait_stderr)
 
 import uno  # noqa: E402
 import unohelper  # noqa: E402
@@ -141,7 +141,7 @@ def _():
     o, rl = connect_a(url)
     s = rl.getStatus()
     check(s.Endpoint == url, "Endpoint %s" % s.Endpoint)
-    check(stderr_count(server, "authenticated with key #1") == 1, "the devserver saw no authentication")
+    check(wait_stderr(server, "authenticated with key #1") == 1, "the devserver saw no authentication")
     wait_until(lambda: rl.getStatus().LastRoundTripMs >= 0, 10, "a round trip measured")
     rl.disconnect()
     wait_state(rl, "stopped")
@@ -224,7 +224,7 @@ def _():
     s = wait_state(rl, "auth_failed")
     check(s.Detail != "", "auth_failed without a detail")
     check(WRONG_KEY not in s.Detail and WRONG_KEY not in s.LastError, "the key is in the status")
-    check(stderr_count(server, "unknown key") >= 1, "the devserver saw no unknown key")
+    check(wait_stderr(server, "unknown key") >= 1, "the devserver saw no unknown key")
     rl.setDoctorKey(KEY)
     rl.connect()
     wait_state(rl, "connected")
@@ -242,7 +242,7 @@ def _():
         s = rl.getStatus()
         return s.State == "connected" and s.Endpoint == url2
     wait_until(on_second, STATE_TIMEOUT_S, "connected to the new endpoint")
-    check(stderr_count(second, "authenticated with key #1") == 1, "the new server saw no authentication")
+    check(wait_stderr(second, "authenticated with key #1") == 1, "the new server saw no authentication")
     wait_until(lambda: stderr_count(first, "client closed with 1000") == 1, 5, "the old server seeing close 1000")
     rl.disconnect()
     wait_state(rl, "stopped")
@@ -287,7 +287,7 @@ def _():
         check(s.LastError != "", "backoff without an error")
         o.set_setting("CaFile", ca)
         wait_state(rl, "connected")
-        check(stderr_count(p, "authenticated with key #1") == 1, "the devserver saw no authentication")
+        check(wait_stderr(p, "authenticated with key #1") == 1, "the devserver saw no authentication")
     finally:
         rl.disconnect()
         o.set_setting("CaFile", "")
