@@ -111,7 +111,8 @@ check: deps
 	  "$(PY) tests/lo/test_docx.py" \
 	  "$(PY) tests/lo/test_ui.py" \
 	  "$(PY) tests/lo/test_options.py" \
-	  "$(PY) tests/lo/test_hardening.py"
+	  "$(PY) tests/lo/test_hardening.py" \
+	  "$(PY) tests/lo/test_frames_office.py"
 
 run: deps-run
 	@$(MAKE) --no-print-directory all
