@@ -199,3 +199,15 @@ def save_xwd_as_png(xwd_path, png_path):
            chunk(b"IDAT", zlib.compress(b"".join(rows), 6)) + chunk(b"IEND", b""))
     with open(png_path, "wb") as f:
         f.write(png)
+
+
+def office_docs_dir(prefix="reportlink-docs-"):
+    """A folder for the letters a test opens, removed at exit. The office (run
+    as nobody when the tests run as root) writes lock files beside the
+    documents it opens: the folder must be its own."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(path, 0o755)
+    if os.geteuid() == 0:
+        os.chown(path, office.NOBODY, office.NOBODY)
+    atexit.register(shutil.rmtree, path, True)
+    return path

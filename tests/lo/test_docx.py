@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import sys
-import tempfile
 import threading
 import time
 
@@ -29,6 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
+import lofix  # noqa: E402
 from harness import Failure, Proc, check, secret, test, wait_until  # noqa: E402
 from lofix import TrapServer, DEVSERVER, Listener, wait_state  # noqa: E402
 
@@ -43,11 +43,7 @@ LINK_TTL_S = 4            # the devserver's links expire after this
 KEY = secret("doctor-" + secrets.token_hex(12))
 UNDO_TITLES = ("Insert report", "Insérer le compte rendu")
 
-_docs_dir = tempfile.mkdtemp(prefix="reportlink-docx-")
-os.chmod(_docs_dir, 0o755)
-if os.geteuid() == 0:
-    os.chown(_docs_dir, office.NOBODY, office.NOBODY)
-atexit.register(shutil.rmtree, _docs_dir, True)
+_docs_dir = lofix.office_docs_dir("reportlink-docx-")
 
 _state = {}
 

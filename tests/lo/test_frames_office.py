@@ -27,13 +27,11 @@ test, then "N passed, N failed". Arguments select tests whose name contains
 one of them (the office and the letter are set up by whichever runs first).
 """
 
-import atexit
 import json
 import os
 import secrets
 import shutil
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,6 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
+import lofix  # noqa: E402
 from harness import Failure, check, test, wait_until  # noqa: E402
 from lofix import Listener, close_at_exit, wait_state  # noqa: E402
 import test_frames as tf  # noqa: E402
@@ -60,11 +59,7 @@ RECONNECT_TIMEOUT_S = 20   # default 1 s base backoff, then a handshake and auth
 PLACE_TIMEOUT_S = 15
 DOCTOR_SENTENCE = "Vu ce jour en consultation, accompagnée de sa fille. %s" % secrets.token_hex(4)
 
-_docs_dir = tempfile.mkdtemp(prefix="reportlink-docs-")
-os.chmod(_docs_dir, 0o755)
-if os.geteuid() == 0:
-    os.chown(_docs_dir, office.NOBODY, office.NOBODY)
-atexit.register(shutil.rmtree, _docs_dir, True)
+_docs_dir = lofix.office_docs_dir("reportlink-docs-")
 
 _state = {}
 close_at_exit(_state)

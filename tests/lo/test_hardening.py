@@ -9,7 +9,6 @@ Output: "ok - name" / "FAIL - name: why" per test, then "N passed, N failed".
 Arguments select tests whose name contains one of them.
 """
 
-import atexit
 import base64
 import glob
 import json
@@ -18,7 +17,6 @@ import secrets
 import shutil
 import signal
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
+import lofix  # noqa: E402
 from harness import Failure, check, secret, test, wait_until  # noqa: E402
 from lofix import close_at_exit, Listener, devserver, wait_state  # noqa: E402
 
@@ -41,11 +40,7 @@ KEY = secret("planted-" + secrets.token_hex(16))
 MARKER = "Zxq" + secrets.token_hex(6)
 PLACE_TIMEOUT_S = 15
 
-_docs_dir = tempfile.mkdtemp(prefix="reportlink-docs-")
-os.chmod(_docs_dir, 0o755)
-if os.geteuid() == 0:
-    os.chown(_docs_dir, office.NOBODY, office.NOBODY)
-atexit.register(shutil.rmtree, _docs_dir, True)
+_docs_dir = lofix.office_docs_dir("reportlink-docs-")
 
 _state = {}
 

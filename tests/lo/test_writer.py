@@ -9,7 +9,6 @@ then "N passed, N failed"; exit status 1 on failure. Arguments select tests
 whose name contains one of them.
 """
 
-import atexit
 import json
 import os
 import re
@@ -17,7 +16,6 @@ import secrets
 import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 
@@ -27,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
+import lofix  # noqa: E402
 from harness import Failure, check, secret, test, wait_until  # noqa: E402
 from lofix import TrapServer, close_at_exit, Listener, devserver, wait_state  # noqa: E402
 
@@ -45,11 +44,7 @@ UNDO_TITLES = ("Insert report", "Insérer le compte rendu")
 
 # The office (run as nobody when the tests run as root) writes lock files
 # beside the documents it opens: the folder and files must be its own.
-_docs_dir = tempfile.mkdtemp(prefix="reportlink-docs-")
-os.chmod(_docs_dir, 0o755)
-if os.geteuid() == 0:
-    os.chown(_docs_dir, office.NOBODY, office.NOBODY)
-atexit.register(shutil.rmtree, _docs_dir, True)
+_docs_dir = lofix.office_docs_dir("reportlink-docs-")
 
 _state = {}
 
