@@ -32,6 +32,7 @@ help:
 	@echo "make check    install what is missing, build, run every test"
 	@echo "make soak     the long fault runs (server down for minutes, 200 reconnects), ~5 min"
 	@echo "make tsan     the core under ThreadSanitizer; make valgrind: listen under memcheck"
+	@echo "make fuzz-frames  1,000,000 fuzzed frames against the client under ASan+UBSan, ~10 min"
 	@echo "make clean    remove build/"
 
 deps:
@@ -105,6 +106,7 @@ check: deps
 	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_listen.py '-full jitter'" \
 	  "$(PY) tests/integration/test_frames.py" \
 	  "REPORTLINK_LISTEN_BIN=$(B)/asan/reportlink-listen $(PY) tests/integration/test_frames.py" \
+	  "$(FUZZ_FRAMES_RUNNER)" \
 	  $(TSAN_RUNNERS) $(VALGRIND_RUNNERS) \
 	  "$(PY) tests/lo/test_component.py" \
 	  "$(PY) tests/lo/test_writer.py" \
@@ -122,6 +124,7 @@ clean:
 	rm -rf $(B)
 include mk/extension.mk
 include mk/fuzz.mk
+include mk/fuzz-frames.mk
 include mk/bench.mk
 include mk/soak-memory.mk
 include mk/sanitize.mk

@@ -176,6 +176,21 @@ class Proc:
         with self._cond:
             return list(self.events[mark:])
 
+    def take(self, mark, stub):
+        """The events from mark on, as since() gives them; those for which
+        stub(event) returns a replacement are replaced by it in the kept
+        output (a long run must not keep every report in memory). Returns
+        (events, the next mark)."""
+        with self._cond:
+            end = len(self.events)
+            taken = self.events[mark:end]
+            for i in range(mark, end):
+                small = _safe_stub(stub, self.events[i])
+                if small is not None:
+                    self.events[i] = small
+                    self.lines[i] = json.dumps(small).encode()
+            return taken, end
+
     def wait_json(self, pred, timeout, what, fail_on=None):
         """Waits for the next event after the cursor for which pred(event) is
         true, moves the cursor past it and returns it. Fails after timeout
@@ -253,6 +268,13 @@ class Proc:
         lines += ["  out| " + shorten(l) for l in out]
         lines += ["  err| " + shorten(l) for l in err]
         return lines
+
+
+def _safe_stub(stub, event):
+    try:
+        return stub(event)
+    except Exception:
+        return None
 
 
 def _safe(pred, event):

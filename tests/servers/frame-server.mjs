@@ -39,7 +39,7 @@
 
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { acceptFor, header } from './wsframes.mjs';
+import { completeHandshake, header, sleep, takeClientFrame, writeDrained } from './wsframes.mjs';
 
 const WS_PATH = '/reports/ws';
 const MAX_CONTROL_BODY_BYTES = 4 * 1024 * 1024;
@@ -67,21 +67,8 @@ function payloadOf(f) {
 }
 
 // Writes buf, waiting for the socket to drain; false when the socket is gone.
-function write(conn, buf) {
-  return new Promise((resolve) => {
-    if (conn.socket.destroyed || conn.socket.writableEnded) return resolve(false);
-    const ok = conn.socket.write(buf, (err) => { if (err) resolve(false); });
-    if (ok) resolve(true);
-    else {
-      const done = () => { conn.socket.off('close', gone); resolve(!conn.socket.destroyed); };
-      const gone = () => { conn.socket.off('drain', done); resolve(false); };
-      conn.socket.once('drain', done);
-      conn.socket.once('close', gone);
-    }
-  });
-}
+const write = (conn, buf) => writeDrained(conn.socket, buf);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function writePieces(conn, buf, chunk, delay) {
   if (!chunk) return write(conn, buf);
@@ -159,25 +146,11 @@ function finishClose(conn) {
 function onData(conn, chunk) {
   conn.inbuf = Buffer.concat([conn.inbuf, chunk]);
   for (;;) {
-    const b = conn.inbuf;
-    if (b.length < 2) return;
-    const fin = b[0] & 0x80, op = b[0] & 0x0f, masked = b[1] & 0x80;
-    let len = b[1] & 0x7f, at = 2;
-    if (len === 126) { if (b.length < 4) return; len = b.readUInt16BE(2); at = 4; }
-    else if (len === 127) {
-      if (b.length < 10) return;
-      const big = b.readBigUInt64BE(2);
-      if (big > BigInt(MAX_CLIENT_FRAME_BYTES)) return protocolFault(conn, 'client frame too long');
-      len = Number(big); at = 10;
-    }
-    if (len > MAX_CLIENT_FRAME_BYTES) return protocolFault(conn, 'client frame too long');
-    if (!masked) return protocolFault(conn, 'unmasked client frame');
-    if (b.length < at + 4 + len) return;
-    const key = b.subarray(at, at + 4);
-    const payload = Buffer.from(b.subarray(at + 4, at + 4 + len));
-    for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3];
-    conn.inbuf = b.subarray(at + 4 + len);
-    onFrame(conn, fin, op, payload);
+    const f = takeClientFrame(conn.inbuf, MAX_CLIENT_FRAME_BYTES);
+    if (f.need) return;
+    if (f.error) return protocolFault(conn, f.error);
+    conn.inbuf = f.rest;
+    onFrame(conn, f.fin, f.op, f.payload);
     if (conn.socket.destroyed) return;
   }
 }
@@ -224,16 +197,7 @@ function onFrame(conn, fin, op, payload) {
 // -------------------------------------------------------------- handshake
 
 function upgrade(req, socket) {
-  const key = req.headers['sec-websocket-key'];
-  const url = new URL(req.url, 'http://x');
-  if (url.pathname !== WS_PATH || !key || (req.headers.upgrade || '').toLowerCase() !== 'websocket') {
-    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    return;
-  }
-  const accept = acceptFor(key);
-  socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-               `Sec-WebSocket-Accept: ${accept}\r\n\r\n`);
-  socket.setNoDelay(true);
+  if (!completeHandshake(req, socket, WS_PATH)) return;
   const conn = { id: nextId++, socket, inbuf: Buffer.alloc(0), authenticated: false, open: true,
                  closeSeen: false, closeCode: null, closeReason: '', pongs: [], texts: 0,
                  playing: false, fault: null };
