@@ -654,7 +654,7 @@ static uno_Interface *take_letter(report_link *l, sal_Int32 id)
  * (rl_inbox_begin_placement), and the outcome is recorded only if the entry
  * is still there (rl_inbox_end_placement). A report discarded meanwhile is
  * not brought back; if it reached the letter, the doctor undoes it there. */
-static int place_entry(report_link *l, sal_Int32 id, int fresh)
+static int place_entry(report_link *l, sal_Int32 id, int fresh, unsigned flags)
 {
     rl_placement_result result;
     rl_uno_err err;
@@ -681,7 +681,7 @@ static int place_entry(report_link *l, sal_Int32 id, int fresh)
      * will follow it into the same letter (docx_arrived). */
     if (l->writer)
         placed = rl_writer_place_report(l->writer, NULL, p.report, p.docx, p.docx_len, &l->fields,
-                                        &prov, &result, p.docx_coming ? &letter : NULL) == RL_OK;
+                                        &prov, flags, &result, p.docx_coming ? &letter : NULL) == RL_OK;
     free(p.docx);
 
     int64_t ended_us = rlc_now_us();
@@ -692,6 +692,7 @@ static int place_entry(report_link *l, sal_Int32 id, int fresh)
         .where = result.where,
         .reason = result.error,
         .reason_code = l->writer ? rl_writer_refusal_name(why) : "",
+        .reason_field = l->writer ? rl_writer_last_field(l->writer) : "",
         .refusal = (int)why,
         .placed_us = ended_us,
         .cost_us = ended_us - started_us,
@@ -768,7 +769,7 @@ static int receive_report(report_link *l, rl_report *r, const char *spool)
     if (dropped)
         rlc_log("the inbox is full of waiting reports (%d): the %u oldest were dropped",
                 RL_INBOX_MAX, dropped);
-    int filled = place_entry(l, id, 1);
+    int filled = place_entry(l, id, 1, 0);
     return filled < 0 ? 0 : filled;     /* discarded before it could be placed: nothing filled */
 }
 
@@ -851,7 +852,7 @@ static void docx_arrived(report_link *l, rl_docx *d)
                     result.error);
     } else if (!placed && refusal == RL_WRITER_NO_FIELDS) {
         rlc_log("report %d: its DOCX arrived; placing the report again", (int)id);
-        place_entry(l, id, 0);     /* tells the listeners */
+        place_entry(l, id, 0, 0);  /* tells the listeners */
         id = 0;
     } else {
         rlc_log("report %d: its DOCX arrived (%zu bytes)", (int)id, len);
@@ -883,7 +884,8 @@ static void deliver(void *user, rlc_item *item)
         break;
     case RLC_ITEM_APPLY:
         rlc_handover_apply_done(item->apply, item->report ? receive_report(l, item->report, NULL)
-                                                          : place_entry(l, item->entry_id, 0));
+                                                          : place_entry(l, item->entry_id, 0,
+                                                                        item->place_flags));
         break;
     case RLC_ITEM_INBOX_CHANGED:
         notify_inbox_changed(l, item->entry_id);
@@ -1038,7 +1040,7 @@ static void m_apply_report(rl_uno_object *self, void *ret, void *args[], uno_Any
     }
     if (rlc_handover_on_main(l->handover)) {
         filled = receive_report(l, report, NULL);
-    } else if ((filled = rlc_handover_apply(l->handover, report, 0, RLC_APPLY_TIMEOUT_MS)) < 0) {
+    } else if ((filled = rlc_handover_apply(l->handover, report, 0, 0, RLC_APPLY_TIMEOUT_MS)) < 0) {
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface,
                      "the office's main thread did not take the report within %d ms",
                      RLC_APPLY_TIMEOUT_MS);
@@ -1082,6 +1084,7 @@ static void m_get_inbox(rl_uno_object *self, void *ret, void *args[], uno_Any **
         static const char *const docx_states[] = { "none", "fetching", "ready", "failed" };
         items[i].DocxState = rl_uno_str(docx_states[e->docx_state]);
         items[i].DocxError = rl_uno_str(e->docx_error);
+        items[i].ReasonField = rl_uno_str(e->placed ? "" : e->reason_field);
     }
     pthread_mutex_unlock(&l->lock);
     uno_Sequence *seq = items ? rl_uno_seq(RL_UNO_T_seq_InboxEntry, items, (sal_Int32)n) : NULL;
@@ -1095,15 +1098,18 @@ static void m_get_inbox(rl_uno_object *self, void *ret, void *args[], uno_Any **
     *(uno_Sequence **)ret = seq;
 }
 
-static void m_place_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+/* placeInboxEntry and replaceInboxEntry: on the main thread, whichever
+ * thread asked. */
+static void place_on_request(rl_uno_object *self, void *ret, void *args[], uno_Any **exc,
+                             unsigned flags)
 {
     report_link *l = link_of(self);
     sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
     int filled;
 
     if (rlc_handover_on_main(l->handover))
-        filled = place_entry(l, id, 0);
-    else if ((filled = rlc_handover_apply(l->handover, NULL, id, RLC_APPLY_TIMEOUT_MS)) < -1) {
+        filled = place_entry(l, id, 0, flags);
+    else if ((filled = rlc_handover_apply(l->handover, NULL, id, flags, RLC_APPLY_TIMEOUT_MS)) < -1) {
         filled = 0;
     }
     if (filled == -1) {
@@ -1120,6 +1126,16 @@ static void m_place_inbox_entry(rl_uno_object *self, void *ret, void *args[], un
         return;
     }
     *(sal_Int32 *)ret = filled;
+}
+
+static void m_place_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    place_on_request(self, ret, args, exc, 0);
+}
+
+static void m_replace_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    place_on_request(self, ret, args, exc, RL_WRITER_REPLACE);
 }
 
 static void m_discard_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
@@ -1260,6 +1276,7 @@ static const rl_uno_method link_methods[] = {
     { RL_UNO_MN_XReportLink_applyReport, m_apply_report },
     { RL_UNO_MN_XReportLink_getInbox, m_get_inbox },
     { RL_UNO_MN_XReportLink_placeInboxEntry, m_place_inbox_entry },
+    { RL_UNO_MN_XReportLink_replaceInboxEntry, m_replace_inbox_entry },
     { RL_UNO_MN_XReportLink_discardInboxEntry, m_discard_inbox_entry },
     { RL_UNO_MN_XReportLink_openInboxDocx, m_open_inbox_docx },
     { RL_UNO_MN_XReportLink_addListener, m_add_listener },

@@ -12,6 +12,7 @@
  */
 #include "writer.h"
 #include "format.h"
+#include "memory.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@ struct rl_writer {
     uno_Interface *ctx;           /* owned reference */
     char undo_title[128];
     rl_writer_refusal last;
+    char last_field[RL_MAX_FIELD_NAME];   /* the field of an RL_WRITER_EDITED */
 };
 
 /* How a field's value goes into the letter. */
@@ -43,6 +45,7 @@ typedef struct target {
     size_t len;                   /* bytes of value (AS_DOCX: not NUL-terminated) */
     char *owned;                  /* the cleaned HTML, owned */
     field_format format;
+    int clearing;                 /* an earlier report's field going back to its placeholder */
 } target;
 
 /* ---------------------------------------------------------------- pure */
@@ -499,6 +502,11 @@ void rl_writer_destroy(rl_writer *w)
     free(w);
 }
 
+const char *rl_writer_last_field(const rl_writer *w)
+{
+    return w->last_field;
+}
+
 const char *rl_writer_refusal_name(rl_writer_refusal why)
 {
     switch (why) {
@@ -511,6 +519,8 @@ const char *rl_writer_refusal_name(rl_writer_refusal why)
     case RL_WRITER_TOO_LONG: return "too_long";
     case RL_WRITER_PATIENT_MISMATCH: return "patient_mismatch";
     case RL_WRITER_EDIT_FAILED: return "edit_failed";
+    case RL_WRITER_EDITED: return "edited";
+    case RL_WRITER_SAVED: return "saved";
     }
     return "edit_failed";
 }
@@ -561,21 +571,208 @@ static void record_provenance(uno_Interface *doc, const rl_provenance *prov)
     rl_uno_release(props);
 }
 
+/* ------------------------------------------------- what was placed here */
+
+#define MEMORY_TEXT_CAP (RL_MEMORY_MAX_FIELDS * (3 * (RL_MEMORY_MAX_NAME + \
+                         RL_MEMORY_MAX_PLACEHOLDER) + 2 * RL_MEMORY_FP_HEX + 4) + 1)
+
+/* The letter's memory (memory.h) from its user-defined property; empty when
+ * it has none. */
+static void read_memory(uno_Interface *doc, rl_letter_memory *mem)
+{
+    rl_uno_err err;
+    uno_Interface *props = NULL, *container = NULL;
+    uno_Any v;
+    mem->n = 0;
+    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK &&
+        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container) == RL_UNO_OK &&
+        get_property(container, RL_MEMORY_PROPERTY, &v) == RL_UNO_OK) {
+        char *text = malloc(MEMORY_TEXT_CAP);
+        if (text && rl_uno_any_get_string(&v, text, MEMORY_TEXT_CAP) == RL_UNO_OK)
+            rl_memory_parse(text, mem);
+        free(text);
+        uno_any_destruct(&v, NULL);
+    }
+    rl_uno_release(container);
+    rl_uno_release(props);
+}
+
+static void write_memory(uno_Interface *doc, const rl_letter_memory *mem)
+{
+    rl_uno_err err;
+    uno_Interface *props = NULL, *container = NULL;
+    char *text = rl_memory_format(mem);
+    if (text &&
+        rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK &&
+        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container) == RL_UNO_OK)
+        set_user_property(container, RL_MEMORY_PROPERTY, text);
+    free(text);
+    rl_uno_release(container);
+    rl_uno_release(props);
+}
+
+/* The text of bookmark `name` now (a new string the caller releases), or
+ * NULL when the letter has no such bookmark. */
+static rtl_uString *field_text(uno_Interface *marks, rtl_uString *name)
+{
+    rl_uno_err err;
+    uno_Interface *mark = bookmark(marks, name, &err), *anchor = NULL;
+    rtl_uString *text = NULL;
+    if (mark && rl_uno_XTextContent_getAnchor(mark, &err, &anchor) == RL_UNO_OK &&
+        rl_uno_XTextRange_getString(anchor, &err, &text) != RL_UNO_OK)
+        text = NULL;
+    rl_uno_release(anchor);
+    rl_uno_release(mark);
+    return text;
+}
+
+static void text_fingerprint(const rtl_uString *text, char out[RL_MEMORY_FP_HEX])
+{
+    rl_memory_fingerprint(text->buffer, (size_t)text->length * sizeof text->buffer[0], out);
+}
+
+typedef enum field_now {
+    FIELD_PLACED,         /* what the last report put there */
+    FIELD_BEFORE,         /* what was there before it (the doctor pressed Ctrl+Z) */
+    FIELD_PLACEHOLDER,    /* its empty placeholder */
+    FIELD_CHANGED,        /* anything else: the doctor's words */
+    FIELD_GONE            /* the bookmark was deleted */
+} field_now;
+
+static field_now field_state(uno_Interface *marks, const rl_memory_field *f)
+{
+    rtl_uString *name = rl_uno_str(f->bookmark);
+    rtl_uString *text = field_text(marks, name);
+    rtl_uString *placeholder = rl_uno_str(f->placeholder);
+    char fp[RL_MEMORY_FP_HEX], empty[RL_MEMORY_FP_HEX];
+    field_now now = FIELD_GONE;
+    if (text) {
+        text_fingerprint(text, fp);
+        text_fingerprint(placeholder, empty);
+        now = !strcmp(fp, f->fp) ? FIELD_PLACED
+            : f->prev[0] && !strcmp(fp, f->prev) ? FIELD_BEFORE
+            : !strcmp(fp, empty) ? FIELD_PLACEHOLDER : FIELD_CHANGED;
+        rtl_uString_release(text);
+    }
+    rtl_uString_release(placeholder);
+    rtl_uString_release(name);
+    return now;
+}
+
+/* RL_OK when a new report may replace what the letter holds without asking:
+ * no field an earlier report filled was changed by the doctor, and the letter
+ * was not saved since (a saved letter may have left the practice). */
+static int check_untouched(rl_writer *w, uno_Interface *doc, uno_Interface *marks,
+                           rl_letter_memory *mem, rl_placement_result *out)
+{
+    rl_uno_err err;
+    int holds_report = 0;
+    for (size_t i = 0; i < mem->n; i++) {
+        field_now now = field_state(marks, &mem->fields[i]);
+        if (now == FIELD_CHANGED || now == FIELD_GONE) {
+            snprintf(w->last_field, sizeof w->last_field, "%s", mem->fields[i].bookmark);
+            return refuse(w, out, RL_WRITER_EDITED, "the field \"%s\" was changed in the letter "
+                          "since the last report was placed", mem->fields[i].bookmark);
+        }
+        holds_report |= now == FIELD_PLACED || now == FIELD_BEFORE;
+    }
+    uno_Interface *modifiable = rl_uno_query(doc, RL_UNO_T_XModifiable);
+    sal_Bool modified = 1;
+    if (modifiable)
+        rl_uno_XModifiable_isModified(modifiable, &err, &modified);
+    rl_uno_release(modifiable);
+    if (holds_report && !modified)
+        return refuse(w, out, RL_WRITER_SAVED, "the letter was saved since the last report was "
+                      "placed%s", NULL);
+    return RL_OK;
+}
+
+static int has_target(const target *targets, size_t n, const char *bookmark)
+{
+    char name[RL_MAX_FIELD_NAME];
+    for (size_t i = 0; i < n; i++)
+        if (rl_uno_str_utf8(targets[i].name, name, sizeof name) >= 0 && !strcmp(name, bookmark))
+            return 1;
+    return 0;
+}
+
+/* A report replaces a report as a whole: each field an earlier report filled
+ * that this one lacks goes back to its placeholder, in the same undo step. */
+static int add_clearing(rl_writer *w, uno_Interface *marks, rl_letter_memory *mem,
+                        target *targets, size_t *n, rl_placement_result *out)
+{
+    for (size_t i = 0; i < mem->n; i++) {
+        const rl_memory_field *f = &mem->fields[i];
+        field_now now = field_state(marks, f);
+        if (now == FIELD_GONE || now == FIELD_PLACEHOLDER || has_target(targets, *n, f->bookmark))
+            continue;
+        targets[*n].name = rl_uno_str(f->bookmark);
+        targets[*n].value = f->placeholder;
+        targets[*n].len = strlen(f->placeholder);
+        targets[*n].owned = NULL;
+        targets[*n].format = AS_TEXT;
+        targets[*n].clearing = 1;
+        (*n)++;
+    }
+    return RL_OK;
+}
+
+/* Before a field is replaced: what it holds now becomes its "before" (or,
+ * the first time, its placeholder). */
+static void remember_before(uno_Interface *marks, rl_letter_memory *mem, const target *t)
+{
+    char name[RL_MAX_FIELD_NAME];
+    if (t->clearing || rl_uno_str_utf8(t->name, name, sizeof name) < 0)
+        return;
+    rtl_uString *text = field_text(marks, t->name);
+    if (!text)
+        return;
+    rl_memory_field *f = rl_memory_find(mem, name);
+    if (f) {
+        text_fingerprint(text, f->prev);
+    } else if ((f = rl_memory_add(mem, name))) {
+        if (rl_uno_str_utf8(text, f->placeholder, sizeof f->placeholder) < 0)
+            f->placeholder[0] = 0;    /* too long to be a placeholder: empty */
+    }
+    rtl_uString_release(text);
+}
+
+/* After: the fingerprint of what the field holds now; a cleared field is
+ * forgotten. */
+static void remember_after(uno_Interface *marks, rl_letter_memory *mem, const target *t)
+{
+    char name[RL_MAX_FIELD_NAME];
+    if (rl_uno_str_utf8(t->name, name, sizeof name) < 0)
+        return;
+    if (t->clearing) {
+        rl_memory_remove(mem, name);
+        return;
+    }
+    rl_memory_field *f = rl_memory_find(mem, name);
+    rtl_uString *text = f ? field_text(marks, t->name) : NULL;
+    if (text) {
+        text_fingerprint(text, f->fp);
+        rtl_uString_release(text);
+    } else if (f) {
+        rl_memory_remove(mem, name);
+    }
+}
+
 int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields,
                     const rl_provenance *prov, rl_placement_result *out)
 {
-    return rl_writer_place_report(w, NULL, r, NULL, 0, fields, prov, out, NULL);
+    return rl_writer_place_report(w, NULL, r, NULL, 0, fields, prov, 0, out, NULL);
 }
 
 int rl_writer_place_docx(rl_writer *w, uno_Interface *letter, const unsigned char *docx,
                          size_t docx_len, rl_placement_result *out)
 {
-    return rl_writer_place_report(w, letter, NULL, docx, docx_len, NULL, NULL, out, NULL);
+    return rl_writer_place_report(w, letter, NULL, docx, docx_len, NULL, NULL, 0, out, NULL);
 }
 
 int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report *r,
                            const unsigned char *docx, size_t docx_len, const rl_field_map *fields,
-                           const rl_provenance *prov, rl_placement_result *out,
+                           const rl_provenance *prov, unsigned flags, rl_placement_result *out,
                            uno_Interface **letter_out)
 {
     rl_uno_err err;
@@ -588,8 +785,11 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
     char *whole = NULL;
     int rc = RL_OK, in_undo = 0, locked = 0;
 
+    rl_letter_memory *mem = NULL;
+
     memset(out, 0, sizeof *out);
     w->last = RL_WRITER_PLACED;
+    w->last_field[0] = 0;
 
     if (letter_out)
         *letter_out = NULL;
@@ -621,7 +821,7 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
                     err.message);
         goto done;
     }
-    targets = calloc(names->nElements ? (size_t)names->nElements : 1, sizeof *targets);
+    targets = calloc((size_t)names->nElements + RL_MEMORY_MAX_FIELDS + 1, sizeof *targets);
     if (!targets) {
         rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
         goto done;
@@ -677,6 +877,19 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
                     "report's fields%s" : "the letter has no report_docx bookmark%s", NULL);
         goto done;
     }
+
+    /* What earlier reports placed here (memory.h): the doctor's edits and a
+     * saved letter stop the report; their fields it lacks are cleared. */
+    if (!(mem = calloc(1, sizeof *mem))) {
+        rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
+        goto done;
+    }
+    read_memory(comp, mem);
+    if (r && mem->n && !(flags & RL_WRITER_REPLACE) &&
+        (rc = check_untouched(w, comp, marks, mem, out)) != RL_OK)
+        goto done;
+    if (r && (rc = add_clearing(w, marks, mem, targets, &n_targets, out)) != RL_OK)
+        goto done;
 
     /* Refusals that must leave the letter untouched. */
     for (size_t i = 0; i < n_targets; i++) {
@@ -744,6 +957,7 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
     }
     in_undo = 1;
     for (size_t i = 0; i < n_targets; i++) {
+        remember_before(marks, mem, &targets[i]);
         if (replace_field(w, factory, marks, &targets[i], &err)) {
             /* Put the letter back as it was: close the step and undo it. */
             rl_uno_err e2;
@@ -758,8 +972,12 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
                         "LibreOffice refused to edit the letter: %s", err.message);
             goto done;
         }
-        out->fields_filled++;
+        if (!targets[i].clearing)
+            out->fields_filled++;
     }
+    for (size_t i = 0; i < n_targets; i++)
+        remember_after(marks, mem, &targets[i]);
+    write_memory(comp, mem);
     if (prov)
         record_provenance(comp, prov);
     if (letter_out) {
@@ -778,6 +996,7 @@ done:
     }
     free(targets);
     free(whole);
+    free(mem);
     if (names)
         rl_uno_destruct(&names, RL_UNO_T_seq_string);
     rl_uno_release(title_if);

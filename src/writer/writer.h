@@ -42,12 +42,14 @@ typedef enum rl_writer_refusal {
     RL_WRITER_PROTECTED,        /* a field lies in a protected section */
     RL_WRITER_TOO_LONG,         /* a paragraph above RL_WRITER_MAX_PARAGRAPH */
     RL_WRITER_PATIENT_MISMATCH, /* PatientId of the letter != patient_id of the report */
-    RL_WRITER_EDIT_FAILED       /* LibreOffice refused an edit; the letter is unchanged */
+    RL_WRITER_EDIT_FAILED,      /* LibreOffice refused an edit; the letter is unchanged */
+    RL_WRITER_EDITED,           /* the doctor changed a field an earlier report filled */
+    RL_WRITER_SAVED             /* the letter was saved since the earlier report */
 } rl_writer_refusal;
 
 /* A stable name for a refusal ("no_document", "not_writer", "no_fields",
- * "read_only", "protected", "too_long", "patient_mismatch", "edit_failed";
- * "" for placed): the UI words it in the user's language. */
+ * "read_only", "protected", "too_long", "patient_mismatch", "edit_failed",
+ * "edited", "saved"; "" for placed): the UI words it in the user's language. */
 const char *rl_writer_refusal_name(rl_writer_refusal why);
 
 typedef struct rl_writer rl_writer;
@@ -66,6 +68,15 @@ void rl_writer_destroy(rl_writer *w);
 int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields,
                     const rl_provenance *prov, rl_placement_result *out);
 
+/* A report replaces a report as a whole, and never the doctor's words
+ * silently (src/writer/README.md, "A report in a letter that holds one"):
+ * the letter remembers what was placed in each field (memory.h). A field an
+ * earlier report filled that the new one lacks goes back to its placeholder,
+ * in the same undo step. If the doctor changed such a field, or the letter
+ * was saved since, the report is refused (RL_WRITER_EDITED, RL_WRITER_SAVED)
+ * unless flags has RL_WRITER_REPLACE (the doctor chose "Replace"). */
+#define RL_WRITER_REPLACE 1u
+
 /* The general form of rl_writer_place. letter: the document to fill (NULL:
  * the active window's). r may be NULL: then only "report_docx" bookmarks
  * are filled, from docx. docx (docx_len bytes, borrowed) may be NULL: then
@@ -74,7 +85,7 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
  * whole placement is one undo step titled like any report's. */
 int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report *r,
                            const unsigned char *docx, size_t docx_len, const rl_field_map *fields,
-                           const rl_provenance *prov, rl_placement_result *out,
+                           const rl_provenance *prov, unsigned flags, rl_placement_result *out,
                            uno_Interface **letter_out);
 
 /* A DOCX that arrived after its report was placed: into the report_docx
@@ -95,6 +106,8 @@ int rl_writer_open_docx(rl_writer *w, const unsigned char *docx, size_t len, rl_
 #define RL_WRITER_PROP_PLACED   "ReportLinkPlaced"
 #define RL_WRITER_PROP_SERVICE  "ReportLinkService"
 rl_writer_refusal rl_writer_last_refusal(const rl_writer *w);
+/* For RL_WRITER_EDITED: the bookmark the doctor changed ("" otherwise). */
+const char *rl_writer_last_field(const rl_writer *w);
 
 /* The field key a bookmark name stands for under fields, or NULL when it
  * stands for none: exact mapped names first, then "<name>_<digits>", then a
