@@ -135,6 +135,7 @@ typedef struct rlc_item {
     char spool[64];                /* REPORT: its file on disk (spool.h), "" if none */
     rl_docx *docx;
     sal_Int32 entry_id;            /* APPLY without a report: the inbox entry to place */
+    unsigned place_flags;          /* APPLY of an entry: rl_writer_place_report's flags */
     rlc_apply_request *apply;
 } rlc_item;
 
@@ -165,11 +166,13 @@ int rlc_handover_post(rlc_handover *h, const rlc_item *item);
 int rlc_handover_on_main(rlc_handover *h);
 
 /* From another thread: has the main thread deliver `report` (taken), or
- * when report is NULL the inbox entry entry_id, as an RLC_ITEM_APPLY item;
+ * when report is NULL the inbox entry entry_id (placed with place_flags),
+ * as an RLC_ITEM_APPLY item;
  * waits at most timeout_ms and returns what the deliver function passed to
  * rlc_handover_apply_done(), or -1 on timeout (the item is still delivered
  * later). */
-int rlc_handover_apply(rlc_handover *h, rl_report *report, sal_Int32 entry_id, int timeout_ms);
+int rlc_handover_apply(rlc_handover *h, rl_report *report, sal_Int32 entry_id,
+                       unsigned place_flags, int timeout_ms);
 
 /* Main thread, inside deliver: completes an RLC_ITEM_APPLY item. */
 void rlc_handover_apply_done(rlc_apply_request *req, int fields_filled);

@@ -29,6 +29,7 @@ struct rlc_apply_request {
     rlc_handover *h;
     rl_report *report;         /* taken by the deliver function; NULL: place entry_id */
     sal_Int32 entry_id;        /* an inbox entry to place, when report is NULL */
+    unsigned place_flags;      /* ... with these rl_writer_place_report flags */
     int done, abandoned;       /* under h->q.lock */
     int fields_filled;
     pthread_cond_t cond;
@@ -120,7 +121,8 @@ int rlc_handover_on_main(rlc_handover *h)
     return gettid() == getpid();
 }
 
-int rlc_handover_apply(rlc_handover *h, rl_report *report, sal_Int32 entry_id, int timeout_ms)
+int rlc_handover_apply(rlc_handover *h, rl_report *report, sal_Int32 entry_id,
+                       unsigned place_flags, int timeout_ms)
 {
     rlc_apply_request *req = calloc(1, sizeof *req);
     pthread_condattr_t attr;
@@ -135,6 +137,7 @@ int rlc_handover_apply(rlc_handover *h, rl_report *report, sal_Int32 entry_id, i
     req->h = h;
     req->report = report;
     req->entry_id = entry_id;
+    req->place_flags = place_flags;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&req->cond, &attr);
@@ -198,6 +201,7 @@ static void item_taken(void *user, void *it)
     if (item->apply) {
         item->report = item->apply->report;
         item->entry_id = item->apply->entry_id;
+        item->place_flags = item->apply->place_flags;
         item->apply->report = NULL;
     }
 }

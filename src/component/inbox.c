@@ -216,6 +216,7 @@ int rl_inbox_end_placement(rl_inbox *ib, int32_t id, rl_report *r, const rl_inbo
     rl_inbox_entry *e = rl_inbox_find(ib, id);
     if (!e->placed) {
         snprintf(e->reason_code, sizeof e->reason_code, "%s", o->reason_code ? o->reason_code : "");
+        snprintf(e->reason_field, sizeof e->reason_field, "%s", o->reason_field ? o->reason_field : "");
         e->refusal = o->refusal;
     }
     return 1;

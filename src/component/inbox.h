@@ -43,6 +43,7 @@ typedef struct rl_inbox_entry {
     char where[RL_INBOX_TEXT];  /* placed: the document */
     char reason[RL_INBOX_TEXT]; /* waiting: why (English, for logs and IT) */
     char reason_code[24];       /* waiting: rl_writer_refusal_name(), for the UI's words */
+    char reason_field[128];     /* waiting, "edited": the field's bookmark */
     char spool[64];             /* the report's file on disk (spool.h), "" if none */
     int refusal;                /* waiting: the Writer module's refusal code (0: none) */
     rl_inbox_docx_state docx_state;
@@ -119,6 +120,7 @@ typedef struct rl_inbox_outcome {
     const char *where;          /* placed: the document */
     const char *reason;         /* not placed: why (English, for logs and IT) */
     const char *reason_code;    /* not placed: rl_writer_refusal_name() */
+    const char *reason_field;   /* not placed, "edited": the field's bookmark (may be NULL) */
     int refusal;                /* not placed: the Writer module's refusal code */
     int64_t placed_us;          /* placed: CLOCK_MONOTONIC µs when it ended */
     int64_t cost_us;            /* placed: main-thread time it took */

@@ -41,6 +41,8 @@ typedef struct inbox_panel {
     sal_Int32 ids[RLU_INBOX_SHOWN];
     int waiting[RLU_INBOX_SHOWN];
     sal_Int32 selected;             /* entry id, or -1 */
+    int replace;                    /* the selected entry waits for the doctor's choice to
+                                       replace what the letter holds: Insert is Replace */
     sal_Int32 armed;                /* entry id whose discard awaits a second click, or -1 */
 } inbox_panel;
 
@@ -58,17 +60,42 @@ static void short_time(rtl_uString *iso, char *out, size_t cap)
     snprintf(out, cap, "%.5s", t ? t + 1 : full);
 }
 
+/* A field bookmark in the user's words: field.<key> for "<key>" and
+ * "<key>_<digits>", else the bookmark's own name. */
+static void field_words_of(inbox_panel *p, const char *bookmark, char *out, size_t cap)
+{
+    char key[160];
+    snprintf(key, sizeof key, "field.%s", bookmark);
+    char *us = strrchr(key, '_');
+    if (us && us[1] && strspn(us + 1, "0123456789") == strlen(us + 1))
+        *us = 0;
+    const char *words = rlu_str(&p->strings, key);
+    snprintf(out, cap, "%s", strcmp(words, key) != 0 ? words : bookmark);
+}
+
 /* The waiting reason in the user's words: reason.<code> when the entry has
- * a code the strings know, else the English detail. */
+ * a code the strings know (with the field, for "edited"), else the English
+ * detail. */
 static void reason_words(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size_t cap)
 {
-    char code[32], key[48];
+    char code[32], key[48], bookmark[128], field[RLU_LINE];
+    const char *args[1] = { field };
     rl_uno_str_utf8(e->ReasonCode, code, sizeof code);
+    rl_uno_str_utf8(e->ReasonField, bookmark, sizeof bookmark);
+    field_words_of(p, bookmark, field, sizeof field);
     snprintf(key, sizeof key, "reason.%s", code);
     if (code[0] && strcmp(rlu_str(&p->strings, key), key) != 0)
-        snprintf(out, cap, "%s", rlu_str(&p->strings, key));
+        rlu_format(&p->strings, key, out, cap, args, 1);
     else
         rl_uno_str_utf8(e->Reason, out, cap);
+}
+
+/* Whether entry e waits for the doctor to choose to replace the letter's
+ * earlier report (the doctor changed it, or the letter was saved). */
+static int waits_for_replace(const rl_uno_InboxEntry *e)
+{
+    return !rl_uno_str_equals(e->Status, "placed") &&
+           (rl_uno_str_equals(e->ReasonCode, "edited") || rl_uno_str_equals(e->ReasonCode, "saved"));
 }
 
 /* The signed DOCX's line of the detail ("" when the report has none). */
@@ -138,6 +165,8 @@ static void show_selected(inbox_panel *p, const rl_uno_InboxEntry *entries, sal_
     rlu_form_colour(&p->b.form, C_DETAIL, colour);
     int waiting = sel && !rl_uno_str_equals(sel->Status, "placed");
     rlu_form_enable(&p->b.form, C_INSERT, waiting);
+    p->replace = sel && waits_for_replace(sel);
+    rlu_form_label(&p->b.form, C_INSERT, rlu_str(&p->strings, p->replace ? "inbox.replace" : "inbox.insert"));
     rlu_form_enable(&p->b.form, C_DISCARD, waiting);
     rlu_form_enable(&p->b.form, C_OPEN_DOCX, sel && rl_uno_str_equals(sel->DocxState, "ready"));
     if (!sel || sel->Id != p->armed)
@@ -247,7 +276,9 @@ static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno
         /* Into the letter being edited: the window whose sidebar was clicked
          * is the active one. If it cannot be placed, the entry's reason
          * changes and inboxChanged refreshes the panel. */
-        if (rl_uno_XReportLink_placeInboxEntry(p->link, &err, &filled, id) != RL_UNO_OK)
+        int rc = p->replace ? rl_uno_XReportLink_replaceInboxEntry(p->link, &err, &filled, id)
+                            : rl_uno_XReportLink_placeInboxEntry(p->link, &err, &filled, id);
+        if (rc != RL_UNO_OK)
             rlc_log("inbox panel: cannot insert report %d: %s", (int)id, err.message);
     } else if (rl_uno_str_equals(ev->ActionCommand, "open_docx")) {
         p->armed = -1;
