@@ -271,7 +271,8 @@ def _():
         close(doc)
 
 
-@test("a second report replaces report_docx, and one undo restores the first DOCX")
+@test("a second report clears the first DOCX at once and its own DOCX follows; undo walks "
+      "back step by step to the first report with its DOCX")
 def _():
     o, rl, desktop, lis = setup()
     doc = open_letter(desktop)
@@ -287,10 +288,20 @@ def _():
         check(wait_docx(rl, second).DocxState == "ready", "second DOCX %s" % inbox_entry(rl, second).DocxState)
         wait_until(lambda: "Second compte rendu" in bookmark_text(doc, "report_docx"), 5, "second DOCX")
         check("Premier" not in doc.Text.String, "the first DOCX is still in the letter")
+        # Issue 12: a report replaces a report as a whole, so the second report's
+        # placement already took the first DOCX out (had the second DOCX never
+        # come, the first would otherwise stay beside the second report). One
+        # undo removes the second DOCX, a second one the second report.
+        doc.UndoManager.undo()
+        check(bookmark_text(doc, "report_docx") == "…",
+              "after one undo report_docx holds %r" % bookmark_text(doc, "report_docx")[:120])
+        check(bookmark_text(doc, "diagnosis") == "Second compte rendu",
+              "after one undo diagnosis holds %r" % bookmark_text(doc, "diagnosis"))
         doc.UndoManager.undo()
         check("Premier compte rendu" in bookmark_text(doc, "report_docx") and
-              "Second" not in bookmark_text(doc, "report_docx"),
-              "after one undo report_docx holds %r" % bookmark_text(doc, "report_docx")[:120])
+              bookmark_text(doc, "diagnosis") == "Premier compte rendu",
+              "after two undos report_docx holds %r, diagnosis %r"
+              % (bookmark_text(doc, "report_docx")[:120], bookmark_text(doc, "diagnosis")))
     finally:
         close(doc)
 

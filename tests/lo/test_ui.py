@@ -518,6 +518,50 @@ def _():
             rl.discardInboxEntry(inbox_id)
 
 
+@test("a report stopped by the doctor's own words: the inbox panel names the field in words, "
+      "its button is Replace, and pressing it puts the report in")
+def _():
+    o = setup()
+    rl = o.report_link()
+    en = strings("en")
+    desktop = o.service("com.sun.star.frame.Desktop")
+    ids = []
+    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(letter_copy()), "_blank", 0, ())
+    doc, el, win = new_panel(o, INBOX_URL, doc)
+    try:
+        check(rl.applyReport(report_message("Migraine sans aura")) == 3, "the first report was not placed")
+        ids.append(max(e.Id for e in rl.getInbox()))
+        # The doctor adds a word inside the diagnosis.
+        anchor = doc.Bookmarks.getByName("diagnosis").Anchor
+        cur = anchor.getText().createTextCursorByRange(anchor.getStart())
+        cur.goRight(len("Migraine"), False)
+        anchor.getText().insertString(cur, " probable", False)
+        check(rl.applyReport(report_message("Migraine avec aura")) == 0, "the second report was placed")
+        ids.append(max(e.Id for e in rl.getInbox()))
+        e = entry(rl, ids[-1])
+        check(e.ReasonCode == "edited" and e.ReasonField == "diagnosis", "reason %r %r" % (e.ReasonCode, e.ReasonField))
+        reason = en["reason.edited"].replace("{0}", en["field.diagnosis"])
+
+        def shows_reason():
+            d = win.getControl("detail").Text.split("\n")[0]
+            m = pattern(en["inbox.detail.waiting"]).match(d)
+            if m and m.group(2) == reason:
+                return m
+            raise Failure("detail %r" % d)
+        wait_until(shows_reason, 10, "the reason in words")
+        check(win.getControl("insert").Model.Label == en["inbox.replace"],
+              "the button reads %r" % win.getControl("insert").Model.Label)
+        press(win.getControl("insert"))
+        wait_until(lambda: entry(rl, ids[-1]).Status == "placed" or _raise("still waiting"), 10, "placed")
+        check(bookmark_text(doc, "diagnosis") == "Migraine avec aura", "diagnosis %r" % bookmark_text(doc, "diagnosis"))
+        wait_until(lambda: win.getControl("insert").Model.Label == en["inbox.insert"] or
+                   _raise("the button reads %r" % win.getControl("insert").Model.Label), 10, "Insert here again")
+    finally:
+        close(doc, el)
+        for i in ids:
+            rl.discardInboxEntry(i)
+
+
 @test("discarding from the inbox panel takes a second click, then the report is gone")
 def _():
     o = setup()
