@@ -1156,6 +1156,70 @@ static void m_discard_inbox_entry(rl_uno_object *self, void *ret, void *args[], 
     }
 }
 
+/* compareInboxEntry: from any thread, like openInboxDocx: it only reads the
+ * letter, with a Writer layer of its own, and a copy of the waiting report
+ * (made again from its raw message), so the entry may go meanwhile. */
+static void m_compare_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    report_link *l = link_of(self);
+    sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
+    char *raw = NULL;
+    size_t raw_len = 0;
+    int exists = 0;
+
+    pthread_mutex_lock(&l->lock);
+    rl_inbox_entry *e = rl_inbox_find(l->inbox, id);
+    if (e) {
+        exists = 1;
+        if (e->report && e->report->raw && (raw = malloc(e->report->raw_len)) != NULL) {
+            memcpy(raw, e->report->raw, e->report->raw_len);
+            raw_len = e->report->raw_len;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (!exists || !raw) {
+        free(raw);
+        rl_uno_throw_illegal_argument(exc, &l->obj.iface, 0, "inbox entry %d %s", (int)id,
+                                      exists ? "is not waiting" : "does not exist");
+        return;
+    }
+    rl_event_kind kind;
+    rl_report *r = NULL;
+    int code = 0;
+    char *message = NULL, why[RL_MAX_DETAIL];
+    int valid = rl_validate_message(raw, raw_len, &kind, &r, &code, &message, why, sizeof why) == RL_OK;
+    free(raw);
+    free(message);
+
+    rl_uno_err err;
+    rl_field_change *changes = NULL;
+    size_t n = 0;
+    rl_placement_result res;
+    rl_writer *w = valid && r ? rl_writer_create(l->ctx, "", &err) : NULL;
+    if (w)
+        rl_writer_compare(w, NULL, r, &l->fields, &changes, &n, &res);   /* none: empty */
+    rl_writer_destroy(w);
+    rl_report_free(r);
+
+    rl_uno_FieldChange *items = calloc(n ? n : 1, sizeof *items);
+    for (size_t i = 0; items && i < n; i++) {
+        items[i].Bookmark = rl_uno_str(changes[i].bookmark);
+        items[i].InLetter = rl_uno_str(changes[i].in_letter ? changes[i].in_letter : "");
+        items[i].InReport = rl_uno_str(changes[i].in_report ? changes[i].in_report : "");
+        items[i].Changed = changes[i].changed ? 1 : 0;
+    }
+    rl_writer_free_changes(changes, n);
+    uno_Sequence *seq = items ? rl_uno_seq(RL_UNO_T_seq_FieldChange, items, (sal_Int32)n) : NULL;
+    for (size_t i = 0; items && i < n; i++)
+        rl_uno_destruct(&items[i], RL_UNO_T_FieldChange);
+    free(items);
+    if (!seq) {
+        rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface, "out of memory");
+        return;
+    }
+    *(uno_Sequence **)ret = seq;
+}
+
 static void m_open_inbox_docx(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
     report_link *l = link_of(self);
@@ -1277,6 +1341,7 @@ static const rl_uno_method link_methods[] = {
     { RL_UNO_MN_XReportLink_getInbox, m_get_inbox },
     { RL_UNO_MN_XReportLink_placeInboxEntry, m_place_inbox_entry },
     { RL_UNO_MN_XReportLink_replaceInboxEntry, m_replace_inbox_entry },
+    { RL_UNO_MN_XReportLink_compareInboxEntry, m_compare_inbox_entry },
     { RL_UNO_MN_XReportLink_discardInboxEntry, m_discard_inbox_entry },
     { RL_UNO_MN_XReportLink_openInboxDocx, m_open_inbox_docx },
     { RL_UNO_MN_XReportLink_addListener, m_add_listener },

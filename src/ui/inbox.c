@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "component.h"   /* rlc_link_get, rlc_log */
+#include "diffmark.h"
 
 #define RLU_INBOX_SHOWN 100    /* newest entries listed */
 #define RLU_LINE 320
@@ -28,8 +29,9 @@
 #define COLOUR_WAITING 0x9A5B00
 #define COLOUR_NONE    0x5F6368
 
-enum { C_LIST, C_DETAIL, C_INSERT, C_DISCARD, C_OPEN_DOCX, C_COUNT };
-static const char *const control_names[C_COUNT] = { "entries", "detail", "insert", "discard", "openDocx" };
+enum { C_LIST, C_DETAIL, C_INSERT, C_DISCARD, C_OPEN_DOCX, C_COMPARE, C_COUNT };
+static const char *const control_names[C_COUNT] = { "entries", "detail", "insert", "discard", "openDocx",
+                                                    "compare" };
 
 typedef struct inbox_panel {
     rlu_panel_base b;               /* first: the object, its window and controls */
@@ -146,6 +148,43 @@ static void describe(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size
         snprintf(out + used, cap - used, "\n%s", docx);
 }
 
+/* For an entry that waits for the doctor's choice: what Replace would change
+ * in the active letter, field by field, the differing words in [ ]. */
+static void describe_changes(inbox_panel *p, sal_Int32 id, char *out, size_t cap)
+{
+    uno_Sequence *seq = NULL;
+    rl_uno_err err;
+    size_t used = 0;
+    out[0] = 0;
+    if (rl_uno_XReportLink_compareInboxEntry(p->link, &err, &seq, id) != RL_UNO_OK) {
+        rlc_log("inbox panel: cannot compare report %d with the letter: %s", (int)id, err.message);
+        return;
+    }
+    const rl_uno_FieldChange *c = (const rl_uno_FieldChange *)(void *)seq->elements;
+    used = (size_t)snprintf(out, cap, "%s", rlu_str(&p->strings, "inbox.compare.title"));
+    for (sal_Int32 i = 0; i < seq->nElements && used < cap; i++) {
+        if (!c[i].Changed)
+            continue;
+        char bookmark[128], field[RLU_LINE], before[RLU_LINE], after[RLU_LINE];
+        char *letter_text = malloc((size_t)c[i].InLetter->length * 3 + 1);
+        char *report_text = malloc((size_t)c[i].InReport->length * 3 + 1);
+        if (letter_text && report_text) {
+            rl_uno_str_utf8(c[i].InLetter, letter_text, (size_t)c[i].InLetter->length * 3 + 1);
+            rl_uno_str_utf8(c[i].InReport, report_text, (size_t)c[i].InReport->length * 3 + 1);
+            rl_uno_str_utf8(c[i].Bookmark, bookmark, sizeof bookmark);
+            field_words_of(p, bookmark, field, sizeof field);
+            rlu_mark_change(letter_text, report_text, before, after, 120);
+            const char *args[3] = { field, before, after };
+            char line[RLU_LINE * 2];
+            rlu_format(&p->strings, "inbox.compare.line", line, sizeof line, args, 3);
+            used += (size_t)snprintf(out + used, cap - used, "\n%s", line);
+        }
+        free(letter_text);
+        free(report_text);
+    }
+    rl_uno_destruct(&seq, RL_UNO_T_seq_FieldChange);
+}
+
 /* Shows the selected entry (from entries, n of them) below the list and
  * enables the buttons that apply to it. */
 static void show_selected(inbox_panel *p, const rl_uno_InboxEntry *entries, sal_Int32 n)
@@ -167,6 +206,11 @@ static void show_selected(inbox_panel *p, const rl_uno_InboxEntry *entries, sal_
     rlu_form_enable(&p->b.form, C_INSERT, waiting);
     p->replace = sel && waits_for_replace(sel);
     rlu_form_label(&p->b.form, C_INSERT, rlu_str(&p->strings, p->replace ? "inbox.replace" : "inbox.insert"));
+    char changes[RLU_LINE * 8];
+    changes[0] = 0;
+    if (p->replace)
+        describe_changes(p, sel->Id, changes, sizeof changes);
+    rlu_form_label(&p->b.form, C_COMPARE, changes);
     rlu_form_enable(&p->b.form, C_DISCARD, waiting);
     rlu_form_enable(&p->b.form, C_OPEN_DOCX, sel && rl_uno_str_equals(sel->DocxState, "ready"));
     if (!sel || sel->Id != p->armed)

@@ -571,6 +571,62 @@ static void record_provenance(uno_Interface *doc, const rl_provenance *prov)
     rl_uno_release(props);
 }
 
+/* Which bookmarks of the letter (names) receive what of r (or, r NULL, only
+ * report_docx from docx): appended to targets (*n of them; room for every
+ * name). *whole receives the plain-text report when a bookmark wants it
+ * (the caller frees it). */
+static void collect_targets(uno_Sequence *names, const rl_report *r, const unsigned char *docx,
+                            size_t docx_len, const rl_field_map *fields, target *targets,
+                            size_t *n, char **whole)
+{
+    rtl_uString **elems = (rtl_uString **)(void *)names->elements;
+    for (sal_Int32 i = 0; i < names->nElements && *n < RL_WRITER_MAX_TARGETS; i++) {
+        char name[RL_MAX_FIELD_NAME], key[RL_MAX_FIELD_NAME];
+        const char *value = NULL;
+        if (rl_uno_str_utf8(elems[i], name, sizeof name) < 0 ||
+            !rl_writer_field_of(name, fields, r, key, sizeof key))
+            continue;
+        /* Without a report only the DOCX is placed (it came later). */
+        if (!r && strcmp(key, RL_WRITER_DOCX_REPORT) != 0)
+            continue;
+        field_format format = AS_TEXT;
+        char *owned = NULL;
+        if (!strcmp(key, RL_WRITER_WHOLE_REPORT)) {
+            if (!*whole && (r->plaintext_report || r->n_fields))
+                *whole = whole_report(r);
+            value = *whole;
+        } else if (!strcmp(key, RL_WRITER_HTML_REPORT)) {
+            format = AS_HTML;
+            if (r->html_content && !(value = owned = rl_format_clean_html(
+                                         r->html_content, strlen(r->html_content), NULL)))
+                continue;
+        } else if (!strcmp(key, RL_WRITER_RTF_REPORT)) {
+            format = AS_RTF;
+            if (r->rtf_report && !(value = owned = rl_format_clean_rtf(
+                                       r->rtf_report, strlen(r->rtf_report), NULL)))
+                continue;
+        } else if (!strcmp(key, RL_WRITER_DOCX_REPORT)) {
+            format = AS_DOCX;
+            value = (const char *)docx;
+        } else {
+            value = rl_report_field(r, key);
+            if (r->html_content && (owned = html_section(r, fields, key)) != NULL) {
+                value = owned;
+                format = AS_HTML;
+            }
+        }
+        if (!value)
+            continue;
+        rtl_uString_acquire(elems[i]);
+        targets[*n].name = elems[i];
+        targets[*n].value = value;
+        targets[*n].len = format == AS_DOCX ? docx_len : strlen(value);
+        targets[*n].owned = owned;
+        targets[*n].format = format;
+        (*n)++;
+    }
+}
+
 /* ------------------------------------------------- what was placed here */
 
 #define MEMORY_TEXT_CAP (RL_MEMORY_MAX_FIELDS * (3 * (RL_MEMORY_MAX_NAME + \
@@ -826,52 +882,7 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
         rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
         goto done;
     }
-    rtl_uString **elems = (rtl_uString **)(void *)names->elements;
-    for (sal_Int32 i = 0; i < names->nElements && n_targets < RL_WRITER_MAX_TARGETS; i++) {
-        char name[RL_MAX_FIELD_NAME], key[RL_MAX_FIELD_NAME];
-        const char *value = NULL;
-        if (rl_uno_str_utf8(elems[i], name, sizeof name) < 0 ||
-            !rl_writer_field_of(name, fields, r, key, sizeof key))
-            continue;
-        /* Without a report only the DOCX is placed (it came later). */
-        if (!r && strcmp(key, RL_WRITER_DOCX_REPORT) != 0)
-            continue;
-        field_format format = AS_TEXT;
-        char *owned = NULL;
-        if (!strcmp(key, RL_WRITER_WHOLE_REPORT)) {
-            if (!whole && (r->plaintext_report || r->n_fields))
-                whole = whole_report(r);
-            value = whole;
-        } else if (!strcmp(key, RL_WRITER_HTML_REPORT)) {
-            format = AS_HTML;
-            if (r->html_content && !(value = owned = rl_format_clean_html(
-                                         r->html_content, strlen(r->html_content), NULL)))
-                continue;
-        } else if (!strcmp(key, RL_WRITER_RTF_REPORT)) {
-            format = AS_RTF;
-            if (r->rtf_report && !(value = owned = rl_format_clean_rtf(
-                                       r->rtf_report, strlen(r->rtf_report), NULL)))
-                continue;
-        } else if (!strcmp(key, RL_WRITER_DOCX_REPORT)) {
-            format = AS_DOCX;
-            value = (const char *)docx;
-        } else {
-            value = rl_report_field(r, key);
-            if (r->html_content && (owned = html_section(r, fields, key)) != NULL) {
-                value = owned;
-                format = AS_HTML;
-            }
-        }
-        if (!value)
-            continue;
-        rtl_uString_acquire(elems[i]);
-        targets[n_targets].name = elems[i];
-        targets[n_targets].value = value;
-        targets[n_targets].len = format == AS_DOCX ? docx_len : strlen(value);
-        targets[n_targets].owned = owned;
-        targets[n_targets].format = format;
-        n_targets++;
-    }
+    collect_targets(names, r, docx, docx_len, fields, targets, &n_targets, &whole);
     if (!n_targets) {
         rc = refuse(w, out, RL_WRITER_NO_FIELDS, r ? "the active document has none of this "
                     "report's fields%s" : "the letter has no report_docx bookmark%s", NULL);
@@ -1008,6 +1019,112 @@ done:
     rl_uno_release(marks);
     rl_uno_release(supplier);
     rl_uno_release(textdoc);
+    rl_uno_release(comp);
+    return rc;
+}
+
+/* The UTF-8 of s (may be NULL: ""), malloc'd. */
+static char *utf8_dup(rtl_uString *s)
+{
+    size_t cap = s ? (size_t)s->length * 3 + 1 : 1;
+    char *out = malloc(cap);
+    if (out && rl_uno_str_utf8(s, out, cap) < 0)
+        out[0] = 0;
+    return out;
+}
+
+void rl_writer_free_changes(rl_field_change *changes, size_t n)
+{
+    for (size_t i = 0; changes && i < n; i++) {
+        free(changes[i].in_letter);
+        free(changes[i].in_report);
+    }
+    free(changes);
+}
+
+int rl_writer_compare(rl_writer *w, uno_Interface *letter, const rl_report *r,
+                      const rl_field_map *fields, rl_field_change **changes, size_t *n,
+                      rl_placement_result *out)
+{
+    rl_uno_err err;
+    uno_Interface *comp = NULL, *supplier = NULL, *marks = NULL;
+    uno_Sequence *names = NULL;
+    target *targets = NULL;
+    size_t n_targets = 0;
+    char *whole = NULL;
+    rl_letter_memory *mem = NULL;
+    int rc = RL_OK;
+
+    memset(out, 0, sizeof *out);
+    *changes = NULL;
+    *n = 0;
+    if (letter) {
+        rl_uno_acquire(letter);
+        comp = letter;
+    } else if (rl_uno_XDesktop_getCurrentComponent(w->desktop, &err, &comp) || !comp) {
+        rc = refuse(w, out, RL_WRITER_NO_DOCUMENT, "no document is open in LibreOffice%s", NULL);
+        goto done;
+    }
+    if (!(supplier = rl_uno_query(comp, RL_UNO_T_XBookmarksSupplier)) ||
+        rl_uno_XBookmarksSupplier_getBookmarks(supplier, &err, &marks) ||
+        rl_uno_XNameAccess_getElementNames(marks, &err, &names)) {
+        rc = refuse(w, out, RL_WRITER_NOT_WRITER, "the active window is not a Writer document%s", NULL);
+        goto done;
+    }
+    targets = calloc((size_t)names->nElements + RL_MEMORY_MAX_FIELDS + 1, sizeof *targets);
+    mem = calloc(1, sizeof *mem);
+    if (!targets || !mem) {
+        rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
+        goto done;
+    }
+    collect_targets(names, r, NULL, 0, fields, targets, &n_targets, &whole);
+    read_memory(comp, mem);
+    add_clearing(w, marks, mem, targets, &n_targets, out);
+    if (!n_targets) {
+        rc = refuse(w, out, RL_WRITER_NO_FIELDS, "the active document has none of this report's "
+                    "fields%s", NULL);
+        goto done;
+    }
+    if (!(*changes = calloc(n_targets, sizeof **changes))) {
+        rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
+        goto done;
+    }
+    for (size_t i = 0; i < n_targets; i++) {
+        rl_field_change *c = &(*changes)[i];
+        char key[RL_MAX_FIELD_NAME];
+        rl_uno_str_utf8(targets[i].name, c->bookmark, sizeof c->bookmark);
+        rtl_uString *now = field_text(marks, targets[i].name);
+        c->in_letter = utf8_dup(now);
+        if (now)
+            rtl_uString_release(now);
+        const char *plain = targets[i].format == AS_TEXT ? targets[i].value : NULL;
+        if (!plain && rl_writer_field_of(c->bookmark, fields, r, key, sizeof key))
+            plain = rl_report_field(r, key);
+        if (!plain)
+            plain = r->plaintext_report ? r->plaintext_report : "";
+        /* Writer reads paragraphs back with "\n": compare like with like. */
+        rtl_uString *as_text = rl_writer_paragraph_text(plain);
+        for (sal_Int32 k = 0; as_text && k < as_text->length; k++)
+            if (as_text->buffer[k] == '\r')
+                as_text->buffer[k] = '\n';
+        c->in_report = utf8_dup(as_text);
+        rtl_uString_release(as_text);
+        c->changed = !c->in_letter || !c->in_report || strcmp(c->in_letter, c->in_report) != 0;
+        (*n)++;
+    }
+
+done:
+    for (size_t i = 0; i < n_targets; i++) {
+        rtl_uString_release(targets[i].name);
+        free(targets[i].owned);
+    }
+    free(targets);
+    free(whole);
+    free(mem);
+    if (names)
+        rl_uno_destruct(&names, RL_UNO_T_seq_string);
+    rl_uno_release(marks);
+    rl_uno_release(supplier);
     rl_uno_release(comp);
     return rc;
 }

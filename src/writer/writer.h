@@ -88,6 +88,26 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
                            const rl_provenance *prov, unsigned flags, rl_placement_result *out,
                            uno_Interface **letter_out);
 
+/* One field of a comparison (rl_writer_compare). */
+typedef struct rl_field_change {
+    char bookmark[RL_MAX_FIELD_NAME];
+    char *in_letter;      /* UTF-8 (owned): what the field holds now */
+    char *in_report;      /* UTF-8 (owned): what placing the report would put there (the
+                             placeholder for an earlier report's field it lacks; the plain
+                             text of a formatted field) */
+    int changed;          /* the two differ */
+} rl_field_change;
+
+/* What placing r into letter (NULL: the active window's document) would do,
+ * field by field: each bookmark r fills and each earlier report's field it
+ * would clear. Reads only. *changes (*n of them) is freed with
+ * rl_writer_free_changes. RL_OK, or RL_ERR_STATE with out->error when there
+ * is no letter to compare with (no document, not Writer, none of r's fields). */
+int rl_writer_compare(rl_writer *w, uno_Interface *letter, const rl_report *r,
+                      const rl_field_map *fields, rl_field_change **changes, size_t *n,
+                      rl_placement_result *out);
+void rl_writer_free_changes(rl_field_change *changes, size_t n);
+
 /* A DOCX that arrived after its report was placed: into the report_docx
  * bookmark(s) of letter (NULL: the active window's document), as an undo
  * step of its own. RL_ERR_STATE with out->error when it has none. */

@@ -382,6 +382,52 @@ def _():
         o.set_setting("ooLocale", "en-US", group="/org.openoffice.Setup/L10N")
 
 
+def visible_letter(o):
+    """In a started visible office: the devserver, a connection, the sample
+    letter maximised with the ReportLink deck active and its inbox panel
+    expanded. Returns (rl, server, url, doc)."""
+    rl = o.report_link()
+    server, url = devserver(KEY)
+    connect(o, rl, url)
+    desktop = o.service("com.sun.star.frame.Desktop")
+    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(letter_copy()), "_blank", 0, ())
+    check(doc is not None, "the sample letter did not open")
+    window = doc.CurrentController.Frame.ContainerWindow
+    window.setPosSize(0, 0, SCREEN[0], SCREEN[1], 15)
+    window.IsMaximized = True
+    sidebar = doc.CurrentController.getSidebar()
+    sidebar.setVisible(True)
+    decks = sidebar.getDecks()
+    check(decks.hasByName("ReportLinkDeck"), "the sidebar has no ReportLink deck: %s" % (decks.ElementNames,))
+    deck = decks.getByName("ReportLinkDeck")
+    deck.activate(True)
+    wait_until(lambda: deck.isActive() or (_raise("the deck is not active")), 10, "the deck active")
+    panels = deck.getPanels()
+    check(panels.hasByName("ReportLinkStatusPanel"), "the deck has no status panel: %s"
+          % (panels.ElementNames,))
+    check(panels.getByName("ReportLinkStatusPanel").isExpanded(), "the status panel is collapsed")
+    check(panels.hasByName("ReportLinkInboxPanel"), "the deck has no inbox panel: %s" % (panels.ElementNames,))
+    panels.getByName("ReportLinkInboxPanel").expand(False)
+    return rl, server, url, doc
+
+
+VISIBLE_REPORT = {
+    "history": "Céphalées pulsatiles depuis trois jours, photophobie.",
+    "findings": "Examen neurologique normal. TA 12/8.",
+    "diagnosis": "Migraine sans aura",
+    "procedure": "Aucun examen complémentaire.",
+    "recommendation": "Paracétamol 1 g si besoin, agenda des crises, revoir dans un mois."}
+
+
+def push_to(url, fields):
+    port = int(url.split(":")[2].split("/")[0])
+    body = json.dumps({"type": "report_ready", "patient_id": "", "json_report": fields},
+                      ensure_ascii=False).encode("utf-8")
+    status, answer = harness.http("POST", "http://127.0.0.1:%d/reports/push" % port, body,
+                                  {"X-Doctor-Key": KEY, "Content-Type": "application/json"})
+    check(status == 200, "push answered %d %s" % (status, answer[:200]))
+
+
 @test("in a visible Writer the sidebar shows the letter filled, connected, then the key refused")
 def _():
     # A real sidebar on an X server (Xvfb), so that the deck and panel are
@@ -396,40 +442,9 @@ def _():
         o.install()
         o.set_before_start("/org.reportlink.Settings/Connection", "AutoConnect", "false")
         o.start(visible=True)
-        rl = o.report_link()
-        server, url = devserver(KEY)
-        connect(o, rl, url)
-        desktop = o.service("com.sun.star.frame.Desktop")
-        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(letter_copy()), "_blank", 0, ())
-        check(doc is not None, "the sample letter did not open")
-        window = doc.CurrentController.Frame.ContainerWindow
-        window.setPosSize(0, 0, SCREEN[0], SCREEN[1], 15)
-        window.IsMaximized = True
-        sidebar = doc.CurrentController.getSidebar()
-        sidebar.setVisible(True)
-        decks = sidebar.getDecks()
-        check(decks.hasByName("ReportLinkDeck"), "the sidebar has no ReportLink deck: %s" % (decks.ElementNames,))
-        deck = decks.getByName("ReportLinkDeck")
-        deck.activate(True)
-        wait_until(lambda: deck.isActive() or (_raise("the deck is not active")), 10, "the deck active")
-        panels = deck.getPanels()
-        check(panels.hasByName("ReportLinkStatusPanel"), "the deck has no status panel: %s"
-              % (panels.ElementNames,))
-        check(panels.getByName("ReportLinkStatusPanel").isExpanded(), "the status panel is collapsed")
-        check(panels.hasByName("ReportLinkInboxPanel"), "the deck has no inbox panel: %s" % (panels.ElementNames,))
-        panels.getByName("ReportLinkInboxPanel").expand(False)
+        rl, server, url, doc = visible_letter(o)
         # One report from the service, placed in the letter.
-        port = int(url.split(":")[2].split("/")[0])
-        body = json.dumps({"type": "report_ready", "patient_id": "", "json_report": {
-            "history": "Céphalées pulsatiles depuis trois jours, photophobie.",
-            "findings": "Examen neurologique normal. TA 12/8.",
-            "diagnosis": "Migraine sans aura",
-            "procedure": "Aucun examen complémentaire.",
-            "recommendation": "Paracétamol 1 g si besoin, agenda des crises, revoir dans un mois."}},
-            ensure_ascii=False).encode("utf-8")
-        status, answer = harness.http("POST", "http://127.0.0.1:%d/reports/push" % port, body,
-                                      {"X-Doctor-Key": KEY, "Content-Type": "application/json"})
-        check(status == 200, "push answered %d %s" % (status, answer[:200]))
+        push_to(url, VISIBLE_REPORT)
         wait_until(lambda: any(e.Status == "placed" for e in rl.getInbox()) or _raise("not placed"), 15,
                    "the report placed")
         # Wait for the first heartbeat, then for the office to paint it.
@@ -438,6 +453,7 @@ def _():
         os.makedirs(SHOTS, exist_ok=True)
         xvfb.screenshot(os.path.join(SHOTS, "sidebar-connected.png"))
         # The service refuses the key: the state and the last error say so.
+        port = int(url.split(":")[2].split("/")[0])
         status, answer = harness.http("POST", "http://127.0.0.1:%d/admin/close?code=1008" % port, b"",
                                       {"X-Doctor-Key": KEY})
         check(status == 200, "admin/close answered %d %s" % (status, answer[:200]))
@@ -446,6 +462,56 @@ def _():
         xvfb.screenshot(os.path.join(SHOTS, "sidebar-key-refused.png"))
         rl.disconnect()
         doc.setModified(False)   # no "save changes?" question at exit
+        o.stop()
+        check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
+    finally:
+        if old_display is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = old_display
+        o.close()
+
+
+@test("in a visible Writer, in French: a report stopped by the doctor's words shows the field "
+      "by field comparison and Remplacer")
+def _():
+    # build/screenshots/sidebar-replace.png: what the doctor sees before choosing.
+    xvfb = Xvfb(SCREEN)
+    o = office.Office("office R")
+    old_display = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = ":%d" % xvfb.display
+    fr = strings("fr")
+    try:
+        o.install()
+        o.set_before_start("/org.reportlink.Settings/Connection", "AutoConnect", "false")
+        o.start(visible=True)
+        o.set_setting("ooLocale", "fr-FR", group="/org.openoffice.Setup/L10N")
+        rl, server, url, doc = visible_letter(o)
+        push_to(url, VISIBLE_REPORT)
+        wait_until(lambda: any(e.Status == "placed" for e in rl.getInbox()) or _raise("not placed"), 15,
+                   "the first report placed")
+        # The doctor corrects the findings, in the middle of the field.
+        anchor = doc.Bookmarks.getByName("findings").Anchor
+        cur = anchor.getText().createTextCursorByRange(anchor.getStart())
+        cur.goRight(len("Examen neurologique"), False)
+        anchor.getText().insertString(cur, " sans particularité, réflexes vifs", False)
+        corrected = dict(VISIBLE_REPORT, findings="Examen neurologique : légère raideur de nuque. TA 13/8.",
+                         diagnosis="Migraine avec aura")
+        del corrected["procedure"]
+        push_to(url, corrected)
+        wait_until(lambda: any(e.ReasonCode == "edited" for e in rl.getInbox()) or _raise("not waiting"), 15,
+                   "the corrected report waiting")
+        time.sleep(1.5)
+        os.makedirs(SHOTS, exist_ok=True)
+        xvfb.screenshot(os.path.join(SHOTS, "sidebar-replace.png"))
+        e = [e for e in rl.getInbox() if e.ReasonCode == "edited"][0]
+        shown = {c.Bookmark: c for c in rl.compareInboxEntry(e.Id) if c.Changed}
+        check(set(shown) == {"findings", "diagnosis", "procedure"}, "changes shown for %s" % sorted(shown))
+        check(bookmark_text(doc, "findings").startswith("Examen neurologique sans particularité"),
+              "the doctor's words are gone: %r" % bookmark_text(doc, "findings"))
+        check(fr["inbox.replace"] == "Remplacer", "the French button is %r" % fr["inbox.replace"])
+        rl.disconnect()
+        doc.setModified(False)
         o.stop()
         check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
     finally:
@@ -551,11 +617,18 @@ def _():
         wait_until(shows_reason, 10, "the reason in words")
         check(win.getControl("insert").Model.Label == en["inbox.replace"],
               "the button reads %r" % win.getControl("insert").Model.Label)
+        # Field by field, the doctor's text beside the report's, the differing words marked.
+        compare = win.getControl("compare").Text
+        want = en["inbox.compare.line"].replace("{0}", en["field.diagnosis"]).replace(
+            "{1}", "Migraine [probable sans] aura").replace("{2}", "Migraine [avec] aura")
+        check(compare.startswith(en["inbox.compare.title"] + "\n") and want in compare,
+              "the comparison reads %r, expected %r in it" % (compare, want))
         press(win.getControl("insert"))
         wait_until(lambda: entry(rl, ids[-1]).Status == "placed" or _raise("still waiting"), 10, "placed")
         check(bookmark_text(doc, "diagnosis") == "Migraine avec aura", "diagnosis %r" % bookmark_text(doc, "diagnosis"))
         wait_until(lambda: win.getControl("insert").Model.Label == en["inbox.insert"] or
                    _raise("the button reads %r" % win.getControl("insert").Model.Label), 10, "Insert here again")
+        check(win.getControl("compare").Text == "", "a comparison is still shown: %r" % win.getControl("compare").Text)
     finally:
         close(doc, el)
         for i in ids:

@@ -879,6 +879,11 @@ def _():
         edited = doc.Text.String
         push({"findings": "Douleur thoracique", "diagnosis": "Autre"})
         e = expect_waiting(rl, lis, since + 1, doc, edited, "findings")
+        # What the doctor is shown before choosing: field by field, the letter beside the report.
+        shown = {c.Bookmark: (c.InLetter, c.InReport, c.Changed) for c in rl.compareInboxEntry(e.Id)}
+        check(shown == {"findings": ("Douleur musculo-pariétale", "Douleur thoracique", True),
+                        "diagnosis": ("Céphalées", "Autre", True),
+                        "procedure": ("Examen", PLACEHOLDER, True)}, "compareInboxEntry: %s" % shown)
         check(rl.replaceInboxEntry(e.Id) == 2, "replaceInboxEntry did not fill 2 fields")
         check(inbox_entry(rl, e.Id).Status == "placed", "the entry is not placed after Replace")
         got = {k: bookmark_text(doc, k) for k in ("findings", "diagnosis", "procedure")}
@@ -921,6 +926,11 @@ def _():
         push(rich_fields("après"))
         e = expect_waiting(rl, lis, since + 1, doc, before, "saved")
         check(e.ReasonCode == "saved", "reason code %r" % e.ReasonCode)
+        shown = {c.Bookmark: (c.InLetter, c.InReport, c.Changed) for c in rl.compareInboxEntry(e.Id)}
+        old, new = rich_fields("avant"), rich_fields("après")
+        check(shown["findings"] == (old["findings"], new["findings"], False) and
+              shown["history"] == (old["history"], new["history"], True),
+              "compareInboxEntry: findings %s, history %s" % (shown["findings"], shown["history"]))
     finally:
         close(doc)
 
