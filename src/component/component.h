@@ -190,6 +190,12 @@ void rlc_handover_release(rlc_handover *h);
  * why (start-up check failed, office terminating). */
 uno_Interface *rlc_link_get(uno_Interface *ctx);
 
+/* A document is printed (how: "print") or a copy of it written ("copy":
+ * PDF, e-mail, Save a Copy): if it is a letter with fields still showing
+ * their placeholder, or reports wait in the inbox, the doctor is warned on
+ * the letter (letterwatch.c). Main thread. */
+void rlc_link_letter_leaving(uno_Interface *doc, const char *how);
+
 /* OnStartApp: connects if AutoConnect is on and a key is stored. */
 void rlc_link_autoconnect(uno_Interface *link);
 
@@ -212,6 +218,12 @@ uno_Interface *rlc_job_new(uno_Interface *ctx);
  * rlc_link_shutdown(). */
 int rlc_watch_termination(uno_Interface *ctx, rl_uno_err *err);
 
+/* ------------------------------------------------------------------ letterwatch.c */
+
+/* Listens to the office's document events for rlc_link_letter_leaving.
+ * Once per process. */
+int rlc_watch_letters(uno_Interface *ctx, rl_uno_err *err);
+
 /* A new interaction handler that never asks anything (one reference). */
 uno_Interface *rlc_silent_handler_new(void);
 
@@ -220,6 +232,6 @@ uno_Interface *rlc_silent_handler_new(void);
 /* Every object class of the component, checked against the type library
  * when the library is loaded (entry.c). */
 extern const rl_uno_class rlc_link_class, rlc_handover_class, rlc_settings_watch_class,
-    rlc_job_class, rlc_terminate_class, rlc_silent_handler_class;
+    rlc_job_class, rlc_terminate_class, rlc_silent_handler_class, rlc_letter_watch_class;
 
 #endif

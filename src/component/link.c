@@ -1415,10 +1415,85 @@ uno_Interface *rlc_link_get(uno_Interface *ctx)
     pthread_mutex_unlock(&the_lock);
     if (!l)
         return NULL;
-    if (!atomic_exchange(&l->exit_watched, 1) && rlc_watch_termination(ctx, &err) != RL_UNO_OK)
-        rlc_log("cannot watch the office's exit: %s", err.message);
+    if (!atomic_exchange(&l->exit_watched, 1)) {
+        if (rlc_watch_termination(ctx, &err) != RL_UNO_OK)
+            rlc_log("cannot watch the office's exit: %s", err.message);
+        if (rlc_watch_letters(ctx, &err) != RL_UNO_OK)
+            rlc_log("cannot watch letters being printed or exported: %s", err.message);
+    }
     ensure_client(l);
     return &l->obj.iface;
+}
+
+/* The field bookmarks in "a, b" as the doctor calls them ("Examen clinique,
+ * Procédure"). */
+static void fields_in_words(report_link *l, const char *bookmarks, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (const char *p = bookmarks; *p && used < cap;) {
+        size_t n = strcspn(p, ",");
+        char key[RLU_MAX_KEY];
+        snprintf(key, sizeof key, "field.%.*s", (int)n, p);
+        char *us = strrchr(key, '_');
+        if (us && us[1] && strspn(us + 1, "0123456789") == strlen(us + 1))
+            *us = 0;
+        const char *name = words(l) ? rlu_str(l->strings, key) : key;
+        if (!strcmp(name, key))
+            used += (size_t)snprintf(out + used, cap - used, "%s%.*s", used ? ", " : "", (int)n, p);
+        else
+            used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", name);
+        p += n;
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+}
+
+void rlc_link_letter_leaving(uno_Interface *doc, const char *how)
+{
+    pthread_mutex_lock(&the_lock);
+    report_link *l = the_link;
+    if (l)
+        rl_uno_acquire(&l->obj.iface);
+    pthread_mutex_unlock(&the_lock);
+    if (!l || !doc)
+        goto out;
+    char unfilled[RL_INBOX_TEXT], named[RL_INBOX_TEXT * 2], count[16], message[RL_INBOX_TEXT * 3];
+    int n_unfilled = rl_writer_unfilled(doc, &l->fields, unfilled, sizeof unfilled);
+    if (n_unfilled < 0)
+        goto out;               /* not a letter: no field bookmark at all */
+    pthread_mutex_lock(&l->lock);
+    int waiting = 0;
+    for (size_t i = 0; i < l->inbox->n; i++)
+        waiting += !l->inbox->entries[i].placed;
+    pthread_mutex_unlock(&l->lock);
+    if (!n_unfilled && !waiting)
+        goto out;
+    fields_in_words(l, unfilled, named, sizeof named);
+    snprintf(count, sizeof count, "%d", waiting);
+    const char *args[2] = { named, count };
+    char key[64], part[RL_INBOX_TEXT * 2];
+    size_t used = 0;
+    message[0] = 0;
+    if (n_unfilled && words(l)) {
+        snprintf(key, sizeof key, "letter.%s.unfilled", how);
+        rlu_format(l->strings, key, part, sizeof part, args, 1);
+        used += (size_t)snprintf(message + used, sizeof message - used, "%s", part);
+    }
+    if (waiting && words(l)) {
+        rlu_format(l->strings, "letter.waiting", part, sizeof part, args + 1, 1);
+        snprintf(message + used, sizeof message - used, "%s%s", used ? " " : "", part);
+    }
+    rl_uno_err err;
+    if (rl_writer_info_bar(doc, "org.reportlink.unfilled", "ReportLink", message, &err) != RL_UNO_OK)
+        rlc_log("a letter left with %d empty field(s) and %d waiting report(s); cannot warn on it: %s",
+                n_unfilled, waiting, err.message);
+    else
+        rlc_log("warned: a letter left (%s) with %d empty field(s) and %d waiting report(s)", how,
+                n_unfilled, waiting);
+out:
+    if (l)
+        rl_uno_release(&l->obj.iface);
 }
 
 void rlc_link_autoconnect(uno_Interface *iface)

@@ -108,6 +108,18 @@ int rl_writer_compare(rl_writer *w, uno_Interface *letter, const rl_report *r,
                       rl_placement_result *out);
 void rl_writer_free_changes(rl_field_change *changes, size_t n);
 
+/* The field bookmarks of doc (a Writer document) that still show their
+ * placeholder: never filled by a report, or put back to it (report_docx is
+ * not counted: a report need not have one). Their names, joined by ", ", go
+ * into out (cap bytes); returns how many there are, or -1 for a document
+ * without any field bookmark (not a letter). Reads only. */
+int rl_writer_unfilled(uno_Interface *doc, const rl_field_map *fields, char *out, size_t cap);
+
+/* Shows an info bar (id; replaced when it is shown already) in doc's window:
+ * a warning the doctor sees on the letter itself. RL_UNO_OK or an error. */
+int rl_writer_info_bar(uno_Interface *doc, const char *id, const char *primary,
+                       const char *secondary, rl_uno_err *err);
+
 /* A DOCX that arrived after its report was placed: into the report_docx
  * bookmark(s) of letter (NULL: the active window's document), as an undo
  * step of its own. RL_ERR_STATE with out->error when it has none. */

@@ -510,6 +510,14 @@ def _():
         check(bookmark_text(doc, "findings").startswith("Examen neurologique sans particularité"),
               "the doctor's words are gone: %r" % bookmark_text(doc, "findings"))
         check(fr["inbox.replace"] == "Remplacer", "the French button is %r" % fr["inbox.replace"])
+        # The letter goes out as a PDF while the corrected report waits: warned on the letter.
+        p = pv("FilterName", "writer_pdf_Export")
+        out = os.path.join(os.path.dirname(doc.URL[len("file://"):]), "lettre.pdf")
+        doc.storeToURL(uno.systemPathToFileUrl(out), (p,))
+        wait_until(lambda: doc.CurrentController.hasInfobar("org.reportlink.unfilled") or
+                   _raise("no info bar"), 10, "the warning on the letter")
+        time.sleep(1.5)
+        xvfb.screenshot(os.path.join(SHOTS, "letter-leaving-warning.png"))
         rl.disconnect()
         doc.setModified(False)
         o.stop()

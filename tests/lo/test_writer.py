@@ -1007,6 +1007,76 @@ def _():
         close(doc)
 
 
+# ------------------------------------------- a letter leaving half-filled
+
+def office_log(o):
+    with open(o.log_path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def warned(o, how, empty, waiting):
+    line = "warned: a letter left (%s) with %d empty field(s) and %d waiting report(s)" % (how, empty, waiting)
+    return wait_until(lambda: line in office_log(o) or _raise_failure("no %r in the office log" % line),
+                      10, "the warning")
+
+
+def _raise_failure(text):
+    raise Failure(text)
+
+
+def export_pdf(doc):
+    pdf = os.path.join(_docs_dir, "out-%s.pdf" % secrets.token_hex(3))
+    p = PropertyValue()
+    p.Name, p.Value = "FilterName", "writer_pdf_Export"
+    doc.storeToURL(uno.systemPathToFileUrl(pdf), (p,))
+    return pdf
+
+
+@test("a letter exported to PDF with fields still empty gets a warning on the letter, naming how "
+      "many; a filled one gets none")
+def _():
+    o, rl, desktop, lis = setup()
+    waiting_before = sum(1 for e in rl.getInbox() if e.Status == "waiting")
+    doc = open_letter(desktop)
+    try:
+        since = len(lis.reports)
+        push({"history": "Revue", "diagnosis": "Migraine"})
+        expect_placed(lis, since)
+        export_pdf(doc)
+        warned(o, "copy", 3, waiting_before)
+        check(doc.CurrentController.hasInfobar("org.reportlink.unfilled"), "no info bar on the letter")
+    finally:
+        close(doc)
+    doc = open_letter(desktop)
+    try:
+        since = len(lis.reports)
+        push(rich_fields("complet"))
+        expect_placed(lis, since)
+        export_pdf(doc)
+        if waiting_before == 0:
+            check(not doc.CurrentController.hasInfobar("org.reportlink.unfilled"),
+                  "a filled letter got the warning")
+    finally:
+        close(doc)
+
+
+@test("a letter printed with fields still empty gets the warning too")
+def _():
+    o, rl, desktop, lis = setup()
+    waiting = sum(1 for e in rl.getInbox() if e.Status == "waiting")
+    doc = open_letter(desktop)
+    try:
+        p = PropertyValue()
+        p.Name, p.Value = "FileName", os.path.join(_docs_dir, "printed-%s.ps" % secrets.token_hex(3))
+        w = PropertyValue()
+        w.Name, w.Value = "Wait", True
+        doc.print((p, w))
+        warned(o, "print", 5, waiting)
+        check(doc.CurrentController.hasInfobar("org.reportlink.unfilled"), "no info bar on the letter")
+    finally:
+        close(doc)
+
+
 @test("quitting LibreOffice while reports arrive is clean: it exits and no process remains")
 def _():
     o, rl, desktop, lis = setup()

@@ -1,0 +1,63 @@
+/* letterwatch.c - a letter leaving the practice half-filled.
+ *
+ * One listener on the office's global document events
+ * (theGlobalEventBroadcaster). When a document is printed ("OnPrint") or a
+ * copy of it is written — PDF export, "Send by e-mail", Save a Copy: all go
+ * through storeToURL, "OnCopyTo" (seen in 7.4) — the link checks the letter: fields still
+ * showing their placeholder, reports waiting in the inbox. LibreOffice lets
+ * neither event stop the action, so the doctor is warned by an info bar on
+ * the letter itself (rlc_link_letter_leaving). Main thread: the office sends
+ * document events there. */
+#include "component.h"
+
+#include <stdatomic.h>
+
+static rl_uno_object letter_listener;   /* static: lives as long as the library */
+static atomic_int watching;
+
+static void document_event(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    const rl_uno_DocumentEvent *ev = args[0];
+    if (rl_uno_str_equals(ev->EventName, "OnPrint"))
+        rlc_link_letter_leaving(ev->base.Source, "print");
+    else if (rl_uno_str_equals(ev->EventName, "OnCopyTo"))
+        rlc_link_letter_leaving(ev->base.Source, "copy");
+}
+
+static void letter_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+}
+
+static void static_destroy(rl_uno_object *self)
+{
+    /* Static objects are never freed. */
+}
+
+static const int letter_interfaces[] = { RL_UNO_T_XDocumentEventListener, -1 };
+static const rl_uno_method letter_methods[] = {
+    { RL_UNO_MN_XDocumentEventListener_documentEventOccured, document_event },
+    { RL_UNO_MN_XEventListener_disposing, letter_disposing },
+    { NULL, NULL }
+};
+const rl_uno_class rlc_letter_watch_class = {
+    "org.reportlink.LetterWatch", NULL, letter_interfaces, letter_methods, static_destroy
+};
+
+int rlc_watch_letters(uno_Interface *ctx, rl_uno_err *err)
+{
+    if (atomic_exchange(&watching, 1))
+        return RL_UNO_OK;
+    uno_Interface *broadcaster = rlc_create_instance(ctx, "com.sun.star.frame.GlobalEventBroadcaster", err);
+    uno_Interface *events = broadcaster ? rl_uno_query(broadcaster, RL_UNO_T_XDocumentEventBroadcaster) : NULL;
+    int rc;
+    if (!events) {
+        rl_uno_release(broadcaster);
+        atomic_store(&watching, 0);
+        return err->code ? err->code : rl_uno_fail(err, RL_UNO_ERR_TYPE, "no document events");
+    }
+    rl_uno_object_init(&letter_listener, &rlc_letter_watch_class);
+    rc = rl_uno_XDocumentEventBroadcaster_addDocumentEventListener(events, err, &letter_listener.iface);
+    rl_uno_release(events);
+    rl_uno_release(broadcaster);
+    return rc;
+}
