@@ -196,6 +196,11 @@ uno_Interface *rlc_link_get(uno_Interface *ctx);
  * the letter (letterwatch.c). Main thread. */
 void rlc_link_letter_leaving(uno_Interface *doc, const char *how);
 
+/* Undo or redo in letter, where inbox entry `entry` (whose message is raw)
+ * was placed last: the entry becomes "withdrawn" when the letter no longer
+ * holds it, placed again when it does (undowatch.c). Main thread. */
+void rlc_link_letter_undo(uno_Interface *letter, sal_Int32 entry, const char *raw, size_t raw_len);
+
 /* OnStartApp: connects if AutoConnect is on and a key is stored. */
 void rlc_link_autoconnect(uno_Interface *link);
 
@@ -224,6 +229,14 @@ int rlc_watch_termination(uno_Interface *ctx, rl_uno_err *err);
  * Once per process. */
 int rlc_watch_letters(uno_Interface *ctx, rl_uno_err *err);
 
+/* ------------------------------------------------------------------ undowatch.c */
+
+/* After inbox entry `entry` (its message raw, copied) was placed in letter:
+ * follow Ctrl+Z and Ctrl+Y there (rlc_link_letter_undo). Main thread. */
+void rlc_watch_undo(uno_Interface *letter, sal_Int32 entry, const char *raw, size_t raw_len);
+/* The office's exit: lets every letter go. Main thread. */
+void rlc_unwatch_undo_all(void);
+
 /* A new interaction handler that never asks anything (one reference). */
 uno_Interface *rlc_silent_handler_new(void);
 
@@ -232,6 +245,7 @@ uno_Interface *rlc_silent_handler_new(void);
 /* Every object class of the component, checked against the type library
  * when the library is loaded (entry.c). */
 extern const rl_uno_class rlc_link_class, rlc_handover_class, rlc_settings_watch_class,
-    rlc_job_class, rlc_terminate_class, rlc_silent_handler_class, rlc_letter_watch_class;
+    rlc_job_class, rlc_terminate_class, rlc_silent_handler_class, rlc_letter_watch_class,
+    rlc_undo_watch_class;
 
 #endif

@@ -103,6 +103,7 @@ static void check(void)
     static const rl_uno_class *const classes[] = {
         &rlc_link_class, &rlc_handover_class, &rlc_settings_watch_class,
         &rlc_job_class, &rlc_terminate_class, &rlc_silent_handler_class, &rlc_letter_watch_class,
+        &rlc_undo_watch_class,
     };
     rl_uno_err err;
 

@@ -222,6 +222,39 @@ int rl_inbox_end_placement(rl_inbox *ib, int32_t id, rl_report *r, const rl_inbo
     return 1;
 }
 
+int rl_inbox_withdraw(rl_inbox *ib, int32_t id, rl_report *r)
+{
+    rl_inbox_entry *e = rl_inbox_find(ib, id);
+    if (!e || !e->placed || e->report || !r) {
+        rl_report_free(r);
+        return 0;
+    }
+    e->placed = 0;
+    e->report = r;
+    ib->waiting_bytes += r->raw_len;
+    e->placed_us = 0;
+    char where[sizeof e->where];
+    memcpy(where, e->where, sizeof where);
+    snprintf(e->reason, sizeof e->reason, "withdrawn from \"%s\" by Undo", where);
+    snprintf(e->reason_code, sizeof e->reason_code, "withdrawn");
+    e->reason_field[0] = 0;
+    e->refusal = 0;
+    return 1;
+}
+
+int rl_inbox_placed_again(rl_inbox *ib, int32_t id)
+{
+    rl_inbox_entry *e = rl_inbox_find(ib, id);
+    if (!e || e->placed || !e->report || strcmp(e->reason_code, "withdrawn") != 0)
+        return 0;
+    ib->waiting_bytes -= e->report->raw_len;
+    rl_report_free(e->report);
+    e->report = NULL;
+    e->placed = 1;
+    e->reason[0] = e->reason_code[0] = 0;
+    return 1;
+}
+
 int rl_inbox_remove(rl_inbox *ib, int32_t id)
 {
     for (size_t i = 0; i < ib->n; i++)

@@ -42,7 +42,8 @@ typedef struct rl_inbox_entry {
     char summary[RL_INBOX_SUMMARY];
     char where[RL_INBOX_TEXT];  /* placed: the document */
     char reason[RL_INBOX_TEXT]; /* waiting: why (English, for logs and IT) */
-    char reason_code[24];       /* waiting: rl_writer_refusal_name(), for the UI's words */
+    char reason_code[24];       /* waiting: rl_writer_refusal_name(), or "withdrawn" (Ctrl+Z
+                                   took it out of its letter), for the UI's words */
     char reason_field[128];     /* waiting, "edited": the field's bookmark */
     char spool[64];             /* the report's file on disk (spool.h), "" if none */
     int refusal;                /* waiting: the Writer module's refusal code (0: none) */
@@ -133,6 +134,16 @@ typedef struct rl_inbox_outcome {
  * r is then freed and nothing is recorded. Never touches an entry it has not
  * found. */
 int rl_inbox_end_placement(rl_inbox *ib, int32_t id, rl_report *r, const rl_inbox_outcome *o);
+
+/* Ctrl+Z took placed entry id's report out of its letter: the entry waits
+ * again, with r (taken: the report made again from its message) and the
+ * reason code "withdrawn", so that it can be inserted again. Returns 1, or
+ * 0 (r freed) when the entry is gone or not placed. */
+int rl_inbox_withdraw(rl_inbox *ib, int32_t id, rl_report *r);
+
+/* Ctrl+Y put it back: a "withdrawn" entry id is placed again (its report
+ * freed). Returns 1, or 0 when the entry is gone or not withdrawn. */
+int rl_inbox_placed_again(rl_inbox *ib, int32_t id);
 
 /* Removes entry id (freeing its report); returns 1 if it existed. */
 int rl_inbox_remove(rl_inbox *ib, int32_t id);

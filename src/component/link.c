@@ -681,7 +681,7 @@ static int place_entry(report_link *l, sal_Int32 id, int fresh, unsigned flags)
      * will follow it into the same letter (docx_arrived). */
     if (l->writer)
         placed = rl_writer_place_report(l->writer, NULL, p.report, p.docx, p.docx_len, &l->fields,
-                                        &prov, flags, &result, p.docx_coming ? &letter : NULL) == RL_OK;
+                                        &prov, flags, &result, &letter) == RL_OK;
     free(p.docx);
 
     int64_t ended_us = rlc_now_us();
@@ -697,13 +697,23 @@ static int place_entry(report_link *l, sal_Int32 id, int fresh, unsigned flags)
         .placed_us = ended_us,
         .cost_us = ended_us - started_us,
     };
+    /* Its message, so that Ctrl+Z in the letter can give the report back to the inbox. */
+    char *raw = NULL;
+    size_t raw_len = 0;
+    if (placed && p.report->raw && (raw = malloc(p.report->raw_len ? p.report->raw_len : 1))) {
+        memcpy(raw, p.report->raw, p.report->raw_len);
+        raw_len = p.report->raw_len;
+    }
     pthread_mutex_lock(&l->lock);
     int kept = rl_inbox_end_placement(l->inbox, id, p.report, &outcome);   /* takes the report */
     pthread_mutex_unlock(&l->lock);
-    if (letter && kept)
+    if (letter && kept && placed && raw)
+        rlc_watch_undo(letter, id, raw, raw_len);
+    free(raw);
+    if (letter && kept && p.docx_coming)
         remember_letter(l, id, letter);
     else
-        rl_uno_release(letter);          /* no DOCX will come for a discarded entry */
+        rl_uno_release(letter);          /* no DOCX will come (for a discarded entry either) */
     if (!kept && placed)
         rlc_log("report %d was discarded while it was being placed: %d field(s) are in the "
                 "letter (Undo removes them)", (int)id, result.fields_filled);
@@ -1496,6 +1506,41 @@ out:
         rl_uno_release(&l->obj.iface);
 }
 
+void rlc_link_letter_undo(uno_Interface *letter, sal_Int32 entry, const char *raw, size_t raw_len)
+{
+    pthread_mutex_lock(&the_lock);
+    report_link *l = the_link;
+    if (l)
+        rl_uno_acquire(&l->obj.iface);
+    pthread_mutex_unlock(&the_lock);
+    if (!l)
+        return;
+    int holds = rl_writer_holds_last_report(letter), changed = 0;
+    if (holds == 0) {
+        /* Ctrl+Z took it out: the report waits again, made anew from its message. */
+        rl_event_kind kind;
+        rl_report *r = NULL;
+        int code = 0;
+        char *message = NULL, why[RL_MAX_DETAIL];
+        rl_validate_message(raw, raw_len, &kind, &r, &code, &message, why, sizeof why);
+        free(message);
+        pthread_mutex_lock(&l->lock);
+        changed = rl_inbox_withdraw(l->inbox, entry, r);   /* takes r */
+        pthread_mutex_unlock(&l->lock);
+        if (changed)
+            rlc_log("report %d was withdrawn from its letter by Undo; it can be inserted again", (int)entry);
+    } else if (holds == 1) {
+        pthread_mutex_lock(&l->lock);
+        changed = rl_inbox_placed_again(l->inbox, entry);
+        pthread_mutex_unlock(&l->lock);
+        if (changed)
+            rlc_log("report %d is in its letter again (Redo)", (int)entry);
+    }
+    if (changed)
+        notify_inbox_changed(l, entry);
+    rl_uno_release(&l->obj.iface);
+}
+
 void rlc_link_autoconnect(uno_Interface *iface)
 {
     report_link *l = link_of((rl_uno_object *)iface);
@@ -1537,6 +1582,7 @@ void rlc_link_shutdown(void)
 
     rlc_settings_unwatch(l->watch);
     l->watch = NULL;
+    rlc_unwatch_undo_all();
     if (client) {
         rl_client_destroy(client);   /* close 1000, bounded wait */
         free(tag);

@@ -1167,6 +1167,26 @@ done:
     return fields_seen ? count : -1;
 }
 
+int rl_writer_holds_last_report(uno_Interface *doc)
+{
+    rl_uno_err err;
+    uno_Interface *supplier = rl_uno_query(doc, RL_UNO_T_XBookmarksSupplier), *marks = NULL;
+    rl_letter_memory *mem = calloc(1, sizeof *mem);
+    int holds = -1;
+    if (supplier && mem && !rl_uno_XBookmarksSupplier_getBookmarks(supplier, &err, &marks)) {
+        read_memory(doc, mem);
+        for (size_t i = 0; i < mem->n && holds != 1; i++) {
+            if (!strcmp(mem->fields[i].bookmark, RL_WRITER_DOCX_REPORT))
+                continue;
+            holds = field_state(marks, &mem->fields[i]) == FIELD_PLACED;
+        }
+    }
+    free(mem);
+    rl_uno_release(marks);
+    rl_uno_release(supplier);
+    return holds;
+}
+
 int rl_writer_info_bar(uno_Interface *doc, const char *id, const char *primary,
                        const char *secondary, rl_uno_err *err)
 {

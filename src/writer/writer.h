@@ -115,6 +115,11 @@ void rl_writer_free_changes(rl_field_change *changes, size_t n);
  * without any field bookmark (not a letter). Reads only. */
 int rl_writer_unfilled(uno_Interface *doc, const rl_field_map *fields, char *out, size_t cap);
 
+/* Whether doc still holds the last report placed in it: 1 when one of the
+ * fields it filled (report_docx aside) holds what it put there, 0 when none
+ * does (Ctrl+Z took it out), -1 when doc remembers no report. Reads only. */
+int rl_writer_holds_last_report(uno_Interface *doc);
+
 /* Shows an info bar (id; replaced when it is shown already) in doc's window:
  * a warning the doctor sees on the letter itself. RL_UNO_OK or an error. */
 int rl_writer_info_bar(uno_Interface *doc, const char *id, const char *primary,

@@ -1007,6 +1007,37 @@ def _():
         close(doc)
 
 
+@test("Ctrl+Z of a placement shows the report withdrawn in the inbox, Ctrl+Y placed again; "
+      "a withdrawn report can be inserted again")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        since = len(lis.reports)
+        fields = rich_fields("retiré")
+        push(fields)
+        inbox_id, _ = expect_placed(lis, since)
+        um = doc.UndoManager
+        um.undo()
+        wait_until(lambda: inbox_entry(rl, inbox_id).Status == "waiting" or
+                   _raise_failure("status %s" % inbox_entry(rl, inbox_id).Status), 10, "withdrawn")
+        e = inbox_entry(rl, inbox_id)
+        check(e.ReasonCode == "withdrawn", "reason code %r" % e.ReasonCode)
+        check(bookmark_text(doc, "history") == PLACEHOLDER, "history %r after undo" % bookmark_text(doc, "history"))
+        um.redo()
+        wait_until(lambda: inbox_entry(rl, inbox_id).Status == "placed" or
+                   _raise_failure("status %s" % inbox_entry(rl, inbox_id).Status), 10, "placed again")
+        um.undo()
+        wait_until(lambda: inbox_entry(rl, inbox_id).Status == "waiting" or
+                   _raise_failure("status %s" % inbox_entry(rl, inbox_id).Status), 10, "withdrawn again")
+        check(rl.placeInboxEntry(inbox_id) == 5, "Insert here did not put the withdrawn report back")
+        for k, v in fields.items():
+            check(bookmark_text(doc, k) == v, "%s holds %r" % (k, bookmark_text(doc, k)[:60]))
+        check(inbox_entry(rl, inbox_id).Status == "placed", "not placed after Insert here")
+    finally:
+        close(doc)
+
+
 # ------------------------------------------- a letter leaving half-filled
 
 def office_log(o):

@@ -370,5 +370,31 @@ int main(void)
            rounds, placed_n, waiting_n, stress_discarded, gone_n);
     test_cond(!wrong && !lost && placed_n + waiting_n + stress_discarded == rounds);
     rl_inbox_clear(&ib);
+    test("Ctrl+Z in the letter: a placed entry waits again as withdrawn, with its report "
+         "counted; Ctrl+Y: placed again");
+    rl_inbox ib2;
+    rl_inbox_init(&ib2);
+    int32_t w = rl_inbox_add(&ib2, report("Zona"), 2000, &dropped);
+    rl_inbox_mark_placed(&ib2, w, 2, "Lettre Martin");
+    size_t before = ib2.waiting_bytes;
+    rl_report *again = report("Zona");
+    size_t len = again->raw_len;
+    int withdrawn = rl_inbox_withdraw(&ib2, w, again);
+    rl_inbox_entry *we = rl_inbox_find(&ib2, w);
+    int withdrawn_ok = withdrawn == 1 && !we->placed && we->report == again && ib2.waiting_bytes == before + len &&
+             !strcmp(we->reason_code, "withdrawn") && strstr(we->reason, "Lettre Martin");
+    int back = rl_inbox_placed_again(&ib2, w);
+    we = rl_inbox_find(&ib2, w);
+    test_cond(withdrawn_ok && back == 1 && we->placed && !we->report && !we->reason_code[0] &&
+              ib2.waiting_bytes == before);
+
+    test("only a placed entry can be withdrawn, only a withdrawn one placed again");
+    int32_t v = rl_inbox_add(&ib2, report("Varicelle"), 2001, &dropped);   /* waiting */
+    test_cond(rl_inbox_withdraw(&ib2, v, report("Varicelle")) == 0 &&
+              rl_inbox_withdraw(&ib2, 4242, report("x")) == 0 &&
+              rl_inbox_placed_again(&ib2, v) == 0 && rl_inbox_placed_again(&ib2, w) == 0 &&
+              rl_inbox_find(&ib2, v)->report && !rl_inbox_find(&ib2, v)->placed);
+    rl_inbox_clear(&ib2);
+
     return test_summary();
 }
