@@ -89,7 +89,7 @@ class Entity:
         self.base = None          # struct/exception base, or typedef target
         self.bases = []           # interface bases
         self.members = []         # struct: (type, name); interface: methods
-        self.attributes = []      # interface attribute names
+        self.attributes = []      # interface attributes: {"name", "type"}
 
 
 def parse_idl_text(text, entities):
@@ -167,7 +167,7 @@ def parse_member(e, line):
         m = re.match(r"^\[attribute[^\]]*\] (.+) (\w+)( \{|;)$", line)
         if not m:
             raise GenError("cannot parse attribute of %s: %s" % (e.name, line))
-        e.attributes.append(m.group(2))
+        e.attributes.append({"name": m.group(2), "type": norm_type(m.group(1))})
         return "block" if m.group(3) == " {" else None
     i, j = line.find("("), line.find(")")
     if i < 0 or j < i or " " not in line[:i]:
@@ -302,7 +302,13 @@ class Gen:
         for m in e.members:
             if m["name"] == member:
                 return iface, m
-        raise GenError("%s: %s has no method %s (attributes are not supported)" % (full, iface, member))
+        # An attribute is read as a method without parameters named get<Name>:
+        # binary UNO dispatches an attribute's description with no arguments
+        # as its getter. (Setting one is not supported.)
+        for a in e.attributes:
+            if a["name"] == member:
+                return iface, {"name": "get" + member, "ret": a["type"], "params": []}
+        raise GenError("%s: %s has no method or attribute %s" % (full, iface, member))
 
     def run(self):
         for verb, name, alias in self.items:

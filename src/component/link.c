@@ -1148,6 +1148,11 @@ static void m_replace_inbox_entry(rl_uno_object *self, void *ret, void *args[], 
     place_on_request(self, ret, args, exc, RL_WRITER_REPLACE);
 }
 
+static void m_new_letter_for_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+{
+    place_on_request(self, ret, args, exc, RL_WRITER_NEW_LETTER);
+}
+
 static void m_discard_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
     report_link *l = link_of(self);
@@ -1352,6 +1357,7 @@ static const rl_uno_method link_methods[] = {
     { RL_UNO_MN_XReportLink_placeInboxEntry, m_place_inbox_entry },
     { RL_UNO_MN_XReportLink_replaceInboxEntry, m_replace_inbox_entry },
     { RL_UNO_MN_XReportLink_compareInboxEntry, m_compare_inbox_entry },
+    { RL_UNO_MN_XReportLink_newLetterForInboxEntry, m_new_letter_for_inbox_entry },
     { RL_UNO_MN_XReportLink_discardInboxEntry, m_discard_inbox_entry },
     { RL_UNO_MN_XReportLink_openInboxDocx, m_open_inbox_docx },
     { RL_UNO_MN_XReportLink_addListener, m_add_listener },

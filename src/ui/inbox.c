@@ -29,9 +29,9 @@
 #define COLOUR_WAITING 0x9A5B00
 #define COLOUR_NONE    0x5F6368
 
-enum { C_LIST, C_DETAIL, C_INSERT, C_DISCARD, C_OPEN_DOCX, C_COMPARE, C_COUNT };
+enum { C_LIST, C_DETAIL, C_INSERT, C_DISCARD, C_OPEN_DOCX, C_NEW_LETTER, C_COMPARE, C_COUNT };
 static const char *const control_names[C_COUNT] = { "entries", "detail", "insert", "discard", "openDocx",
-                                                    "compare" };
+                                                    "newLetter", "compare" };
 
 typedef struct inbox_panel {
     rlu_panel_base b;               /* first: the object, its window and controls */
@@ -206,6 +206,7 @@ static void show_selected(inbox_panel *p, const rl_uno_InboxEntry *entries, sal_
     rlu_form_enable(&p->b.form, C_INSERT, waiting);
     p->replace = sel && waits_for_replace(sel);
     rlu_form_label(&p->b.form, C_INSERT, rlu_str(&p->strings, p->replace ? "inbox.replace" : "inbox.insert"));
+    rlu_form_enable(&p->b.form, C_NEW_LETTER, p->replace);
     char changes[RLU_LINE * 8];
     changes[0] = 0;
     if (p->replace)
@@ -324,6 +325,12 @@ static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno
                             : rl_uno_XReportLink_placeInboxEntry(p->link, &err, &filled, id);
         if (rc != RL_UNO_OK)
             rlc_log("inbox panel: cannot insert report %d: %s", (int)id, err.message);
+    } else if (rl_uno_str_equals(ev->ActionCommand, "new_letter")) {
+        sal_Int32 filled = 0;
+        p->armed = -1;
+        /* A fresh letter from the same template: the letter in front stays as it is. */
+        if (rl_uno_XReportLink_newLetterForInboxEntry(p->link, &err, &filled, id) != RL_UNO_OK)
+            rlc_log("inbox panel: cannot put report %d into a new letter: %s", (int)id, err.message);
     } else if (rl_uno_str_equals(ev->ActionCommand, "open_docx")) {
         p->armed = -1;
         /* As a document of its own: the letter stays as it is. */
@@ -361,7 +368,7 @@ static void inbox_dispose(rl_uno_object *o)
         rl_uno_release(p->link);
         p->link = NULL;
     }
-    for (int i = C_INSERT; i <= C_OPEN_DOCX; i++)
+    for (int i = C_INSERT; i <= C_NEW_LETTER; i++)
         if (p->b.form.controls[i])
             rl_uno_XButton_removeActionListener(p->b.form.controls[i], &err, &p->b.o.iface);
     if (p->b.form.controls[C_LIST])
@@ -418,8 +425,10 @@ rl_uno_object *rlu_inbox_panel_new(uno_Interface *ctx, uno_Interface *frame, uno
     rlu_form_command(&p->b.form, C_INSERT, "insert");
     rlu_form_command(&p->b.form, C_DISCARD, "discard");
     rlu_form_command(&p->b.form, C_OPEN_DOCX, "open_docx");
+    rlu_form_command(&p->b.form, C_NEW_LETTER, "new_letter");
+    rlu_form_label(&p->b.form, C_NEW_LETTER, rlu_str(&p->strings, "inbox.new_letter"));
     rlu_form_label(&p->b.form, C_OPEN_DOCX, rlu_str(&p->strings, "inbox.docx.open"));
-    for (int i = C_INSERT; i <= C_OPEN_DOCX; i++)
+    for (int i = C_INSERT; i <= C_NEW_LETTER; i++)
         if (rl_uno_XButton_addActionListener(p->b.form.controls[i], err, &p->b.o.iface))
             goto fail;
     if (rl_uno_XListBox_addItemListener(p->b.form.controls[C_LIST], err, &p->b.o.iface))

@@ -53,7 +53,7 @@ static int check_layout(const rl_uno_type_info *info, typelib_TypeDescription *t
     return RL_UNO_OK;
 }
 
-/* The method "iface::member" (acquired), or NULL; *iface_out (if not NULL)
+/* The method or attribute "iface::member" (acquired), or NULL; *iface_out (if not NULL)
  * receives its interface's type (acquired). */
 static typelib_TypeDescription *method_by_name(const char *full,
                                                typelib_TypeDescriptionReference **iface_out)
@@ -76,8 +76,11 @@ static typelib_TypeDescription *method_by_name(const char *full,
                 typelib_typedescriptionreference_getDescription(&result, it->ppMembers[i]);
         }
     }
-    if (result && result->eTypeClass != typelib_TypeClass_INTERFACE_METHOD) {
-        typelib_typedescription_release(result);   /* attributes are not supported */
+    /* An attribute is read only: invoked without arguments, the dispatcher
+     * calls its getter (tools/uno-cgen.py names the wrapper get<Name>). */
+    if (result && result->eTypeClass != typelib_TypeClass_INTERFACE_METHOD &&
+        result->eTypeClass != typelib_TypeClass_INTERFACE_ATTRIBUTE) {
+        typelib_typedescription_release(result);
         result = NULL;
     }
     if (result && iface_out) {

@@ -521,6 +521,7 @@ const char *rl_writer_refusal_name(rl_writer_refusal why)
     case RL_WRITER_EDIT_FAILED: return "edit_failed";
     case RL_WRITER_EDITED: return "edited";
     case RL_WRITER_SAVED: return "saved";
+    case RL_WRITER_NO_TEMPLATE: return "no_template";
     }
     return "edit_failed";
 }
@@ -814,6 +815,104 @@ static void remember_after(uno_Interface *marks, rl_letter_memory *mem, const ta
     }
 }
 
+/* Opens url as a new untitled document made from it (AsTemplate): a new
+ * reference in *out, or an error. */
+static int open_as_template(rl_writer *w, rtl_uString *url, uno_Interface **out, rl_uno_err *err)
+{
+    uno_Interface *loader = rl_uno_query(w->desktop, RL_UNO_T_XComponentLoader);
+    rtl_uString *frame = rl_uno_str("_blank");
+    rl_uno_PropertyValue props[1];
+    uno_Sequence *options = NULL;
+    int rc;
+
+    memset(props, 0, sizeof props);
+    *out = NULL;
+    props[0].Name = rl_uno_str("AsTemplate");
+    rl_uno_any_bool(&props[0].Value, 1);
+    options = rl_uno_seq(RL_UNO_T_seq_PropertyValue, props, 1);
+    rc = loader ? rl_uno_XComponentLoader_loadComponentFromURL(loader, err, out, url, frame, 0, options)
+                : rl_uno_fail(err, RL_UNO_ERR_TYPE, "the Desktop lacks XComponentLoader");
+    if (!rc && !*out)
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "LibreOffice could not open it");
+    rl_uno_destruct(&props[0], RL_UNO_T_PropertyValue);
+    if (options)
+        rl_uno_destruct(&options, RL_UNO_T_seq_PropertyValue);
+    rtl_uString_release(frame);
+    rl_uno_release(loader);
+    return rc;
+}
+
+/* The fields an earlier report filled back to their placeholders, and the
+ * letter's memory emptied: a copy of a letter becomes a fresh one. */
+static int reset_fields(rl_writer *w, uno_Interface *doc, rl_uno_err *err)
+{
+    uno_Interface *supplier = rl_uno_query(doc, RL_UNO_T_XBookmarksSupplier), *marks = NULL;
+    uno_Interface *factory = rl_uno_query(doc, RL_UNO_T_XMultiServiceFactory);
+    rl_letter_memory *mem = calloc(1, sizeof *mem);
+    int rc = RL_UNO_OK;
+    if (!supplier || !factory || !mem || (rc = rl_uno_XBookmarksSupplier_getBookmarks(supplier, err, &marks))) {
+        rc = rc ? rc : rl_uno_fail(err, RL_UNO_ERR_TYPE, "not a Writer document");
+        goto done;
+    }
+    read_memory(doc, mem);
+    for (size_t i = 0; i < mem->n && !rc; i++) {
+        target t = { rl_uno_str(mem->fields[i].bookmark), mem->fields[i].placeholder,
+                     strlen(mem->fields[i].placeholder), NULL, AS_TEXT, 1 };
+        rtl_uString *text = field_text(marks, t.name);
+        if (text) {
+            rc = replace_field(w, factory, marks, &t, err);
+            rtl_uString_release(text);
+        }
+        rtl_uString_release(t.name);
+    }
+    mem->n = 0;
+    if (!rc)
+        write_memory(doc, mem);
+done:
+    free(mem);
+    rl_uno_release(marks);
+    rl_uno_release(factory);
+    rl_uno_release(supplier);
+    return rc;
+}
+
+/* A fresh letter (a new reference in *fresh) for RL_WRITER_NEW_LETTER. */
+static int new_letter_from(rl_writer *w, uno_Interface *doc, uno_Interface **fresh,
+                           rl_placement_result *out)
+{
+    rl_uno_err err;
+    uno_Interface *props = NULL, *model = rl_uno_query(doc, RL_UNO_T_XModel);
+    rtl_uString *template_url = NULL, *url = NULL;
+    int rc = RL_OK;
+
+    *fresh = NULL;
+    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK)
+        rl_uno_XDocumentProperties_getTemplateURL(props, &err, &template_url);
+    if (template_url && template_url->length) {
+        if (open_as_template(w, template_url, fresh, &err))
+            rc = refuse(w, out, RL_WRITER_NO_TEMPLATE, "the letter's template cannot be opened: %s",
+                        err.message);
+    } else if (model && rl_uno_XModel_getURL(model, &err, &url) == RL_UNO_OK && url && url->length) {
+        if (open_as_template(w, url, fresh, &err) || reset_fields(w, *fresh, &err))
+            rc = refuse(w, out, RL_WRITER_NO_TEMPLATE, "a new letter cannot be made from this one: %s",
+                        err.message);
+    } else {
+        rc = refuse(w, out, RL_WRITER_NO_TEMPLATE, "the letter has no template and was never saved: "
+                    "there is nothing to make a new letter from%s", NULL);
+    }
+    if (rc != RL_OK && *fresh) {
+        rl_uno_release(*fresh);    /* a half-made letter stays open for the doctor to close */
+        *fresh = NULL;
+    }
+    if (template_url)
+        rtl_uString_release(template_url);
+    if (url)
+        rtl_uString_release(url);
+    rl_uno_release(props);
+    rl_uno_release(model);
+    return rc;
+}
+
 int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields,
                     const rl_provenance *prov, rl_placement_result *out)
 {
@@ -861,6 +960,20 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
         rc = refuse(w, out, RL_WRITER_NOT_WRITER,
                     "the active window is not a Writer document%s", NULL);
         goto done;
+    }
+    if (r && (flags & RL_WRITER_NEW_LETTER)) {
+        uno_Interface *fresh = NULL;
+        if ((rc = new_letter_from(w, comp, &fresh, out)) != RL_OK)
+            goto done;
+        rl_uno_release(supplier);
+        rl_uno_release(textdoc);
+        rl_uno_release(comp);
+        comp = fresh;
+        if (!(textdoc = rl_uno_query(comp, RL_UNO_T_XTextDocument)) ||
+            !(supplier = rl_uno_query(comp, RL_UNO_T_XBookmarksSupplier))) {
+            rc = refuse(w, out, RL_WRITER_NOT_WRITER, "the new letter is not a Writer document%s", NULL);
+            goto done;
+        }
     }
     if ((title_if = rl_uno_query(comp, RL_UNO_T_XTitle))) {
         rtl_uString *title = NULL;

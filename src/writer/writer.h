@@ -44,12 +44,13 @@ typedef enum rl_writer_refusal {
     RL_WRITER_PATIENT_MISMATCH, /* PatientId of the letter != patient_id of the report */
     RL_WRITER_EDIT_FAILED,      /* LibreOffice refused an edit; the letter is unchanged */
     RL_WRITER_EDITED,           /* the doctor changed a field an earlier report filled */
-    RL_WRITER_SAVED             /* the letter was saved since the earlier report */
+    RL_WRITER_SAVED,            /* the letter was saved since the earlier report */
+    RL_WRITER_NO_TEMPLATE       /* NEW_LETTER: the letter has no template and no file */
 } rl_writer_refusal;
 
 /* A stable name for a refusal ("no_document", "not_writer", "no_fields",
  * "read_only", "protected", "too_long", "patient_mismatch", "edit_failed",
- * "edited", "saved"; "" for placed): the UI words it in the user's language. */
+ * "edited", "saved", "no_template"; "" for placed): the UI words it in the user's language. */
 const char *rl_writer_refusal_name(rl_writer_refusal why);
 
 typedef struct rl_writer rl_writer;
@@ -76,6 +77,11 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
  * was saved since, the report is refused (RL_WRITER_EDITED, RL_WRITER_SAVED)
  * unless flags has RL_WRITER_REPLACE (the doctor chose "Replace"). */
 #define RL_WRITER_REPLACE 1u
+/* "Nouvelle lettre": the report goes into a fresh letter made from the active
+ * one's template (its TemplateURL), or, for a letter made from none, a copy of
+ * its file with the fields an earlier report filled back to their
+ * placeholders; the active letter is not touched. */
+#define RL_WRITER_NEW_LETTER 2u
 
 /* The general form of rl_writer_place. letter: the document to fill (NULL:
  * the active window's). r may be NULL: then only "report_docx" bookmarks

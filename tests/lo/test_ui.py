@@ -625,6 +625,10 @@ def _():
         wait_until(shows_reason, 10, "the reason in words")
         check(win.getControl("insert").Model.Label == en["inbox.replace"],
               "the button reads %r" % win.getControl("insert").Model.Label)
+        check(win.getControl("newLetter").Model.Enabled and
+              win.getControl("newLetter").Model.Label == en["inbox.new_letter"],
+              "New letter: %r, enabled %s" % (win.getControl("newLetter").Model.Label,
+                                               win.getControl("newLetter").Model.Enabled))
         # Field by field, the doctor's text beside the report's, the differing words marked.
         compare = win.getControl("compare").Text
         want = en["inbox.compare.line"].replace("{0}", en["field.diagnosis"]).replace(
@@ -637,6 +641,7 @@ def _():
         wait_until(lambda: win.getControl("insert").Model.Label == en["inbox.insert"] or
                    _raise("the button reads %r" % win.getControl("insert").Model.Label), 10, "Insert here again")
         check(win.getControl("compare").Text == "", "a comparison is still shown: %r" % win.getControl("compare").Text)
+        check(not win.getControl("newLetter").Model.Enabled, "New letter is enabled for a placed report")
     finally:
         close(doc, el)
         for i in ids:

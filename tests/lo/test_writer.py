@@ -895,6 +895,111 @@ def _():
         close(doc)
 
 
+def stop_with_edit(rl, lis, doc, since):
+    """The doctor's letter holds report A and an edit in findings; report B
+    waits for the doctor's choice. Returns B's entry."""
+    push({"findings": "Douleur pariétale", "diagnosis": "Céphalées", "procedure": "Examen"})
+    expect_placed(lis, since)
+    type_in_field(doc, "findings", len("Douleur "), "musculo-")
+    push({"findings": "Douleur thoracique", "diagnosis": "Autre"})
+    return expect_waiting(rl, lis, since + 1, doc, doc.Text.String, "findings")
+
+
+def other_windows(desktop, *known):
+    return [c for c in desktop.Components if not any(c == k for k in known)]
+
+
+@test("Nouvelle lettre: the waiting report goes into a copy of the letter with the report "
+      "fields emptied first; the doctor's letter is untouched")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    fresh = None
+    try:
+        since = len(lis.reports)
+        e = stop_with_edit(rl, lis, doc, since)
+        edited = doc.Text.String
+        check(rl.newLetterForInboxEntry(e.Id) == 2, "newLetterForInboxEntry did not fill 2 fields")
+        others = other_windows(desktop, doc)
+        check(len(others) == 1, "%d new documents" % len(others))
+        fresh = others[0]
+        got = {k: bookmark_text(fresh, k) for k in ("findings", "diagnosis", "procedure", "history")}
+        check(got == {"findings": "Douleur thoracique", "diagnosis": "Autre", "procedure": PLACEHOLDER,
+                      "history": PLACEHOLDER}, "the new letter: %s" % got)
+        check(doc.Text.String == edited, "the doctor's letter changed")
+        check(not fresh.hasLocation(), "the new letter is not a new, unsaved document")
+        entry = inbox_entry(rl, e.Id)
+        check(entry.Status == "placed" and entry.Where == fresh.Title,
+              "entry %s in %r, the new letter is %r" % (entry.Status, entry.Where, fresh.Title))
+    finally:
+        if fresh is not None:
+            close(fresh)
+        close(doc)
+
+
+@test("Nouvelle lettre from a letter made from a template: a new letter from that template")
+def _():
+    o, rl, desktop, lis = setup()
+    ott = os.path.join(_docs_dir, "modele-%s.ott" % secrets.token_hex(3))
+    src = open_letter(desktop)
+    p = PropertyValue()
+    p.Name, p.Value = "FilterName", "writer8_template"
+    src.storeToURL(uno.systemPathToFileUrl(ott), (p,))
+    close(src)
+    if os.geteuid() == 0:
+        os.chown(ott, office.NOBODY, office.NOBODY)
+    a = PropertyValue()
+    a.Name, a.Value = "AsTemplate", True
+    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(ott), "_blank", 0, (a,))
+    # File > New > Templates records the template in the new letter's
+    # properties; loading AsTemplate through the API does not, so the test
+    # records it as the template manager would.
+    if not doc.DocumentProperties.TemplateURL:
+        doc.DocumentProperties.TemplateURL = uno.systemPathToFileUrl(ott)
+    fresh = None
+    try:
+        since = len(lis.reports)
+        e = stop_with_edit(rl, lis, doc, since)
+        # The letter made from a template has no file: only its template can give a new one.
+        check(not doc.hasLocation(), "the letter made from the template has a file")
+        check(rl.newLetterForInboxEntry(e.Id) == 2, "newLetterForInboxEntry did not fill 2 fields")
+        others = other_windows(desktop, doc)
+        check(len(others) == 1, "%d new documents" % len(others))
+        fresh = others[0]
+        check("Dr Claire Martin" in fresh.Text.String and "musculo" not in fresh.Text.String and
+              not fresh.hasLocation(), "the new letter is not a fresh one from the template")
+        check(bookmark_text(fresh, "findings") == "Douleur thoracique" and
+              bookmark_text(fresh, "procedure") == PLACEHOLDER,
+              "the new letter's findings %r" % bookmark_text(fresh, "findings"))
+    finally:
+        if fresh is not None:
+            close(fresh)
+        close(doc)
+
+
+@test("Nouvelle lettre from a letter with neither template nor file: it waits, saying why")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        since = len(lis.reports)
+        e = stop_with_edit(rl, lis, doc, since)
+    finally:
+        close(doc)
+    blank = desktop.loadComponentFromURL("private:factory/swriter", "_blank", 0, ())
+    try:
+        blank.Text.insertString(blank.Text.getEnd(), "x", False)
+        mark = blank.createInstance("com.sun.star.text.Bookmark")
+        mark.Name = "findings"
+        blank.Text.insertTextContent(blank.Text.getEnd(), mark, True)
+        check(rl.newLetterForInboxEntry(e.Id) == 0, "placed into a new letter from nothing")
+        check(inbox_entry(rl, e.Id).ReasonCode == "no_template", "reason %r" % inbox_entry(rl, e.Id).ReasonCode)
+        check(len(other_windows(desktop, blank)) == 0, "a document was opened")
+    finally:
+        close(blank)
+        rl.discardInboxEntry(e.Id)
+
+
 @test("a deleted field bookmark counts as the doctor's change: the next report waits")
 def _():
     o, rl, desktop, lis = setup()
