@@ -97,7 +97,8 @@ static void reason_words(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, 
 static int waits_for_replace(const rl_uno_InboxEntry *e)
 {
     return !rl_uno_str_equals(e->Status, "placed") &&
-           (rl_uno_str_equals(e->ReasonCode, "edited") || rl_uno_str_equals(e->ReasonCode, "saved"));
+           (rl_uno_str_equals(e->ReasonCode, "edited") || rl_uno_str_equals(e->ReasonCode, "saved") ||
+            rl_uno_str_equals(e->ReasonCode, "printed"));
 }
 
 /* The signed DOCX's line of the detail ("" when the report has none). */

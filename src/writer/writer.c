@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,6 +523,7 @@ const char *rl_writer_refusal_name(rl_writer_refusal why)
     case RL_WRITER_EDITED: return "edited";
     case RL_WRITER_SAVED: return "saved";
     case RL_WRITER_NO_TEMPLATE: return "no_template";
+    case RL_WRITER_PRINTED: return "printed";
     }
     return "edit_failed";
 }
@@ -716,6 +718,60 @@ static field_now field_state(uno_Interface *marks, const rl_memory_field *f)
     return now;
 }
 
+/* When the report was placed in doc (its RL_WRITER_PROP_PLACED, written by
+ * record_provenance as local time with its offset), or 0. */
+static time_t placed_at(uno_Interface *doc)
+{
+    rl_uno_err err;
+    uno_Interface *props = NULL, *container = NULL;
+    uno_Any v;
+    char iso[48] = "";
+    time_t t = 0;
+    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK &&
+        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container) == RL_UNO_OK &&
+        get_property(container, RL_WRITER_PROP_PLACED, &v) == RL_UNO_OK) {
+        rl_uno_any_get_string(&v, iso, sizeof iso);
+        uno_any_destruct(&v, NULL);
+    }
+    rl_uno_release(container);
+    rl_uno_release(props);
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *rest = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
+    int sign = rest && (*rest == '+' || *rest == '-') ? (*rest == '-' ? -1 : 1) : 0;
+    if (sign && strlen(rest) >= 5) {
+        int hh = (rest[1] - '0') * 10 + (rest[2] - '0'), mm = (rest[3] - '0') * 10 + (rest[4] - '0');
+        t = timegm(&tm) - sign * (hh * 3600 + mm * 60);
+    }
+    return t;
+}
+
+/* A document date as time_t (0 when not set). */
+static time_t date_of(const rl_uno_DateTime *d)
+{
+    if (!d->Year)
+        return 0;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = d->Year - 1900;
+    tm.tm_mon = d->Month - 1;
+    tm.tm_mday = d->Day;
+    tm.tm_hour = d->Hours;
+    tm.tm_min = d->Minutes;
+    tm.tm_sec = d->Seconds;
+    tm.tm_isdst = -1;
+    return d->IsUTC ? timegm(&tm) : mktime(&tm);
+}
+
+static void hh_mm(time_t t, char *out, size_t cap)
+{
+    struct tm tm;
+    if (t && localtime_r(&t, &tm))
+        strftime(out, cap, "%H:%M", &tm);
+    else
+        snprintf(out, cap, "%s", "");
+}
+
 /* RL_OK when a new report may replace what the letter holds without asking:
  * no field an earlier report filled was changed by the doctor, and the letter
  * was not saved since (a saved letter may have left the practice). */
@@ -733,14 +789,33 @@ static int check_untouched(rl_writer *w, uno_Interface *doc, uno_Interface *mark
         }
         holds_report |= now == FIELD_PLACED || now == FIELD_BEFORE;
     }
-    uno_Interface *modifiable = rl_uno_query(doc, RL_UNO_T_XModifiable);
+    if (!holds_report)
+        return RL_OK;
+    /* Saved or printed after the placement: the letter may have left the practice. */
+    uno_Interface *modifiable = rl_uno_query(doc, RL_UNO_T_XModifiable), *props = NULL;
     sal_Bool modified = 1;
     if (modifiable)
         rl_uno_XModifiable_isModified(modifiable, &err, &modified);
     rl_uno_release(modifiable);
-    if (holds_report && !modified)
-        return refuse(w, out, RL_WRITER_SAVED, "the letter was saved since the last report was "
-                      "placed%s", NULL);
+    rl_uno_DateTime saved_d, printed_d;
+    memset(&saved_d, 0, sizeof saved_d);
+    memset(&printed_d, 0, sizeof printed_d);
+    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK) {
+        rl_uno_XDocumentProperties_getModificationDate(props, &err, &saved_d);
+        rl_uno_XDocumentProperties_getPrintDate(props, &err, &printed_d);
+    }
+    rl_uno_release(props);
+    time_t placed = placed_at(doc), saved = date_of(&saved_d), printed = date_of(&printed_d);
+    if (placed && printed > placed) {
+        hh_mm(printed, w->last_field, sizeof w->last_field);
+        return refuse(w, out, RL_WRITER_PRINTED, "the letter was printed at %s, after the last "
+                      "report was placed", w->last_field);
+    }
+    if (!modified || (placed && saved > placed)) {
+        hh_mm(saved, w->last_field, sizeof w->last_field);
+        return refuse(w, out, RL_WRITER_SAVED, "the letter was saved at %s, after the last report "
+                      "was placed", w->last_field[0] ? w->last_field : "an unknown time");
+    }
     return RL_OK;
 }
 

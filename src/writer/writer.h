@@ -45,12 +45,13 @@ typedef enum rl_writer_refusal {
     RL_WRITER_EDIT_FAILED,      /* LibreOffice refused an edit; the letter is unchanged */
     RL_WRITER_EDITED,           /* the doctor changed a field an earlier report filled */
     RL_WRITER_SAVED,            /* the letter was saved since the earlier report */
-    RL_WRITER_NO_TEMPLATE       /* NEW_LETTER: the letter has no template and no file */
+    RL_WRITER_NO_TEMPLATE,      /* NEW_LETTER: the letter has no template and no file */
+    RL_WRITER_PRINTED           /* the letter was printed since the earlier report */
 } rl_writer_refusal;
 
 /* A stable name for a refusal ("no_document", "not_writer", "no_fields",
  * "read_only", "protected", "too_long", "patient_mismatch", "edit_failed",
- * "edited", "saved", "no_template"; "" for placed): the UI words it in the user's language. */
+ * "edited", "saved", "printed", "no_template"; "" for placed): the UI words it in the user's language. */
 const char *rl_writer_refusal_name(rl_writer_refusal why);
 
 typedef struct rl_writer rl_writer;
@@ -149,7 +150,8 @@ int rl_writer_open_docx(rl_writer *w, const unsigned char *docx, size_t len, rl_
 #define RL_WRITER_PROP_PLACED   "ReportLinkPlaced"
 #define RL_WRITER_PROP_SERVICE  "ReportLinkService"
 rl_writer_refusal rl_writer_last_refusal(const rl_writer *w);
-/* For RL_WRITER_EDITED: the bookmark the doctor changed ("" otherwise). */
+/* For RL_WRITER_EDITED: the bookmark the doctor changed; for RL_WRITER_SAVED
+ * and RL_WRITER_PRINTED: when ("HH:MM", local time; "" if unknown); "" otherwise. */
 const char *rl_writer_last_field(const rl_writer *w);
 
 /* The field key a bookmark name stands for under fields, or NULL when it

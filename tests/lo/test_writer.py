@@ -1040,6 +1040,51 @@ def _():
         close(doc)
 
 
+@test("a letter saved since the report, then changed again: the next report still waits, "
+      "saying when it was saved")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        since = len(lis.reports)
+        push(rich_fields("avant"))
+        expect_placed(lis, since)
+        time.sleep(1.1)            # the save must come after the placement's second
+        doc.store()
+        doc.Text.insertString(doc.Text.getEnd(), " Vu ce jour.", False)
+        check(doc.isModified(), "the letter is not modified again")
+        before = doc.Text.String
+        push(rich_fields("après"))
+        e = expect_waiting(rl, lis, since + 1, doc, before, "saved")
+        check(e.ReasonCode == "saved" and re.fullmatch(r"\d\d:\d\d", e.ReasonField),
+              "reason %r, field %r" % (e.ReasonCode, e.ReasonField))
+    finally:
+        close(doc)
+
+
+@test("a letter printed since the report was placed: the next report waits, saying when")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        since = len(lis.reports)
+        push(rich_fields("avant"))
+        expect_placed(lis, since)
+        time.sleep(1.1)
+        p = PropertyValue()
+        p.Name, p.Value = "FileName", os.path.join(_docs_dir, "printed-%s.ps" % secrets.token_hex(3))
+        w = PropertyValue()
+        w.Name, w.Value = "Wait", True
+        doc.print((p, w))
+        before = doc.Text.String
+        push(rich_fields("après"))
+        e = expect_waiting(rl, lis, since + 1, doc, before, "printed")
+        check(e.ReasonCode == "printed" and re.fullmatch(r"\d\d:\d\d", e.ReasonField),
+              "reason %r, field %r" % (e.ReasonCode, e.ReasonField))
+    finally:
+        close(doc)
+
+
 def reopen_as(desktop, doc, ext, filter_name):
     """Stores doc as ext with filter_name, closes it and opens the copy."""
     path = os.path.join(_docs_dir, "kept-%s.%s" % (secrets.token_hex(3), ext))
@@ -1059,8 +1104,9 @@ def one_line_fields(tag):
 
 
 for _ext, _filter in (("odt", "writer8"), ("docx", "MS Word 2007 XML")):
-    @test("what was placed is remembered across save and reopen as .%s: an untouched field lets "
-          "the next report in, an edited one stops it" % _ext)
+    @test("what was placed is remembered across save and reopen as .%s: untouched fields are "
+          "recognised (the report waits only because the letter was saved), an edited one is named"
+          % _ext)
     def _(ext=_ext, filter_name=_filter):
         o, rl, desktop, lis = setup()
         doc = open_letter(desktop)
@@ -1070,13 +1116,10 @@ for _ext, _filter in (("odt", "writer8"), ("docx", "MS Word 2007 XML")):
             expect_placed(lis, since)
             doc = reopen_as(desktop, doc, ext, filter_name)
             check(memory_of(doc), "the reopened .%s has no ReportLinkFields property" % ext)
-            # An addition outside the fields: the letter is being worked on, not saved as is.
-            end = doc.Text.getEnd()
-            doc.Text.insertString(end, " Vu ce jour.", False)
+            before = doc.Text.String
             push(one_line_fields("suivant"))
-            inbox_id, placed, _ = next_report(lis, since + 1)
-            e = inbox_entry(rl, inbox_id)
-            check(placed, "the next report waits in the reopened .%s: %s (%s)" % (ext, e.Reason, e.ReasonCode))
+            e = expect_waiting(rl, lis, since + 1, doc, before)
+            check(e.ReasonCode == "saved", "in the reopened .%s: %s (%s)" % (ext, e.Reason, e.ReasonCode))
             type_in_field(doc, "diagnosis", 3, "[corrigé] ")
             before = doc.Text.String
             push(one_line_fields("troisième"))
