@@ -1000,6 +1000,24 @@ def _():
         rl.discardInboxEntry(e.Id)
 
 
+@test("Écarter a report that waits on the doctor's words: it is gone, the letter as the doctor left it")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        since = len(lis.reports)
+        e = stop_with_edit(rl, lis, doc, since)
+        edited = doc.Text.String
+        rl.discardInboxEntry(e.Id)
+        check(all(x.Id != e.Id for x in rl.getInbox()), "the entry is still in the inbox")
+        check(doc.Text.String == edited, "the letter changed")
+        # The next report still respects the doctor's edit.
+        push({"findings": "Encore un autre"})
+        expect_waiting(rl, lis, since + 2, doc, edited, "findings")
+    finally:
+        close(doc)
+
+
 @test("a deleted field bookmark counts as the doctor's change: the next report waits")
 def _():
     o, rl, desktop, lis = setup()
