@@ -75,7 +75,11 @@ para("Dr Claire Martin")
 
 props = doc.DocumentProperties
 props.Title = "Lettre au médecin traitant"
-props.Language = uno.createUnoStruct("com.sun.star.lang.Locale", "fr", "FR", "")
+french = uno.createUnoStruct("com.sun.star.lang.Locale", "fr", "FR", "")
+props.Language = french
+# The text's language (spelling, hyphenation) is the styles': French, not the
+# office's default (a French letter spell-checked in English was a bug).
+doc.StyleFamilies.getByName("ParagraphStyles").getByName("Standard").CharLocale = french
 url = uno.systemPathToFileUrl(out)
 doc.storeToURL(url, ())
 doc.close(True)

@@ -774,6 +774,27 @@ def _():
         close(doc)
 
 
+@test("the sample letter is French: its paragraphs and the fields' text are spell-checked as fr-FR")
+def _():
+    o, rl, desktop, lis = setup()
+    doc = open_letter(desktop)
+    try:
+        since = len(lis.reports)
+        push({"diagnosis": "Céphalées chroniques"})
+        expect_placed(lis, since)
+        locales = set()
+        e = doc.Text.createEnumeration()
+        while e.hasMoreElements():
+            p = e.nextElement()
+            if p.supportsService("com.sun.star.text.Paragraph") and p.String.strip():
+                locales.add((p.CharLocale.Language, p.CharLocale.Country))
+        anchor = doc.Bookmarks.getByName("diagnosis").Anchor
+        locales.add((anchor.CharLocale.Language, anchor.CharLocale.Country))
+        check(locales == {("fr", "FR")}, "languages in the letter: %s" % sorted(locales))
+    finally:
+        close(doc)
+
+
 # ------------------------------------------- a report in a letter that holds one
 
 PLACEHOLDER = "…"     # what the sample letter's fields show before any report
