@@ -499,6 +499,7 @@ static void fill_status(report_link *l, rl_uno_ReportStatus *out, const rlc_item
     }
     out->InboxCount = (sal_Int32)l->inbox->n;
     out->WaitingCount = (sal_Int32)rl_inbox_waiting(l->inbox);
+    out->HasKey = l->has_key ? 1 : 0;
     pthread_mutex_unlock(&l->lock);
 
     if (ev) {
@@ -972,8 +973,17 @@ static int with_client(report_link *l, int (*cmd)(rl_client *))
 static void m_connect(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
     report_link *l = link_of(self);
-    int rc;
-    if (ensure_client(l) != 0)
+    int rc, client = ensure_client(l);     /* reads the key when it makes the client */
+    pthread_mutex_lock(&l->lock);
+    int has_key = l->has_key;
+    pthread_mutex_unlock(&l->lock);
+    if (client == 0 && !has_key) {
+        /* Never dial out without a key (the default address is on the internet):
+         * the sidebar and the menu open Tools > Options > ReportLink instead. */
+        rlc_log("no doctor key: not connecting; enter it in Tools > Options > ReportLink");
+        return;
+    }
+    if (client != 0)
         throw_no_client(l, exc);
     else if ((rc = with_client(l, rl_client_connect)) != RL_OK)
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface,
@@ -1012,12 +1022,29 @@ static void m_set_doctor_key(rl_uno_object *self, void *ret, void *args[], uno_A
         rlc_log("doctor key %s%s", key[0] ? "stored" : "removed",
                 persistent ? "" : " (for this session only)");
     ensure_client(l);
+    rl_status st;
+    memset(&st, 0, sizeof st);
     pthread_mutex_lock(&l->lock);
     if (l->client)
         rl_client_set_key(l->client, key);
     l->has_key = key[0] != '\0';
+    if (l->client)
+        rl_client_get_status(l->client, &st);
+    unsigned gen = l->gen;
     pthread_mutex_unlock(&l->lock);
     explicit_bzero(key, sizeof key);
+    /* The sidebar says whether a key is there: tell it now, whatever the
+     * connection does next (on the main thread, like every state). */
+    rlc_item item;
+    memset(&item, 0, sizeof item);
+    item.kind = RLC_ITEM_STATE;
+    item.gen = gen;
+    item.state = st.state;
+    item.attempt = st.attempt;
+    int64_t now = rlc_now_ms();
+    item.retry_in_ms = st.retry_at_ms > now ? st.retry_at_ms - now : 0;
+    snprintf(item.detail, sizeof item.detail, "%s", st.detail);
+    rlc_handover_post(l->handover, &item);
 }
 
 static void m_apply_report(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)

@@ -102,25 +102,26 @@ static void m_query_dispatches(rl_uno_object *self, void *ret, void *args[], uno
     *(uno_Sequence **)ret = seq;
 }
 
-/* Tools > Options, opened at the ReportLink page. */
-static void open_options(dispatcher *d)
+/* Tools > Options, opened at the ReportLink page (modal: returns when the
+ * doctor closes it). */
+void rlu_open_options(uno_Interface *ctx, uno_Interface *frame)
 {
     rl_uno_err err;
     uno_Interface *helper = NULL, *provider = NULL;
     rl_uno_PropertyValue pv;
     uno_Any result;
 
-    if (!d->frame || !(provider = rl_uno_query(d->frame, RL_UNO_T_XDispatchProvider))) {
+    if (!frame || !(provider = rl_uno_query(frame, RL_UNO_T_XDispatchProvider))) {
         rlc_log("options: no window to open them from");
         return;
     }
-    if (!(helper = rlc_create_instance(d->ctx, "com.sun.star.frame.DispatchHelper", &err))) {
+    if (!(helper = rlc_create_instance(ctx, "com.sun.star.frame.DispatchHelper", &err))) {
         rlc_log("options: %s", err.message);
         rl_uno_release(provider);
         return;
     }
     char page[RLC_MAX_PATH];
-    if (rlc_settings_options_page_url(d->ctx, page, sizeof page, &err) != RL_UNO_OK) {
+    if (rlc_settings_options_page_url(ctx, page, sizeof page, &err) != RL_UNO_OK) {
         rlc_log("options: cannot find ReportLink's page, opening the dialog as it is: %s", err.message);
         page[0] = '\0';
     }
@@ -141,6 +142,17 @@ static void open_options(dispatcher *d)
     rl_uno_destruct(&pv, RL_UNO_T_PropertyValue);
     rl_uno_release(helper);
     rl_uno_release(provider);
+}
+
+int rlu_link_has_key(uno_Interface *link)
+{
+    rl_uno_ReportStatus s;
+    rl_uno_err err;
+    if (rl_uno_XReportLink_getStatus(link, &err, &s) != RL_UNO_OK)
+        return 1;      /* unknown: let connect() decide, it never dials without a key */
+    int has = s.HasKey;
+    rl_uno_destruct(&s, RL_UNO_T_ReportStatus);
+    return has;
 }
 
 static void m_dispatch(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
@@ -164,12 +176,17 @@ static void m_dispatch(rl_uno_object *self, void *ret, void *args[], uno_Any **e
         uno_Interface *link = rlc_link_get(d->ctx);
         if (!link)
             return;
+        if (cmd == CMD_CONNECT && !rlu_link_has_key(link)) {
+            rl_uno_release(link);
+            rlu_open_options(d->ctx, d->frame);   /* no key: ask for it, never dial out */
+            return;
+        }
         int rc = cmd == CMD_CONNECT ? rl_uno_XReportLink_connect(link, &err) : rl_uno_XReportLink_disconnect(link, &err);
         if (rc != RL_UNO_OK)
             rlc_log("%s failed: %s", cmd == CMD_CONNECT ? "connect" : "disconnect", err.message);
         rl_uno_release(link);
     } else if (cmd == CMD_OPTIONS) {
-        open_options(d);
+        rlu_open_options(d->ctx, d->frame);
     }
 }
 

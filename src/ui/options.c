@@ -239,6 +239,10 @@ static void save(options *o)
     rlu_control_get_int(o->window, "autoConnect", "State", &auto_connect);
 
     rl_url_problem p = endpoint_read ? check_endpoint(o, endpoint) : RL_URL_TOO_LONG;
+    rlc_connection before;
+    int new_address = p == RL_URL_OK &&
+                      (rlc_settings_read_connection(o->ctx, &before, &err) != RL_UNO_OK ||
+                       strcmp(before.endpoint, endpoint) != 0);
     if (p != RL_URL_OK) {
         char text[OPTIONS_MAX_TEXT];
         const char *args[1] = { str(o, problem_key(p)) };
@@ -251,6 +255,7 @@ static void save(options *o)
         rlc_log("options: cannot save the settings: %s", err.message);
 
     int len = rlu_control_take_secret(o->window, "key", key, sizeof key);
+    int new_key = len > 0;
     if (len < 0) {
         show(o, "keyState", str(o, "options.key.too_long"), COLOUR_FAILED);
     } else if (len > 0) {
@@ -265,6 +270,14 @@ static void save(options *o)
         show_key_state(o);
     }
     explicit_bzero(key, sizeof key);
+    /* A new key or address and OK mean "use this": connect with it, even after
+     * the doctor disconnected by hand (without a key, connect() dials nothing). */
+    if (new_key || new_address) {
+        uno_Interface *link = rlc_link_get(o->ctx);
+        if (link && rl_uno_XReportLink_connect(link, &err) != RL_UNO_OK)
+            rlc_log("options: cannot connect with the new settings: %s", err.message);
+        rl_uno_release(link);
+    }
 }
 
 static void endpoint_changed(options *o)

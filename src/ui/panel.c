@@ -52,6 +52,8 @@ typedef struct panel {
     uno_Interface *async;           /* com.sun.star.awt.AsyncCallback */
     rlu_strings strings;
     int active;                     /* the shown state is one Disconnect applies to */
+    int wants_key;                  /* no key, or the key was refused: the button asks for one */
+    uno_Interface *ctx, *frame;     /* acquired: to open Tools > Options from the button */
     int disposed;                   /* main thread only */
 
     pthread_t ticker;
@@ -253,7 +255,16 @@ static void show(panel *p, const rl_uno_ReportStatus *s)
 
     p->active = strcmp(state, "connected") == 0 || strcmp(state, "connecting") == 0 ||
                 strcmp(state, "authenticating") == 0 || strcmp(state, "backoff") == 0;
-    rlu_form_label(&p->b.form, C_BUTTON, rlu_str(&p->strings, p->active ? "button.disconnect" : "button.connect"));
+    int refused = strcmp(state, "auth_failed") == 0;
+    p->wants_key = !p->active && (!s->HasKey || refused);
+    if (!s->HasKey && !p->active) {
+        /* A missing key is a state of its own: say it, and where it goes. */
+        rlu_form_label(&p->b.form, C_STATUS, rlu_str(&p->strings, "state.no_key"));
+        rlu_form_colour(&p->b.form, C_STATUS, COLOUR_FAILED);
+    }
+    rlu_form_label(&p->b.form, C_BUTTON, rlu_str(&p->strings, p->active ? "button.disconnect"
+                                                 : !s->HasKey ? "button.enter_key"
+                                                 : refused ? "button.other_key" : "button.connect"));
     schedule(p, next);
 }
 
@@ -298,6 +309,10 @@ static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno
     rl_uno_err err;
     if (p->disposed || !p->link)
         return;
+    if (p->wants_key) {
+        rlu_open_options(p->ctx, p->frame);     /* modal; OK there connects (options.c) */
+        return;
+    }
     int rc = p->active ? rl_uno_XReportLink_disconnect(p->link, &err) : rl_uno_XReportLink_connect(p->link, &err);
     if (rc != RL_UNO_OK)
         rlc_log("panel: %s failed: %s", p->active ? "disconnect" : "connect", err.message);
@@ -315,6 +330,8 @@ static void panel_destroy(rl_uno_object *self)
     rlu_form_release(&p->b.form);
     rl_uno_release(p->async);
     rl_uno_release(p->link);
+    rl_uno_release(p->ctx);
+    rl_uno_release(p->frame);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     free(p);
@@ -360,6 +377,11 @@ rl_uno_object *rlu_status_panel_new(uno_Interface *ctx, uno_Interface *frame, un
     rl_uno_object_init(&p->b.o, &rlu_panel_class);
     p->b.dispose = status_dispose;
     rlu_strings_for_office(&p->strings, ctx);
+    rl_uno_acquire(ctx);
+    p->ctx = ctx;
+    if (frame)
+        rl_uno_acquire(frame);
+    p->frame = frame;
 
     if (!(p->link = rlc_link_get(ctx))) {
         rl_uno_fail(err, RL_UNO_ERR_ARG, "theReportLink is not available");

@@ -111,6 +111,11 @@ typedef struct rlu_panel_base {
     void (*dispose)(rl_uno_object *self);
 } rlu_panel_base;
 
+/* Tools > Options at ReportLink's page, from frame (dispatch.c). */
+void rlu_open_options(uno_Interface *ctx, uno_Interface *frame);
+/* Whether theReportLink has a doctor key (its status' HasKey). */
+int rlu_link_has_key(uno_Interface *link);
+
 /* XToolPanel / XSidebarPanel members, for the panels' class tables. */
 void rlu_panel_m_window(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
 void rlu_panel_m_accessible(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);

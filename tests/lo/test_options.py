@@ -322,6 +322,32 @@ def _():
         o.set_setting("CaFile", "")
 
 
+@test("after the doctor disconnected by hand, a new key and OK connect with it (OK means 'use this')")
+def _():
+    o = setup()
+    rl = o.report_link()
+    server, url = devserver(KEY_NEW)
+    o.set_setting("Endpoint", url)
+    o.set_setting("CaFile", "")
+    rl.setDoctorKey(KEY_OLD)
+    rl.disconnect()
+    wait_state(rl, "stopped")
+    page = Page(o)
+    try:
+        page.type("key", KEY_NEW)
+        check(page.event("ok"), "ok was not handled")
+
+        def connected():
+            s = rl.getStatus()
+            if s.State == "connected" and s.Endpoint == url:
+                return s
+            raise Failure("state %s on %s (%s)" % (s.State, s.Endpoint, s.Detail))
+        wait_until(connected, 20, "connected with the new key after OK")
+    finally:
+        page.close()
+        rl.disconnect()
+
+
 @test("an address that is not ws:// or wss:// is refused in words and not saved")
 def _():
     o = setup()

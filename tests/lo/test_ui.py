@@ -248,9 +248,10 @@ def _():
         check(size.Preferred > 0 and size.Minimum == size.Preferred, "height %r" % (size,))
         check(panel.getMinimalWidth() > 0, "minimal width %d" % panel.getMinimalWidth())
         en = strings("en")
-        check(status_text(win) == en["state.stopped"], "status line %r" % status_text(win))
+        # Issue 13: before any key, the missing key is the state, and the button asks for it.
+        check(status_text(win) == en["state.no_key"], "status line %r" % status_text(win))
         check(win.getControl("statusTitle").Text == en["status.title"], "title %r" % win.getControl("statusTitle").Text)
-        check(win.getControl("connect").Model.Label == en["button.connect"], "button %r"
+        check(win.getControl("connect").Model.Label == en["button.enter_key"], "button %r"
               % win.getControl("connect").Model.Label)
     finally:
         close(doc, el)
@@ -286,7 +287,8 @@ def _():
         check(win.getControl("error").Text == en["error.key_refused"], "last error %r" % win.getControl("error").Text)
         check("1008" in win.getControl("error").Model.HelpText, "the tooltip lacks the service's own words: %r"
               % win.getControl("error").Model.HelpText)
-        check(win.getControl("connect").Model.Label == en["button.connect"], "button %r"
+        # Issue 13: a refused key offers to enter another one (it opens the options page).
+        check(win.getControl("connect").Model.Label == en["button.other_key"], "button %r"
               % win.getControl("connect").Model.Label)
 
         # Reconnecting: connected again, then the service disappears.
@@ -314,6 +316,41 @@ def _():
             rl.disconnect()
         except Exception:   # the test failed before theReportLink was reached
             pass
+
+
+@test("first start without a key: the status says the key is missing, the button offers to "
+      "enter it, and Connect dials nothing")
+def _():
+    o = office.Office("office K")
+    en = strings("en")
+    server, url = devserver(KEY)
+    try:
+        o.install()
+        o.set_before_start("/org.reportlink.Settings/Connection", "AutoConnect", "false")
+        o.start()
+        o.set_setting("Endpoint", url)     # a server that would answer, to see that nothing dials
+        rl = o.report_link()
+        check(not rl.getStatus().HasKey, "a fresh profile has a key")
+        doc, el, win = new_panel(o)
+        try:
+            check(status_text(win) == en["state.no_key"], "status %r" % status_text(win))
+            check(win.getControl("connect").Model.Label == en["button.enter_key"],
+                  "button %r" % win.getControl("connect").Model.Label)
+            rl.connect()
+            time.sleep(2)
+            check(rl.getStatus().State == "stopped", "state %s after connect without a key" % rl.getStatus().State)
+            check(b"connection #" not in server.stderr_bytes and b"opened" not in server.stderr_bytes,
+                  "the devserver saw a connection: %r" % server.stderr_bytes[-300:])
+            check("no doctor key: not connecting" in o.log_text(), "the office log does not say why")
+            # With a key the same panel offers Connect.
+            rl.setDoctorKey(KEY)
+            wait_until(lambda: win.getControl("connect").Model.Label in (en["button.connect"], en["button.disconnect"])
+                       or _raise("button %r" % win.getControl("connect").Model.Label), 10, "Connect offered")
+        finally:
+            close(doc, el)
+        o.stop()
+    finally:
+        o.close()
 
 
 @test("the Connect/Disconnect button drives theReportLink")
