@@ -500,6 +500,15 @@ static void fill_status(report_link *l, rl_uno_ReportStatus *out, const rlc_item
     out->InboxCount = (sal_Int32)l->inbox->n;
     out->WaitingCount = (sal_Int32)rl_inbox_waiting(l->inbox);
     out->HasKey = l->has_key ? 1 : 0;
+    /* The server is the committed one, at once (the client takes it up on its
+     * own thread a moment later); an error of another address is not this
+     * one's, so it is not shown beside it. */
+    if (l->conn.endpoint[0] && strcmp(st.endpoint, l->conn.endpoint) != 0) {
+        snprintf(st.endpoint, sizeof st.endpoint, "%s", l->conn.endpoint);
+        st.last_error[0] = 0;
+        st.last_error_kind = 0;
+        st.last_close_code = 0;
+    }
     pthread_mutex_unlock(&l->lock);
 
     if (ev) {
@@ -913,6 +922,29 @@ static void lost(void *user, unsigned lost_states, unsigned lost_reports)
         notify_state(l, NULL);   /* listeners at least learn the current state */
 }
 
+/* Tells the listeners the current status now (as a state item through the
+ * main thread, like every state): for changes that are not the connection's
+ * own events, a key stored or a committed address. Any thread. */
+static void announce_status(report_link *l)
+{
+    rl_status st;
+    rlc_item item;
+    memset(&st, 0, sizeof st);
+    memset(&item, 0, sizeof item);
+    pthread_mutex_lock(&l->lock);
+    if (l->client)
+        rl_client_get_status(l->client, &st);
+    item.gen = l->gen;
+    pthread_mutex_unlock(&l->lock);
+    item.kind = RLC_ITEM_STATE;
+    item.state = st.state;
+    item.attempt = st.attempt;
+    int64_t now = rlc_now_ms();
+    item.retry_in_ms = st.retry_at_ms > now ? st.retry_at_ms - now : 0;
+    snprintf(item.detail, sizeof item.detail, "%s", st.detail);
+    rlc_handover_post(l->handover, &item);
+}
+
 /* ------------------------------------------------------------------ settings */
 
 static void connection_changed(void *user, const rlc_connection *c)
@@ -945,6 +977,7 @@ static void connection_changed(void *user, const rlc_connection *c)
     } else if (create) {
         ensure_client(l);
     }
+    announce_status(l);      /* the server line follows the committed address at once */
 }
 
 /* ------------------------------------------------------------------ XReportLink */
@@ -1022,29 +1055,15 @@ static void m_set_doctor_key(rl_uno_object *self, void *ret, void *args[], uno_A
         rlc_log("doctor key %s%s", key[0] ? "stored" : "removed",
                 persistent ? "" : " (for this session only)");
     ensure_client(l);
-    rl_status st;
-    memset(&st, 0, sizeof st);
     pthread_mutex_lock(&l->lock);
     if (l->client)
         rl_client_set_key(l->client, key);
     l->has_key = key[0] != '\0';
-    if (l->client)
-        rl_client_get_status(l->client, &st);
-    unsigned gen = l->gen;
     pthread_mutex_unlock(&l->lock);
     explicit_bzero(key, sizeof key);
     /* The sidebar says whether a key is there: tell it now, whatever the
-     * connection does next (on the main thread, like every state). */
-    rlc_item item;
-    memset(&item, 0, sizeof item);
-    item.kind = RLC_ITEM_STATE;
-    item.gen = gen;
-    item.state = st.state;
-    item.attempt = st.attempt;
-    int64_t now = rlc_now_ms();
-    item.retry_in_ms = st.retry_at_ms > now ? st.retry_at_ms - now : 0;
-    snprintf(item.detail, sizeof item.detail, "%s", st.detail);
-    rlc_handover_post(l->handover, &item);
+     * connection does next. */
+    announce_status(l);
 }
 
 static void m_apply_report(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)

@@ -446,6 +446,10 @@ static void run_command(rl_client *c, command *cmd)
     case CMD_SET_URL:
         if (!c->url || strcmp(c->url, cmd->text) != 0) {
             set_target(c, cmd->text);
+            /* A failure belongs to its address: the new one has none yet. */
+            c->fsm.last_error[0] = '\0';
+            c->fsm.last_error_kind = RL_ERROR_NONE;
+            c->fsm.last_close_code = 0;
             publish_status(c);
             feed(c, RL__IN_RECONFIGURE, 0, 0, NULL);
         }

@@ -248,7 +248,11 @@ static void show(panel *p, const rl_uno_ReportStatus *s)
     rlu_form_label(&p->b.form, C_ENDPOINT, host[0] ? host : rlu_str(&p->strings, "endpoint.none"));
 
     rl_uno_str_utf8(s->LastError, error, sizeof error);
+    if (!strcmp(state, "connected"))
+        error[0] = 0;          /* connected: an earlier failure is not the present */
     last_error_words(p, s, host, text, sizeof text);
+    if (!error[0])
+        text[0] = 0;
     rlu_form_label(&p->b.form, C_ERROR, text[0] ? text : error[0] ? error : rlu_str(&p->strings, "error.none"));
     /* The service's own words, in English, for the IT contact: as the tooltip. */
     rlu_form_text(&p->b.form, C_ERROR, "HelpText", error);

@@ -149,7 +149,27 @@ class Office:
 
     def start(self, timeout=START_TIMEOUT_S, visible=False):
         """Starts the office and connects; self.ctx is its component context.
-        visible: with windows on $DISPLAY instead of headless."""
+        visible: with windows on $DISPLAY instead of headless.
+        The port is picked free, then given to soffice: another run on the
+        same machine can take it in between, and our office then cannot
+        accept while the other one answers. So the office that answers must
+        be ours (its user installation is our profile); if not, we start
+        again on another port."""
+        for attempt in range(3):
+            ctx = self._start_once(timeout, visible)
+            if self._answering_is_ours():
+                return ctx
+            self.ctx = None
+            self.kill()
+        raise OfficeError("another office kept answering on the ports picked for this one")
+
+    def _answering_is_ours(self):
+        subst = self.ctx.ServiceManager.createInstanceWithContext(
+            "com.sun.star.util.PathSubstitution", self.ctx)
+        user = subst.substituteVariables("$(user)", True)
+        return user.rstrip("/").startswith(self.profile_url.rstrip("/"))
+
+    def _start_once(self, timeout, visible):
         if self.proc is not None:
             raise OfficeError("already running")
         self.port = _free_port()

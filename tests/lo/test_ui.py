@@ -353,6 +353,44 @@ def _():
         o.close()
 
 
+@test("every line describes the present: a committed address shows at once, and a failure "
+      "at another address is not shown beside Connected")
+def _():
+    o = setup()
+    rl = o.report_link()
+    en = strings("en")
+    server, url = devserver(KEY)
+    doc, el, win = new_panel(o)
+    try:
+        # A server that is not there: a failure, shown.
+        import socket
+        with socket.socket() as sk:
+            sk.bind(("127.0.0.1", 0))
+            dead_port = sk.getsockname()[1]
+        connect_to_nothing = "ws://127.0.0.1:%d/reports/ws" % dead_port
+        o.set_setting("Endpoint", connect_to_nothing)
+        rl.setDoctorKey(KEY)
+        rl.connect()
+        wait_until(lambda: win.getControl("error").Text != en["error.none"] or
+                   _raise("error %r" % win.getControl("error").Text), 15, "the failure shown")
+        rl.disconnect()
+        wait_state(rl, "stopped")
+        # The address is changed while disconnected: the server line follows at once.
+        o.set_setting("Endpoint", url)
+        host = url.split("//")[1].split("/")[0]
+        wait_until(lambda: win.getControl("endpoint").Text == host or
+                   _raise("server line %r" % win.getControl("endpoint").Text), 5, "the new server shown")
+        check(win.getControl("error").Text == en["error.none"],
+              "the old address's failure is shown for the new one: %r" % win.getControl("error").Text)
+        rl.connect()
+        wait_state(rl, "connected")
+        wait_until(lambda: win.getControl("error").Text == en["error.none"] or
+                   _raise("error %r beside Connected" % win.getControl("error").Text), 5, "no error beside Connected")
+    finally:
+        close(doc, el)
+        rl.disconnect()
+
+
 @test("the Connect/Disconnect button drives theReportLink")
 def _():
     o = setup()
