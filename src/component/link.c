@@ -508,6 +508,7 @@ static void fill_status(report_link *l, rl_uno_ReportStatus *out, const rlc_item
         st.last_error[0] = 0;
         st.last_error_kind = 0;
         st.last_close_code = 0;
+        st.last_error_ms = 0;
     }
     pthread_mutex_unlock(&l->lock);
 
@@ -525,6 +526,7 @@ static void fill_status(report_link *l, rl_uno_ReportStatus *out, const rlc_item
     out->LastError = rl_uno_str(st.last_error);
     out->LastErrorKind = rl_uno_str(rl_error_kind_name(st.last_error_kind));
     out->LastCloseCode = st.last_close_code;
+    out->LastErrorMs = st.last_error_ms > 0 && st.last_error[0] ? now - st.last_error_ms : -1;
     out->ReportsReceived = (sal_Int64)st.reports_received;
     out->LastHeartbeatMs = st.last_pong_ms > 0 ? now - st.last_pong_ms : -1;
     out->LastRoundTripMs = st.last_rtt_ms >= 0 ? (sal_Int32)st.last_rtt_ms : -1;

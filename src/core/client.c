@@ -205,6 +205,7 @@ static void publish_status(rl_client *c)
     s->messages_rejected = c->rejected;
     s->last_close_code = f->last_close_code;
     s->last_error_kind = f->last_error_kind;
+    s->last_error_ms = f->last_error[0] ? f->last_error_at : 0;
     snprintf(s->detail, sizeof s->detail, "%s", f->detail);
     snprintf(s->last_error, sizeof s->last_error, "%s", f->last_error);
     snprintf(s->endpoint, sizeof s->endpoint, "%s", c->url ? c->url : "");
@@ -449,6 +450,7 @@ static void run_command(rl_client *c, command *cmd)
             /* A failure belongs to its address: the new one has none yet. */
             c->fsm.last_error[0] = '\0';
             c->fsm.last_error_kind = RL_ERROR_NONE;
+            c->fsm.last_error_at = 0;
             c->fsm.last_close_code = 0;
             publish_status(c);
             feed(c, RL__IN_RECONFIGURE, 0, 0, NULL);
@@ -587,6 +589,7 @@ static void handle_message(rl_client *c, const char *buf, size_t len)
         ev.kind = RL_EVENT_SERVER_ERROR;
         ev.code = code;
         ev.message = message;
+        c->fsm.last_error_at = now_ms(c);
         snprintf(c->fsm.last_error, sizeof c->fsm.last_error, "the service reported "
                  "error %d", code);
         publish_status(c);

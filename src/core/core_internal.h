@@ -121,6 +121,7 @@ typedef struct rl__fsm {
     unsigned n_takeovers;
     int last_close_code;
     rl_error_kind last_error_kind;
+    int64_t last_error_at;     /* clock time of last_error, 0 if none */
     int unencrypted_remote;    /* ws:// to a non-loopback host: say so */
     char endpoint_host[RL__MAX_HOST];
     rl_random_fn random;

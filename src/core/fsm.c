@@ -123,6 +123,7 @@ static void start_backoff(rl__fsm *f, int64_t now, rl_error_kind kind, const cha
                           rl__output *out)
 {
     f->last_error_kind = kind;
+    f->last_error_at = now;
     f->attempt++;
     uint32_t r = f->random ? f->random(f->random_user) : 0x80000000u;
     int64_t delay = rl__backoff_delay(f->attempt, f->cfg.backoff_base_ms,
@@ -201,6 +202,7 @@ static void on_closed(rl__fsm *f, const rl__input *in, int64_t now, rl__output *
     if (code == 1008) {
         clear_link_timers(f);
         f->last_error_kind = RL_ERROR_KEY_REFUSED;
+        f->last_error_at = now;
         snprintf(f->last_error, sizeof f->last_error, "%s", why);
         enter(f, RL_STATE_AUTH_FAILED, out);
         set_detail(f, "the service refused the doctor key (%s); "
@@ -214,6 +216,7 @@ static void on_closed(rl__fsm *f, const rl__input *in, int64_t now, rl__output *
         if (note_takeover(f, now)) {
             clear_link_timers(f);
             f->last_error_kind = RL_ERROR_CLOSED;
+            f->last_error_at = now;
             snprintf(f->last_error, sizeof f->last_error, "%s", why);
             enter(f, RL_STATE_REPLACED, out);
             set_detail(f, "the service closed this session %d times within %d s: "

@@ -244,6 +244,7 @@ typedef struct rl_status {
     uint64_t messages_rejected;
     int last_close_code;        /* 0 if none */
     rl_error_kind last_error_kind;
+    int64_t last_error_ms;      /* clock time of last_error, 0 if none */
     char detail[RL_MAX_DETAIL];
     char last_error[RL_MAX_DETAIL];
     char endpoint[RL_MAX_URL];  /* the URL, never with credentials */

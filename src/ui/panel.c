@@ -253,7 +253,19 @@ static void show(panel *p, const rl_uno_ReportStatus *s)
     last_error_words(p, s, host, text, sizeof text);
     if (!error[0])
         text[0] = 0;
-    rlu_form_label(&p->b.form, C_ERROR, text[0] ? text : error[0] ? error : rlu_str(&p->strings, "error.none"));
+    if (error[0] && s->LastErrorMs >= 0) {
+        /* With its time: a failure is an event, not a state. */
+        char when[16], line[RLU_MAX_TEXT + 32];
+        time_t at = time(NULL) - (time_t)(s->LastErrorMs / 1000);
+        struct tm tm;
+        localtime_r(&at, &tm);
+        strftime(when, sizeof when, "%H:%M", &tm);
+        const char *args[2] = { when, text[0] ? text : error };
+        rlu_format(&p->strings, "error.when", line, sizeof line, args, 2);
+        rlu_form_label(&p->b.form, C_ERROR, line);
+    } else {
+        rlu_form_label(&p->b.form, C_ERROR, text[0] ? text : error[0] ? error : rlu_str(&p->strings, "error.none"));
+    }
     /* The service's own words, in English, for the IT contact: as the tooltip. */
     rlu_form_text(&p->b.form, C_ERROR, "HelpText", error);
 

@@ -284,7 +284,10 @@ def _():
         check(status == 200, "admin/close answered %d %s" % (status, body[:200]))
         wait_text(win, re.compile("^" + re.escape(en["state.auth_failed"]) + "$"), "key refused")
         check(rl.getStatus().State == "auth_failed", "state %s" % rl.getStatus().State)
-        check(win.getControl("error").Text == en["error.key_refused"], "last error %r" % win.getControl("error").Text)
+        # Issue 13: a failure is shown with its time ("HH:MM — words").
+        m = pattern(en["error.when"]).match(win.getControl("error").Text)
+        check(m and re.fullmatch(r"\d\d:\d\d", m.group(1)) and m.group(2) == en["error.key_refused"],
+              "last error %r" % win.getControl("error").Text)
         check("1008" in win.getControl("error").Model.HelpText, "the tooltip lacks the service's own words: %r"
               % win.getControl("error").Model.HelpText)
         # Issue 13: a refused key offers to enter another one (it opens the options page).
@@ -373,6 +376,9 @@ def _():
         rl.connect()
         wait_until(lambda: win.getControl("error").Text != en["error.none"] or
                    _raise("error %r" % win.getControl("error").Text), 15, "the failure shown")
+        m = pattern(en["error.when"]).match(win.getControl("error").Text)
+        check(m and re.fullmatch(r"\d\d:\d\d", m.group(1)) and str(dead_port) in m.group(2),
+              "the failure is not shown with its time and address: %r" % win.getControl("error").Text)
         rl.disconnect()
         wait_state(rl, "stopped")
         # The address is changed while disconnected: the server line follows at once.
@@ -457,13 +463,9 @@ def _():
         o.set_setting("ooLocale", "en-US", group="/org.openoffice.Setup/L10N")
 
 
-def visible_letter(o):
-    """In a started visible office: the devserver, a connection, the sample
-    letter maximised with the ReportLink deck active and its inbox panel
-    expanded. Returns (rl, server, url, doc)."""
-    rl = o.report_link()
-    server, url = devserver(KEY)
-    connect(o, rl, url)
+def letter_with_deck(o):
+    """In a started visible office: the sample letter maximised with the
+    ReportLink deck active and its inbox panel expanded."""
     desktop = o.service("com.sun.star.frame.Desktop")
     doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(letter_copy()), "_blank", 0, ())
     check(doc is not None, "the sample letter did not open")
@@ -483,7 +485,39 @@ def visible_letter(o):
     check(panels.getByName("ReportLinkStatusPanel").isExpanded(), "the status panel is collapsed")
     check(panels.hasByName("ReportLinkInboxPanel"), "the deck has no inbox panel: %s" % (panels.ElementNames,))
     panels.getByName("ReportLinkInboxPanel").expand(False)
-    return rl, server, url, doc
+    return doc
+
+
+def visible_letter(o):
+    """In a started visible office: the devserver, a connection, and the
+    letter with the deck (letter_with_deck). Returns (rl, server, url, doc)."""
+    rl = o.report_link()
+    server, url = devserver(KEY)
+    connect(o, rl, url)
+    return rl, server, url, letter_with_deck(o)
+
+
+def words_on_screen(window, limit=4000):
+    """Every accessible name and text under window (what a screen reader
+    reads), as a list of strings."""
+    out, stack = [], [window.AccessibleContext]
+    while stack and len(out) < limit:
+        ctx = stack.pop()
+        if ctx is None:
+            continue
+        try:
+            if ctx.AccessibleName:
+                out.append(ctx.AccessibleName)
+            n = ctx.AccessibleChildCount
+        except Exception:   # a child that went away meanwhile
+            continue
+        for i in range(min(n, 200)):
+            try:
+                child = ctx.getAccessibleChild(i)
+                stack.append(child.AccessibleContext if child else None)
+            except Exception:
+                pass
+    return out
 
 
 VISIBLE_REPORT = {
@@ -537,6 +571,44 @@ def _():
         xvfb.screenshot(os.path.join(SHOTS, "sidebar-key-refused.png"))
         rl.disconnect()
         doc.setModified(False)   # no "save changes?" question at exit
+        o.stop()
+        check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
+    finally:
+        if old_display is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = old_display
+        o.close()
+
+
+@test("in a visible Writer, in French, the first start without a key: the deck says the key is "
+      "missing and offers to enter it (build/screenshots/first-start-fr.png)")
+def _():
+    xvfb = Xvfb(SCREEN)
+    o = office.Office("office S")
+    old_display = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = ":%d" % xvfb.display
+    fr = strings("fr")
+    try:
+        o.install()
+        o.set_before_start("/org.reportlink.Settings/Connection", "AutoConnect", "false")
+        o.start(visible=True)
+        o.set_setting("ooLocale", "fr-FR", group="/org.openoffice.Setup/L10N")
+        rl = o.report_link()
+        check(not rl.getStatus().HasKey, "a fresh profile has a key")
+        doc = letter_with_deck(o)
+        window = doc.CurrentController.Frame.ContainerWindow
+
+        def shown():
+            words = words_on_screen(window)
+            if fr["state.no_key"] in words and fr["button.enter_key"] in words:
+                return words
+            raise Failure("on screen: %s" % [w for w in words if len(w) < 80][:40])
+        wait_until(shown, 15, "the missing key and its button on screen")
+        time.sleep(1.0)
+        os.makedirs(SHOTS, exist_ok=True)
+        xvfb.screenshot(os.path.join(SHOTS, "first-start-fr.png"))
+        doc.setModified(False)
         o.stop()
         check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
     finally:

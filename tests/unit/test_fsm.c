@@ -352,6 +352,22 @@ int main(void)
         test_cond(good);
     }
 
+    test("the last error carries the time it happened (a failure is an event, shown with its time)");
+    {
+        setup();
+        in(RL__IN_CONNECT);
+        int none_yet = f.last_error_at == 0;
+        now += 1234;
+        rl__input refused = { .kind = RL__IN_CONNECT_ERROR, .text = "refused" };
+        rl__fsm_step(&f, &refused, now, &out);
+        int first_ok = f.last_error_at == now;
+        fire();                     /* the backoff's timer: time moves on */
+        in(RL__IN_ESTABLISHED);
+        now += 50;
+        closed(1008, 1);
+        test_cond(none_yet && first_ok && f.last_error_at == now);
+    }
+
     test("every state has its name");
     test_cond(!strcmp(rl_state_name(RL_STATE_AUTH_FAILED), "auth_failed") &&
               !strcmp(rl_state_name(RL_STATE_REPLACED), "replaced") &&
