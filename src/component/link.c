@@ -1497,16 +1497,9 @@ static void fields_in_words(report_link *l, const char *bookmarks, char *out, si
     out[0] = 0;
     for (const char *p = bookmarks; *p && used < cap;) {
         size_t n = strcspn(p, ",");
-        char key[RLU_MAX_KEY];
-        snprintf(key, sizeof key, "field.%.*s", (int)n, p);
-        char *us = strrchr(key, '_');
-        if (us && us[1] && strspn(us + 1, "0123456789") == strlen(us + 1))
-            *us = 0;
-        const char *name = words(l) ? rlu_str(l->strings, key) : key;
-        if (!strcmp(name, key))
-            used += (size_t)snprintf(out + used, cap - used, "%s%.*s", used ? ", " : "", (int)n, p);
-        else
-            used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", name);
+        char name[256];
+        rlu_field_words(words(l), p, n, name, sizeof name);
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", name);
         p += n;
         while (*p == ',' || *p == ' ')
             p++;

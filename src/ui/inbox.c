@@ -62,19 +62,6 @@ static void short_time(rtl_uString *iso, char *out, size_t cap)
     snprintf(out, cap, "%.5s", t ? t + 1 : full);
 }
 
-/* A field bookmark in the user's words: field.<key> for "<key>" and
- * "<key>_<digits>", else the bookmark's own name. */
-static void field_words_of(inbox_panel *p, const char *bookmark, char *out, size_t cap)
-{
-    char key[160];
-    snprintf(key, sizeof key, "field.%s", bookmark);
-    char *us = strrchr(key, '_');
-    if (us && us[1] && strspn(us + 1, "0123456789") == strlen(us + 1))
-        *us = 0;
-    const char *words = rlu_str(&p->strings, key);
-    snprintf(out, cap, "%s", strcmp(words, key) != 0 ? words : bookmark);
-}
-
 /* The waiting reason in the user's words: reason.<code> when the entry has
  * a code the strings know (with the field, for "edited"), else the English
  * detail. */
@@ -84,7 +71,7 @@ static void reason_words(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, 
     const char *args[1] = { field };
     rl_uno_str_utf8(e->ReasonCode, code, sizeof code);
     rl_uno_str_utf8(e->ReasonField, bookmark, sizeof bookmark);
-    field_words_of(p, bookmark, field, sizeof field);
+    rlu_field_words(&p->strings, bookmark, strlen(bookmark), field, sizeof field);
     snprintf(key, sizeof key, "reason.%s", code);
     if (code[0] && strcmp(rlu_str(&p->strings, key), key) != 0)
         rlu_format(&p->strings, key, out, cap, args, 1);
@@ -173,7 +160,7 @@ static void describe_changes(inbox_panel *p, sal_Int32 id, char *out, size_t cap
             rl_uno_str_utf8(c[i].InLetter, letter_text, (size_t)c[i].InLetter->length * 3 + 1);
             rl_uno_str_utf8(c[i].InReport, report_text, (size_t)c[i].InReport->length * 3 + 1);
             rl_uno_str_utf8(c[i].Bookmark, bookmark, sizeof bookmark);
-            field_words_of(p, bookmark, field, sizeof field);
+            rlu_field_words(&p->strings, bookmark, strlen(bookmark), field, sizeof field);
             rlu_mark_change(letter_text, report_text, before, after, 120);
             const char *args[3] = { field, before, after };
             char line[RLU_LINE * 2];

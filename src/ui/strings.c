@@ -166,3 +166,17 @@ void rlu_format(const rlu_strings *s, const char *key, char *out, size_t cap,
     }
     out[len] = '\0';
 }
+
+void rlu_field_words(const rlu_strings *s, const char *bookmark, size_t n, char *out, size_t cap)
+{
+    char key[160];
+    snprintf(key, sizeof key, "field.%.*s", (int)n, bookmark);
+    char *us = strrchr(key, '_');                     /* "diagnosis_2" is "diagnosis" */
+    if (us && us[1] && strspn(us + 1, "0123456789") == strlen(us + 1))
+        *us = 0;
+    const char *words = s ? rlu_str(s, key) : key;
+    if (strcmp(words, key) != 0)
+        snprintf(out, cap, "%s", words);
+    else
+        snprintf(out, cap, "%.*s", (int)n, bookmark);
+}

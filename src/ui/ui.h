@@ -63,6 +63,11 @@ void rlu_format(const rlu_strings *s, const char *key, char *out, size_t cap,
  * for it). */
 void rlu_strings_for_office(rlu_strings *s, uno_Interface *ctx);
 
+/* A field bookmark ("diagnosis", "diagnosis_2") as the doctor calls it:
+ * field.<key>'s words, or the bookmark's own name when there are none.
+ * n: the bookmark's length in bytes (it may end a longer string). */
+void rlu_field_words(const rlu_strings *s, const char *bookmark, size_t n, char *out, size_t cap);
+
 /* ------------------------------------------------------------------ form.c */
 
 /* A window built from extension/dialogs/<dialog> as a child of a parent
