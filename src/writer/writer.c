@@ -140,23 +140,37 @@ static int get_property(uno_Interface *obj, const char *name, uno_Any *out)
     return rc;
 }
 
-/* The document property PatientId, as UTF-8 into buf; 0 if there is none. */
-static int letter_patient_id(uno_Interface *doc, char *buf, size_t cap)
+/* The document's user-defined properties (a new reference), or NULL. */
+static uno_Interface *user_properties(uno_Interface *doc)
 {
     rl_uno_err err;
     uno_Interface *props = NULL, *container = NULL;
-    int found = 0;
-    uno_Any v;
+    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK)
+        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container);
+    rl_uno_release(props);
+    return container;
+}
 
-    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK &&
-        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container) == RL_UNO_OK &&
-        get_property(container, "PatientId", &v) == RL_UNO_OK) {
-        found = rl_uno_any_get_string(&v, buf, cap) == RL_UNO_OK && buf[0];
+/* The string user-defined property `name` of doc as UTF-8 into buf;
+ * RL_UNO_OK, or an error when doc has none (or it does not fit). */
+static int get_user_string(uno_Interface *doc, const char *name, char *buf, size_t cap)
+{
+    uno_Interface *container = user_properties(doc);
+    uno_Any v;
+    int rc = RL_UNO_ERR_ARG;
+    buf[0] = 0;
+    if (container && get_property(container, name, &v) == RL_UNO_OK) {
+        rc = rl_uno_any_get_string(&v, buf, cap);
         uno_any_destruct(&v, NULL);
     }
     rl_uno_release(container);
-    rl_uno_release(props);
-    return found;
+    return rc;
+}
+
+/* The document property PatientId, as UTF-8 into buf; 0 if there is none. */
+static int letter_patient_id(uno_Interface *doc, char *buf, size_t cap)
+{
+    return get_user_string(doc, "PatientId", buf, cap) == RL_UNO_OK && buf[0];
 }
 
 /* Whether the text at range lies in a protected section (or one inside a
@@ -559,11 +573,9 @@ static void iso_local(time_t t, char *buf, size_t cap)
  * metadata, not part of the letter's text: failures do not undo the report. */
 static void record_provenance(uno_Interface *doc, const rl_provenance *prov)
 {
-    rl_uno_err err;
-    uno_Interface *props = NULL, *container = NULL;
+    uno_Interface *container = user_properties(doc);
     char when[40];
-    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK &&
-        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container) == RL_UNO_OK) {
+    if (container) {
         iso_local(prov->received_at, when, sizeof when);
         set_user_property(container, RL_WRITER_PROP_RECEIVED, when);
         iso_local(time(NULL), when, sizeof when);
@@ -571,7 +583,6 @@ static void record_provenance(uno_Interface *doc, const rl_provenance *prov)
         set_user_property(container, RL_WRITER_PROP_SERVICE, prov->service_host);
     }
     rl_uno_release(container);
-    rl_uno_release(props);
 }
 
 /* Which bookmarks of the letter (names) receive what of r (or, r NULL, only
@@ -630,6 +641,15 @@ static void collect_targets(uno_Sequence *names, const rl_report *r, const unsig
     }
 }
 
+static void free_targets(target *targets, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        rtl_uString_release(targets[i].name);
+        free(targets[i].owned);
+    }
+    free(targets);
+}
+
 /* ------------------------------------------------- what was placed here */
 
 #define MEMORY_TEXT_CAP (RL_MEMORY_MAX_FIELDS * (3 * (RL_MEMORY_MAX_NAME + \
@@ -639,35 +659,21 @@ static void collect_targets(uno_Sequence *names, const rl_report *r, const unsig
  * it has none. */
 static void read_memory(uno_Interface *doc, rl_letter_memory *mem)
 {
-    rl_uno_err err;
-    uno_Interface *props = NULL, *container = NULL;
-    uno_Any v;
+    char *text = malloc(MEMORY_TEXT_CAP);
     mem->n = 0;
-    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK &&
-        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container) == RL_UNO_OK &&
-        get_property(container, RL_MEMORY_PROPERTY, &v) == RL_UNO_OK) {
-        char *text = malloc(MEMORY_TEXT_CAP);
-        if (text && rl_uno_any_get_string(&v, text, MEMORY_TEXT_CAP) == RL_UNO_OK)
-            rl_memory_parse(text, mem);
-        free(text);
-        uno_any_destruct(&v, NULL);
-    }
-    rl_uno_release(container);
-    rl_uno_release(props);
+    if (text && get_user_string(doc, RL_MEMORY_PROPERTY, text, MEMORY_TEXT_CAP) == RL_UNO_OK)
+        rl_memory_parse(text, mem);
+    free(text);
 }
 
 static void write_memory(uno_Interface *doc, const rl_letter_memory *mem)
 {
-    rl_uno_err err;
-    uno_Interface *props = NULL, *container = NULL;
+    uno_Interface *container = user_properties(doc);
     char *text = rl_memory_format(mem);
-    if (text &&
-        rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK &&
-        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container) == RL_UNO_OK)
+    if (text && container)
         set_user_property(container, RL_MEMORY_PROPERTY, text);
     free(text);
     rl_uno_release(container);
-    rl_uno_release(props);
 }
 
 /* The text of bookmark `name` now (a new string the caller releases), or
@@ -722,19 +728,9 @@ static field_now field_state(uno_Interface *marks, const rl_memory_field *f)
  * record_provenance as local time with its offset), or 0. */
 static time_t placed_at(uno_Interface *doc)
 {
-    rl_uno_err err;
-    uno_Interface *props = NULL, *container = NULL;
-    uno_Any v;
-    char iso[48] = "";
+    char iso[48];
     time_t t = 0;
-    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK &&
-        rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container) == RL_UNO_OK &&
-        get_property(container, RL_WRITER_PROP_PLACED, &v) == RL_UNO_OK) {
-        rl_uno_any_get_string(&v, iso, sizeof iso);
-        uno_any_destruct(&v, NULL);
-    }
-    rl_uno_release(container);
-    rl_uno_release(props);
+    get_user_string(doc, RL_WRITER_PROP_PLACED, iso, sizeof iso);
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     const char *rest = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -1189,11 +1185,7 @@ done:
         rl_uno_XUndoManager_leaveUndoContext(undo, &err);
     if (locked)
         rl_uno_XModel_unlockControllers(model, &err);
-    for (size_t i = 0; i < n_targets; i++) {
-        rtl_uString_release(targets[i].name);
-        free(targets[i].owned);
-    }
-    free(targets);
+    free_targets(targets, n_targets);
     free(whole);
     free(mem);
     if (names)
@@ -1302,11 +1294,7 @@ int rl_writer_compare(rl_writer *w, uno_Interface *letter, const rl_report *r,
     }
 
 done:
-    for (size_t i = 0; i < n_targets; i++) {
-        rtl_uString_release(targets[i].name);
-        free(targets[i].owned);
-    }
-    free(targets);
+    free_targets(targets, n_targets);
     free(whole);
     free(mem);
     if (names)
