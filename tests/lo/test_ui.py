@@ -15,6 +15,7 @@ select tests whose name contains one of them.
 """
 
 import atexit
+from contextlib import contextmanager
 import json
 import os
 import re
@@ -463,6 +464,30 @@ def _():
         o.set_setting("ooLocale", "en-US", group="/org.openoffice.Setup/L10N")
 
 
+@contextmanager
+def visible_office(name, french=False):
+    """A visible office on its own X server (Xvfb), AutoConnect off, started
+    (in French when asked: the language is switched once it runs, as
+    Tools > Options > Language does); yields (xvfb, office). Closed after."""
+    xvfb = Xvfb(SCREEN)
+    o = office.Office(name)
+    old_display = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = ":%d" % xvfb.display
+    try:
+        o.install()
+        o.set_before_start("/org.reportlink.Settings/Connection", "AutoConnect", "false")
+        o.start(visible=True)
+        if french:
+            o.set_setting("ooLocale", "fr-FR", group="/org.openoffice.Setup/L10N")
+        yield xvfb, o
+    finally:
+        if old_display is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = old_display
+        o.close()
+
+
 def letter_with_deck(o):
     """In a started visible office: the sample letter maximised with the
     ReportLink deck active and its inbox panel expanded."""
@@ -542,15 +567,7 @@ def _():
     # A real sidebar on an X server (Xvfb), so that the deck and panel are
     # built by the sidebar itself; the screen is saved as
     # build/screenshots/sidebar-connected.png from Xvfb's frame buffer.
-    xvfb = Xvfb(SCREEN)
-    display = xvfb.display
-    o = office.Office("office V")
-    old_display = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = ":%d" % display
-    try:
-        o.install()
-        o.set_before_start("/org.reportlink.Settings/Connection", "AutoConnect", "false")
-        o.start(visible=True)
+    with visible_office("office V") as (xvfb, o):
         rl, server, url, doc = visible_letter(o)
         # One report from the service, placed in the letter.
         push_to(url, VISIBLE_REPORT)
@@ -573,27 +590,13 @@ def _():
         doc.setModified(False)   # no "save changes?" question at exit
         o.stop()
         check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
-    finally:
-        if old_display is None:
-            os.environ.pop("DISPLAY", None)
-        else:
-            os.environ["DISPLAY"] = old_display
-        o.close()
 
 
 @test("in a visible Writer, in French, the first start without a key: the deck says the key is "
       "missing and offers to enter it (build/screenshots/first-start-fr.png)")
 def _():
-    xvfb = Xvfb(SCREEN)
-    o = office.Office("office S")
-    old_display = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = ":%d" % xvfb.display
     fr = strings("fr")
-    try:
-        o.install()
-        o.set_before_start("/org.reportlink.Settings/Connection", "AutoConnect", "false")
-        o.start(visible=True)
-        o.set_setting("ooLocale", "fr-FR", group="/org.openoffice.Setup/L10N")
+    with visible_office("office S", french=True) as (xvfb, o):
         rl = o.report_link()
         check(not rl.getStatus().HasKey, "a fresh profile has a key")
         doc = letter_with_deck(o)
@@ -611,28 +614,14 @@ def _():
         doc.setModified(False)
         o.stop()
         check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
-    finally:
-        if old_display is None:
-            os.environ.pop("DISPLAY", None)
-        else:
-            os.environ["DISPLAY"] = old_display
-        o.close()
 
 
 @test("in a visible Writer, in French: a report stopped by the doctor's words shows the field "
       "by field comparison and Remplacer")
 def _():
     # build/screenshots/sidebar-replace.png: what the doctor sees before choosing.
-    xvfb = Xvfb(SCREEN)
-    o = office.Office("office R")
-    old_display = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = ":%d" % xvfb.display
     fr = strings("fr")
-    try:
-        o.install()
-        o.set_before_start("/org.reportlink.Settings/Connection", "AutoConnect", "false")
-        o.start(visible=True)
-        o.set_setting("ooLocale", "fr-FR", group="/org.openoffice.Setup/L10N")
+    with visible_office("office R", french=True) as (xvfb, o):
         rl, server, url, doc = visible_letter(o)
         push_to(url, VISIBLE_REPORT)
         wait_until(lambda: any(e.Status == "placed" for e in rl.getInbox()) or _raise("not placed"), 15,
@@ -669,12 +658,6 @@ def _():
         doc.setModified(False)
         o.stop()
         check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
-    finally:
-        if old_display is None:
-            os.environ.pop("DISPLAY", None)
-        else:
-            os.environ["DISPLAY"] = old_display
-        o.close()
 
 
 @test("the inbox and letter-template panels are in the deck, after the status panel")
