@@ -3,7 +3,7 @@
  *
  * A window made by ContainerWindowProvider is a dialog control: it is an
  * XControlContainer whose children are found with getControl(name), and a
- * child's properties (Label, Text, TextColor, State...) live on its model.
+ * child's properties (Label, Text, State...) live on its model.
  * Every helper looks the control up again, so nothing here holds a
  * reference between calls. Main thread only, like every use of the UI. */
 #include "ui.h"
@@ -55,15 +55,6 @@ int rlu_control_set_string(uno_Interface *window, const char *control, const cha
     uno_Any a;
     rl_uno_any_string(&a, utf8);
     int rc = rlu_control_set(window, control, prop, &a);
-    uno_any_destruct(&a, NULL);
-    return rc;
-}
-
-int rlu_control_set_colour(uno_Interface *window, const char *control, sal_Int32 rgb)
-{
-    uno_Any a;
-    uno_type_any_construct(&a, &rgb, *typelib_static_type_getByTypeClass(typelib_TypeClass_LONG), NULL);
-    int rc = rlu_control_set(window, control, "TextColor", &a);
     uno_any_destruct(&a, NULL);
     return rc;
 }

@@ -16,10 +16,6 @@
 #include "component.h"   /* rlc_settings_read_fields, rlc_log */
 #include "writer.h"
 
-#define COLOUR_ALL     0x2E7D32
-#define COLOUR_MISSING 0x9A5B00
-#define COLOUR_ERROR   0xC62828
-
 const char *const rlu_field_keys[RLU_FIELD_COUNT] = {
     "history", "findings", "diagnosis", "procedure", "recommendation", "report_text", "report_html"
 };
@@ -94,7 +90,6 @@ static void check(fields_panel *p)
         const char *args[1] = { err.message };
         rlu_format(&p->strings, "template.check.error", text, sizeof text, args, 1);
         rlu_form_label(&p->b.form, C_RESULT, text);
-        rlu_form_colour(&p->b.form, C_RESULT, COLOUR_ERROR);
         return;
     }
     for (int i = 0; i < RLU_FIELD_COUNT; i++)
@@ -113,7 +108,6 @@ static void check(fields_panel *p)
         used += (size_t)snprintf(text + used, sizeof text - used, "\n%s", line);
     }
     rlu_form_label(&p->b.form, C_RESULT, text);
-    rlu_form_colour(&p->b.form, C_RESULT, present == RLU_FIELD_COUNT ? COLOUR_ALL : COLOUR_MISSING);
 }
 
 static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
@@ -134,7 +128,6 @@ static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno
             char text[RLU_MAX_VALUE * 2];
             rlu_format(&p->strings, "template.insert.error", text, sizeof text, a, 1);
             rlu_form_label(&p->b.form, C_RESULT, text);
-            rlu_form_colour(&p->b.form, C_RESULT, COLOUR_ERROR);
             rlc_log("template panel: cannot insert a field: %s", err.message);
             return;
         }

@@ -88,19 +88,28 @@ void rlu_form_label(rlu_form *f, int i, const char *utf8)
     rlu_form_text(f, i, "Label", utf8);
 }
 
-void rlu_form_colour(rlu_form *f, int i, sal_Int32 rgb)
-{
-    uno_Any a;
-    uno_type_any_construct(&a, &rgb, *typelib_static_type_getByTypeClass(typelib_TypeClass_LONG), NULL);
-    rlu_form_set(f, i, "TextColor", &a);
-    uno_any_destruct(&a, NULL);
-}
-
 void rlu_form_enable(rlu_form *f, int i, int on)
 {
     uno_Any a;
     rl_uno_any_bool(&a, on);
     rlu_form_set(f, i, "Enabled", &a);
+    uno_any_destruct(&a, NULL);
+}
+
+void rlu_form_show(rlu_form *f, int i, int on)
+{
+    uno_Any a;
+    rlu_form_enable(f, i, on);
+    rl_uno_any_bool(&a, on);
+    rlu_form_set(f, i, "EnableVisible", &a);
+    uno_any_destruct(&a, NULL);
+}
+
+void rlu_form_move(rlu_form *f, int i, sal_Int32 top)
+{
+    uno_Any a;
+    uno_type_any_construct(&a, &top, *typelib_static_type_getByTypeClass(typelib_TypeClass_LONG), NULL);
+    rlu_form_set(f, i, "PositionY", &a);
     uno_any_destruct(&a, NULL);
 }
 

@@ -25,9 +25,11 @@
 #define RLU_INBOX_SHOWN 100    /* newest entries listed */
 #define RLU_LINE 320
 
-#define COLOUR_PLACED  0x2E7D32
-#define COLOUR_WAITING 0x9A5B00
-#define COLOUR_NONE    0x5F6368
+/* Where the buttons go, in the dialog's appfont units (Inbox.xdl): only the
+ * actions that apply to the selected report are shown, stacked from
+ * BUTTONS_TOP, and the comparison follows the last one. */
+#define BUTTONS_TOP 100
+#define BUTTON_STEP 20
 
 enum { C_LIST, C_DETAIL, C_INSERT, C_DISCARD, C_OPEN_DOCX, C_NEW_LETTER, C_COMPARE, C_COUNT };
 static const char *const control_names[C_COUNT] = { "entries", "detail", "insert", "discard", "openDocx",
@@ -104,7 +106,7 @@ static void docx_words(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, si
         rlu_format(&p->strings, "inbox.docx.failed", out, cap, args, 1);
 }
 
-static void describe(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size_t cap, sal_Int32 *colour)
+static void describe(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size_t cap)
 {
     char when[16], where[RLU_LINE], count[16], why[RLU_LINE], summary[RLU_LINE], docx[RLU_LINE];
     const char *args[3];
@@ -118,13 +120,11 @@ static void describe(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size
         args[1] = when;
         args[2] = count;
         rlu_format(&p->strings, "inbox.detail.placed", out, cap, args, 3);
-        *colour = COLOUR_PLACED;
     } else {
         reason_words(p, e, why, sizeof why);
         args[0] = when;
         args[1] = why;
         rlu_format(&p->strings, "inbox.detail.waiting", out, cap, args, 2);
-        *colour = COLOUR_WAITING;
     }
     /* The whole summary (the list cuts it to the panel's width), then the DOCX. */
     rl_uno_str_utf8(e->Summary, summary, sizeof summary);
@@ -173,39 +173,54 @@ static void describe_changes(inbox_panel *p, sal_Int32 id, char *out, size_t cap
     rl_uno_destruct(&seq, RL_UNO_T_seq_FieldChange);
 }
 
-/* Shows the selected entry (from entries, n of them) below the list and
- * enables the buttons that apply to it. */
+/* Shows the selected entry (from entries, n of them) below the list, and
+ * the buttons that apply to it (the others are hidden). */
 static void show_selected(inbox_panel *p, const rl_uno_InboxEntry *entries, sal_Int32 n)
 {
     char text[RLU_LINE * 4];   /* status, summary, DOCX: one line each */
-    sal_Int32 colour = COLOUR_NONE;
     const rl_uno_InboxEntry *sel = NULL;
 
     for (sal_Int32 i = 0; i < n; i++)
         if (entries[i].Id == p->selected)
             sel = &entries[i];
     if (sel)
-        describe(p, sel, text, sizeof text, &colour);
+        describe(p, sel, text, sizeof text);
     else
         snprintf(text, sizeof text, "%s", rlu_str(&p->strings, n ? "inbox.select" : "inbox.empty"));
     rlu_form_label(&p->b.form, C_DETAIL, text);
-    rlu_form_colour(&p->b.form, C_DETAIL, colour);
     int waiting = sel && !rl_uno_str_equals(sel->Status, "placed");
-    rlu_form_enable(&p->b.form, C_INSERT, waiting);
+    int docx = sel && rl_uno_str_equals(sel->DocxState, "ready");
     p->replace = sel && waits_for_replace(sel);
+    if (!sel || sel->Id != p->armed)
+        p->armed = -1;
     rlu_form_label(&p->b.form, C_INSERT, rlu_str(&p->strings, p->replace ? "inbox.replace" : "inbox.insert"));
-    rlu_form_enable(&p->b.form, C_NEW_LETTER, p->replace);
+    rlu_form_label(&p->b.form, C_DISCARD,
+                   rlu_str(&p->strings, p->armed >= 0 ? "inbox.discard.confirm" : "inbox.discard"));
+
+    sal_Int32 top = BUTTONS_TOP;
+    rlu_form_show(&p->b.form, C_INSERT, waiting);
+    rlu_form_show(&p->b.form, C_DISCARD, waiting);
+    if (waiting) {
+        rlu_form_move(&p->b.form, C_INSERT, top);
+        rlu_form_move(&p->b.form, C_DISCARD, top);
+        top += BUTTON_STEP;
+    }
+    rlu_form_show(&p->b.form, C_OPEN_DOCX, docx);
+    if (docx) {
+        rlu_form_move(&p->b.form, C_OPEN_DOCX, top);
+        top += BUTTON_STEP;
+    }
+    rlu_form_show(&p->b.form, C_NEW_LETTER, p->replace);
+    if (p->replace) {
+        rlu_form_move(&p->b.form, C_NEW_LETTER, top);
+        top += BUTTON_STEP;
+    }
     char changes[RLU_LINE * 8];
     changes[0] = 0;
     if (p->replace)
         describe_changes(p, sel->Id, changes, sizeof changes);
     rlu_form_label(&p->b.form, C_COMPARE, changes);
-    rlu_form_enable(&p->b.form, C_DISCARD, waiting);
-    rlu_form_enable(&p->b.form, C_OPEN_DOCX, sel && rl_uno_str_equals(sel->DocxState, "ready"));
-    if (!sel || sel->Id != p->armed)
-        p->armed = -1;
-    rlu_form_label(&p->b.form, C_DISCARD,
-                   rlu_str(&p->strings, p->armed >= 0 ? "inbox.discard.confirm" : "inbox.discard"));
+    rlu_form_move(&p->b.form, C_COMPARE, top);
 }
 
 /* Main thread: reads the inbox and shows it; select_id >= 0 selects that

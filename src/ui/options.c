@@ -41,12 +41,6 @@
 #define TEST_EXIT_WAIT_S        5      /* office exit waits this long for a running test */
 #define OPTIONS_MAX_TEXT        768
 
-/* Colours of the page's status lines (0xRRGGBB). */
-#define COLOUR_OK      0x2E7D32
-#define COLOUR_WARNING 0x9A5B00
-#define COLOUR_FAILED  0xC62828
-#define COLOUR_NEUTRAL 0x5F6368
-
 typedef enum outcome {
     OUT_NONE = 0,
     OUT_CONNECTED,
@@ -111,12 +105,13 @@ static const char *str(options *o, const char *key)
     return rlu_str(&o->strings, key);
 }
 
-static void show(options *o, const char *control, const char *text, sal_Int32 colour)
+/* One of the page's status lines. In the theme's text colour: the words
+ * say whether it is good news (see panel.c for why no colour is set). */
+static void show(options *o, const char *control, const char *text)
 {
     if (!o->window)
         return;
     rlu_control_set_string(o->window, control, "Label", text);
-    rlu_control_set_colour(o->window, control, colour);
 }
 
 static const char *problem_key(rl_url_problem p)
@@ -141,13 +136,13 @@ static rl_url_problem check_endpoint(options *o, const char *url)
     int tls = 0, loopback = 0;
     rl_url_problem p = rl_url_check(url, &tls, &loopback);
     if (p != RL_URL_OK)
-        show(o, "endpointCheck", str(o, problem_key(p)), COLOUR_FAILED);
+        show(o, "endpointCheck", str(o, problem_key(p)));
     else if (tls)
-        show(o, "endpointCheck", str(o, "options.endpoint.ok.tls"), COLOUR_OK);
+        show(o, "endpointCheck", str(o, "options.endpoint.ok.tls"));
     else if (loopback)
-        show(o, "endpointCheck", str(o, "options.endpoint.ok.local"), COLOUR_OK);
+        show(o, "endpointCheck", str(o, "options.endpoint.ok.local"));
     else
-        show(o, "endpointCheck", str(o, "options.endpoint.warn.unencrypted"), COLOUR_WARNING);
+        show(o, "endpointCheck", str(o, "options.endpoint.warn.unencrypted"));
     return p;
 }
 
@@ -162,10 +157,9 @@ static void show_key_state(options *o)
     explicit_bzero(key, sizeof key);
     if (rc != RL_UNO_OK) {
         rlc_log("options: cannot read the password container: %s", err.message);
-        show(o, "keyState", str(o, "options.key.unknown"), COLOUR_WARNING);
+        show(o, "keyState", str(o, "options.key.unknown"));
     } else {
-        show(o, "keyState", str(o, stored ? "options.key.stored" : "options.key.none"),
-             stored ? COLOUR_OK : COLOUR_WARNING);
+        show(o, "keyState", str(o, stored ? "options.key.stored" : "options.key.none"));
     }
 }
 
@@ -216,7 +210,7 @@ static void fill(options *o)
     check_endpoint(o, c.endpoint);
     show_key_state(o);
     if (!o->testing)
-        show(o, "testResult", "", COLOUR_NEUTRAL);
+        show(o, "testResult", "");
 }
 
 /* "ok": saves what is valid; an invalid address is not saved, and the page
@@ -231,7 +225,7 @@ static void save(options *o)
     if (rlu_control_get_string(o->window, "caFile", "Text", ca_file, sizeof ca_file) != RL_UNO_OK) {
         /* Too long for a path: keep the saved one, say so, save the rest. */
         rlc_connection saved;
-        show(o, "caHint", str(o, "options.ca.too_long"), COLOUR_FAILED);
+        show(o, "caHint", str(o, "options.ca.too_long"));
         if (rlc_settings_read_connection(o->ctx, &saved, &err) != RL_UNO_OK)
             saved.ca_file[0] = '\0';
         snprintf(ca_file, sizeof ca_file, "%s", saved.ca_file);
@@ -247,7 +241,7 @@ static void save(options *o)
         char text[OPTIONS_MAX_TEXT];
         const char *args[1] = { str(o, problem_key(p)) };
         rlu_format(&o->strings, "options.endpoint.not_saved", text, sizeof text, args, 1);
-        show(o, "endpointCheck", text, COLOUR_FAILED);
+        show(o, "endpointCheck", text);
         rlc_log("options: the endpoint was not saved: it is not a ws:// or wss:// address");
     }
     if (rlc_settings_write_connection(o->ctx, p == RL_URL_OK ? endpoint : NULL, auto_connect == 1, ca_file,
@@ -257,7 +251,7 @@ static void save(options *o)
     int len = rlu_control_take_secret(o->window, "key", key, sizeof key);
     int new_key = len > 0;
     if (len < 0) {
-        show(o, "keyState", str(o, "options.key.too_long"), COLOUR_FAILED);
+        show(o, "keyState", str(o, "options.key.too_long"));
     } else if (len > 0) {
         uno_Interface *link = rlc_link_get(o->ctx);
         rtl_uString *s = rl_uno_str(key);
@@ -284,7 +278,7 @@ static void endpoint_changed(options *o)
 {
     char endpoint[RL_MAX_URL];
     if (rlu_control_get_string(o->window, "endpoint", "Text", endpoint, sizeof endpoint) != RL_UNO_OK) {
-        show(o, "endpointCheck", str(o, "options.endpoint.bad.too_long"), COLOUR_FAILED);
+        show(o, "endpointCheck", str(o, "options.endpoint.bad.too_long"));
         return;
     }
     check_endpoint(o, endpoint);
@@ -521,7 +515,7 @@ static void start_test(options *o)
         char text[OPTIONS_MAX_TEXT];
         const char *args[1] = { "out of memory" };
         rlu_format(&o->strings, "options.test.failed", text, sizeof text, args, 1);
-        show(o, "testResult", text, COLOUR_FAILED);
+        show(o, "testResult", text);
         return;
     }
     /* A value that does not fit is refused, never tried cut short. */
@@ -529,12 +523,12 @@ static void start_test(options *o)
     if (rlu_control_get_string(o->window, "endpoint", "Text", job->url, sizeof job->url) == RL_UNO_OK)
         p = check_endpoint(o, job->url);
     if (p != RL_URL_OK) {
-        show(o, "testResult", str(o, problem_key(p)), COLOUR_FAILED);
+        show(o, "testResult", str(o, problem_key(p)));
         free(job);
         return;
     }
     if (rlu_control_get_string(o->window, "caFile", "Text", job->ca_file, sizeof job->ca_file) != RL_UNO_OK) {
-        show(o, "testResult", str(o, "options.ca.too_long"), COLOUR_FAILED);
+        show(o, "testResult", str(o, "options.ca.too_long"));
         free(job);
         return;
     }
@@ -543,7 +537,7 @@ static void start_test(options *o)
     key_field[0] = '\0';
     if (rlu_control_get_string(o->window, "key", "Text", key_field, sizeof key_field) != RL_UNO_OK) {
         explicit_bzero(key_field, sizeof key_field);
-        show(o, "testResult", str(o, "options.key.too_long"), COLOUR_FAILED);
+        show(o, "testResult", str(o, "options.key.too_long"));
         free(job);
         return;
     }
@@ -553,14 +547,14 @@ static void start_test(options *o)
         rlc_log("options: cannot read the stored key: %s", err.message);
     explicit_bzero(key_field, sizeof key_field);
     if (!job->key[0]) {
-        show(o, "testResult", str(o, "options.test.nokey"), COLOUR_FAILED);
+        show(o, "testResult", str(o, "options.test.nokey"));
         free(job);
         return;
     }
     if (is_current_connection(o, job->url, job->key, job->ca_file)) {
         explicit_bzero(job->key, sizeof job->key);
         free(job);
-        show(o, "testResult", str(o, "options.test.current"), COLOUR_OK);
+        show(o, "testResult", str(o, "options.test.current"));
         return;
     }
 
@@ -589,7 +583,7 @@ static void start_test(options *o)
         pthread_mutex_unlock(&o->lock);
         snprintf(a0, sizeof a0, "no thread (%s)", strerror(rc));
         rlu_format(&o->strings, "options.test.failed", text, sizeof text, args, 1);
-        show(o, "testResult", text, COLOUR_FAILED);
+        show(o, "testResult", text);
         explicit_bzero(job->key, sizeof job->key);
         pthread_cond_destroy(&job->cond);
         pthread_mutex_destroy(&job->lock);
@@ -598,7 +592,7 @@ static void start_test(options *o)
         return;
     }
     o->testing = 1;
-    show(o, "testResult", str(o, "options.test.running"), COLOUR_NEUTRAL);
+    show(o, "testResult", str(o, "options.test.running"));
 }
 
 /* The core's detail ("cannot connect to host: <why>; attempt 1 in 700 ms
@@ -653,30 +647,30 @@ static void show_result(options *o)
     unwatch_exit(o);
     switch (result) {
     case OUT_CONNECTED:
-        show(o, "testResult", str(o, "options.test.connected"), COLOUR_OK);
+        show(o, "testResult", str(o, "options.test.connected"));
         break;
     case OUT_CURRENT:
-        show(o, "testResult", str(o, "options.test.current"), COLOUR_OK);
+        show(o, "testResult", str(o, "options.test.current"));
         break;
     case OUT_REFUSED:
-        show(o, "testResult", str(o, "options.test.refused"), COLOUR_FAILED);
+        show(o, "testResult", str(o, "options.test.refused"));
         break;
     case OUT_UNREACHABLE:
     case OUT_TLS:
         plain_reason(o, reason, plain, sizeof plain);
         rlu_format(&o->strings, result == OUT_TLS ? "options.test.tls" : "options.test.unreachable", text,
                    sizeof text, args, 1);
-        show(o, "testResult", text, COLOUR_FAILED);
+        show(o, "testResult", text);
         break;
     case OUT_TIMEOUT:
         snprintf(plain, sizeof plain, "%s", reason);   /* the seconds waited */
         rlu_format(&o->strings, "options.test.timeout", text, sizeof text, args, 1);
-        show(o, "testResult", text, COLOUR_FAILED);
+        show(o, "testResult", text);
         break;
     default:
         snprintf(plain, sizeof plain, "%s", reason);
         rlu_format(&o->strings, "options.test.failed", text, sizeof text, args, 1);
-        show(o, "testResult", text, COLOUR_FAILED);
+        show(o, "testResult", text);
         break;
     }
 }

@@ -35,11 +35,10 @@
 #define RLU_MIN_TICK_MS 50
 #define RLU_MAX_TEXT 512
 
-/* Colours of the state line (0xRRGGBB). */
-#define COLOUR_OK      0x2E7D32
-#define COLOUR_WORKING 0x9A5B00
-#define COLOUR_FAILED  0xC62828
-#define COLOUR_STOPPED 0x5F6368
+/* The state line has the theme's text colour, like every other line: the
+ * words carry the state. Hand-set colours measured 3:1 or less against the
+ * sidebar of some themes (red on the classic grey face), and none can suit
+ * both light and dark themes. */
 
 enum { C_STATUS_TITLE, C_STATUS, C_ENDPOINT_TITLE, C_ENDPOINT, C_ERROR_TITLE, C_ERROR, C_BUTTON, C_COUNT };
 static const char *const control_names[C_COUNT] = {
@@ -151,17 +150,14 @@ static void endpoint_host(const char *url, char *out, size_t cap)
     out[len] = '\0';
 }
 
-/* The state line and its colour; returns the delay of the next refresh
- * (0: none needed). */
-static int64_t describe(panel *p, const rl_uno_ReportStatus *s, const char *state,
-                        char *text, size_t cap, sal_Int32 *colour)
+/* The state line; returns the delay of the next refresh (0: none needed). */
+static int64_t describe(panel *p, const rl_uno_ReportStatus *s, const char *state, char *text, size_t cap)
 {
     const rlu_strings *str = &p->strings;
     char a0[64], a1[64];
     const char *args[2] = { a0, a1 };
 
     if (strcmp(state, "connected") == 0) {
-        *colour = COLOUR_OK;
         if (s->LastHeartbeatMs < 0) {
             rlu_format(str, "state.connected.noheartbeat", text, cap, NULL, 0);
         } else {
@@ -179,31 +175,18 @@ static int64_t describe(panel *p, const rl_uno_ReportStatus *s, const char *stat
         snprintf(a0, sizeof a0, "%lld", (long long)((ms + 999) / 1000));
         snprintf(a1, sizeof a1, "%d", (int)s->Attempt);
         rlu_format(str, "state.backoff", text, cap, args, 2);
-        *colour = COLOUR_WORKING;
         /* Tick when the shown number of seconds changes. */
         int64_t rest = ms % 1000;
         return ms == 0 ? 1000 : rest == 0 ? 1000 : rest;
     }
-    if (strcmp(state, "connecting") == 0 || strcmp(state, "authenticating") == 0) {
+    if (strcmp(state, "connecting") == 0 || strcmp(state, "authenticating") == 0 ||
+        strcmp(state, "auth_failed") == 0 || strcmp(state, "replaced") == 0 || strcmp(state, "stopped") == 0) {
         snprintf(a0, sizeof a0, "state.%s", state);
         rlu_format(str, a0, text, cap, NULL, 0);
-        *colour = COLOUR_WORKING;
-        return 0;
-    }
-    if (strcmp(state, "auth_failed") == 0 || strcmp(state, "replaced") == 0) {
-        snprintf(a0, sizeof a0, "state.%s", state);
-        rlu_format(str, a0, text, cap, NULL, 0);
-        *colour = COLOUR_FAILED;
-        return 0;
-    }
-    if (strcmp(state, "stopped") == 0) {
-        rlu_format(str, "state.stopped", text, cap, NULL, 0);
-        *colour = COLOUR_STOPPED;
         return 0;
     }
     snprintf(a0, sizeof a0, "%s", state);
     rlu_format(str, "state.unknown", text, cap, args, 1);
-    *colour = COLOUR_STOPPED;
     return 0;
 }
 
@@ -234,14 +217,12 @@ static void last_error_words(panel *p, const rl_uno_ReportStatus *s, const char 
 static void show(panel *p, const rl_uno_ReportStatus *s)
 {
     char state[32], text[RLU_MAX_TEXT], endpoint[RL_MAX_URL], host[RL_MAX_URL], error[RLU_MAX_TEXT];
-    sal_Int32 colour = COLOUR_STOPPED;
 
     if (p->disposed)
         return;
     rl_uno_str_utf8(s->State, state, sizeof state);
-    int64_t next = describe(p, s, state, text, sizeof text, &colour);
+    int64_t next = describe(p, s, state, text, sizeof text);
     rlu_form_label(&p->b.form, C_STATUS, text);
-    rlu_form_colour(&p->b.form, C_STATUS, colour);
 
     rl_uno_str_utf8(s->Endpoint, endpoint, sizeof endpoint);
     endpoint_host(endpoint, host, sizeof host);
@@ -276,7 +257,6 @@ static void show(panel *p, const rl_uno_ReportStatus *s)
     if (!s->HasKey && !p->active) {
         /* A missing key is a state of its own: say it, and where it goes. */
         rlu_form_label(&p->b.form, C_STATUS, rlu_str(&p->strings, "state.no_key"));
-        rlu_form_colour(&p->b.form, C_STATUS, COLOUR_FAILED);
     }
     rlu_form_label(&p->b.form, C_BUTTON, rlu_str(&p->strings, p->active ? "button.disconnect"
                                                  : !s->HasKey ? "button.enter_key"

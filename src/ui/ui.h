@@ -94,8 +94,13 @@ int rlu_form_build(rlu_form *f, uno_Interface *ctx, uno_Interface *parent_window
 void rlu_form_set(rlu_form *f, int i, const char *prop, const uno_Any *value);
 void rlu_form_text(rlu_form *f, int i, const char *prop, const char *utf8);
 void rlu_form_label(rlu_form *f, int i, const char *utf8);
-void rlu_form_colour(rlu_form *f, int i, sal_Int32 rgb);
 void rlu_form_enable(rlu_form *f, int i, int on);
+/* Shows (and enables) or hides (and disables) control i. An action that does
+ * not apply is hidden rather than greyed out: a disabled control's words are
+ * hard to read in several themes, and what cannot be pressed need not be read. */
+void rlu_form_show(rlu_form *f, int i, int on);
+/* Moves control i to top (the dialog's appfont units, as in the .xdl). */
+void rlu_form_move(rlu_form *f, int i, sal_Int32 top);
 /* The items of list box i. Returns 0, or -1 when out of memory. */
 int rlu_form_items(rlu_form *f, int i, const char *const *items, int n);
 /* The ActionCommand button i reports to its action listeners. */
@@ -191,7 +196,6 @@ int rlu_control_set(uno_Interface *window, const char *control, const char *prop
 int rlu_model_set(uno_Interface *model, const char *control, const char *prop, const uno_Any *value);
 /* prop is "Label" for fixed texts, buttons and check boxes, "Text" for fields. */
 int rlu_control_set_string(uno_Interface *window, const char *control, const char *prop, const char *utf8);
-int rlu_control_set_colour(uno_Interface *window, const char *control, sal_Int32 rgb);
 int rlu_control_set_short(uno_Interface *window, const char *control, const char *prop, sal_Int16 value);
 /* Reads a string property into buf ("" for a void value); RL_UNO_OK, or an
  * error code (logged) when it fails or does not fit. */
