@@ -114,6 +114,7 @@ check: deps
 	  "$(PY) tests/lo/test_writer.py" \
 	  "$(PY) tests/lo/test_docx.py" \
 	  "$(PY) tests/lo/test_ui.py" \
+	  "$(PY) tests/lo/test_screens.py" \
 	  "$(PY) tests/lo/test_options.py" \
 	  "$(PY) tests/lo/test_hardening.py" \
 	  "$(PY) tests/lo/test_frames_office.py"

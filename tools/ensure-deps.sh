@@ -9,7 +9,9 @@ build_pkgs=(build-essential pkg-config libwebsockets-dev libcjson-dev libssl-dev
             libreoffice-dev libreoffice-writer python3-uno zip unzip)
 run_pkgs=(xvfb xauth python3-websocket openssl)
 check_pkgs=(xvfb xauth python3-websocket openssl nodejs npm clang libclang-rt-dev valgrind
-            poppler-utils)
+            poppler-utils libreoffice-l10n-fr)
+# make check: tests/lo/test_screens.py runs the office in French, as doctors do
+# (libreoffice-l10n-fr: its menus and dialogs in French).
 # make bench: the Python alternative runs as a Python macro inside the office.
 bench_pkgs=(python3-websocket libreoffice-script-provider-python)
 

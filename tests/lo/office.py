@@ -278,7 +278,8 @@ class Office:
 
     def close(self):
         self.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not os.environ.get("REPORTLINK_KEEP_OFFICE_DIR"):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     # ------------------------------------------------------------ UNO helpers
 

@@ -14,15 +14,11 @@ per test, then "N passed, N failed"; exit status 1 on failure. Arguments
 select tests whose name contains one of them.
 """
 
-import atexit
-from contextlib import contextmanager
 import json
 import os
 import re
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,7 +28,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
 from harness import Failure, check, secret, test, wait_until  # noqa: E402
-from lofix import close_at_exit, strings, Xvfb, devserver, save_xwd_as_png, wait_state  # noqa: E402
+from lofix import close_at_exit, strings, devserver, wait_state  # noqa: E402
+from screen import SHOTS, letter_copy, letter_with_deck, visible_office  # noqa: E402
 
 import uno  # noqa: E402
 from com.sun.star.beans import PropertyValue  # noqa: E402
@@ -44,9 +41,6 @@ TEMPLATE_URL = "private:resource/toolpanel/ReportLinkPanelFactory/TemplatePanel"
 FIELDS = ("history", "findings", "diagnosis", "procedure", "recommendation", "report_text", "report_html")
 KEY = secret("doctor-" + secrets.token_hex(12))
 TEXT_TIMEOUT_S = 20      # the panel follows a state change
-TEMPLATE = os.path.join(office.ROOT, "extension", "templates", "lettre-patient.odt")
-SHOTS = os.path.join(office.BUILD, "screenshots")
-SCREEN = (1280, 800)
 
 _state = {}
 
@@ -126,20 +120,6 @@ def wait_text(win, regex, what, timeout=TEXT_TIMEOUT_S):
 
 def _raise(message):
     raise Failure(message)
-
-
-def letter_copy():
-    """A copy of the sample letter that the office (run as nobody) may lock."""
-    d = tempfile.mkdtemp(prefix="reportlink-docs-")
-    atexit.register(shutil.rmtree, d, True)
-    path = os.path.join(d, "lettre-patient.odt")
-    shutil.copy(TEMPLATE, path)
-    os.chmod(d, 0o755)
-    os.chmod(path, 0o644)
-    if os.geteuid() == 0:
-        os.chown(d, office.NOBODY, office.NOBODY)
-        os.chown(path, office.NOBODY, office.NOBODY)
-    return path
 
 
 def wait_label(control, label, timeout=5):
@@ -464,55 +444,6 @@ def _():
         o.set_setting("ooLocale", "en-US", group="/org.openoffice.Setup/L10N")
 
 
-@contextmanager
-def visible_office(name, french=False):
-    """A visible office on its own X server (Xvfb), AutoConnect off, started
-    (in French when asked: the language is switched once it runs, as
-    Tools > Options > Language does); yields (xvfb, office). Closed after."""
-    xvfb = Xvfb(SCREEN)
-    o = office.Office(name)
-    old_display = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = ":%d" % xvfb.display
-    try:
-        o.install()
-        o.set_before_start("/org.reportlink.Settings/Connection", "AutoConnect", "false")
-        o.start(visible=True)
-        if french:
-            o.set_setting("ooLocale", "fr-FR", group="/org.openoffice.Setup/L10N")
-        yield xvfb, o
-    finally:
-        if old_display is None:
-            os.environ.pop("DISPLAY", None)
-        else:
-            os.environ["DISPLAY"] = old_display
-        o.close()
-
-
-def letter_with_deck(o):
-    """In a started visible office: the sample letter maximised with the
-    ReportLink deck active and its inbox panel expanded."""
-    desktop = o.service("com.sun.star.frame.Desktop")
-    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(letter_copy()), "_blank", 0, ())
-    check(doc is not None, "the sample letter did not open")
-    window = doc.CurrentController.Frame.ContainerWindow
-    window.setPosSize(0, 0, SCREEN[0], SCREEN[1], 15)
-    window.IsMaximized = True
-    sidebar = doc.CurrentController.getSidebar()
-    sidebar.setVisible(True)
-    decks = sidebar.getDecks()
-    check(decks.hasByName("ReportLinkDeck"), "the sidebar has no ReportLink deck: %s" % (decks.ElementNames,))
-    deck = decks.getByName("ReportLinkDeck")
-    deck.activate(True)
-    wait_until(lambda: deck.isActive() or (_raise("the deck is not active")), 10, "the deck active")
-    panels = deck.getPanels()
-    check(panels.hasByName("ReportLinkStatusPanel"), "the deck has no status panel: %s"
-          % (panels.ElementNames,))
-    check(panels.getByName("ReportLinkStatusPanel").isExpanded(), "the status panel is collapsed")
-    check(panels.hasByName("ReportLinkInboxPanel"), "the deck has no inbox panel: %s" % (panels.ElementNames,))
-    panels.getByName("ReportLinkInboxPanel").expand(False)
-    return doc
-
-
 def visible_letter(o):
     """In a started visible office: the devserver, a connection, and the
     letter with the deck (letter_with_deck). Returns (rl, server, url, doc)."""
@@ -520,29 +451,6 @@ def visible_letter(o):
     server, url = devserver(KEY)
     connect(o, rl, url)
     return rl, server, url, letter_with_deck(o)
-
-
-def words_on_screen(window, limit=4000):
-    """Every accessible name and text under window (what a screen reader
-    reads), as a list of strings."""
-    out, stack = [], [window.AccessibleContext]
-    while stack and len(out) < limit:
-        ctx = stack.pop()
-        if ctx is None:
-            continue
-        try:
-            if ctx.AccessibleName:
-                out.append(ctx.AccessibleName)
-            n = ctx.AccessibleChildCount
-        except Exception:   # a child that went away meanwhile
-            continue
-        for i in range(min(n, 200)):
-            try:
-                child = ctx.getAccessibleChild(i)
-                stack.append(child.AccessibleContext if child else None)
-            except Exception:
-                pass
-    return out
 
 
 VISIBLE_REPORT = {
@@ -588,30 +496,6 @@ def _():
         xvfb.screenshot(os.path.join(SHOTS, "sidebar-key-refused.png"))
         rl.disconnect()
         doc.setModified(False)   # no "save changes?" question at exit
-        o.stop()
-        check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
-
-
-@test("in a visible Writer, in French, the first start without a key: the deck says the key is "
-      "missing and offers to enter it (build/screenshots/first-start-fr.png)")
-def _():
-    fr = strings("fr")
-    with visible_office("office S", french=True) as (xvfb, o):
-        rl = o.report_link()
-        check(not rl.getStatus().HasKey, "a fresh profile has a key")
-        doc = letter_with_deck(o)
-        window = doc.CurrentController.Frame.ContainerWindow
-
-        def shown():
-            words = words_on_screen(window)
-            if fr["state.no_key"] in words and fr["button.enter_key"] in words:
-                return words
-            raise Failure("on screen: %s" % [w for w in words if len(w) < 80][:40])
-        wait_until(shown, 15, "the missing key and its button on screen")
-        time.sleep(1.0)
-        os.makedirs(SHOTS, exist_ok=True)
-        xvfb.screenshot(os.path.join(SHOTS, "first-start-fr.png"))
-        doc.setModified(False)
         o.stop()
         check(o.exit_status == 0, "soffice exited with %s" % o.exit_status)
 
@@ -700,6 +584,11 @@ def _():
             m = pattern(en["inbox.detail.waiting"]).match(detail.split("\n")[0])
             check(m and m.group(2) == en["reason.no_document"], "detail %r" % detail)
             check(win.getControl("insert").Model.Enabled, "Insert here is disabled for a waiting report")
+            check(win.getControl("insert").Model.EnableVisible and win.getControl("discard").Model.EnableVisible,
+                  "Insert here or Discard is hidden for a waiting report")
+            check(not win.getControl("openDocx").Model.EnableVisible and
+                  not win.getControl("newLetter").Model.EnableVisible,
+                  "Open the DOCX or New letter is shown for a report that has neither")
             press(win.getControl("insert"))
             wait_until(lambda: entry(rl, inbox_id).Status == "placed" or _raise("still waiting"), 10, "placed")
             check(bookmark_text(doc, "diagnosis") == "Migraine sans aura",
@@ -715,6 +604,10 @@ def _():
             check(pattern(en["inbox.line.placed"]).match(win.getControl("entries").Model.StringItemList[0]),
                   "line %r" % win.getControl("entries").Model.StringItemList[0])
             check(not win.getControl("insert").Model.Enabled, "Insert here is enabled for a placed report")
+            # An action that does not apply is hidden, not greyed out.
+            check(not win.getControl("insert").Model.EnableVisible and
+                  not win.getControl("discard").Model.EnableVisible,
+                  "Insert here or Discard is shown for a placed report")
         finally:
             close(doc, el)
     finally:
@@ -858,7 +751,7 @@ def _():
                    or _raise("detail %r" % win.getControl("detail").Text), 10, "the DOCX shown in the detail")
         button = win.getControl("openDocx")
         check(button.Model.Label == en["inbox.docx.open"], "label %r" % button.Model.Label)
-        check(button.Model.Enabled, "Open the DOCX is disabled")
+        check(button.Model.Enabled and button.Model.EnableVisible, "Open the DOCX is disabled or hidden")
         count = len(list(desktop.Components))
         press(button)
         wait_until(lambda: len(list(desktop.Components)) == count + 1 or _raise("no new document"), 15,
