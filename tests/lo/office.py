@@ -6,7 +6,8 @@ session, listening on a loopback port, and connects python-uno to it; stop()
 terminates it through the Desktop and waits; kill() ends the whole process
 group with SIGKILL (a crash, as far as the office can tell); start() again
 after stop() or kill() reuses the same profile. close() kills and removes the
-profile. extra_env adds variables (e.g. REPORTLINK_DEBUG) to the office's
+profile (kept, with its soffice.log, when REPORTLINK_KEEP_OFFICE_DIR is set:
+to read what a crashed office wrote). extra_env adds variables (e.g. REPORTLINK_DEBUG) to the office's
 environment, which otherwise has none of the caller's REPORTLINK_*. Every wait has a deadline.
 
 Run as root, the office runs as nobody (setpriv), because unopkg refuses a

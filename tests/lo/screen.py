@@ -146,7 +146,8 @@ def layout_problems(win, names):
     """What is wrong with the layout of the visible controls `names` of a
     dialog window, in pixels as drawn: a text that needs more height than it
     has (its last lines cut off), a button or check box whose words are wider
-    than it, two controls that overlap. Returns a list of sentences (empty:
+    than it, two controls that overlap, a text colour set by hand instead of
+    the theme's. Returns a list of sentences (empty:
     nothing touches, nothing is cut)."""
     problems, boxes = [], []
     for name in names:
@@ -157,6 +158,10 @@ def layout_problems(win, names):
         m = c.Model
         if hasattr(m, "EnableVisible") and not m.EnableVisible:
             continue
+        if getattr(m, "TextColor", None) is not None:
+            # The theme's colours keep their contrast in light, dark and
+            # high-contrast themes; a hand-set one cannot suit them all.
+            problems.append("%s has a hand-set text colour %06X" % (name, m.TextColor & 0xFFFFFF))
         r = c.PosSize
         kind = m.ImplementationName.rsplit("UnoControl", 1)[-1].replace("Model", "")
         words = getattr(m, "Label", "") if hasattr(m, "Label") else ""
