@@ -369,6 +369,22 @@ class Gen:
             for m in e.members:
                 w('#define RL_UNO_MN_%s_%s "%s::%s"' % (self.short[iface], m["name"], iface, m["name"]))
         w("")
+        w("/* Typed skeletons of implemented members. RL_UNO_SKELETON_<I>_<m>(thunk, impl)")
+        w(" * defines `static void thunk(...)`, an rl_uno_method_fn for the class table,")
+        w(" * that unpacks the dispatcher's arguments and calls")
+        w(" *     impl(rl_uno_object *self, uno_Any **exc[, R *ret][, parameters])")
+        w(" * with the member's C types: the compiler checks impl's signature against")
+        w(" * the IDL. ret is unconstructed storage impl fills unless it throws; an")
+        w(" * in-parameter is borrowed (a struct or any by const pointer), an out or")
+        w(" * inout one is a pointer. RL_UNO_GETTER_<I>_<attribute>(thunk, impl) does the")
+        w(" * same for a read-only attribute: impl(self, exc, T *ret). */")
+        for iface in self.impl:
+            e = self.entities[iface]
+            for m in e.members:
+                w(self.skeleton(iface, m))
+            for a in e.attributes:
+                w(self.getter(iface, a))
+        w("")
         w("/* Structs and exceptions, laid out as the type library says (checked")
         w(" * member by member by rl_uno_init()). A derived one starts with its base. */")
         for t in self.structs:
@@ -394,6 +410,46 @@ class Gen:
         w("")
         w("#endif")
         return "\n".join(out) + "\n"
+
+    def param_c(self, d, pt):
+        """The C type of a parameter as the implementation receives it."""
+        ct = self.c_type(pt)
+        k = self.kind(pt)
+        if d != "in":
+            return ct + ("*" if ct.endswith("*") else " *")
+        if k in ("struct", "exception") or self.resolve(pt) == "any":
+            return "const " + ct + " *"
+        return ct
+
+    def skeleton(self, iface, m):
+        name = "%s_%s" % (self.short[iface], m["name"])
+        call = ["self", "exc"]
+        rt = self.resolve(m["ret"])
+        if rt != "void":
+            ct = self.c_type(rt)
+            call.append("(%s%s*)ret" % (ct, "" if ct.endswith("*") else " "))
+        for i, (d, pt, _) in enumerate(m["params"]):
+            ct = self.param_c(d, pt)
+            if ct.endswith("*") and (d != "in" or ct.startswith("const ")):
+                call.append("(%s)args[%d]" % (ct, i))
+            else:
+                call.append("*(%s%s*)args[%d]" % (ct, "" if ct.endswith("*") else " ", i))
+        unused = []
+        if rt == "void":
+            unused.append("(void)ret;")
+        if not m["params"]:
+            unused.append("(void)args;")
+        return ("#define RL_UNO_SKELETON_%s(thunk, impl) \\\n"
+                "    static void thunk(rl_uno_object *self, void *ret, void *args[], uno_Any **exc) \\\n"
+                "    { %simpl(%s); }" % (name, " ".join(unused) + (" " if unused else ""), ", ".join(call)))
+
+    def getter(self, iface, a):
+        ct = self.c_type(a["type"])
+        return ("#define RL_UNO_GETTER_%s_%s(thunk, impl) \\\n"
+                "    static void thunk(rl_uno_object *self, void *ret, void *args[], uno_Any **exc) \\\n"
+                "    { (void)args; if (ret) impl(self, exc, (%s%s*)ret); \\\n"
+                "      else rl_uno_throw(exc, RL_UNO_T_RuntimeException, NULL, \"%s::%s is read-only\"); }"
+                % (self.short[iface], a["name"], ct, "" if ct.endswith("*") else " ", iface, a["name"]))
 
     def proto(self, iface, m):
         args = ["uno_Interface *obj", "rl_uno_err *err"]
