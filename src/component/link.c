@@ -12,71 +12,16 @@
  * thread (getInbox and discardInboxEntry may come from any thread: the
  * inbox is under `lock`, and a report being placed is taken out of it). `lock` guards the fields marked below and is never held while
  * calling UNO or waiting. */
-#include "component.h"
-#include "inbox.h"
+#include "link_internal.h"
 #include "spool.h"
-#include "ui.h"
-#include "writer.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#define RLC_MAX_LISTENERS      32
 #define RLC_APPLY_TIMEOUT_MS   10000  /* applyReport from another thread waits this long */
 #define RLC_REAPER_WAIT_MS     3000   /* office exit waits this long for replaced clients */
-#define RLC_MAX_DOCX_LETTERS   32     /* placed reports whose DOCX is still on its way */
-
-typedef struct report_link report_link;
-
-/* The core's user data: which link, and which of its clients. */
-typedef struct client_tag {
-    report_link *l;
-    unsigned gen;
-} client_tag;
-
-typedef struct listener {
-    uno_Interface *ref;        /* XReportLinkListener, acquired */
-    uno_Interface *identity;   /* its XInterface, acquired: to compare */
-} listener;
-
-struct report_link {
-    rl_uno_object obj;             /* XReportLink */
-    uno_Interface *ctx;            /* acquired */
-    rlc_handover *handover;
-    rlc_settings_watch *watch;
-    rl_field_map fields;           /* read at start-up, never changed after */
-    char spool_dir[RLC_MAX_PATH];  /* waiting reports on disk; "" if unusable; set at start-up */
-    atomic_int reapers;            /* replaced clients being destroyed */
-    atomic_int exit_watched;       /* the terminate listener is registered */
-
-    pthread_mutex_t lock;          /* guards the fields below */
-    int shut_down;
-    rl_client *client;
-    client_tag *tag;
-    unsigned gen;
-    int has_key;
-    char client_error[RL_MAX_DETAIL];
-    rlc_connection conn;           /* the Connection settings in force */
-    listener listeners[RLC_MAX_LISTENERS];
-    int n_listeners;
-    rl_inbox *inbox;
-
-    rl_writer *writer;             /* main thread only; created on first placement */
-    rlu_strings *strings;          /* main thread only: the DOCX errors' words, loaded once */
-    /* Main thread only: the letter each placed report went to, while its
-     * DOCX is on its way, so that the DOCX follows the report and never
-     * lands in whatever letter is active when it arrives. */
-    struct {
-        sal_Int32 id;
-        uno_Interface *letter;     /* acquired */
-    } docx_letters[RLC_MAX_DOCX_LETTERS];
-    int n_docx_letters;
-};
 
 static pthread_mutex_t the_lock = PTHREAD_MUTEX_INITIALIZER;
 static report_link *the_link;          /* holds one reference; NULL after shutdown */
@@ -101,14 +46,7 @@ static int64_t core_clock(void *user)
     return rlc_now_ms();
 }
 
-static report_link *link_of(rl_uno_object *o)
-{
-    return RL_UNO_SELF(o, report_link, obj);
-}
-
 /* ------------------------------------------------------------------ the client */
-
-static void on_core_event(void *user, const rl_event *ev);
 
 /* Creates a client for the current settings and the stored key. Returns it
  * (tag in *tag_out), or NULL with the reason in err. No lock held. */
@@ -136,7 +74,7 @@ static rl_client *new_client(report_link *l, const rlc_connection *s, unsigned g
         .key = key,
         .ca_file = s->ca_file[0] ? s->ca_file : NULL,
         .ping_interval_ms = s->ping_interval_s * 1000,
-        .on_event = on_core_event,
+        .on_event = rlc__on_core_event,
         .user = tag,
         .clock = core_clock,
     };
@@ -151,7 +89,7 @@ static rl_client *new_client(report_link *l, const rlc_connection *s, unsigned g
 
 /* Creates the client if there is none yet. Returns 0, or -1 with the
  * reason in l->client_error. */
-static int ensure_client(report_link *l)
+int rlc__ensure_client(report_link *l)
 {
     rlc_connection s;
     char err[RL_MAX_DETAIL];
@@ -187,7 +125,7 @@ static int ensure_client(report_link *l)
         pthread_mutex_unlock(&l->lock);
         rl_client_destroy(c);
         free(tag);
-        return ensure_client(l);
+        return rlc__ensure_client(l);
     }
     l->client = c;
     l->tag = tag;
@@ -288,24 +226,19 @@ static void replace_client(report_link *l)
         reap_client(l, old, old_tag);
 }
 
-static const rlu_strings *words(report_link *l);
-
 /* ------------------------------------------------------------------ waiting reports on disk */
 
 /* Writes r's message into the spool; its file name goes to name ("" when
  * the spool is not usable or the write failed, which is logged). Any
  * thread: spool_dir does not change after start-up. */
-static int spool_report_unsynced(report_link *l, const rl_report *r, time_t at, char *name, size_t cap);
-static void spool_sync(report_link *l, int fd);
-
-static void spool_report(report_link *l, const rl_report *r, time_t at, char *name, size_t cap)
+void rlc__spool_report(report_link *l, const rl_report *r, time_t at, char *name, size_t cap)
 {
-    int fd = spool_report_unsynced(l, r, at, name, cap);
-    spool_sync(l, fd);
+    int fd = rlc__spool_report_unsynced(l, r, at, name, cap);
+    rlc__spool_sync(l, fd);
 }
 
-/* The same, leaving the fsync to spool_sync(fd) (-1: nothing to sync). */
-static int spool_report_unsynced(report_link *l, const rl_report *r, time_t at, char *name, size_t cap)
+/* The same, leaving the fsync to rlc__spool_sync(fd) (-1: nothing to sync). */
+int rlc__spool_report_unsynced(report_link *l, const rl_report *r, time_t at, char *name, size_t cap)
 {
     char err[RL_MAX_DETAIL];
     int fd;
@@ -318,7 +251,7 @@ static int spool_report_unsynced(report_link *l, const rl_report *r, time_t at, 
     return fd;
 }
 
-static void spool_sync(report_link *l, int fd)
+void rlc__spool_sync(report_link *l, int fd)
 {
     char err[RL_MAX_DETAIL];
     if (fd >= 0 && rl_spool_sync(l->spool_dir, fd, err, sizeof err) != 0)
@@ -386,7 +319,7 @@ static void recover_bad(void *user, const char *name, const char *why)
  * Runs in link_create under the_lock: PathSubstitution takes its own mutex
  * and reads the configuration and bootstrap variables, never the office's
  * SolarMutex (framework/source/services/substitutepathvars.cxx). */
-static void spool_start(report_link *l)
+void rlc__spool_start(report_link *l)
 {
     char profile[RLC_MAX_PATH], err[RL_MAX_DETAIL];
     rl_uno_err uerr;
@@ -407,7 +340,7 @@ static void spool_start(report_link *l)
     const char *key = clean ? "inbox.kept" : "inbox.recovered";
     recovery rc = { l, clean ? "kept from the previous LibreOffice session; not placed yet"
                              : "recovered after LibreOffice closed unexpectedly; not placed yet", 0, 0, 0 };
-    if (words(l))
+    if (rlc__words(l))
         rc.reason = rlu_str(l->strings, key);
     int n = rl_spool_scan(l->spool_dir, RL_MAX_MESSAGE_BYTES, recover_one, recover_bad, &rc, err, sizeof err);
     pthread_mutex_lock(&l->lock);
@@ -425,7 +358,7 @@ static void spool_start(report_link *l)
 /* ------------------------------------------------------------------ core events */
 
 /* The network thread: logs, and hands state changes and reports over. */
-static void on_core_event(void *user, const rl_event *ev)
+void rlc__on_core_event(void *user, const rl_event *ev)
 {
     client_tag *tag = user;
     rlc_item item;
@@ -452,12 +385,12 @@ static void on_core_event(void *user, const rl_event *ev)
          * from here on (in the queue, during placement) does not lose it. The
          * fsync, which only a power cut needs, waits until the report is on
          * its way: the disk's latency stays out of the doctor's way. */
-        int fd = spool_report_unsynced(tag->l, ev->report, time(NULL), item.spool, sizeof item.spool);
+        int fd = rlc__spool_report_unsynced(tag->l, ev->report, time(NULL), item.spool, sizeof item.spool);
         if (rlc_handover_post(tag->l->handover, &item) != 0)
             rlc_log(item.spool[0] ? "a report could not reach the main thread (queue full or closed); "
                                     "it is kept on disk and comes back at the next start"
                                   : "a report was lost: the queue to the main thread is full or closed");
-        spool_sync(tag->l, fd);
+        rlc__spool_sync(tag->l, fd);
         break;
     }
     case RL_EVENT_SERVER_ERROR:
@@ -483,7 +416,7 @@ static void on_core_event(void *user, const rl_event *ev)
 /* Fills *out (constructing its strings; the caller destructs it). ev, if
  * not NULL, is the state change being reported: its state wins over the
  * current snapshot. */
-static void fill_status(report_link *l, rl_uno_ReportStatus *out, const rlc_item *ev)
+void rlc__fill_status(report_link *l, rl_uno_ReportStatus *out, const rlc_item *ev)
 {
     rl_status st;
     int64_t now = rlc_now_ms();
@@ -547,7 +480,7 @@ static int snapshot_listeners(report_link *l, uno_Interface **out)
     return n;
 }
 
-static void drop_listener(report_link *l, uno_Interface *ref)
+void rlc__drop_listener(report_link *l, uno_Interface *ref)
 {
     listener gone = { NULL, NULL };
     pthread_mutex_lock(&l->lock);
@@ -567,7 +500,7 @@ static void drop_listener(report_link *l, uno_Interface *ref)
 static void listener_failed(report_link *l, uno_Interface *ref, const rl_uno_err *err)
 {
     if (err->code == RL_UNO_ERR_EXCEPTION && strcmp(err->type, "com.sun.star.lang.DisposedException") == 0) {
-        drop_listener(l, ref);
+        rlc__drop_listener(l, ref);
         return;
     }
     rlc_log("a listener failed: %s", err->message);
@@ -582,7 +515,7 @@ static void notify_state(report_link *l, const rlc_item *ev)
 
     if (n == 0)
         return;
-    fill_status(l, &status, ev);
+    rlc__fill_status(l, &status, ev);
     for (int i = 0; i < n; i++) {
         if (rl_uno_XReportLinkListener_stateChanged(targets[i], &err, &status) != RL_UNO_OK)
             listener_failed(l, targets[i], &err);
@@ -591,7 +524,7 @@ static void notify_state(report_link *l, const rlc_item *ev)
     rl_uno_destruct(&status, RL_UNO_T_ReportStatus);
 }
 
-static void notify_inbox_changed(report_link *l, sal_Int32 id)
+void rlc__notify_inbox_changed(report_link *l, sal_Int32 id)
 {
     uno_Interface *targets[RLC_MAX_LISTENERS];
     rl_uno_err err;
@@ -604,7 +537,7 @@ static void notify_inbox_changed(report_link *l, sal_Int32 id)
     }
 }
 
-static void notify_report(report_link *l, sal_Int32 id, int placed, const char *where)
+void rlc__notify_report(report_link *l, sal_Int32 id, int placed, const char *where)
 {
     uno_Interface *targets[RLC_MAX_LISTENERS];
     rl_uno_err err;
@@ -625,7 +558,7 @@ static void notify_report(report_link *l, sal_Int32 id, int placed, const char *
 /* The undo step's name, in the office's language. */
 static const char *undo_title(report_link *l)
 {
-    const rlu_strings *s = words(l);
+    const rlu_strings *s = rlc__words(l);
     return s ? rlu_str(s, "undo.insert_report") : "Insert report";
 }
 
@@ -666,7 +599,7 @@ static uno_Interface *take_letter(report_link *l, sal_Int32 id)
  * (rl_inbox_begin_placement), and the outcome is recorded only if the entry
  * is still there (rl_inbox_end_placement). A report discarded meanwhile is
  * not brought back; if it reached the letter, the doctor undoes it there. */
-static int place_entry(report_link *l, sal_Int32 id, int fresh, unsigned flags)
+int rlc__place_entry(report_link *l, sal_Int32 id, int fresh, unsigned flags)
 {
     rl_placement_result result;
     rl_uno_err err;
@@ -690,7 +623,7 @@ static int place_entry(report_link *l, sal_Int32 id, int fresh, unsigned flags)
     if (!l->writer && !(l->writer = rl_writer_create(l->ctx, undo_title(l), &err)))
         snprintf(result.error, sizeof result.error, "Writer is not available: %s", err.message);
     /* A DOCX already here goes in with the report; one still on its way
-     * will follow it into the same letter (docx_arrived). */
+     * will follow it into the same letter (rlc__docx_arrived). */
     if (l->writer)
         placed = rl_writer_place_report(l->writer, NULL, p.report, p.docx, p.docx_len, &l->fields,
                                         &prov, flags, &result, &letter) == RL_OK;
@@ -736,9 +669,9 @@ static int place_entry(report_link *l, sal_Int32 id, int fresh, unsigned flags)
     else
         rlc_log("report %d waits in the inbox: %s", (int)id, result.error);
     if (fresh)
-        notify_report(l, id, placed, placed ? result.where : "");
+        rlc__notify_report(l, id, placed, placed ? result.where : "");
     else
-        notify_inbox_changed(l, id);
+        rlc__notify_inbox_changed(l, id);
     if (!kept && !placed)
         return -1;
     return placed ? result.fields_filled : 0;
@@ -750,7 +683,7 @@ static void docx_error_text(report_link *l, const rl_docx *d, char *out, size_t 
  * the network thread, or "" to write it here), into the inbox, then into
  * the letter if it can be placed. Takes r; returns the number of fields
  * filled. Main thread. */
-static int receive_report(report_link *l, rl_report *r, const char *spool)
+int rlc__receive_report(report_link *l, rl_report *r, const char *spool)
 {
     char name[RL_SPOOL_NAME];
     unsigned dropped = 0;
@@ -769,7 +702,7 @@ static int receive_report(report_link *l, rl_report *r, const char *spool)
         snprintf(name, sizeof name, "%s", spool);
         now = (time_t)strtoll(spool, NULL, 10);   /* the time in its name: the same after a restart */
     } else
-        spool_report(l, r, now, name, sizeof name);
+        rlc__spool_report(l, r, now, name, sizeof name);
     pthread_mutex_lock(&l->lock);
     sal_Int32 id = rl_inbox_add(l->inbox, r, now, &dropped);
     rl_inbox_entry *e = rl_inbox_find(l->inbox, id);   /* there: the lock is held since the add */
@@ -791,21 +724,21 @@ static int receive_report(report_link *l, rl_report *r, const char *spool)
     if (dropped)
         rlc_log("the inbox is full of waiting reports (%d): the %u oldest were dropped",
                 RL_INBOX_MAX, dropped);
-    int filled = place_entry(l, id, 1, 0);
+    int filled = rlc__place_entry(l, id, 1, 0);
     return filled < 0 ? 0 : filled;     /* discarded before it could be placed: nothing filled */
 }
 
-/* The words of "docx.error.<name>" in the office's language, {0} being
- * arg; fallback when the extension has none. Main thread. */
 /* The words of the office's language (i18n/), loaded once; NULL when out
  * of memory. Main thread. */
-static const rlu_strings *words(report_link *l)
+const rlu_strings *rlc__words(report_link *l)
 {
     if (!l->strings && (l->strings = calloc(1, sizeof *l->strings)))
         rlu_strings_for_office(l->strings, l->ctx);
     return l->strings;
 }
 
+/* The words of "docx.error.<name>" in the office's language, {0} being
+ * arg; fallback when the extension has none. Main thread. */
 static void docx_words(report_link *l, const char *name, const char *arg, const char *fallback,
                        char *out, size_t cap)
 {
@@ -814,7 +747,7 @@ static void docx_words(report_link *l, const char *name, const char *arg, const 
 
     snprintf(key, sizeof key, "docx.error.%s", name);
     out[0] = 0;
-    if (words(l))
+    if (rlc__words(l))
         rlu_format(l->strings, key, out, cap, args, 1);
     if (!out[0] || !strcmp(out, key))
         snprintf(out, cap, "%s", fallback);
@@ -836,7 +769,7 @@ static void docx_error_text(report_link *l, const rl_docx *d, char *out, size_t 
  * goes into the letter its report went to, as an undo step of its own; a
  * report that waited only because the letter has nothing but report_docx
  * is placed now. Takes d. */
-static void docx_arrived(report_link *l, rl_docx *d)
+void rlc__docx_arrived(report_link *l, rl_docx *d)
 {
     char why[RL_INBOX_TEXT], full[RL_INBOX_TEXT];
     int placed = 0, refusal = 0;
@@ -874,19 +807,19 @@ static void docx_arrived(report_link *l, rl_docx *d)
                     result.error);
     } else if (!placed && refusal == RL_WRITER_NO_FIELDS) {
         rlc_log("report %d: its DOCX arrived; placing the report again", (int)id);
-        place_entry(l, id, 0, 0);  /* tells the listeners */
+        rlc__place_entry(l, id, 0, 0);  /* tells the listeners */
         id = 0;
     } else {
         rlc_log("report %d: its DOCX arrived (%zu bytes)", (int)id, len);
     }
     if (id)
-        notify_inbox_changed(l, id);   /* its DOCX state changed: the sidebar shows it */
+        rlc__notify_inbox_changed(l, id);   /* its DOCX state changed: the sidebar shows it */
     free(copy);
     rl_uno_release(letter);
     rl_docx_free(d);
 }
 
-static void deliver(void *user, rlc_item *item)
+void rlc__deliver(void *user, rlc_item *item)
 {
     report_link *l = user;
     switch (item->kind) {
@@ -899,23 +832,23 @@ static void deliver(void *user, rlc_item *item)
         break;
     }
     case RLC_ITEM_REPORT:
-        receive_report(l, item->report, item->spool);
+        rlc__receive_report(l, item->report, item->spool);
         break;
     case RLC_ITEM_DOCX:
-        docx_arrived(l, item->docx);
+        rlc__docx_arrived(l, item->docx);
         break;
     case RLC_ITEM_APPLY:
-        rlc_handover_apply_done(item->apply, item->report ? receive_report(l, item->report, NULL)
-                                                          : place_entry(l, item->entry_id, 0,
-                                                                        item->place_flags));
+        rlc_handover_apply_done(item->apply, item->report ? rlc__receive_report(l, item->report, NULL)
+                                                          : rlc__place_entry(l, item->entry_id, 0,
+                                                                             item->place_flags));
         break;
     case RLC_ITEM_INBOX_CHANGED:
-        notify_inbox_changed(l, item->entry_id);
+        rlc__notify_inbox_changed(l, item->entry_id);
         break;
     }
 }
 
-static void lost(void *user, unsigned lost_states, unsigned lost_reports)
+void rlc__lost(void *user, unsigned lost_states, unsigned lost_reports)
 {
     report_link *l = user;
     rlc_log("the queue to the main thread overflowed: %u state changes and %u reports lost",
@@ -927,7 +860,7 @@ static void lost(void *user, unsigned lost_states, unsigned lost_reports)
 /* Tells the listeners the current status now (as a state item through the
  * main thread, like every state): for changes that are not the connection's
  * own events, a key stored or a committed address. Any thread. */
-static void announce_status(report_link *l)
+void rlc__announce_status(report_link *l)
 {
     rl_status st;
     rlc_item item;
@@ -949,7 +882,7 @@ static void announce_status(report_link *l)
 
 /* ------------------------------------------------------------------ settings */
 
-static void connection_changed(void *user, const rlc_connection *c)
+void rlc__connection_changed(void *user, const rlc_connection *c)
 {
     report_link *l = user;
     int replace = 0, create = 0;
@@ -977,9 +910,9 @@ static void connection_changed(void *user, const rlc_connection *c)
         rlc_log("CA file changed; replacing the connection");
         replace_client(l);
     } else if (create) {
-        ensure_client(l);
+        rlc__ensure_client(l);
     }
-    announce_status(l);      /* the server line follows the committed address at once */
+    rlc__announce_status(l);      /* the server line follows the committed address at once */
 }
 
 /* ------------------------------------------------------------------ XReportLink */
@@ -995,7 +928,7 @@ static void throw_no_client(report_link *l, uno_Any **exc)
 
 /* Runs cmd on the client under the lock; its RL_ code, or RL_ERR_STATE if
  * there is no client. */
-static int with_client(report_link *l, int (*cmd)(rl_client *))
+int rlc__with_client(report_link *l, int (*cmd)(rl_client *))
 {
     int rc = RL_ERR_STATE;
     pthread_mutex_lock(&l->lock);
@@ -1007,8 +940,8 @@ static int with_client(report_link *l, int (*cmd)(rl_client *))
 
 static void m_connect(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    report_link *l = link_of(self);
-    int rc, client = ensure_client(l);     /* reads the key when it makes the client */
+    report_link *l = rlc__link_of(self);
+    int rc, client = rlc__ensure_client(l);     /* reads the key when it makes the client */
     pthread_mutex_lock(&l->lock);
     int has_key = l->has_key;
     pthread_mutex_unlock(&l->lock);
@@ -1020,26 +953,26 @@ static void m_connect(rl_uno_object *self, void *ret, void *args[], uno_Any **ex
     }
     if (client != 0)
         throw_no_client(l, exc);
-    else if ((rc = with_client(l, rl_client_connect)) != RL_OK)
+    else if ((rc = rlc__with_client(l, rl_client_connect)) != RL_OK)
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface,
                      "the connection refused the command (error %d)", rc);
 }
 
 static void m_disconnect(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    with_client(link_of(self), rl_client_disconnect);
+    rlc__with_client(rlc__link_of(self), rl_client_disconnect);
 }
 
 static void m_get_status(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    report_link *l = link_of(self);
-    ensure_client(l);
-    fill_status(l, ret, NULL);
+    report_link *l = rlc__link_of(self);
+    rlc__ensure_client(l);
+    rlc__fill_status(l, ret, NULL);
 }
 
 static void m_set_doctor_key(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    report_link *l = link_of(self);
+    report_link *l = rlc__link_of(self);
     rtl_uString *arg = RL_UNO_ARG(args, 0, rtl_uString *);
     char key[RL_MAX_KEY];
     rl_uno_err err;
@@ -1056,7 +989,7 @@ static void m_set_doctor_key(rl_uno_object *self, void *ret, void *args[], uno_A
     else
         rlc_log("doctor key %s%s", key[0] ? "stored" : "removed",
                 persistent ? "" : " (for this session only)");
-    ensure_client(l);
+    rlc__ensure_client(l);
     pthread_mutex_lock(&l->lock);
     if (l->client)
         rl_client_set_key(l->client, key);
@@ -1065,12 +998,12 @@ static void m_set_doctor_key(rl_uno_object *self, void *ret, void *args[], uno_A
     explicit_bzero(key, sizeof key);
     /* The sidebar says whether a key is there: tell it now, whatever the
      * connection does next. */
-    announce_status(l);
+    rlc__announce_status(l);
 }
 
 static void m_apply_report(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    report_link *l = link_of(self);
+    report_link *l = rlc__link_of(self);
     rtl_uString *message = RL_UNO_ARG(args, 0, rtl_uString *);
     char reason[RL_MAX_DETAIL];
     rl_event_kind kind;
@@ -1097,7 +1030,7 @@ static void m_apply_report(rl_uno_object *self, void *ret, void *args[], uno_Any
         return;
     }
     if (rlc_handover_on_main(l->handover)) {
-        filled = receive_report(l, report, NULL);
+        filled = rlc__receive_report(l, report, NULL);
     } else if ((filled = rlc_handover_apply(l->handover, report, 0, 0, RLC_APPLY_TIMEOUT_MS)) < 0) {
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface,
                      "the office's main thread did not take the report within %d ms",
@@ -1117,7 +1050,7 @@ static void iso_time(time_t t, char *buf, size_t cap)
 
 static void m_get_inbox(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    report_link *l = link_of(self);
+    report_link *l = rlc__link_of(self);
     rl_uno_InboxEntry *items;
     size_t n;
 
@@ -1161,12 +1094,12 @@ static void m_get_inbox(rl_uno_object *self, void *ret, void *args[], uno_Any **
 static void place_on_request(rl_uno_object *self, void *ret, void *args[], uno_Any **exc,
                              unsigned flags)
 {
-    report_link *l = link_of(self);
+    report_link *l = rlc__link_of(self);
     sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
     int filled;
 
     if (rlc_handover_on_main(l->handover))
-        filled = place_entry(l, id, 0, flags);
+        filled = rlc__place_entry(l, id, 0, flags);
     else if ((filled = rlc_handover_apply(l->handover, NULL, id, flags, RLC_APPLY_TIMEOUT_MS)) < -1) {
         filled = 0;
     }
@@ -1203,7 +1136,7 @@ static void m_new_letter_for_inbox_entry(rl_uno_object *self, void *ret, void *a
 
 static void m_discard_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    report_link *l = link_of(self);
+    report_link *l = rlc__link_of(self);
     sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
     pthread_mutex_lock(&l->lock);
     int removed = rl_inbox_remove(l->inbox, id);
@@ -1212,7 +1145,7 @@ static void m_discard_inbox_entry(rl_uno_object *self, void *ret, void *args[], 
         return;
     rlc_log("report %d discarded", (int)id);
     if (rlc_handover_on_main(l->handover)) {
-        notify_inbox_changed(l, id);
+        rlc__notify_inbox_changed(l, id);
     } else {
         rlc_item item = { .kind = RLC_ITEM_INBOX_CHANGED, .entry_id = id };
         rlc_handover_post(l->handover, &item);
@@ -1224,7 +1157,7 @@ static void m_discard_inbox_entry(rl_uno_object *self, void *ret, void *args[], 
  * (made again from its raw message), so the entry may go meanwhile. */
 static void m_compare_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    report_link *l = link_of(self);
+    report_link *l = rlc__link_of(self);
     sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
     char *raw = NULL;
     size_t raw_len = 0;
@@ -1285,7 +1218,7 @@ static void m_compare_inbox_entry(rl_uno_object *self, void *ret, void *args[], 
 
 static void m_open_inbox_docx(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    report_link *l = link_of(self);
+    report_link *l = rlc__link_of(self);
     sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
     unsigned char *copy = NULL;
     size_t len = 0;
@@ -1332,7 +1265,7 @@ static void m_open_inbox_docx(rl_uno_object *self, void *ret, void *args[], uno_
 
 static void m_add_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    report_link *l = link_of(self);
+    report_link *l = rlc__link_of(self);
     uno_Interface *ref = rl_uno_query(RL_UNO_ARG(args, 0, uno_Interface *), RL_UNO_T_XReportLinkListener);
     uno_Interface *identity = rl_uno_query(ref, RL_UNO_T_XInterface);
     int added = 0, full = 0;
@@ -1360,7 +1293,7 @@ static void m_add_listener(rl_uno_object *self, void *ret, void *args[], uno_Any
 
 static void m_remove_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
 {
-    report_link *l = link_of(self);
+    report_link *l = rlc__link_of(self);
     uno_Interface *identity = rl_uno_query(RL_UNO_ARG(args, 0, uno_Interface *), RL_UNO_T_XInterface);
     uno_Interface *ref = NULL;
 
@@ -1375,13 +1308,13 @@ static void m_remove_listener(rl_uno_object *self, void *ret, void *args[], uno_
     }
     pthread_mutex_unlock(&l->lock);
     if (ref)
-        drop_listener(l, ref);
+        rlc__drop_listener(l, ref);
     rl_uno_release(identity);
 }
 
-static void link_destroy(rl_uno_object *self)
+void rlc__link_destroy(rl_uno_object *self)
 {
-    report_link *l = link_of(self);
+    report_link *l = rlc__link_of(self);
     if (l->inbox) {
         rl_inbox_clear(l->inbox);
         free(l->inbox);
@@ -1413,7 +1346,7 @@ static const rl_uno_method link_methods[] = {
     { NULL, NULL }
 };
 const rl_uno_class rlc_link_class = {
-    RLC_IMPL_LINK, link_services, link_interfaces, link_methods, link_destroy
+    RLC_IMPL_LINK, link_services, link_interfaces, link_methods, rlc__link_destroy
 };
 
 /* ------------------------------------------------------------------ life */
@@ -1444,12 +1377,12 @@ static report_link *link_create(uno_Interface *ctx)
         rlc_log("cannot start: the settings cannot be read: %s", err.message);
         goto fail;
     }
-    spool_start(l);
-    if (!(l->handover = rlc_handover_create(ctx, &l->obj.iface, deliver, lost, l, &err))) {
+    rlc__spool_start(l);
+    if (!(l->handover = rlc_handover_create(ctx, &l->obj.iface, rlc__deliver, rlc__lost, l, &err))) {
         rlc_log("cannot start: no way to the main thread: %s", err.message);
         goto fail;
     }
-    if (!(l->watch = rlc_settings_watch_start(ctx, &l->obj.iface, connection_changed, l, &err)))
+    if (!(l->watch = rlc_settings_watch_start(ctx, &l->obj.iface, rlc__connection_changed, l, &err)))
         rlc_log("settings changes will apply after a restart only: %s", err.message);
     return l;
 fail:
@@ -1485,8 +1418,18 @@ uno_Interface *rlc_link_get(uno_Interface *ctx)
         if (rlc_watch_letters(ctx, &err) != RL_UNO_OK)
             rlc_log("cannot watch letters being printed or exported: %s", err.message);
     }
-    ensure_client(l);
+    rlc__ensure_client(l);
     return &l->obj.iface;
+}
+
+report_link *rlc__link_acquire(void)
+{
+    pthread_mutex_lock(&the_lock);
+    report_link *l = the_link;
+    if (l)
+        rl_uno_acquire(&l->obj.iface);
+    pthread_mutex_unlock(&the_lock);
+    return l;
 }
 
 /* The field bookmarks in "a, b" as the doctor calls them ("Examen clinique,
@@ -1498,7 +1441,7 @@ static void fields_in_words(report_link *l, const char *bookmarks, char *out, si
     for (const char *p = bookmarks; *p && used < cap;) {
         size_t n = strcspn(p, ",");
         char name[256];
-        rlu_field_words(words(l), p, n, name, sizeof name);
+        rlu_field_words(rlc__words(l), p, n, name, sizeof name);
         used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", name);
         p += n;
         while (*p == ',' || *p == ' ')
@@ -1508,11 +1451,7 @@ static void fields_in_words(report_link *l, const char *bookmarks, char *out, si
 
 void rlc_link_letter_leaving(uno_Interface *doc, const char *how)
 {
-    pthread_mutex_lock(&the_lock);
-    report_link *l = the_link;
-    if (l)
-        rl_uno_acquire(&l->obj.iface);
-    pthread_mutex_unlock(&the_lock);
+    report_link *l = rlc__link_acquire();
     if (!l || !doc)
         goto out;
     char unfilled[RL_INBOX_TEXT], named[RL_INBOX_TEXT * 2], count[16], message[RL_INBOX_TEXT * 3];
@@ -1532,12 +1471,12 @@ void rlc_link_letter_leaving(uno_Interface *doc, const char *how)
     char key[64], part[RL_INBOX_TEXT * 2];
     size_t used = 0;
     message[0] = 0;
-    if (n_unfilled && words(l)) {
+    if (n_unfilled && rlc__words(l)) {
         snprintf(key, sizeof key, "letter.%s.unfilled", how);
         rlu_format(l->strings, key, part, sizeof part, args, 1);
         used += (size_t)snprintf(message + used, sizeof message - used, "%s", part);
     }
-    if (waiting && words(l)) {
+    if (waiting && rlc__words(l)) {
         rlu_format(l->strings, "letter.waiting", part, sizeof part, args + 1, 1);
         snprintf(message + used, sizeof message - used, "%s%s", used ? " " : "", part);
     }
@@ -1555,11 +1494,7 @@ out:
 
 void rlc_link_letter_undo(uno_Interface *letter, sal_Int32 entry, const char *raw, size_t raw_len)
 {
-    pthread_mutex_lock(&the_lock);
-    report_link *l = the_link;
-    if (l)
-        rl_uno_acquire(&l->obj.iface);
-    pthread_mutex_unlock(&the_lock);
+    report_link *l = rlc__link_acquire();
     if (!l)
         return;
     int holds = rl_writer_holds_last_report(letter), changed = 0;
@@ -1584,14 +1519,14 @@ void rlc_link_letter_undo(uno_Interface *letter, sal_Int32 entry, const char *ra
             rlc_log("report %d is in its letter again (Redo)", (int)entry);
     }
     if (changed)
-        notify_inbox_changed(l, entry);
+        rlc__notify_inbox_changed(l, entry);
     rl_uno_release(&l->obj.iface);
 }
 
 void rlc_link_autoconnect(uno_Interface *iface)
 {
-    report_link *l = link_of((rl_uno_object *)iface);
-    if (ensure_client(l) != 0)
+    report_link *l = rlc__link_of((rl_uno_object *)iface);
+    if (rlc__ensure_client(l) != 0)
         return;
     pthread_mutex_lock(&l->lock);
     int on = l->conn.auto_connect, has_key = l->has_key;
@@ -1603,7 +1538,7 @@ void rlc_link_autoconnect(uno_Interface *iface)
                 "locks the password store); not connecting");
         return;
     }
-    with_client(l, rl_client_connect);
+    rlc__with_client(l, rl_client_connect);
 }
 
 void rlc_link_shutdown(void)
