@@ -1,23 +1,33 @@
 /* link.c - theReportLink: the office's one connection to the report service.
+ * This file holds its life: creation, the singleton, the office's exit,
+ * destruction. Its other jobs are in the link_*.c files listed in
+ * link_internal.h, which also holds its struct.
  *
- * One object per office process. It owns the core's rl_client (created on
- * first use), the hand-over to the main thread, the settings watch, the
- * listeners, the inbox of received reports and the Writer layer that
- * places them.
+ * One object per office process (the_link). It owns the core's rl_client
+ * (created on first use), the hand-over to the main thread, the settings
+ * watch, the listeners, the inbox of received reports and the Writer layer
+ * that places them.
  *
- * Threads: XReportLink methods run on whatever thread calls them and never
- * wait for the network (rl_client_* only queue commands). Core events
- * arrive on the network thread and go through the hand-over; listeners,
- * placement and the inbox's changes of state are driven from the main
- * thread (getInbox and discardInboxEntry may come from any thread: the
- * inbox is under `lock`, and a report being placed is taken out of it). `lock` guards the fields marked below and is never held while
- * calling UNO or waiting. */
+ * Threads: rlc_link_get runs on any thread and creates the link under
+ * the_lock (its comment says what that allows). The office's exit
+ * (rlc_link_shutdown) runs on the main thread: it destroys the client
+ * (close 1000, bounded), waits at most RLC_REAPER_WAIT_MS for replaced
+ * ones, closes the hand-over and tells the listeners. XReportLink methods
+ * run on whatever thread calls them and never wait for the network
+ * (link_api.c); core events arrive on the network thread and go through
+ * the hand-over to the main thread, which drives listeners, placement and
+ * the inbox's changes of state (link_events.c, link_place.c). `lock`
+ * guards the fields marked in the struct and is never held while calling
+ * UNO or waiting.
+ *
+ * Ownership: the_link holds one reference, given back at the office's
+ * exit; rlc_link_get gives its caller one more, and rlc__link_acquire
+ * (the letters' events) one for as long as they run. The link holds ctx,
+ * the inbox and the words until it is destroyed. */
 #include "link_internal.h"
 #include "spool.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #define RLC_REAPER_WAIT_MS     3000   /* office exit waits this long for replaced clients */
