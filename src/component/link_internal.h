@@ -118,7 +118,7 @@ void rlc__deliver(void *user, rlc_item *item);
 void rlc__lost(void *user, unsigned lost_states, unsigned lost_reports);
 /* The status now (the caller destructs *out); ev's state wins if not NULL. */
 void rlc__fill_status(report_link *l, rl_uno_ReportStatus *out, const rlc_item *ev);
-/* The listener registry and what it is told (main thread). */
+/* Dropping a listener (any thread), and what the listeners are told (main thread). */
 void rlc__drop_listener(report_link *l, uno_Interface *ref);
 void rlc__notify_inbox_changed(report_link *l, sal_Int32 id);
 void rlc__notify_report(report_link *l, sal_Int32 id, int placed, const char *where);
