@@ -2,7 +2,8 @@
  * component.h - what the files of the component share (rlc_ names).
  *
  *   entry.c      the exported UNO entry points and the factories
- *   link.c       theReportLink: the client, listeners, received reports
+ *   link*.c      theReportLink: the client, listeners, received reports
+ *                (link.c its life; link_internal.h says what the others do)
  *   handover.c   the one queue from any thread to the main thread
  *   settings.c   /org.reportlink.Settings and its change listener
  *   keystore.c   the doctor's key in the office's password container
@@ -183,7 +184,7 @@ void rlc_handover_apply_done(rlc_apply_request *req, int fields_filled);
 void rlc_handover_close(rlc_handover *h);
 void rlc_handover_release(rlc_handover *h);
 
-/* ------------------------------------------------------------------ link.c */
+/* ------------------------------------------------------------------ link.c, link_place.c */
 
 /* The one ReportLink object of the process, created on first call (ctx is
  * the component context). Returns a new reference, or NULL after logging

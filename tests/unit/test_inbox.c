@@ -45,7 +45,7 @@ static int32_t add_spooled(const char *dx, const char *file)
  * The office's main thread places a report with the inbox's lock released
  * (Writer takes its time); discardInboxEntry may remove the entry from any
  * thread meanwhile. These helpers play both sides under one lock, as
- * link.c does. */
+ * link_place.c and link_api.c do. */
 static pthread_mutex_t inbox_lock = PTHREAD_MUTEX_INITIALIZER;
 static sem_t placing_started, discard_done;
 
