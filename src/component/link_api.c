@@ -32,7 +32,7 @@ static void throw_no_client(report_link *l, uno_Any **exc)
     rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface, "ReportLink cannot connect: %s", why);
 }
 
-static void m_connect(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void connect(rl_uno_object *self, uno_Any **exc)
 {
     report_link *l = rlc__link_of(self);
     int rc, client = rlc__ensure_client(l);     /* reads the key when it makes the client */
@@ -52,22 +52,21 @@ static void m_connect(rl_uno_object *self, void *ret, void *args[], uno_Any **ex
                      "the connection refused the command (error %d)", rc);
 }
 
-static void m_disconnect(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void disconnect(rl_uno_object *self, uno_Any **exc)
 {
     rlc__with_client(rlc__link_of(self), rl_client_disconnect);
 }
 
-static void m_get_status(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void get_status(rl_uno_object *self, uno_Any **exc, rl_uno_ReportStatus *ret)
 {
     report_link *l = rlc__link_of(self);
     rlc__ensure_client(l);
     rlc__fill_status(l, ret, NULL);
 }
 
-static void m_set_doctor_key(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void set_doctor_key(rl_uno_object *self, uno_Any **exc, rtl_uString *arg)
 {
     report_link *l = rlc__link_of(self);
-    rtl_uString *arg = RL_UNO_ARG(args, 0, rtl_uString *);
     char key[RL_MAX_KEY];
     rl_uno_err err;
     int persistent;
@@ -95,10 +94,9 @@ static void m_set_doctor_key(rl_uno_object *self, void *ret, void *args[], uno_A
     rlc__announce_status(l);
 }
 
-static void m_apply_report(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void apply_report(rl_uno_object *self, uno_Any **exc, sal_Int32 *ret, rtl_uString *message)
 {
     report_link *l = rlc__link_of(self);
-    rtl_uString *message = RL_UNO_ARG(args, 0, rtl_uString *);
     char reason[RL_MAX_DETAIL];
     rl_event_kind kind;
     rl_report *report = NULL;
@@ -131,7 +129,7 @@ static void m_apply_report(rl_uno_object *self, void *ret, void *args[], uno_Any
                      RLC_APPLY_TIMEOUT_MS);
         return;
     }
-    *(sal_Int32 *)ret = filled;
+    *ret = filled;
 }
 
 /* ISO 8601 local time. */
@@ -142,7 +140,7 @@ static void iso_time(time_t t, char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
 }
 
-static void m_get_inbox(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void get_inbox(rl_uno_object *self, uno_Any **exc, uno_Sequence **ret)
 {
     report_link *l = rlc__link_of(self);
     rl_uno_InboxEntry *items;
@@ -180,16 +178,14 @@ static void m_get_inbox(rl_uno_object *self, void *ret, void *args[], uno_Any **
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface, "out of memory");
         return;
     }
-    *(uno_Sequence **)ret = seq;
+    *ret = seq;
 }
 
 /* placeInboxEntry and replaceInboxEntry: on the main thread, whichever
  * thread asked. */
-static void place_on_request(rl_uno_object *self, void *ret, void *args[], uno_Any **exc,
-                             unsigned flags)
+static void place_on_request(rl_uno_object *self, uno_Any **exc, sal_Int32 *ret, sal_Int32 id, unsigned flags)
 {
     report_link *l = rlc__link_of(self);
-    sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
     int filled;
 
     if (rlc_handover_on_main(l->handover))
@@ -210,28 +206,27 @@ static void place_on_request(rl_uno_object *self, void *ret, void *args[], uno_A
             rl_uno_throw_illegal_argument(exc, &l->obj.iface, 0, "no inbox entry %d", (int)id);
         return;
     }
-    *(sal_Int32 *)ret = filled;
+    *ret = filled;
 }
 
-static void m_place_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void place_inbox_entry(rl_uno_object *self, uno_Any **exc, sal_Int32 *ret, sal_Int32 id)
 {
-    place_on_request(self, ret, args, exc, 0);
+    place_on_request(self, exc, ret, id, 0);
 }
 
-static void m_replace_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void replace_inbox_entry(rl_uno_object *self, uno_Any **exc, sal_Int32 *ret, sal_Int32 id)
 {
-    place_on_request(self, ret, args, exc, RL_WRITER_REPLACE);
+    place_on_request(self, exc, ret, id, RL_WRITER_REPLACE);
 }
 
-static void m_new_letter_for_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void new_letter_for_inbox_entry(rl_uno_object *self, uno_Any **exc, sal_Int32 *ret, sal_Int32 id)
 {
-    place_on_request(self, ret, args, exc, RL_WRITER_NEW_LETTER);
+    place_on_request(self, exc, ret, id, RL_WRITER_NEW_LETTER);
 }
 
-static void m_discard_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void discard_inbox_entry(rl_uno_object *self, uno_Any **exc, sal_Int32 id)
 {
     report_link *l = rlc__link_of(self);
-    sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
     pthread_mutex_lock(&l->lock);
     int removed = rl_inbox_remove(l->inbox, id);
     pthread_mutex_unlock(&l->lock);
@@ -249,10 +244,9 @@ static void m_discard_inbox_entry(rl_uno_object *self, void *ret, void *args[], 
 /* compareInboxEntry: from any thread, like openInboxDocx: it only reads the
  * letter, with a Writer layer of its own, and a copy of the waiting report
  * (made again from its raw message), so the entry may go meanwhile. */
-static void m_compare_inbox_entry(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void compare_inbox_entry(rl_uno_object *self, uno_Any **exc, uno_Sequence **ret, sal_Int32 id)
 {
     report_link *l = rlc__link_of(self);
-    sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
     char *raw = NULL;
     size_t raw_len = 0;
     int exists = 0;
@@ -307,13 +301,12 @@ static void m_compare_inbox_entry(rl_uno_object *self, void *ret, void *args[], 
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface, "out of memory");
         return;
     }
-    *(uno_Sequence **)ret = seq;
+    *ret = seq;
 }
 
-static void m_open_inbox_docx(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void open_inbox_docx(rl_uno_object *self, uno_Any **exc, sal_Int32 id)
 {
     report_link *l = rlc__link_of(self);
-    sal_Int32 id = RL_UNO_ARG(args, 0, sal_Int32);
     unsigned char *copy = NULL;
     size_t len = 0;
     int exists = 0, state = RL_INBOX_DOCX_NONE;
@@ -357,10 +350,10 @@ static void m_open_inbox_docx(rl_uno_object *self, void *ret, void *args[], uno_
         rlc_log("report %d: its DOCX was opened as a new document", (int)id);
 }
 
-static void m_add_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void add_listener(rl_uno_object *self, uno_Any **exc, uno_Interface *who)
 {
     report_link *l = rlc__link_of(self);
-    uno_Interface *ref = rl_uno_query(RL_UNO_ARG(args, 0, uno_Interface *), RL_UNO_T_XReportLinkListener);
+    uno_Interface *ref = rl_uno_query(who, RL_UNO_T_XReportLinkListener);
     uno_Interface *identity = rl_uno_query(ref, RL_UNO_T_XInterface);
     int added = 0, full = 0;
 
@@ -385,10 +378,10 @@ static void m_add_listener(rl_uno_object *self, void *ret, void *args[], uno_Any
                      RLC_MAX_LISTENERS);
 }
 
-static void m_remove_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void remove_listener(rl_uno_object *self, uno_Any **exc, uno_Interface *who)
 {
     report_link *l = rlc__link_of(self);
-    uno_Interface *identity = rl_uno_query(RL_UNO_ARG(args, 0, uno_Interface *), RL_UNO_T_XInterface);
+    uno_Interface *identity = rl_uno_query(who, RL_UNO_T_XInterface);
     uno_Interface *ref = NULL;
 
     if (!identity)
@@ -408,6 +401,23 @@ static void m_remove_listener(rl_uno_object *self, void *ret, void *args[], uno_
 
 static const char *const link_services[] = { RLC_IMPL_LINK, NULL };
 static const int link_interfaces[] = { RL_UNO_T_XReportLink, -1 };
+/* The dispatcher's entries: each unpacks the arguments with the IDL's types
+ * (build/gen/rl_uno_api.h) and calls the function above. */
+RL_UNO_SKELETON_XReportLink_connect(m_connect, connect)
+RL_UNO_SKELETON_XReportLink_disconnect(m_disconnect, disconnect)
+RL_UNO_SKELETON_XReportLink_getStatus(m_get_status, get_status)
+RL_UNO_SKELETON_XReportLink_setDoctorKey(m_set_doctor_key, set_doctor_key)
+RL_UNO_SKELETON_XReportLink_applyReport(m_apply_report, apply_report)
+RL_UNO_SKELETON_XReportLink_getInbox(m_get_inbox, get_inbox)
+RL_UNO_SKELETON_XReportLink_placeInboxEntry(m_place_inbox_entry, place_inbox_entry)
+RL_UNO_SKELETON_XReportLink_replaceInboxEntry(m_replace_inbox_entry, replace_inbox_entry)
+RL_UNO_SKELETON_XReportLink_compareInboxEntry(m_compare_inbox_entry, compare_inbox_entry)
+RL_UNO_SKELETON_XReportLink_newLetterForInboxEntry(m_new_letter_for_inbox_entry, new_letter_for_inbox_entry)
+RL_UNO_SKELETON_XReportLink_discardInboxEntry(m_discard_inbox_entry, discard_inbox_entry)
+RL_UNO_SKELETON_XReportLink_openInboxDocx(m_open_inbox_docx, open_inbox_docx)
+RL_UNO_SKELETON_XReportLink_addListener(m_add_listener, add_listener)
+RL_UNO_SKELETON_XReportLink_removeListener(m_remove_listener, remove_listener)
+
 static const rl_uno_method link_methods[] = {
     { RL_UNO_MN_XReportLink_connect, m_connect },
     { RL_UNO_MN_XReportLink_disconnect, m_disconnect },
