@@ -4,12 +4,12 @@
 #   make bench             the whole benchmark: one table on stdout, build/bench.json
 #
 # BENCH_ARGS passes options to bench/bench.py (e.g. BENCH_ARGS="--reports 300
-# --idle-seconds 120"). Uses from the Makefile and mk/build.mk: B, BUILD_JOBS, lib_of,
-# link, PY.
+# --idle-seconds 120"). Uses from the Makefile and mk/build.mk: B, BUILD_JOBS,
+# libs_of, link, PY.
 
 .PHONY: bench
 
-$(B)/validate-bench: $(B)/normal/obj/bench/validate_bench.o $(call lib_of,normal,core)
+$(B)/validate-bench: $(B)/normal/obj/bench/validate_bench.o $(call libs_of,normal,core base)
 	$(call link,normal)
 
 bench:

@@ -18,7 +18,9 @@
 # (the ones the unit tests exercise): nothing else of them runs outside an office.
 #
 # Layers, bottom up (see CONVENTIONS.md, habit 11):
-#   core, format, uno     each on its own
+#   base                  the C library only (the bounded buffer, src/base/README.md)
+#   core, format          base
+#   uno                   on its own
 #   writer                format, core, uno
 #   component             writer and everything below
 #   ui                    everything
@@ -33,7 +35,7 @@
 # GEN, SDK_CFLAGS.
 
 FLAVOURS := normal asan tsan libfuzzer
-LAYERS   := core format uno writer component ui
+LAYERS   := base core format uno writer component ui
 
 TSAN_CC ?= gcc
 FUZZ_CC ?= clang
@@ -60,8 +62,9 @@ USER_normal     = $(CFLAGS)
 DEPFLAGS := -MMD -MP
 
 # --- Include paths, per layer (and per folder of programs) ------------------
-INC_core      = -I src/core
-INC_format    = -I src/format
+INC_base      = -I src/base
+INC_core      = -I src/core $(INC_base)
+INC_format    = -I src/format $(INC_base)
 INC_uno       = -I src/uno -I $(GEN)
 INC_writer    = -I src/writer $(INC_format) $(INC_core) $(INC_uno)
 INC_component = -I src/component $(INC_writer)
@@ -70,7 +73,7 @@ UP_writer     = -I src/component
 UP_component  = -I src/ui
 # Programs: the tools, the tests, the benchmark.
 INC_tools     = $(INC_core)
-INC_devserver = -I tools/devserver
+INC_devserver = -I tools/devserver $(INC_base)
 INC_unit      = -I tests/unit $(INC_core) -I src/component $(INC_format) -I src/writer -I src/ui
 INC_fuzz      = $(INC_core) $(INC_format)
 INC_bench     = $(INC_core)
@@ -87,6 +90,7 @@ src_flags = $(FLAGS_$1) $(if $(and $(filter normal,$1),$(filter $2,$(SDK_LAYERS)
             $(INC_$2) $(UP_$2) $(CJSON_CFLAGS) $(USER_$1)
 
 # --- Sources ----------------------------------------------------------------
+SRC_base      := $(wildcard src/base/*.c)
 SRC_core      := $(wildcard src/core/*.c)
 SRC_format    := $(wildcard src/format/*.c)
 SRC_uno       := $(wildcard src/uno/*.c)
@@ -100,7 +104,7 @@ NOUNO_ui        := src/ui/diffmark.c
 
 # LAYER_SRC_<flavour>_<layer>: what goes into that library.
 $(foreach l,$(LAYERS),$(eval LAYER_SRC_normal_$l := $$(SRC_$l)))
-$(foreach f,asan tsan libfuzzer,$(foreach l,core format,$(eval LAYER_SRC_$f_$l := $$(SRC_$l))))
+$(foreach f,asan tsan libfuzzer,$(foreach l,base core format,$(eval LAYER_SRC_$f_$l := $$(SRC_$l))))
 $(foreach f,asan tsan,$(foreach l,writer component ui,$(eval LAYER_SRC_$f_$l := $$(NOUNO_$l))))
 
 # obj_of(flavour, sources): their objects.
@@ -134,7 +138,7 @@ $(eval $(call layer_lib,normal,uno,$(B)/normal/obj/gen/rl_uno_api.o))
 LIBS_normal := $(call libs_of,normal,$(LAYERS))
 
 # Unit tests link every layer that has UNO-free modules, upper layers first.
-UNIT_LAYERS := ui writer component format core
+UNIT_LAYERS := ui writer component format core base
 
 # --- Programs ------------------------------------------------------------------
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
@@ -158,15 +162,16 @@ $(eval $(call unit_rule,asan,$(B)/unit-asan))
 $(eval $(call unit_rule,tsan,$(B)/tsan/unit))
 
 # reportlink-listen, in three flavours.
-$(B)/reportlink-listen: $(B)/normal/obj/tools/reportlink-listen.o $(call lib_of,normal,core)
+$(B)/reportlink-listen: $(B)/normal/obj/tools/reportlink-listen.o $(call libs_of,normal,core base)
 	$(call link,normal)
-$(ASAN_LISTEN): $(B)/asan/obj/tools/reportlink-listen.o $(call lib_of,asan,core)
+$(ASAN_LISTEN): $(B)/asan/obj/tools/reportlink-listen.o $(call libs_of,asan,core base)
 	$(call link,asan)
-$(TSAN_LISTEN): $(B)/tsan/obj/tools/reportlink-listen.o $(call lib_of,tsan,core)
+$(TSAN_LISTEN): $(B)/tsan/obj/tools/reportlink-listen.o $(call libs_of,tsan,core base)
 	$(call link,tsan)
 
+# The devserver shares the bounded buffer with the extension, nothing else.
 DEVSERVER_OBJ := $(call obj_of,normal,$(wildcard tools/devserver/*.c))
-$(B)/reportlink-devserver: $(DEVSERVER_OBJ)
+$(B)/reportlink-devserver: $(DEVSERVER_OBJ) $(call lib_of,normal,base)
 	$(call link,normal) -lz
 
 # Nothing built is an intermediate file to delete, and a failed command leaves no

@@ -67,13 +67,15 @@ $(B)/normal/obj/gen/rl_uno_api.o: $(GEN)/rl_uno_api.c $(GEN)/rl_uno_api.h
 	@mkdir -p $(@D)
 	$(CC_normal) $(call src_flags,normal,uno) $(DEPFLAGS) -c $< -o $@
 
-# -z defs: every symbol resolved at link time. The core is linked in whole;
-# --exclude-libs keeps its symbols out of the dynamic table, so the library
-# exports the two UNO entry points only. The other layers are linked as objects,
-# not from their libraries: every one of them belongs in the component.
-$(B)/reportlink.so: $(EXT_OBJ) $(call lib_of,normal,core)
+# -z defs: every symbol resolved at link time. The core and the base layer come
+# from their libraries; --exclude-libs keeps their symbols out of the dynamic
+# table, so the library exports the two UNO entry points only. The other layers
+# are linked as objects, not from their libraries: every one of them belongs in
+# the component.
+EXT_LIBS_OWN := $(call libs_of,normal,core base)
+$(B)/reportlink.so: $(EXT_OBJ) $(EXT_LIBS_OWN)
 	$(CC) -shared -Wl,-z,defs -Wl,--exclude-libs,ALL -o $@ $(EXT_OBJ) \
-	  $(call lib_of,normal,core) $(EXT_LIBS)
+	  $(EXT_LIBS_OWN) $(EXT_LIBS)
 
 EXT_FILES := description.xml $(wildcard extension/description/*.txt) extension/META-INF/manifest.xml \
              extension/reportlink.components $(wildcard extension/registry/*) \

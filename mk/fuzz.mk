@@ -13,13 +13,13 @@ FUZZ_TARGETS := validate html_clean rtf_clean
 REPLAY_BINS := $(addprefix $(B)/fuzz/replay_,$(FUZZ_TARGETS))
 
 # The replay drivers are the asan flavour; the libFuzzer targets the libfuzzer flavour
-# (clang, mk/build.mk). Each links the core and the format layer; the linker takes
+# (clang, mk/build.mk). Each links the core, format and base layers; the linker takes
 # what the target uses.
 $(REPLAY_BINS): $(B)/fuzz/replay_%: $(B)/asan/obj/tests/fuzz/replay.o $(B)/asan/obj/tests/fuzz/fuzz_%.o \
-		$(call libs_of,asan,format core)
+		$(call libs_of,asan,format core base)
 	$(call link,asan)
 
-$(B)/fuzz/fuzz_%: $(B)/libfuzzer/obj/tests/fuzz/fuzz_%.o $(call libs_of,libfuzzer,format core)
+$(B)/fuzz/fuzz_%: $(B)/libfuzzer/obj/tests/fuzz/fuzz_%.o $(call libs_of,libfuzzer,format core base)
 	$(call link,libfuzzer)
 
 .PHONY: fuzz
