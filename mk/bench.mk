@@ -4,14 +4,15 @@
 #   make bench             the whole benchmark: one table on stdout, build/bench.json
 #
 # BENCH_ARGS passes options to bench/bench.py (e.g. BENCH_ARGS="--reports 300
-# --idle-seconds 120"). Uses from the Makefile: B, CC, CFLAGS_BASE, CFLAGS, LWS_LIBS, PY.
+# --idle-seconds 120"). Uses from the Makefile and mk/build.mk: B, BUILD_JOBS,
+# libs_of, link, PY.
 
 .PHONY: bench
 
-$(B)/validate-bench: bench/validate_bench.c $(B)/libreportlink-core.a
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< -o $@ $(B)/libreportlink-core.a $(LWS_LIBS)
+$(B)/validate-bench: $(B)/normal/obj/bench/validate_bench.o $(call libs_of,normal,core base)
+	$(call link,normal)
 
 bench:
 	@tools/ensure-deps.sh bench
-	@$(MAKE) --no-print-directory all $(B)/validate-bench
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all $(B)/validate-bench
 	@$(PY) bench/bench.py $(BENCH_ARGS)

@@ -2,37 +2,35 @@
 #
 #   build/reportlink.rdb   the extension's UNO types (idl/), for the office and python-uno
 #   build/reportlink.so    the component (src/component/ + the bridge src/uno/ + the core
-#                          + Writer's sidebar panel src/ui/)
+#                          + Writer's sidebar panel src/ui/), from the normal flavour's
+#                          objects (mk/build.mk)
 #   build/reportlink.oxt   the package that unopkg installs
 #   make lo-test           tests/lo/test_component.py in a headless office
 #
-# Uses from the Makefile: B, CC, CSTD, WARN, OPT, CFLAGS, LWS_LIBS, PY.
+# Uses from the Makefile: B, CC, LWS_LIBS, PY; from mk/build.mk: obj_of, lib_of,
+# src_flags, SRC_*, CC_normal, DEPFLAGS.
 
 LO_PROGRAM   ?= /usr/lib/libreoffice/program
 LO_SDK       ?= /usr/lib/libreoffice/sdk
-UNOIDL_WRITE := $(LO_SDK)/bin/unoidl-write
-UNOIDL_READ  := $(LO_SDK)/bin/unoidl-read
-LO_TYPES     := $(LO_PROGRAM)/types.rdb
-LO_OFFAPI    := $(LO_PROGRAM)/types/offapi.rdb
+UNOIDL_WRITE  = $(LO_SDK)/bin/unoidl-write
+UNOIDL_READ   = $(LO_SDK)/bin/unoidl-read
+LO_TYPES      = $(LO_PROGRAM)/types.rdb
+LO_OFFAPI     = $(LO_PROGRAM)/types/offapi.rdb
 
 EXT_IDL   := $(shell find idl -name '*.idl' 2>/dev/null)
-UNO_SRC   := $(wildcard src/uno/*.c)
-UNO_HDR   := $(wildcard src/uno/*.h)
-COMP_SRC  := $(wildcard src/component/*.c)
-COMP_HDR  := $(wildcard src/component/*.h)
-WRITER_SRC := $(wildcard src/writer/*.c) $(wildcard src/format/*.c)
-WRITER_HDR := $(wildcard src/writer/*.h) $(wildcard src/format/*.h)
-UI_SRC    := $(wildcard src/ui/*.c)
-UI_HDR    := $(wildcard src/ui/*.h)
 GEN       := $(B)/gen
-EXT_OBJ   := $(patsubst src/%.c,$(B)/ext/%.o,$(UNO_SRC) $(COMP_SRC) $(WRITER_SRC) $(UI_SRC)) $(B)/ext/gen/rl_uno_api.o
 
 # The SDK headers are included as system headers: they are not all
-# warning-free C, and our warnings are about our code.
-EXT_CFLAGS := $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden -DLINUX -DUNX \
-              -isystem $(LO_SDK)/include -I src/core -I src/uno -I src/component -I src/writer -I src/format -I src/ui -I $(GEN) \
-              $(shell pkg-config --cflags libcjson 2>/dev/null)
-EXT_LIBS   := -L$(LO_SDK)/lib -luno_cppu -luno_sal $(LWS_LIBS)
+# warning-free C, and our warnings are about our code. Recursively expanded,
+# so that an LO_SDK set further down (an mk/ file for another LibreOffice) holds.
+SDK_CFLAGS = -DLINUX -DUNX -isystem $(LO_SDK)/include
+EXT_LIBS   = -L$(LO_SDK)/lib -luno_cppu -luno_sal $(LWS_LIBS)
+
+# The library's objects, in the order they have always been linked: the bridge,
+# the component, Writer and its formats, the UI, the generated wrappers (the
+# objects themselves come from mk/build.mk, normal flavour).
+EXT_OBJ := $(call obj_of,normal,$(SRC_uno) $(SRC_component) $(SRC_writer) $(SRC_format) $(SRC_ui)) \
+           $(B)/normal/obj/gen/rl_uno_api.o
 
 .PHONY: extension lo-test
 
@@ -42,11 +40,14 @@ $(B)/reportlink.rdb: $(EXT_IDL)
 	@mkdir -p $(B)
 	$(UNOIDL_WRITE) $(LO_TYPES) $(LO_OFFAPI) idl $@
 
-# The UNOIDL text of LibreOffice's types and ours, read by the generator.
-$(GEN)/udkapi.idl: $(LO_TYPES)
+# The UNOIDL text of LibreOffice's types and ours, read by the generator. (Second
+# expansion: the office's files are named when the rule is used, after every mk/
+# file has had its say on LO_PROGRAM.)
+.SECONDEXPANSION:
+$(GEN)/udkapi.idl: $$(LO_TYPES)
 	@mkdir -p $(GEN)
 	$(UNOIDL_READ) $(LO_TYPES) > $@.tmp && mv $@.tmp $@
-$(GEN)/offapi.idl: $(LO_TYPES) $(LO_OFFAPI)
+$(GEN)/offapi.idl: $$(LO_TYPES) $$(LO_OFFAPI)
 	@mkdir -p $(GEN)
 	$(UNOIDL_READ) $(LO_TYPES) $(LO_OFFAPI) > $@.tmp && mv $@.tmp $@
 $(GEN)/reportlink.idl: $(B)/reportlink.rdb
@@ -58,20 +59,23 @@ $(GEN)/rl_uno_api.h $(GEN)/rl_uno_api.c &: tools/uno-cgen.py src/uno/uno_api.lis
 	$(PY) tools/uno-cgen.py --list src/uno/uno_api.list --out-h $(GEN)/rl_uno_api.h \
 	  --out-c $(GEN)/rl_uno_api.c $(GEN)/udkapi.idl $(GEN)/offapi.idl $(GEN)/reportlink.idl
 
-$(B)/ext/%.o: src/%.c $(UNO_HDR) $(COMP_HDR) $(WRITER_HDR) $(UI_HDR) $(CORE_HDR) $(GEN)/rl_uno_api.h
-	@mkdir -p $(dir $@)
-	$(CC) $(EXT_CFLAGS) $(CFLAGS) -c $< -o $@
+# The generated header must exist before anything that includes uno_bridge.h is
+# compiled the first time; after that the recorded dependencies say who needs it.
+$(call obj_of,normal,$(SRC_uno) $(SRC_writer) $(SRC_component) $(SRC_ui)): | $(GEN)/rl_uno_api.h
 
-$(B)/ext/gen/rl_uno_api.o: $(GEN)/rl_uno_api.c $(GEN)/rl_uno_api.h $(UNO_HDR)
-	@mkdir -p $(dir $@)
-	$(CC) $(EXT_CFLAGS) $(CFLAGS) -c $< -o $@
+$(B)/normal/obj/gen/rl_uno_api.o: $(GEN)/rl_uno_api.c $(GEN)/rl_uno_api.h
+	@mkdir -p $(@D)
+	$(CC_normal) $(call src_flags,normal,uno) $(DEPFLAGS) -c $< -o $@
 
-# -z defs: every symbol resolved at link time. The core is linked in whole;
-# --exclude-libs keeps its symbols out of the dynamic table, so the library
-# exports the two UNO entry points only.
-$(B)/reportlink.so: $(EXT_OBJ) $(B)/libreportlink-core.a
+# -z defs: every symbol resolved at link time. The core and the base layer come
+# from their libraries; --exclude-libs keeps their symbols out of the dynamic
+# table, so the library exports the two UNO entry points only. The other layers
+# are linked as objects, not from their libraries: every one of them belongs in
+# the component.
+EXT_LIBS_OWN := $(call libs_of,normal,core base)
+$(B)/reportlink.so: $(EXT_OBJ) $(EXT_LIBS_OWN)
 	$(CC) -shared -Wl,-z,defs -Wl,--exclude-libs,ALL -o $@ $(EXT_OBJ) \
-	  $(B)/libreportlink-core.a $(EXT_LIBS)
+	  $(EXT_LIBS_OWN) $(EXT_LIBS)
 
 EXT_FILES := description.xml $(wildcard extension/description/*.txt) extension/META-INF/manifest.xml \
              extension/reportlink.components $(wildcard extension/registry/*) \

@@ -5,28 +5,22 @@
 #   build/fuzz/replay_*     plain-C drivers that replay a corpus under ASan + UBSan:
 #                           make check runs them, so every seed and every finding
 #                           ever added to the corpus is re-tested on each run.
-# Uses from the Makefile: B, CSTD, WARN, CORE_SRC, CORE_HDR, LWS_LIBS.
+# Uses from mk/build.mk: B, libs_of, link (FUZZ_CC is set there).
 
-FUZZ_CC    ?= clang
 FUZZ_RUNS  ?= 10000000
 FUZZ_TARGETS := validate html_clean rtf_clean
-FUZZ_SRC_validate   := $(CORE_SRC)
-FUZZ_SRC_html_clean := $(wildcard src/format/*.c)
-FUZZ_SRC_rtf_clean  := $(wildcard src/format/*.c)
-FUZZ_INC   := -I src/core -I src/format $(shell pkg-config --cflags libcjson 2>/dev/null)
-FUZZ_SAN   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 REPLAY_BINS := $(addprefix $(B)/fuzz/replay_,$(FUZZ_TARGETS))
 
-$(B)/fuzz/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(CORE_SRC) $(CORE_HDR) $(wildcard src/format/*)
-	@mkdir -p $(B)/fuzz
-	$(CC) $(CSTD) $(WARN) $(FUZZ_SAN) $(FUZZ_INC) tests/fuzz/replay.c tests/fuzz/fuzz_$*.c \
-	  $(FUZZ_SRC_$*) -o $@ $(LWS_LIBS)
+# The replay drivers are the asan flavour; the libFuzzer targets the libfuzzer flavour
+# (clang, mk/build.mk). Each links the core, format and base layers; the linker takes
+# what the target uses.
+$(REPLAY_BINS): $(B)/fuzz/replay_%: $(B)/asan/obj/tests/fuzz/replay.o $(B)/asan/obj/tests/fuzz/fuzz_%.o \
+		$(call libs_of,asan,format core base)
+	$(call link,asan)
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(CORE_HDR) $(wildcard src/format/*)
-	@mkdir -p $(B)/fuzz
-	$(FUZZ_CC) $(CSTD) $(WARN) -Wno-unknown-warning-option $(FUZZ_SAN) -fsanitize=fuzzer \
-	  $(FUZZ_INC) tests/fuzz/fuzz_$*.c $(FUZZ_SRC_$*) -o $@ $(LWS_LIBS)
+$(B)/fuzz/fuzz_%: $(B)/libfuzzer/obj/tests/fuzz/fuzz_%.o $(call libs_of,libfuzzer,format core base)
+	$(call link,libfuzzer)
 
 .PHONY: fuzz
 fuzz: $(addprefix $(B)/fuzz/fuzz_,$(FUZZ_TARGETS))

@@ -17,24 +17,10 @@
 # TSAN_ENV: halt_on_error makes the first report end the process, so a runner
 # cannot print its summary over a race. libwebsockets and OpenSSL are not
 # instrumented; tests/tsan.supp may only name their frames (see the file).
-# Uses from the Makefile: B, CSTD, WARN, CORE_SRC, CORE_HDR, UNIT_TESTS, UNIT_SRC,
-# UNIT_INC, UNIT_HDR, LWS_LIBS, PY.
+# Uses from the Makefile and mk/build.mk: B, TSAN_BINS, TSAN_LISTEN, PY.
 
-TSAN_CC    ?= gcc
-TSAN_FLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 TSAN_ENV   := TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp
-TSAN_BINS  := $(addprefix $(B)/tsan/unit/,$(UNIT_TESTS))
-TSAN_LISTEN := $(B)/tsan/reportlink-listen
-
-$(B)/tsan/reportlink-listen: tools/reportlink-listen.c $(CORE_SRC) $(CORE_HDR)
-	@mkdir -p $(B)/tsan
-	$(TSAN_CC) $(CSTD) $(WARN) $(TSAN_FLAGS) -I src/core $(shell pkg-config --cflags libcjson) \
-	  $< $(CORE_SRC) -o $@ $(LWS_LIBS)
-
-$(B)/tsan/unit/%: tests/unit/%.c tests/unit/testlib.h $(UNIT_SRC) $(UNIT_HDR)
-	@mkdir -p $(B)/tsan/unit
-	$(TSAN_CC) $(CSTD) $(WARN) $(TSAN_FLAGS) -I src/core $(shell pkg-config --cflags libcjson) \
-	  $(UNIT_INC) $< $(UNIT_SRC) -o $@ $(LWS_LIBS)
+# TSAN_BINS and TSAN_LISTEN, and how they are built (TSAN_CC, the tsan flavour): mk/build.mk.
 
 # The runner commands, for `make check` and `make tsan`.
 TSAN_RUNNERS := $(foreach t,$(TSAN_BINS),"$(TSAN_ENV) $(t)") \

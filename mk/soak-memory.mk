@@ -12,5 +12,5 @@
 .PHONY: soak-memory
 
 soak-memory: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
 	@$(PY) bench/memory_soak.py $(SOAK_MEMORY_ARGS)

@@ -14,7 +14,7 @@ SOAK_ENV ?=
 
 .PHONY: soak
 soak: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
 	@tests/integration/setup.sh
 	@tests/run-runners.sh "$(SOAK_ENV) $(PY) tests/integration/soak.py"
 	@$(MAKE) --no-print-directory soak-memory

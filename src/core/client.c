@@ -13,12 +13,15 @@
  * closed or dropped) are never fed to the state machine. */
 #include "core_internal.h"
 
+#include "buf.h"
+
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,8 +101,8 @@ struct rl_client {
     int refuse_discarding, refuse_closing;
     char link_error[RL_MAX_DETAIL];
 
-    unsigned char *rx;          /* the message being received */
-    size_t rx_len, rx_cap;
+    rl_buf rx;                  /* the text message being received, RL_MAX_MESSAGE_BYTES at most */
+    size_t rx_binary_len;       /* the binary message being skipped: its bytes so far */
     int rx_binary;
     rl__utf8 rx_utf8;           /* the text message's UTF-8, checked as it comes */
 
@@ -242,13 +245,12 @@ static void feed(rl_client *c, rl__input_kind kind, int code, int by_server, con
 
 static void drop_rx(rl_client *c)
 {
-    c->rx_len = 0;
     c->rx_binary = 0;
-    if (c->rx_cap > RL__RX_KEEP_BYTES) {
-        free(c->rx);
-        c->rx = NULL;
-        c->rx_cap = 0;
-    }
+    c->rx_binary_len = 0;
+    if (rl_buf_capacity(&c->rx) > RL__RX_KEEP_BYTES)
+        rl_buf_free(&c->rx);
+    else
+        rl_buf_reset(&c->rx);
 }
 
 static void detach_link(rl_client *c, int polite_code)
@@ -642,7 +644,8 @@ static int on_receive(rl_client *c, struct lws *wsi, const unsigned char *in, si
         return 0;
     }
     if (lws_is_first_fragment(wsi)) {
-        c->rx_len = 0;
+        rl_buf_reset(&c->rx);
+        c->rx_binary_len = 0;
         c->rx_binary = lws_frame_is_binary(wsi);
         memset(&c->rx_utf8, 0, sizeof c->rx_utf8);
     }
@@ -657,44 +660,37 @@ static int on_receive(rl_client *c, struct lws *wsi, const unsigned char *in, si
             return 0;
         }
         /* What this frame still announces counts too, so a 64 MiB frame is
-         * refused at its first bytes, and never more than the limit is held. */
+         * refused at its first bytes, and never more than the limit is held:
+         * room for all of it is reserved before any of it is kept. */
         size_t announced = lws_remaining_packet_payload(wsi);
-        if (c->rx_len + len > RL_MAX_MESSAGE_BYTES ||
-            announced > RL_MAX_MESSAGE_BYTES - c->rx_len - len) {
+        rl_buf_status r = rl_buf_reserve(&c->rx, announced > SIZE_MAX - len ? SIZE_MAX
+                                                                            : len + announced);
+        if (r == RL_BUF_TOO_BIG) {
             char reason[128];
             snprintf(reason, sizeof reason, "message larger than the %u-byte limit: "
                      "connection closed with 1009", RL_MAX_MESSAGE_BYTES);
             refuse_link(c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big", reason);
             return 0;
         }
-        if (c->rx_len + len > c->rx_cap) {
-            size_t cap = c->rx_cap ? c->rx_cap : 4096;
-            while (cap < c->rx_len + len + announced && cap < RL_MAX_MESSAGE_BYTES)
-                cap *= 2;
-            if (cap > RL_MAX_MESSAGE_BYTES)
-                cap = RL_MAX_MESSAGE_BYTES;
-            unsigned char *nrx = realloc(c->rx, cap);
-            if (!nrx) {
-                emit_rejected(c, "out of memory while receiving a message");
-                c->rx_len = 0;
-                c->rx_binary = 1;   /* skip the rest of it */
-                return 0;
-            }
-            c->rx = nrx;
-            c->rx_cap = cap;
+        if (r != RL_BUF_OK) {
+            emit_rejected(c, "out of memory while receiving a message");
+            rl_buf_reset(&c->rx);
+            c->rx_binary = 1;   /* skip the rest of it */
+            return 0;
         }
-        memcpy(c->rx + c->rx_len, in, len);
+        rl_buf_add(&c->rx, in, len);    /* cannot fail: reserved */
+    } else {
+        c->rx_binary_len += len;
     }
-    c->rx_len += len;
 
     if (last) {
         if (c->rx_binary) {
             char reason[128];
             snprintf(reason, sizeof reason, "binary message of %zu bytes: only text "
-                     "messages are accepted", c->rx_len);
+                     "messages are accepted", c->rx_binary_len);
             emit_rejected(c, reason);
         } else {
-            handle_message(c, (const char *)c->rx, c->rx_len);
+            handle_message(c, rl_buf_ptr(&c->rx), rl_buf_len(&c->rx));
         }
         drop_rx(c);
     }
@@ -969,6 +965,7 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
     c->random = cfg->random ? cfg->random : default_random;
     c->clock_user = cfg->clock_user;
     c->no_docx = cfg->no_docx;
+    rl_buf_init(&c->rx, RL_MAX_MESSAGE_BYTES);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->status_lock, NULL);
 
@@ -1055,7 +1052,7 @@ void rl_client_destroy(rl_client *c)
     }
     pthread_mutex_destroy(&c->lock);
     pthread_mutex_destroy(&c->status_lock);
-    free(c->rx);
+    rl_buf_free(&c->rx);
     free(c->ca_file);
     free(c->url);
     wipe_free(c->key);

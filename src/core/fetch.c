@@ -10,6 +10,8 @@
  * elsewhere is an error. */
 #include "core_internal.h"
 
+#include "buf.h"
+
 #include <libwebsockets.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -25,8 +27,7 @@ struct rl__fetch_job {
     struct lws *wsi;
     lws_sorted_usec_list_t sul;  /* the time limit */
     int status;
-    unsigned char *buf;
-    size_t len, cap;
+    rl_buf body;                 /* a 200's body, RL_MAX_DOCX_BYTES at most */
     char err_body[ERROR_BODY_KEEP];
     size_t err_len;
     char tls_error[160];
@@ -51,7 +52,7 @@ void rl__fetch_free(rl__fetcher *f)
     if (!f->jobs)
         return;
     for (int i = 0; i < RL_MAX_FETCHES; i++)
-        free(f->jobs[i].buf);
+        rl_buf_free(&f->jobs[i].body);
     free(f->jobs);
     f->jobs = NULL;
 }
@@ -80,7 +81,8 @@ static void finish(rl__fetch_job *j, rl_docx_error e, const char *detail)
         lws_set_opaque_user_data(j->wsi, NULL);
         lws_set_timeout(j->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
-    if (e == RL_DOCX_OK && rl__docx_check(j->buf, j->len, why, sizeof why) != RL_OK) {
+    if (e == RL_DOCX_OK && rl__docx_check((const unsigned char *)rl_buf_ptr(&j->body),
+                                          rl_buf_len(&j->body), why, sizeof why) != RL_OK) {
         e = RL_DOCX_NOT_DOCX;
         detail = why;
     }
@@ -89,13 +91,10 @@ static void finish(rl__fetch_job *j, rl_docx_error e, const char *detail)
         d->error = e;
         d->http_status = j->status;
         snprintf(d->detail, sizeof d->detail, "%s", detail ? detail : "");
-        if (e == RL_DOCX_OK) {
-            d->bytes = j->buf;     /* handed over */
-            d->len = j->len;
-            j->buf = NULL;
-        }
+        if (e == RL_DOCX_OK)        /* handed over; a checked DOCX is never empty */
+            d->bytes = (unsigned char *)rl_buf_take(&j->body, &d->len);
     }
-    free(j->buf);
+    rl_buf_free(&j->body);
     memset(j, 0, sizeof *j);
     j->f = f;
     if (d) {
@@ -148,6 +147,7 @@ void rl__fetch_start(rl__fetcher *f, uint64_t id, const char *url)
     memset(j, 0, sizeof *j);
     j->f = f;
     j->id = id;
+    rl_buf_init(&j->body, RL_MAX_DOCX_BYTES);
     snprintf(j->host, sizeof j->host, "%s", u.host);
     int defport = u.tls ? 443 : 80;
     if (strchr(u.host, ':'))
@@ -199,29 +199,18 @@ static int take_body(rl__fetch_job *j, const void *in, size_t len)
         j->err_len += n;
         return 0;
     }
-    if (len > RL_MAX_DOCX_BYTES - j->len) {
+    rl_buf_status r = rl_buf_add(&j->body, in, len);
+    if (r == RL_BUF_TOO_BIG) {
         char detail[96];
         snprintf(detail, sizeof detail, "the document is larger than %u MiB",
                  RL_MAX_DOCX_BYTES >> 20);
         finish(j, RL_DOCX_TOO_LARGE, detail);
         return -1;
     }
-    if (j->len + len > j->cap) {
-        size_t cap = j->cap ? j->cap : 64 * 1024;
-        while (cap < j->len + len)
-            cap *= 2;
-        if (cap > RL_MAX_DOCX_BYTES)
-            cap = RL_MAX_DOCX_BYTES;
-        unsigned char *nb = realloc(j->buf, cap);
-        if (!nb) {
-            finish(j, RL_DOCX_CANCELLED, "out of memory while receiving the document");
-            return -1;
-        }
-        j->buf = nb;
-        j->cap = cap;
+    if (r != RL_BUF_OK) {
+        finish(j, RL_DOCX_CANCELLED, "out of memory while receiving the document");
+        return -1;
     }
-    memcpy(j->buf + j->len, in, len);
-    j->len += len;
     return 0;
 }
 

@@ -1,48 +1,30 @@
 /* html_clean.c - see format.h. A tolerant, single-pass tokenizer: it never
- * builds a tree, so no input can make it recurse or allocate more than the
- * input's size plus a constant. Everything not explicitly allowed goes. */
+ * builds a tree, so no input can make it recurse or allocate more than six
+ * times the input's size plus a constant. Everything not explicitly allowed
+ * goes. */
 #include "format.h"
 
 #include <ctype.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-typedef struct out {
-    char *p;
-    size_t len, cap;
-    int oom;
-} out;
+#include "buf.h"
 
-static void put(out *o, const char *s, size_t n)
-{
-    if (o->oom)
-        return;
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < o->len + n + 1)
-            cap *= 2;
-        char *p = realloc(o->p, cap);
-        if (!p) {
-            o->oom = 1;
-            return;
-        }
-        o->p = p;
-        o->cap = cap;
-    }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-    o->p[o->len] = 0;
-}
+/* No input can make the output longer than this: every input byte becomes at
+ * most 6 bytes ('"' in an attribute value becomes "&quot;"), plus the document
+ * around it. It is the output buffer's maximum, so it is never what stops a
+ * cleaning (tests/unit/test_format.c holds the worst case to it). */
+#define HTML_GROWTH 6
+#define HTML_FRAME  128
 
-static void puts_(out *o, const char *s)
+static void puts_(rl_buf *o, const char *s)
 {
-    put(o, s, strlen(s));
+    rl_buf_add_str(o, s);
 }
 
 /* Attribute values and stray characters, escaped for a double-quoted value;
  * control characters (NUL above all) are dropped. */
-static void put_escaped(out *o, const char *s, size_t n)
+static void put_escaped(rl_buf *o, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if ((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
@@ -52,7 +34,7 @@ static void put_escaped(out *o, const char *s, size_t n)
         case '"': puts_(o, "&quot;"); break;
         case '<': puts_(o, "&lt;"); break;
         case '>': puts_(o, "&gt;"); break;
-        default: put(o, &s[i], 1);
+        default: rl_buf_add(o, &s[i], 1);
         }
     }
 }
@@ -186,7 +168,7 @@ static size_t find_end_tag(const char *s, size_t n, const char *name, int nestin
 }
 
 /* Handles the tag starting at s[0] == '<'. Returns the bytes consumed. */
-static size_t tag(out *o, const char *s, size_t n)
+static size_t tag(rl_buf *o, const char *s, size_t n)
 {
     char name[16], attr[32];
     size_t i = 1;
@@ -227,8 +209,17 @@ static size_t tag(out *o, const char *s, size_t n)
         return body + find_end_tag(s + body, n - body, name, !in_list(name, raw_elements));
     }
 
+    /* The tag is written as it is read, its kept attributes straight after its
+     * name; an <img> left without a src is taken back at its end. */
+    int write = keep && !(closing && in_list(name, void_elements));
+    size_t mark = rl_buf_len(o);
+    if (write) {
+        puts_(o, closing ? "</" : "<");
+        puts_(o, name);
+    }
+    size_t attrs_at = rl_buf_len(o);
+
     /* Attributes, up to the end of the tag. */
-    out attrs = { 0 };
     while (i < n && s[i] != '>') {
         if (isspace((unsigned char)s[i]) || s[i] == '/') {
             i++;
@@ -263,34 +254,31 @@ static size_t tag(out *o, const char *s, size_t n)
                 vn = (size_t)(s + i - v);
             }
         }
-        if (keep && !closing && attribute_allowed(name, attr, v, vn)) {
-            puts_(&attrs, " ");
-            puts_(&attrs, attr);
-            puts_(&attrs, "=\"");
-            put_escaped(&attrs, v, vn);
-            puts_(&attrs, "\"");
+        if (write && !closing && attribute_allowed(name, attr, v, vn)) {
+            puts_(o, " ");
+            puts_(o, attr);
+            puts_(o, "=\"");
+            put_escaped(o, v, vn);
+            puts_(o, "\"");
         }
     }
     if (i < n && s[i] == '>')
         i++;
 
-    if (keep && !(closing && in_list(name, void_elements)) &&
-        !(!strcmp(name, "img") && !strstr(attrs.p ? attrs.p : "", " src="))) {
-        puts_(o, closing ? "</" : "<");
-        puts_(o, name);
-        if (attrs.p)
-            puts_(o, attrs.p);
-        puts_(o, ">");
+    if (write) {
+        const char *attrs = rl_buf_ptr(o) ? rl_buf_ptr(o) + attrs_at : "";
+        if (!strcmp(name, "img") && !strstr(attrs, " src="))
+            rl_buf_truncate(o, mark);
+        else
+            puts_(o, ">");
     }
-    if (attrs.oom)
-        o->oom = 1;
-    free(attrs.p);
     return i;
 }
 
 char *rl_format_clean_html(const char *html, size_t len, size_t *out_len)
 {
-    out o = { 0 };
+    rl_buf o;
+    rl_buf_init(&o, rl_buf_scaled_max(len, HTML_GROWTH, HTML_FRAME));
     puts_(&o, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n");
     for (size_t i = 0; i < len;) {
         if (html[i] == '<') {
@@ -307,18 +295,12 @@ char *rl_format_clean_html(const char *html, size_t len, size_t *out_len)
                 run = (size_t)(gt - html - i);
             if (nul && (size_t)(nul - html - i) < run)
                 run = (size_t)(nul - html - i);
-            put(&o, html + i, run);
+            rl_buf_add(&o, html + i, run);
             i += run;
             if (i < len && html[i] == '\0')
                 i++;                        /* NUL bytes never reach the output */
         }
     }
     puts_(&o, "\n</body></html>\n");
-    if (o.oom) {
-        free(o.p);
-        return NULL;
-    }
-    if (out_len)
-        *out_len = o.len;
-    return o.p;
+    return rl_buf_take(&o, out_len);     /* NULL if it failed */
 }

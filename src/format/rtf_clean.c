@@ -12,33 +12,22 @@
 
 #include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-typedef struct out {
-    char *buf;
-    size_t len, cap;
-    int failed;
-} out;
+#include "buf.h"
 
-static void put(out *o, const char *s, size_t n)
+/* No input can make the output longer than this: a "{" becomes at most "{}"
+ * (an open group is closed at the end), a control word gains at most a space,
+ * everything else is copied or dropped. It is the output buffer's maximum, so
+ * it is never what stops a cleaning (tests/unit/test_rtf.c holds the worst
+ * case to it). */
+#define RTF_GROWTH 2
+#define RTF_SLACK  16
+
+static void put(rl_buf *o, const char *s, size_t n)
 {
-    if (o->failed || !n)
-        return;
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap : 4096;
-        while (cap < o->len + n + 1)
-            cap *= 2;
-        char *nb = realloc(o->buf, cap);
-        if (!nb) {
-            o->failed = 1;
-            return;
-        }
-        o->buf = nb;
-        o->cap = cap;
-    }
-    memcpy(o->buf + o->len, s, n);
-    o->len += n;
+    if (n)
+        rl_buf_add(o, s, n);
 }
 
 static int word_is(const char *w, size_t n, const char *name)
@@ -81,7 +70,7 @@ static int drop_word(const char *w, size_t n)
 
 char *rl_format_clean_rtf(const char *rtf, size_t len, size_t *out_len)
 {
-    out o = { NULL, 0, 0, 0 };
+    rl_buf o;
     size_t depth = 0;           /* groups open in the input */
     size_t dropping = 0;        /* 0, or the depth of the group being dropped */
     int close_dropped = 0;      /* its "{" was written: write its "}" too */
@@ -91,12 +80,13 @@ char *rl_format_clean_rtf(const char *rtf, size_t len, size_t *out_len)
     int group_first = 0;        /* the next control word is the group's first */
     size_t i = 0;
 
-    while (i < len && !o.failed) {
+    rl_buf_init(&o, rl_buf_scaled_max(len, RTF_GROWTH, RTF_SLACK));
+    while (i < len && !rl_buf_error(&o)) {
         char c = rtf[i];
         if (c == '{') {
             depth++;
             if (!dropping) {
-                group_mark = o.len;
+                group_mark = rl_buf_len(&o);
                 put(&o, "{", 1);
             }
             group_first = 1;
@@ -156,7 +146,7 @@ char *rl_format_clean_rtf(const char *rtf, size_t len, size_t *out_len)
             if (!dropping) {
                 put(&o, rtf + start, end - start);
                 if (rtf[i] == '*')
-                    star_end = o.len;
+                    star_end = rl_buf_len(&o);
             }
             i = end;
             continue;
@@ -211,9 +201,9 @@ char *rl_format_clean_rtf(const char *rtf, size_t len, size_t *out_len)
             continue;
         if (drop_group(word, wlen) && depth > 0) {
             if (first)
-                o.len = group_mark; /* take the group's "{" (and "\*") back */
-            else if (o.len >= 2 && o.len == star_end)
-                o.len -= 2;         /* the "\*" that announced this destination */
+                rl_buf_truncate(&o, group_mark);    /* take the group's "{" (and "\*") back */
+            else if (rl_buf_len(&o) >= 2 && rl_buf_len(&o) == star_end)
+                rl_buf_truncate(&o, star_end - 2);  /* the "\*" that announced this destination */
             star_end = 0;           /* output only grows past it again */
             close_dropped = !first;
             dropping = depth;
@@ -231,17 +221,7 @@ char *rl_format_clean_rtf(const char *rtf, size_t len, size_t *out_len)
     /* An unterminated document: close what is open, so nothing spills. */
     if (dropping)
         depth = dropping - 1 + (size_t)close_dropped;
-    for (; depth > 0 && !o.failed; depth--)
+    for (; depth > 0 && !rl_buf_error(&o); depth--)
         put(&o, "}", 1);
-    if (o.failed) {
-        free(o.buf);
-        return NULL;
-    }
-    put(&o, "", 0);
-    if (!o.buf && !(o.buf = malloc(1)))
-        return NULL;
-    o.buf[o.len] = 0;
-    if (out_len)
-        *out_len = o.len;
-    return o.buf;
+    return rl_buf_take(&o, out_len);     /* NULL if it failed; "" for no output */
 }

@@ -125,5 +125,41 @@ int main(void)
     s = clean("tension < 140 et > 80");
     test_cond(s && has(s, "tension &lt; 140 et &gt; 80"));
     free(s);
+
+    /* The cleaner's output is bounded by 6 x its input + 128 (html_clean.c):
+     * the worst an input can do is an attribute value made of quotes. */
+    test("the largest growth there is (an alt of 1 MiB of quotes) is cleaned, within 6 x + 128");
+    const char head[] = "<img src=\"data:image/png;base64,AAAA\" alt=a";
+    size_t quotes = 1 << 20, len = sizeof head - 1 + quotes;
+    char *worst = malloc(len);
+    size_t out = 0;
+    s = NULL;
+    if (worst) {
+        memcpy(worst, head, sizeof head - 1);
+        memset(worst + sizeof head - 1, '"', quotes);
+        s = rl_format_clean_html(worst, len, &out);
+    }
+    test_cond(s && out <= 6 * len + 128 && out > 6 * quotes && has(s, "alt=\"a&quot;&quot;"));
+    free(s);
+    free(worst);
+
+    test("so are 1 MiB of '>' and of lone '<' in text");
+    len = 1 << 20;
+    worst = malloc(len);
+    char *s2 = NULL;
+    s = NULL;
+    if (worst) {
+        memset(worst, '>', len);
+        s = rl_format_clean_html(worst, len, &out);
+        memset(worst, '<', len);
+        size_t out2 = 0;
+        s2 = rl_format_clean_html(worst, len, &out2);
+        if (s2 && out2 < 4 * len)
+            free(s2), s2 = NULL;
+    }
+    test_cond(s && out >= 4 * len && out <= 6 * len + 128 && s2);
+    free(s);
+    free(s2);
+    free(worst);
     return test_summary();
 }

@@ -146,5 +146,30 @@ int main(void)
     o = rl_format_clean_rtf(nul, sizeof nul - 1, &n);
     test_cond(o && n > 0 && !memmem(o, n, "trap", 4));
     free(o);
+
+    /* The cleaner's output is bounded by 2 x its input + 16 (rtf_clean.c): the
+     * worst an input can do is open groups it never closes. */
+    test("the largest growth there is (1 MiB of unclosed '{') is cleaned, within 2 x + 16");
+    size_t len = 1 << 20;
+    char *worst = malloc(len);
+    o = NULL;
+    n = 0;
+    if (worst) {
+        memset(worst, '{', len);
+        o = rl_format_clean_rtf(worst, len, &n);
+    }
+    test_cond(o && n == 2 * len && n <= 2 * len + 16 && balanced(o));
+    free(o);
+
+    test("so are 1 MiB of control words without their space");
+    o = NULL;
+    if (worst) {
+        for (size_t i = 0; i + 1 < len; i += 2)
+            memcpy(worst + i, "\\b", 2);
+        o = rl_format_clean_rtf(worst, len, &n);
+    }
+    test_cond(o && n == len / 2 * 3 && n <= 2 * len + 16);
+    free(o);
+    free(worst);
     return test_summary();
 }

@@ -51,37 +51,37 @@ static const char styles_xml[] =
 
 /* XML 1.0 forbids most C0 controls even as character references, so they
  * are dropped; tabs become <w:tab/> because Word ignores raw tabs in w:t. */
-static void xml_run(ds_buf *b, const char *s, size_t n, int bold)
+static void xml_run(rl_buf *b, const char *s, size_t n, int bold)
 {
     size_t i;
 
-    ds_buf_adds(b, bold ? "<w:r><w:rPr><w:b/></w:rPr><w:t xml:space=\"preserve\">"
+    rl_buf_add_str(b, bold ? "<w:r><w:rPr><w:b/></w:rPr><w:t xml:space=\"preserve\">"
                         : "<w:r><w:t xml:space=\"preserve\">");
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
 
         switch (c) {
-        case '&': ds_buf_adds(b, "&amp;"); break;
-        case '<': ds_buf_adds(b, "&lt;"); break;
-        case '>': ds_buf_adds(b, "&gt;"); break;
-        case '\t': ds_buf_adds(b, "</w:t><w:tab/><w:t xml:space=\"preserve\">"); break;
+        case '&': rl_buf_add_str(b, "&amp;"); break;
+        case '<': rl_buf_add_str(b, "&lt;"); break;
+        case '>': rl_buf_add_str(b, "&gt;"); break;
+        case '\t': rl_buf_add_str(b, "</w:t><w:tab/><w:t xml:space=\"preserve\">"); break;
         default:
             if (c >= 0x20)
-                ds_buf_addc(b, (char)c);
+                ds_addc(b, (char)c);
             break;
         }
     }
-    ds_buf_adds(b, "</w:t></w:r>");
+    rl_buf_add_str(b, "</w:t></w:r>");
 }
 
 /* word/document.xml; the caller frees the result. */
 static char *document_xml(const cJSON *report, size_t *len)
 {
-    ds_buf b;
+    rl_buf b;
     const cJSON *it;
 
-    ds_buf_init(&b, DS_MAX_DOCX_BYTES);
-    ds_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+    rl_buf_init(&b, DS_MAX_DOCX_BYTES);
+    rl_buf_add_str(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
                     "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
                     "<w:body>");
     cJSON_ArrayForEach(it, report) {
@@ -90,14 +90,14 @@ static char *document_xml(const cJSON *report, size_t *len)
         const char *line, *end;
 
         if (!text) {
-            ds_buf_free(&b);
+            rl_buf_free(&b);
             return NULL;
         }
         /* Bold is set on the run as well as by the style, so the heading
          * stays bold in readers that ignore styles.xml. */
-        ds_buf_adds(&b, "<w:p><w:pPr><w:pStyle w:val=\"Heading2\"/></w:pPr>");
+        rl_buf_add_str(&b, "<w:p><w:pPr><w:pStyle w:val=\"Heading2\"/></w:pPr>");
         xml_run(&b, heading, strlen(heading), 1);
-        ds_buf_adds(&b, "</w:p>");
+        rl_buf_add_str(&b, "</w:p>");
         for (line = text;; line = end + 1) {
             size_t n;
 
@@ -105,20 +105,20 @@ static char *document_xml(const cJSON *report, size_t *len)
             n = end ? (size_t)(end - line) : strlen(line);
             if (n && line[n - 1] == '\r')
                 n--;
-            ds_buf_adds(&b, "<w:p>");
+            rl_buf_add_str(&b, "<w:p>");
             if (n)
                 xml_run(&b, line, n, 0);
-            ds_buf_adds(&b, "</w:p>");
+            rl_buf_add_str(&b, "</w:p>");
             if (!end)
                 break;
         }
         free(text);
     }
-    ds_buf_adds(&b, "<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/>"
+    rl_buf_add_str(&b, "<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/>"
                     "<w:pgMar w:top=\"1417\" w:right=\"1417\" w:bottom=\"1417\" w:left=\"1417\""
                     " w:header=\"708\" w:footer=\"708\" w:gutter=\"0\"/></w:sectPr>"
                     "</w:body></w:document>\n");
-    return ds_buf_take(&b, len);
+    return rl_buf_take(&b, len);
 }
 
 /* --- ZIP (stored entries, no ZIP64) -------------------------------------- */
@@ -131,25 +131,25 @@ typedef struct zip_entry {
 } zip_entry;
 
 typedef struct zip_writer {
-    ds_buf out;
+    rl_buf out;
     zip_entry entries[ZIP_MAX_ENTRIES];
     int n;
     uint16_t dos_time, dos_date;
 } zip_writer;
 
-static void put16(ds_buf *b, uint16_t v)
+static void put16(rl_buf *b, uint16_t v)
 {
     unsigned char p[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
 
-    ds_buf_add(b, p, 2);
+    rl_buf_add(b, p, 2);
 }
 
-static void put32(ds_buf *b, uint32_t v)
+static void put32(rl_buf *b, uint32_t v)
 {
     unsigned char p[4] = { (unsigned char)v, (unsigned char)(v >> 8),
                            (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
 
-    ds_buf_add(b, p, 4);
+    rl_buf_add(b, p, 4);
 }
 
 static void zip_init(zip_writer *z)
@@ -158,7 +158,7 @@ static void zip_init(zip_writer *z)
     struct tm tm;
 
     memset(z, 0, sizeof(*z));
-    ds_buf_init(&z->out, DS_MAX_DOCX_BYTES);
+    rl_buf_init(&z->out, DS_MAX_DOCX_BYTES);
     /* DOS timestamps start in 1980; a broken clock gets that epoch. */
     if (gmtime_r(&now, &tm) && tm.tm_year >= 80) {
         z->dos_time = (uint16_t)((tm.tm_hour << 11) | (tm.tm_min << 5) | (tm.tm_sec / 2));
@@ -174,12 +174,12 @@ static int zip_add(zip_writer *z, const char *name, const void *data, size_t len
     zip_entry *e;
     size_t name_len = strlen(name);
 
-    if (z->n >= ZIP_MAX_ENTRIES || len > DS_MAX_DOCX_BYTES || z->out.failed)
+    if (z->n >= ZIP_MAX_ENTRIES || len > DS_MAX_DOCX_BYTES || rl_buf_error(&z->out))
         return -1;
     e = &z->entries[z->n++];
     e->name = name;
     e->size = (uint32_t)len;
-    e->offset = (uint32_t)z->out.len;
+    e->offset = (uint32_t)rl_buf_len(&z->out);
     e->crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)data, (uInt)len);
     put32(&z->out, 0x04034b50);     /* local file header */
     put16(&z->out, 20);             /* version needed: 2.0 */
@@ -192,14 +192,14 @@ static int zip_add(zip_writer *z, const char *name, const void *data, size_t len
     put32(&z->out, e->size);        /* uncompressed size */
     put16(&z->out, (uint16_t)name_len);
     put16(&z->out, 0);              /* extra field length */
-    ds_buf_add(&z->out, name, name_len);
-    ds_buf_add(&z->out, data, len);
-    return z->out.failed ? -1 : 0;
+    rl_buf_add(&z->out, name, name_len);
+    rl_buf_add(&z->out, data, len);
+    return rl_buf_error(&z->out) ? -1 : 0;
 }
 
 static int zip_finish(zip_writer *z)
 {
-    uint32_t cd_offset = (uint32_t)z->out.len, cd_size;
+    uint32_t cd_offset = (uint32_t)rl_buf_len(&z->out), cd_size;
     int i;
 
     for (i = 0; i < z->n; i++) {
@@ -223,9 +223,9 @@ static int zip_finish(zip_writer *z)
         put16(&z->out, 0);          /* internal attributes */
         put32(&z->out, 0);          /* external attributes */
         put32(&z->out, e->offset);
-        ds_buf_add(&z->out, e->name, name_len);
+        rl_buf_add(&z->out, e->name, name_len);
     }
-    cd_size = (uint32_t)z->out.len - cd_offset;
+    cd_size = (uint32_t)rl_buf_len(&z->out) - cd_offset;
     put32(&z->out, 0x06054b50);     /* end of central directory */
     put16(&z->out, 0);
     put16(&z->out, 0);
@@ -234,7 +234,7 @@ static int zip_finish(zip_writer *z)
     put32(&z->out, cd_size);
     put32(&z->out, cd_offset);
     put16(&z->out, 0);              /* comment length */
-    return z->out.failed ? -1 : 0;
+    return rl_buf_error(&z->out) ? -1 : 0;
 }
 
 int ds_docx_build(const cJSON *report, unsigned char **out, size_t *out_len)
@@ -259,10 +259,10 @@ int ds_docx_build(const cJSON *report, unsigned char **out, size_t *out_len)
         zip_add(&z, "word/styles.xml", styles_xml, sizeof(styles_xml) - 1) ||
         zip_finish(&z))
         goto done;
-    *out = (unsigned char *)ds_buf_take(&z.out, out_len);
+    *out = (unsigned char *)rl_buf_take(&z.out, out_len);
     rc = *out ? 0 : -1;
 done:
-    ds_buf_free(&z.out);
+    rl_buf_free(&z.out);
     free(doc);
     return rc;
 }

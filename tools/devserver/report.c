@@ -40,30 +40,30 @@ char *ds_report_field_text(const cJSON *value)
 
 /* --- HTML ---------------------------------------------------------------- */
 
-static void html_escape(ds_buf *b, const char *s, size_t n)
+static void html_escape(rl_buf *b, const char *s, size_t n)
 {
     size_t i;
 
     for (i = 0; i < n; i++) {
         switch (s[i]) {
-        case '&': ds_buf_adds(b, "&amp;"); break;
-        case '<': ds_buf_adds(b, "&lt;"); break;
-        case '>': ds_buf_adds(b, "&gt;"); break;
-        case '"': ds_buf_adds(b, "&quot;"); break;
-        case '\'': ds_buf_adds(b, "&#39;"); break;
+        case '&': rl_buf_add_str(b, "&amp;"); break;
+        case '<': rl_buf_add_str(b, "&lt;"); break;
+        case '>': rl_buf_add_str(b, "&gt;"); break;
+        case '"': rl_buf_add_str(b, "&quot;"); break;
+        case '\'': rl_buf_add_str(b, "&#39;"); break;
         case '\r': break;
-        default: ds_buf_addc(b, s[i]); break;
+        default: ds_addc(b, s[i]); break;
         }
     }
 }
 
 char *ds_report_html(const cJSON *report, size_t *len)
 {
-    ds_buf b;
+    rl_buf b;
     const cJSON *it;
 
-    ds_buf_init(&b, DS_MAX_RENDERED_BYTES);
-    ds_buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"fr\">\n<head><meta charset=\"utf-8\">"
+    rl_buf_init(&b, DS_MAX_RENDERED_BYTES);
+    rl_buf_add_str(&b, "<!DOCTYPE html>\n<html lang=\"fr\">\n<head><meta charset=\"utf-8\">"
                     "<title>Compte rendu</title></head>\n<body>\n");
     cJSON_ArrayForEach(it, report) {
         const char *heading = ds_report_heading(it->string ? it->string : "");
@@ -71,12 +71,12 @@ char *ds_report_html(const cJSON *report, size_t *len)
         const char *line, *nl;
 
         if (!text) {
-            ds_buf_free(&b);
+            rl_buf_free(&b);
             return NULL;
         }
-        ds_buf_adds(&b, "<h2>");
+        rl_buf_add_str(&b, "<h2>");
         html_escape(&b, heading, strlen(heading));
-        ds_buf_adds(&b, "</h2>\n");
+        rl_buf_add_str(&b, "</h2>\n");
         /* One paragraph per non-empty line, so multi-line fields keep their
          * shape in the HTML as they do in the other renderings. */
         for (line = text; *line; line = nl ? nl + 1 : line + strlen(line)) {
@@ -86,14 +86,14 @@ char *ds_report_html(const cJSON *report, size_t *len)
             n = nl ? (size_t)(nl - line) : strlen(line);
             if (n == 0 || (n == 1 && line[0] == '\r'))
                 continue;
-            ds_buf_adds(&b, "<p>");
+            rl_buf_add_str(&b, "<p>");
             html_escape(&b, line, n);
-            ds_buf_adds(&b, "</p>\n");
+            rl_buf_add_str(&b, "</p>\n");
         }
         free(text);
     }
-    ds_buf_adds(&b, "</body>\n</html>\n");
-    return ds_buf_take(&b, len);
+    rl_buf_add_str(&b, "</body>\n</html>\n");
+    return rl_buf_take(&b, len);
 }
 
 /* --- RTF ----------------------------------------------------------------- */
@@ -101,7 +101,7 @@ char *ds_report_html(const cJSON *report, size_t *len)
 /* RTF is 7-bit: everything outside printable ASCII becomes a control word.
  * \uN takes a signed 16-bit value, so code points above the BMP go out as
  * a UTF-16 surrogate pair; \uc1 at the top says one '?' fallback follows. */
-static void rtf_escape(ds_buf *b, const char *s, size_t n)
+static void rtf_escape(rl_buf *b, const char *s, size_t n)
 {
     size_t i = 0;
 
@@ -112,14 +112,14 @@ static void rtf_escape(ds_buf *b, const char *s, size_t n)
         if (c < 0x80) {
             i++;
             if (c == '\\' || c == '{' || c == '}') {
-                ds_buf_addc(b, '\\');
-                ds_buf_addc(b, (char)c);
+                ds_addc(b, '\\');
+                ds_addc(b, (char)c);
             } else if (c == '\n') {
-                ds_buf_adds(b, "\\line ");
+                rl_buf_add_str(b, "\\line ");
             } else if (c == '\t') {
-                ds_buf_adds(b, "\\tab ");
+                rl_buf_add_str(b, "\\tab ");
             } else if (c >= 0x20 && c != 0x7F) {
-                ds_buf_addc(b, (char)c);
+                ds_addc(b, (char)c);
             }
             /* Other control characters (CR included) carry nothing. */
             continue;
@@ -129,65 +129,65 @@ static void rtf_escape(ds_buf *b, const char *s, size_t n)
             uint32_t v = cp - 0x10000;
             int hi = (int)(0xD800 + (v >> 10)), lo = (int)(0xDC00 + (v & 0x3FF));
 
-            ds_buf_printf(b, "\\u%d?\\u%d?", hi - 65536, lo - 65536);
+            rl_buf_printf(b, "\\u%d?\\u%d?", hi - 65536, lo - 65536);
         } else {
-            ds_buf_printf(b, "\\u%d?", cp > 32767 ? (int)cp - 65536 : (int)cp);
+            rl_buf_printf(b, "\\u%d?", cp > 32767 ? (int)cp - 65536 : (int)cp);
         }
     }
 }
 
 char *ds_report_rtf(const cJSON *report, size_t *len)
 {
-    ds_buf b;
+    rl_buf b;
     const cJSON *it;
 
-    ds_buf_init(&b, DS_MAX_RENDERED_BYTES);
-    ds_buf_adds(&b, "{\\rtf1\\ansi\\ansicpg1252\\deff0\\uc1"
+    rl_buf_init(&b, DS_MAX_RENDERED_BYTES);
+    rl_buf_add_str(&b, "{\\rtf1\\ansi\\ansicpg1252\\deff0\\uc1"
                     "{\\fonttbl{\\f0\\fswiss Arial;}}\n\\f0\\fs22\n");
     cJSON_ArrayForEach(it, report) {
         const char *heading = ds_report_heading(it->string ? it->string : "");
         char *text = ds_report_field_text(it);
 
         if (!text) {
-            ds_buf_free(&b);
+            rl_buf_free(&b);
             return NULL;
         }
-        ds_buf_adds(&b, "\\pard\\sb240\\sa60{\\b ");
+        rl_buf_add_str(&b, "\\pard\\sb240\\sa60{\\b ");
         rtf_escape(&b, heading, strlen(heading));
-        ds_buf_adds(&b, "}\\par\n\\pard\\sa120 ");
+        rl_buf_add_str(&b, "}\\par\n\\pard\\sa120 ");
         rtf_escape(&b, text, strlen(text));
-        ds_buf_adds(&b, "\\par\n");
+        rl_buf_add_str(&b, "\\par\n");
         free(text);
     }
-    ds_buf_adds(&b, "}\n");
-    return ds_buf_take(&b, len);
+    rl_buf_add_str(&b, "}\n");
+    return rl_buf_take(&b, len);
 }
 
 /* --- Plain text ---------------------------------------------------------- */
 
 char *ds_report_text(const cJSON *report, size_t *len)
 {
-    ds_buf b;
+    rl_buf b;
     const cJSON *it;
     int first = 1;
 
-    ds_buf_init(&b, DS_MAX_RENDERED_BYTES);
+    rl_buf_init(&b, DS_MAX_RENDERED_BYTES);
     cJSON_ArrayForEach(it, report) {
         char *text = ds_report_field_text(it);
 
         if (!text) {
-            ds_buf_free(&b);
+            rl_buf_free(&b);
             return NULL;
         }
         if (!first)
-            ds_buf_adds(&b, "\n\n");
+            rl_buf_add_str(&b, "\n\n");
         first = 0;
-        ds_buf_adds(&b, ds_report_heading(it->string ? it->string : ""));
-        ds_buf_addc(&b, '\n');
-        ds_buf_adds(&b, text);
+        rl_buf_add_str(&b, ds_report_heading(it->string ? it->string : ""));
+        ds_addc(&b, '\n');
+        rl_buf_add_str(&b, text);
         free(text);
     }
-    return ds_buf_take(&b, len);
+    return rl_buf_take(&b, len);
 }
 
 /* --- report_ready -------------------------------------------------------- */
@@ -198,9 +198,9 @@ char *ds_report_ready_message(const cJSON *report, const char *json_text,
     cJSON *msg = NULL;
     char *html = NULL, *rtf = NULL, *text = NULL, *head = NULL, *out = NULL;
     size_t head_len;
-    ds_buf b;
+    rl_buf b;
 
-    ds_buf_init(&b, DS_MAX_REPORT_MESSAGE_BYTES);
+    rl_buf_init(&b, DS_MAX_REPORT_MESSAGE_BYTES);
     html = ds_report_html(report, NULL);
     rtf = ds_report_rtf(report, NULL);
     text = ds_report_text(report, NULL);
@@ -221,13 +221,13 @@ char *ds_report_ready_message(const cJSON *report, const char *json_text,
     head_len = strlen(head);
     if (head_len < 2 || head[head_len - 1] != '}')
         goto done;
-    ds_buf_add(&b, head, head_len - 1);
-    ds_buf_adds(&b, ",\"json_report\":");
-    ds_buf_add(&b, json_text, json_len);
-    ds_buf_addc(&b, '}');
-    out = ds_buf_take(&b, len);
+    rl_buf_add(&b, head, head_len - 1);
+    rl_buf_add_str(&b, ",\"json_report\":");
+    rl_buf_add(&b, json_text, json_len);
+    ds_addc(&b, '}');
+    out = rl_buf_take(&b, len);
 done:
-    ds_buf_free(&b);
+    rl_buf_free(&b);
     cJSON_Delete(msg);
     free(head);
     free(html);

@@ -69,7 +69,7 @@ typedef struct ws_conn {
     timer_kind timer;
     out_msg *head, *tail;       /* owned */
     size_t queued_msgs, queued_bytes;
-    ds_buf rx;                  /* the message being received, bounded */
+    rl_buf rx;                  /* the message being received, bounded */
     size_t rx_total;            /* its real size, even past the bound */
     int rx_binary;
     int rx_in_message;
@@ -82,7 +82,7 @@ typedef struct http_req {
     http_method method;
     char path[DS_MAX_PATH];
     int path_too_long;
-    ds_buf body;                /* owned */
+    rl_buf body;                /* owned */
     int body_too_large;
     char *resp;                 /* owned response body */
     size_t resp_len, resp_sent;
@@ -324,7 +324,7 @@ static int ws_established(struct lws *wsi, ws_conn *c)
     c->wsi = wsi;
     c->id = ++srv.next_conn_id;
     c->key_index = -1;
-    ds_buf_init(&c->rx, DS_MAX_CLIENT_MESSAGE);
+    rl_buf_init(&c->rx, DS_MAX_CLIENT_MESSAGE);
     c->next = srv.conns;
     if (srv.conns)
         srv.conns->prev = c;
@@ -368,8 +368,8 @@ static void authenticate(ws_conn *c)
     const cJSON *key;
     int idx;
 
-    if (!c->rx_binary && !c->rx.failed && c->rx.data)
-        root = cJSON_ParseWithLength(c->rx.data, c->rx.len);
+    if (!c->rx_binary && !rl_buf_error(&c->rx) && rl_buf_ptr(&c->rx))
+        root = cJSON_ParseWithLength(rl_buf_ptr(&c->rx), rl_buf_len(&c->rx));
     key = cJSON_GetObjectItemCaseSensitive(root, "doctor_key");
     if (!cJSON_IsObject(root) || !cJSON_IsString(key)) {
         ds_log("connection #%u: first message is not an authentication message", c->id);
@@ -383,8 +383,8 @@ static void authenticate(ws_conn *c)
     /* The message held a key: leave no copy of it in freed memory. */
     if (cJSON_IsString(key))
         explicit_bzero(key->valuestring, strlen(key->valuestring));
-    if (c->rx.data)
-        explicit_bzero(c->rx.data, c->rx.len);
+    if (rl_buf_ptr(&c->rx))
+        explicit_bzero(rl_buf_ptr(&c->rx), rl_buf_len(&c->rx));
     cJSON_Delete(root);
 }
 
@@ -394,7 +394,8 @@ static void ws_message(ws_conn *c)
         authenticate(c);
         return;
     }
-    if (!c->rx_binary && c->rx_total == 4 && c->rx.data && !memcmp(c->rx.data, "ping", 4)) {
+    if (!c->rx_binary && c->rx_total == 4 && rl_buf_ptr(&c->rx) &&
+        !memcmp(rl_buf_ptr(&c->rx), "ping", 4)) {
         /* No log line per ping: a client pings every 30 s. */
         if (srv.pong_enabled && enqueue(c, OUT_TEXT, "pong", 4, 0) != ENQ_OK)
             ds_log("connection #%u: could not queue a pong", c->id);
@@ -409,7 +410,7 @@ static int ws_receive(ws_conn *c, const void *in, size_t len)
     if (c->closing)
         return 0;
     if (!c->rx_in_message) {
-        ds_buf_free(&c->rx);
+        rl_buf_free(&c->rx);
         c->rx_total = 0;
         c->rx_binary = lws_frame_is_binary(c->wsi);
         c->rx_in_message = 1;
@@ -417,12 +418,12 @@ static int ws_receive(ws_conn *c, const void *in, size_t len)
     c->rx_total += len;
     /* Past the bound the message is only counted: nothing a client sends
      * needs more than a key, and a flood must not grow memory. */
-    ds_buf_add(&c->rx, in, len);
+    rl_buf_add(&c->rx, in, len);
     if (!lws_is_final_fragment(c->wsi))
         return 0;
     ws_message(c);
     c->rx_in_message = 0;
-    ds_buf_free(&c->rx);
+    rl_buf_free(&c->rx);
     return 0;
 }
 
@@ -508,7 +509,7 @@ static void ws_closed(ws_conn *c)
         c->next->prev = c->prev;
     srv.n_conns--;
     queue_free(c);
-    ds_buf_free(&c->rx);
+    rl_buf_free(&c->rx);
     ds_log("connection #%u closed", c->id);
     c->wsi = NULL;
 }
@@ -518,7 +519,7 @@ static void ws_closed(ws_conn *c)
 static void http_reset(http_req *r)
 {
     lws_sul_cancel(&r->delay_sul);
-    ds_buf_free(&r->body);
+    rl_buf_free(&r->body);
     free(r->resp);
     memset(r, 0, sizeof(*r));
 }
@@ -640,8 +641,8 @@ static int handle_push(struct lws *wsi, http_req *r)
     static const char no_conn[] =
         "{\"delivered\":false,\"reason\":\"no authenticated connection for this key\"}";
     int idx = request_key(wsi), rc = 0, raw, binary, verbatim;
-    const char *body = r->body.data ? r->body.data : "";
-    size_t len = r->body.len, mlen = 0;
+    const char *body = rl_buf_ptr(&r->body) ? rl_buf_ptr(&r->body) : "";
+    size_t len = rl_buf_len(&r->body), mlen = 0;
     cJSON *root = NULL;
     char *msg = NULL;
     enqueue_result er;
@@ -885,7 +886,7 @@ static int http_begin(struct lws *wsi, http_req *r, const char *uri)
     char cl[32];
 
     http_reset(r);
-    ds_buf_init(&r->body, DS_MAX_PUSH_BYTES);
+    rl_buf_init(&r->body, DS_MAX_PUSH_BYTES);
     if (strlen(uri) >= sizeof(r->path))
         r->path_too_long = 1;
     else
@@ -917,9 +918,9 @@ static int http_body(http_req *r, const void *in, size_t len)
 {
     if (r->body_too_large)
         return 0;
-    if (ds_buf_add(&r->body, in, len)) {
+    if (rl_buf_add(&r->body, in, len)) {
         r->body_too_large = 1;
-        ds_buf_free(&r->body);
+        rl_buf_free(&r->body);
     }
     return 0;
 }

@@ -1,0 +1,183 @@
+# mk/build.mk - how every C source becomes an object, a library and a program.
+# Included by the top-level Makefile before the other mk/ files.
+#
+# Every source is compiled once per flavour into build/<flavour>/obj/<its path>.o,
+# with its header dependencies recorded next to it (-MMD -MP: build/.../x.d):
+#
+#   normal     $(CC) -O2 -g -fPIC -fvisibility=hidden: the extension's reportlink.so,
+#              the tools, build/unit/ and build/validate-bench
+#   asan       $(CC) AddressSanitizer + UBSan: build/unit-asan/, build/asan/reportlink-listen,
+#              build/fuzz/replay_*
+#   tsan       $(TSAN_CC) ThreadSanitizer: build/tsan/unit/, build/tsan/reportlink-listen
+#   libfuzzer  $(FUZZ_CC) libFuzzer (make fuzz only): build/fuzz/fuzz_*
+#
+# Each layer of src/ is a static library per flavour, build/<flavour>/lib/
+# libreportlink-<layer>.a; programs link the libraries they need, and the linker
+# takes from an archive only the objects a program uses. The sanitizer flavours
+# build, of the layers that talk to LibreOffice, only their modules without UNO
+# (the ones the unit tests exercise): nothing else of them runs outside an office.
+#
+# Layers, bottom up (see CONVENTIONS.md, habit 11):
+#   base                  the C library only (the bounded buffer, src/base/README.md)
+#   core, format          base
+#   uno                   on its own
+#   writer                format, core, uno
+#   component             writer and everything below
+#   ui                    everything
+# INC_<layer> is the include path of a layer: itself and the layers below. Two
+# layers include upwards today, named in UP_<layer>; each goes when the code that
+# needs it moves (see the README's "Layout"):
+#   writer:    writer.h includes src/component/placement.h
+#   component: entry.c and link.c include src/ui/ui.h (component <-> ui)
+#
+# Uses from the Makefile: B, CC, CSTD, WARN, OPT, CFLAGS, CJSON_CFLAGS, LWS_LIBS;
+# from mk/extension.mk (recursively expanded, so a later override of LO_SDK holds):
+# GEN, SDK_CFLAGS.
+
+FLAVOURS := normal asan tsan libfuzzer
+LAYERS   := base core format uno writer component ui
+
+TSAN_CC ?= gcc
+FUZZ_CC ?= clang
+
+SAN_ASAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_TSAN := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+
+CC_normal       = $(CC)
+CC_asan         = $(CC)
+CC_tsan         = $(TSAN_CC)
+CC_libfuzzer    = $(FUZZ_CC)
+FLAGS_normal    = $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden
+FLAGS_asan      = $(CSTD) $(WARN) $(SAN_ASAN)
+FLAGS_tsan      = $(CSTD) $(WARN) $(SAN_TSAN)
+FLAGS_libfuzzer = $(CSTD) $(WARN) -Wno-unknown-warning-option $(SAN_ASAN) -fsanitize=fuzzer-no-link
+# Linking: the flags that bring in the sanitizers' (and libFuzzer's) run-time libraries.
+LINK_normal     = $(FLAGS_normal)
+LINK_asan       = $(FLAGS_asan)
+LINK_tsan       = $(FLAGS_tsan)
+LINK_libfuzzer  = $(CSTD) $(SAN_ASAN) -fsanitize=fuzzer
+# The user's CFLAGS go to the normal flavour only, as they always did.
+USER_normal     = $(CFLAGS)
+
+DEPFLAGS := -MMD -MP
+
+# --- Include paths, per layer (and per folder of programs) ------------------
+INC_base      = -I src/base
+INC_core      = -I src/core $(INC_base)
+INC_format    = -I src/format $(INC_base)
+INC_uno       = -I src/uno -I $(GEN)
+INC_writer    = -I src/writer $(INC_format) $(INC_core) $(INC_uno)
+INC_component = -I src/component $(INC_writer)
+INC_ui        = -I src/ui $(INC_component)
+UP_writer     = -I src/component
+UP_component  = -I src/ui
+# Programs: the tools, the tests, the benchmark.
+INC_tools     = $(INC_core)
+INC_devserver = -I tools/devserver $(INC_base)
+INC_unit      = -I tests/unit $(INC_core) -I src/component $(INC_format) -I src/writer -I src/ui
+INC_fuzz      = $(INC_core) $(INC_format)
+INC_bench     = $(INC_core)
+# Layers whose headers reach the LibreOffice SDK (-DLINUX -DUNX -isystem ...). format
+# needs none, but has always been compiled with them into reportlink.so, and its
+# objects are shared by the .so and the unit tests.
+SDK_LAYERS   := uno writer component ui format
+
+# The folder a source belongs to: src/core/url.c -> core, tests/unit/x.c -> unit,
+# tools/devserver/x.c -> devserver, tools/reportlink-listen.c -> tools.
+folder_of = $(notdir $(patsubst %/,%,$(dir $1)))
+# Everything a source of that folder is compiled with, in flavour $1.
+src_flags = $(FLAGS_$1) $(if $(and $(filter normal,$1),$(filter $2,$(SDK_LAYERS))),$(SDK_CFLAGS)) \
+            $(INC_$2) $(UP_$2) $(CJSON_CFLAGS) $(USER_$1)
+
+# --- Sources ----------------------------------------------------------------
+SRC_base      := $(wildcard src/base/*.c)
+SRC_core      := $(wildcard src/core/*.c)
+SRC_format    := $(wildcard src/format/*.c)
+SRC_uno       := $(wildcard src/uno/*.c)
+SRC_writer    := $(wildcard src/writer/*.c)
+SRC_component := $(wildcard src/component/*.c)
+SRC_ui        := $(wildcard src/ui/*.c)
+# The modules of the upper layers that need no UNO: unit-tested, also under the sanitizers.
+NOUNO_writer    := src/writer/memory.c
+NOUNO_component := src/component/inbox.c src/component/spool.c src/component/mtqueue.c
+NOUNO_ui        := src/ui/diffmark.c
+
+# LAYER_SRC_<flavour>_<layer>: what goes into that library.
+$(foreach l,$(LAYERS),$(eval LAYER_SRC_normal_$l := $$(SRC_$l)))
+$(foreach f,asan tsan libfuzzer,$(foreach l,base core format,$(eval LAYER_SRC_$f_$l := $$(SRC_$l))))
+$(foreach f,asan tsan,$(foreach l,writer component ui,$(eval LAYER_SRC_$f_$l := $$(NOUNO_$l))))
+
+# obj_of(flavour, sources): their objects.
+obj_of = $(patsubst %.c,$(B)/$1/obj/%.o,$2)
+# lib_of(flavour, layer): a layer's library.
+lib_of = $(B)/$1/lib/libreportlink-$2.a
+# libs_of(flavour, layers): the libraries of those layers that exist in that flavour,
+# in the order given (upper layers first, for the linker).
+libs_of = $(foreach l,$2,$(if $(LAYER_SRC_$1_$l),$(call lib_of,$1,$l)))
+
+# --- Compiling: one pattern rule per flavour ---------------------------------
+define flavour_rules
+$(B)/$1/obj/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(CC_$1) $$(call src_flags,$1,$$(call folder_of,$$<)) $$(DEPFLAGS) -c $$< -o $$@
+endef
+$(foreach f,$(FLAVOURS),$(eval $(call flavour_rules,$f)))
+
+# --- Libraries ---------------------------------------------------------------
+define layer_lib
+$(call lib_of,$1,$2): $(call obj_of,$1,$(LAYER_SRC_$1_$2)) $3
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach f,$(FLAVOURS),$(foreach l,$(filter-out uno,$(LAYERS)),\
+  $(if $(LAYER_SRC_$f_$l),$(eval $(call layer_lib,$f,$l)))))
+# The UNO bridge with its generated wrappers (normal flavour only).
+$(eval $(call layer_lib,normal,uno,$(B)/normal/obj/gen/rl_uno_api.o))
+
+# Every library of a flavour (for `all`: they are cheap once the objects exist).
+LIBS_normal := $(call libs_of,normal,$(LAYERS))
+
+# Unit tests link every layer that has UNO-free modules, upper layers first.
+UNIT_LAYERS := ui writer component format core base
+
+# --- Programs ------------------------------------------------------------------
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(addprefix $(B)/unit/,$(UNIT_TESTS))
+ASAN_BINS  := $(addprefix $(B)/unit-asan/,$(UNIT_TESTS))
+TSAN_BINS  := $(addprefix $(B)/tsan/unit/,$(UNIT_TESTS))
+ASAN_LISTEN := $(B)/asan/reportlink-listen
+TSAN_LISTEN := $(B)/tsan/reportlink-listen
+
+# link(flavour): the command that links $@ from its objects ($(filter %.o,$^)) and
+# libraries ($(filter %.a,$^)).
+link = mkdir -p $(@D) && $(CC_$1) $(LINK_$1) $(filter %.o,$^) $(filter %.a,$^) -o $@ $(LWS_LIBS)
+
+# unit_rule(flavour, binary folder)
+define unit_rule
+$(addprefix $2/,$(UNIT_TESTS)): $2/%: $(B)/$1/obj/tests/unit/%.o $(call libs_of,$1,$(UNIT_LAYERS))
+	$$(call link,$1)
+endef
+$(eval $(call unit_rule,normal,$(B)/unit))
+$(eval $(call unit_rule,asan,$(B)/unit-asan))
+$(eval $(call unit_rule,tsan,$(B)/tsan/unit))
+
+# reportlink-listen, in three flavours.
+$(B)/reportlink-listen: $(B)/normal/obj/tools/reportlink-listen.o $(call libs_of,normal,core base)
+	$(call link,normal)
+$(ASAN_LISTEN): $(B)/asan/obj/tools/reportlink-listen.o $(call libs_of,asan,core base)
+	$(call link,asan)
+$(TSAN_LISTEN): $(B)/tsan/obj/tools/reportlink-listen.o $(call libs_of,tsan,core base)
+	$(call link,tsan)
+
+# The devserver shares the bounded buffer with the extension, nothing else.
+DEVSERVER_OBJ := $(call obj_of,normal,$(wildcard tools/devserver/*.c))
+$(B)/reportlink-devserver: $(DEVSERVER_OBJ) $(call lib_of,normal,base)
+	$(call link,normal) -lz
+
+# Nothing built is an intermediate file to delete, and a failed command leaves no
+# half-written target behind.
+.SECONDARY:
+.DELETE_ON_ERROR:
+
+# Header dependencies, as the compiler found them (none before the first build).
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
