@@ -27,7 +27,7 @@ void rl_buf_free(rl_buf *b)
 void rl_buf_reset(rl_buf *b)
 {
     b->len = 0;
-    b->err = RL_BUF_OK;
+    b->err = RL_OK;
     if (b->mem)
         b->mem[0] = '\0';
 }
@@ -43,10 +43,10 @@ rl_buf_status rl_buf_reserve(rl_buf *b, size_t n)
     if (b->err)
         return b->err;
     if (n > b->max - b->len)
-        return fail(b, RL_BUF_TOO_BIG);
+        return fail(b, RL_ERR_TOO_BIG);
     size_t need = b->len + n + 1;       /* at most max + 1: no overflow */
     if (need <= b->cap)
-        return RL_BUF_OK;
+        return RL_OK;
     size_t cap = b->cap ? b->cap : RL_BUF_FIRST_ALLOC;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
@@ -54,23 +54,23 @@ rl_buf_status rl_buf_reserve(rl_buf *b, size_t n)
         cap = b->max + 1;
     char *mem = realloc(b->mem, cap);
     if (!mem)
-        return fail(b, RL_BUF_NOMEM);
+        return fail(b, RL_ERR_NOMEM);
     if (!b->mem)
         mem[0] = '\0';
     b->mem = mem;
     b->cap = cap;
-    return RL_BUF_OK;
+    return RL_OK;
 }
 
 rl_buf_status rl_buf_add(rl_buf *b, const void *mem, size_t n)
 {
     rl_buf_status r = rl_buf_reserve(b, n);
-    if (r != RL_BUF_OK || n == 0)
+    if (r != RL_OK || n == 0)
         return r;
     memcpy(b->mem + b->len, mem, n);
     b->len += n;
     b->mem[b->len] = '\0';
-    return RL_BUF_OK;
+    return RL_OK;
 }
 
 rl_buf_status rl_buf_add_str(rl_buf *b, const char *s)
@@ -88,15 +88,15 @@ rl_buf_status rl_buf_printf(rl_buf *b, const char *fmt, ...)
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0)
-        return fail(b, RL_BUF_TOO_BIG);
+        return fail(b, RL_ERR_TOO_BIG);
     rl_buf_status r = rl_buf_reserve(b, (size_t)n);
-    if (r != RL_BUF_OK || n == 0)
+    if (r != RL_OK || n == 0)
         return r;
     va_start(ap, fmt);
     vsnprintf(b->mem + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
-    return RL_BUF_OK;
+    return RL_OK;
 }
 
 void rl_buf_truncate(rl_buf *b, size_t len)

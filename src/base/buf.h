@@ -2,8 +2,8 @@
  * buf.h - a growable byte buffer with a hard maximum (after curl's dynbuf).
  *
  * Every buffer is created with the most bytes it may ever hold. Growing past
- * that is an error of its own, RL_BUF_TOO_BIG, told apart from running out of
- * memory, RL_BUF_NOMEM. The contents are always followed by a NUL byte (not
+ * that is an error of its own, RL_ERR_TOO_BIG, told apart from running out of
+ * memory, RL_ERR_NOMEM. The contents are always followed by a NUL byte (not
  * counted in the length), so text can be read as a C string.
  *
  * A failed buffer. When an add, reserve or printf fails, the contents stay
@@ -25,11 +25,12 @@
 
 #include <stddef.h>
 
-typedef enum rl_buf_status {
-    RL_BUF_OK = 0,
-    RL_BUF_TOO_BIG = -1,    /* the contents would pass the buffer's maximum */
-    RL_BUF_NOMEM = -2       /* an allocation failed */
-} rl_buf_status;
+#include "rl_error.h"
+
+/* The functions return RL_OK, RL_ERR_TOO_BIG (the contents would pass the
+ * buffer's maximum) or RL_ERR_NOMEM (an allocation failed): codes of the one
+ * error table, rl_error.h. */
+typedef int rl_buf_status;
 
 /* Read it through the functions below, never field by field. */
 typedef struct rl_buf {
@@ -37,7 +38,7 @@ typedef struct rl_buf {
     size_t len;             /* bytes of contents, the NUL after them not counted */
     size_t cap;             /* bytes allocated */
     size_t max;             /* the most contents it may hold */
-    rl_buf_status err;      /* RL_BUF_OK, or why the buffer failed */
+    rl_buf_status err;      /* RL_OK, or why the buffer failed */
 } rl_buf;
 
 /* An empty buffer that will never hold more than max bytes (SIZE_MAX - 1 at
@@ -50,21 +51,21 @@ void rl_buf_free(rl_buf *b);
 /* Empties the buffer and clears its error, keeping its memory for reuse. */
 void rl_buf_reset(rl_buf *b);
 
-/* Appends n bytes (copied; mem may be NULL when n is 0). RL_BUF_OK,
- * RL_BUF_TOO_BIG or RL_BUF_NOMEM; on error the buffer is failed (above). */
+/* Appends n bytes (copied; mem may be NULL when n is 0). RL_OK,
+ * RL_ERR_TOO_BIG or RL_ERR_NOMEM; on error the buffer is failed (above). */
 rl_buf_status rl_buf_add(rl_buf *b, const void *mem, size_t n);
 
 /* Appends a NUL-terminated string, without its NUL. As rl_buf_add. */
 rl_buf_status rl_buf_add_str(rl_buf *b, const char *s);
 
 /* Appends printf-style text. As rl_buf_add; text that vsnprintf cannot
- * format (longer than INT_MAX) is RL_BUF_TOO_BIG. */
+ * format (longer than INT_MAX) is RL_ERR_TOO_BIG. */
 rl_buf_status rl_buf_printf(rl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Makes room for n more bytes, so that adding up to n bytes then cannot fail.
- * RL_BUF_TOO_BIG when the length plus n would pass the maximum (checked before
- * anything is allocated), RL_BUF_NOMEM; on error the buffer is failed. */
+ * RL_ERR_TOO_BIG when the length plus n would pass the maximum (checked before
+ * anything is allocated), RL_ERR_NOMEM; on error the buffer is failed. */
 rl_buf_status rl_buf_reserve(rl_buf *b, size_t n);
 
 /* Shortens the contents to their first len bytes; a len at or above the
@@ -88,7 +89,7 @@ size_t rl_buf_len(const rl_buf *b);
 /* The bytes allocated (for a caller deciding whether to keep them). */
 size_t rl_buf_capacity(const rl_buf *b);
 
-/* RL_BUF_OK, or the error that failed the buffer. */
+/* RL_OK, or the error that failed the buffer. */
 rl_buf_status rl_buf_error(const rl_buf *b);
 
 /* A maximum proportional to an input: factor * len + extra, or the largest

@@ -665,14 +665,14 @@ static int on_receive(rl_client *c, struct lws *wsi, const unsigned char *in, si
         size_t announced = lws_remaining_packet_payload(wsi);
         rl_buf_status r = rl_buf_reserve(&c->rx, announced > SIZE_MAX - len ? SIZE_MAX
                                                                             : len + announced);
-        if (r == RL_BUF_TOO_BIG) {
+        if (r == RL_ERR_TOO_BIG) {
             char reason[128];
             snprintf(reason, sizeof reason, "message larger than the %u-byte limit: "
                      "connection closed with 1009", RL_MAX_MESSAGE_BYTES);
             refuse_link(c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big", reason);
             return 0;
         }
-        if (r != RL_BUF_OK) {
+        if (r != RL_OK) {
             emit_rejected(c, "out of memory while receiving a message");
             rl_buf_reset(&c->rx);
             c->rx_binary = 1;   /* skip the rest of it */

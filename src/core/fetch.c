@@ -200,14 +200,14 @@ static int take_body(rl__fetch_job *j, const void *in, size_t len)
         return 0;
     }
     rl_buf_status r = rl_buf_add(&j->body, in, len);
-    if (r == RL_BUF_TOO_BIG) {
+    if (r == RL_ERR_TOO_BIG) {
         char detail[96];
         snprintf(detail, sizeof detail, "the document is larger than %u MiB",
                  RL_MAX_DOCX_BYTES >> 20);
         finish(j, RL_DOCX_TOO_LARGE, detail);
         return -1;
     }
-    if (r != RL_BUF_OK) {
+    if (r != RL_OK) {
         finish(j, RL_DOCX_CANCELLED, "out of memory while receiving the document");
         return -1;
     }

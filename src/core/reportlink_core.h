@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "rl_error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,15 +33,11 @@ extern "C" {
 #define RL_DOCX_TIMEOUT_MS     20000 /* a DOCX download, from start to last byte */
 #define RL_MAX_FETCHES         8     /* DOCX downloads in flight at once */
 
-/* Error codes returned by rl_ functions. */
-enum {
-    RL_OK = 0,
-    RL_ERR_NOMEM = -1,
-    RL_ERR_INVALID = -2,  /* bad argument: see the error string */
-    RL_ERR_FULL = -3,     /* command queue full */
-    RL_ERR_STATE = -4,    /* not allowed now (e.g. client shutting down) */
-    RL_ERR_SYSTEM = -5    /* thread / lws context creation failed */
-};
+/* rl_ functions return RL_OK or an RL_ERR_* code of the one error table
+ * (src/base/rl_error.h): RL_ERR_NOMEM, RL_ERR_INVALID (a bad argument: see the
+ * error string), RL_ERR_FULL (the command queue is full), RL_ERR_STATE (not
+ * allowed now, e.g. the client is shutting down), RL_ERR_SYSTEM (a thread or
+ * the lws context could not be created). */
 
 typedef enum rl_state {
     RL_STATE_STOPPED = 0,
