@@ -68,10 +68,10 @@ $(B)/core $(B)/unit $(B)/unit-asan:
 # Unit tests: one binary per module, linked with the core's sources and the
 # UNO-free modules of the extension (src/component/inbox.c, spool.c and mtqueue.c, src/format/).
 UNIT_SRC := $(CORE_SRC) src/component/inbox.c src/component/spool.c src/component/mtqueue.c $(wildcard src/format/*.c) \
-            src/writer/memory.c src/ui/diffmark.c
+            src/writer/memory.c src/writer/plan.c src/ui/diffmark.c
 UNIT_INC := -I tests/unit -I src/component -I src/format -I src/writer -I src/ui
 UNIT_HDR := $(CORE_HDR) src/component/inbox.h src/component/spool.h src/component/mtqueue.h $(wildcard src/format/*.h) \
-            src/writer/memory.h src/ui/diffmark.h
+            src/writer/memory.h src/writer/plan.h src/ui/diffmark.h
 $(B)/unit/%: tests/unit/%.c tests/unit/testlib.h $(UNIT_SRC) $(UNIT_HDR) | $(B)/unit
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(UNIT_INC) $< $(UNIT_SRC) -o $@ $(LWS_LIBS)
 

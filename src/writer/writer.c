@@ -11,7 +11,6 @@
  * context this is exactly reversible by one undo.
  */
 #include "writer.h"
-#include "format.h"
 #include "memory.h"
 
 #include <errno.h>
@@ -31,57 +30,26 @@ struct rl_writer {
     char last_field[RL_MAX_FIELD_NAME];   /* the field of an RL_WRITER_EDITED */
 };
 
-/* How a field's value goes into the letter. */
-typedef enum field_format {
-    AS_TEXT,                      /* paragraphs of plain text */
-    AS_HTML,                      /* through LibreOffice's HTML import, cleaned first */
-    AS_RTF,                       /* through LibreOffice's RTF import */
-    AS_DOCX                       /* the signed DOCX, through the Word 2007 import */
-} field_format;
-
-/* One bookmark to fill. */
-typedef struct target {
-    rtl_uString *name;            /* owned */
-    const char *value;            /* borrowed from the report, `whole` or `owned` */
-    size_t len;                   /* bytes of value (AS_DOCX: not NUL-terminated) */
-    char *owned;                  /* the cleaned HTML, owned */
-    field_format format;
-    int clearing;                 /* an earlier report's field going back to its placeholder */
-} target;
-
 /* ---------------------------------------------------------------- pure */
+
+/* fields (may be NULL) in the plan's words; map borrows from fields. */
+static void plan_map(const rl_field_map *fields, rl_plan_map *map)
+{
+    map->n = 0;
+    for (size_t i = 0; fields && i < fields->n && i < RL_PLAN_MAX_MAP; i++, map->n++) {
+        map->entries[i].key = fields->entries[i].key;
+        map->entries[i].bookmark = fields->entries[i].bookmark;
+        map->entries[i].from_html = fields->entries[i].from_html;
+        map->entries[i].html_heading = fields->entries[i].html_heading;
+    }
+}
 
 const char *rl_writer_field_of(const char *bookmark, const rl_field_map *fields,
                                const rl_report *r, char *key, size_t cap)
 {
-    char base[RL_MAX_FIELD_NAME];
-    size_t n = strlen(bookmark);
-
-    if (!n || n >= sizeof base)
-        return NULL;
-    memcpy(base, bookmark, n + 1);
-    for (int pass = 0; pass < 2; pass++) {
-        if (!strcmp(base, RL_WRITER_WHOLE_REPORT) || !strcmp(base, RL_WRITER_HTML_REPORT) ||
-            !strcmp(base, RL_WRITER_RTF_REPORT) || !strcmp(base, RL_WRITER_DOCX_REPORT)) {
-            snprintf(key, cap, "%s", base);
-            return key;
-        }
-        for (size_t i = 0; fields && i < fields->n; i++)
-            if (!strcmp(fields->entries[i].bookmark, base)) {
-                snprintf(key, cap, "%s", fields->entries[i].key);
-                return key;
-            }
-        if (r && rl_report_field(r, base)) {
-            snprintf(key, cap, "%s", base);
-            return key;
-        }
-        /* Second pass: "diagnosis_2" stands for "diagnosis". */
-        char *us = strrchr(base, '_');
-        if (pass || !us || !us[1] || us == base || strspn(us + 1, "0123456789") != strlen(us + 1))
-            break;
-        *us = 0;
-    }
-    return NULL;
+    rl_plan_map map;
+    plan_map(fields, &map);
+    return rl_plan_field_of(bookmark, &map, r, key, cap);
 }
 
 rtl_uString *rl_writer_paragraph_text(const char *utf8)
@@ -100,20 +68,6 @@ rtl_uString *rl_writer_paragraph_text(const char *utf8)
     rtl_uString *s = rl_uno_str(copy);
     free(copy);
     return s;
-}
-
-size_t rl_writer_longest_paragraph(const char *utf8)
-{
-    size_t longest = 0, cur = 0;
-    for (const unsigned char *p = (const unsigned char *)utf8; *p; p++) {
-        if (*p == '\n' || *p == '\r') {
-            cur = 0;
-            continue;
-        }
-        if ((*p & 0xC0) != 0x80 && ++cur > longest)   /* count code points */
-            longest = cur;
-    }
-    return longest;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -261,11 +215,11 @@ static int select_back(uno_Interface *cursor, size_t chars, rl_uno_err *err)
     return rc;
 }
 
-static const char *filter_name(field_format format)
+static const char *filter_name(rl_plan_format format)
 {
     switch (format) {
-    case AS_RTF: return "Rich Text Format";
-    case AS_DOCX: return "MS Word 2007 XML";
+    case RL_PLAN_RTF: return "Rich Text Format";
+    case RL_PLAN_DOCX: return "MS Word 2007 XML";
     default: return "HTML (StarWriter)";
     }
 }
@@ -347,13 +301,13 @@ static int import_docx_file(uno_Interface *cursor, const char *data, size_t len,
  * filter, from memory (the DOCX: see import_docx_file). Afterwards the
  * cursor spans the imported content. */
 static int import_at(rl_writer *w, uno_Interface *cursor, const char *data, size_t len,
-                     field_format format, rl_uno_err *err)
+                     rl_plan_format format, rl_uno_err *err)
 {
-    if (format == AS_DOCX) {
+    if (format == RL_PLAN_DOCX) {
         rl_uno_PropertyValue filter;
         memset(&filter, 0, sizeof filter);
         filter.Name = rl_uno_str("FilterName");
-        rl_uno_any_string(&filter.Value, filter_name(AS_DOCX));
+        rl_uno_any_string(&filter.Value, filter_name(RL_PLAN_DOCX));
         uno_Sequence *options = rl_uno_seq(RL_UNO_T_seq_PropertyValue, &filter, 1);
         rl_uno_destruct(&filter, RL_UNO_T_PropertyValue);
         if (!options)
@@ -390,17 +344,17 @@ done:
     return rc;
 }
 
-/* Replaces the content of bookmark t->name with t->value; see the top. */
+/* Replaces the content of bookmark `name` with t's value; see the top. */
 static int replace_field(rl_writer *w, uno_Interface *doc_factory, uno_Interface *marks,
-                         const target *t, rl_uno_err *err)
+                         rtl_uString *name, const rl_plan_target *t, rl_uno_err *err)
 {
     uno_Interface *mark = NULL, *anchor = NULL, *text = NULL, *cursor = NULL;
     uno_Interface *fresh = NULL, *fresh_content = NULL, *named = NULL;
     rtl_uString *service = rl_uno_str("com.sun.star.text.Bookmark");
-    rtl_uString *value = t->format == AS_TEXT ? rl_writer_paragraph_text(t->value) : rl_uno_str("");
+    rtl_uString *value = t->format == RL_PLAN_TEXT ? rl_writer_paragraph_text(t->value) : rl_uno_str("");
     int rc;
 
-    if (!(mark = bookmark(marks, t->name, err))) {
+    if (!(mark = bookmark(marks, name, err))) {
         rc = err->code ? err->code : RL_UNO_ERR_TYPE;
         goto done;
     }
@@ -409,8 +363,8 @@ static int replace_field(rl_writer *w, uno_Interface *doc_factory, uno_Interface
         (rc = rl_uno_XSimpleText_createTextCursorByRange(text, err, &cursor, anchor)) ||
         (rc = rl_uno_XText_removeTextContent(text, err, mark)) ||
         (rc = rl_uno_XTextRange_setString(cursor, err, value)) ||
-        (rc = t->format == AS_TEXT ? select_back(cursor, paragraph_chars(t->value), err)
-                                   : import_at(w, cursor, t->value, t->len, t->format, err)) ||
+        (rc = t->format == RL_PLAN_TEXT ? select_back(cursor, paragraph_chars(t->value), err)
+                                        : import_at(w, cursor, t->value, t->len, t->format, err)) ||
         (rc = rl_uno_XMultiServiceFactory_createInstance(doc_factory, err, &fresh, service)))
         goto done;
     if (!(named = rl_uno_query(fresh, RL_UNO_T_XNamed)) ||
@@ -418,7 +372,7 @@ static int replace_field(rl_writer *w, uno_Interface *doc_factory, uno_Interface
         rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "a new bookmark lacks XNamed/XTextContent");
         goto done;
     }
-    if ((rc = rl_uno_XNamed_setName(named, err, t->name)))
+    if ((rc = rl_uno_XNamed_setName(named, err, name)))
         goto done;
     /* For a bookmark, "absorb" makes it span the range; the text stays. */
     rc = rl_uno_XText_insertTextContent(text, err, cursor, fresh_content, 1);
@@ -433,44 +387,6 @@ done:
     rtl_uString_release(service);
     rtl_uString_release(value);
     return rc;
-}
-
-/* The plain-text report: the service's own, or one made of the fields. The
- * caller frees it. */
-static char *whole_report(const rl_report *r)
-{
-    if (r->plaintext_report)
-        return strdup(r->plaintext_report);
-    size_t n = 1;
-    for (size_t i = 0; i < r->n_fields; i++)
-        n += strlen(r->fields[i].key) + strlen(r->fields[i].value) + 4;
-    char *s = malloc(n), *p = s;
-    if (!s)
-        return NULL;
-    *p = 0;
-    for (size_t i = 0; i < r->n_fields; i++)
-        p += sprintf(p, "%s%s\n%s", i ? "\n\n" : "", r->fields[i].key, r->fields[i].value);
-    return s;
-}
-
-/* The cleaned HTML of key's section of r's html_content when the
- * configuration asks for it and the HTML has one (the caller frees it), or
- * NULL: the field then takes json_report's text. */
-static char *html_section(const rl_report *r, const rl_field_map *fields, const char *key)
-{
-    for (size_t i = 0; fields && i < fields->n; i++) {
-        if (strcmp(fields->entries[i].key, key) != 0 || !fields->entries[i].from_html)
-            continue;
-        size_t n = 0;
-        char *raw = rl_format_html_section(r->html_content, strlen(r->html_content), key,
-                                           fields->entries[i].html_heading, &n);
-        if (!raw)
-            return NULL;
-        char *clean = rl_format_clean_html(raw, n, NULL);
-        free(raw);
-        return clean;
-    }
-    return NULL;
 }
 
 /* ---------------------------------------------------------------- API */
@@ -522,26 +438,6 @@ const char *rl_writer_last_field(const rl_writer *w)
     return w->last_field;
 }
 
-const char *rl_writer_refusal_name(rl_writer_refusal why)
-{
-    switch (why) {
-    case RL_WRITER_PLACED: return "";
-    case RL_WRITER_NO_DOCUMENT: return "no_document";
-    case RL_WRITER_NOT_WRITER: return "not_writer";
-    case RL_WRITER_NO_FIELDS: return "no_fields";
-    case RL_WRITER_READ_ONLY: return "read_only";
-    case RL_WRITER_PROTECTED: return "protected";
-    case RL_WRITER_TOO_LONG: return "too_long";
-    case RL_WRITER_PATIENT_MISMATCH: return "patient_mismatch";
-    case RL_WRITER_EDIT_FAILED: return "edit_failed";
-    case RL_WRITER_EDITED: return "edited";
-    case RL_WRITER_SAVED: return "saved";
-    case RL_WRITER_NO_TEMPLATE: return "no_template";
-    case RL_WRITER_PRINTED: return "printed";
-    }
-    return "edit_failed";
-}
-
 rl_writer_refusal rl_writer_last_refusal(const rl_writer *w)
 {
     return w->last;
@@ -583,71 +479,6 @@ static void record_provenance(uno_Interface *doc, const rl_provenance *prov)
         set_user_property(container, RL_WRITER_PROP_SERVICE, prov->service_host);
     }
     rl_uno_release(container);
-}
-
-/* Which bookmarks of the letter (names) receive what of r (or, r NULL, only
- * report_docx from docx): appended to targets (*n of them; room for every
- * name). *whole receives the plain-text report when a bookmark wants it
- * (the caller frees it). */
-static void collect_targets(uno_Sequence *names, const rl_report *r, const unsigned char *docx,
-                            size_t docx_len, const rl_field_map *fields, target *targets,
-                            size_t *n, char **whole)
-{
-    rtl_uString **elems = (rtl_uString **)(void *)names->elements;
-    for (sal_Int32 i = 0; i < names->nElements && *n < RL_WRITER_MAX_TARGETS; i++) {
-        char name[RL_MAX_FIELD_NAME], key[RL_MAX_FIELD_NAME];
-        const char *value = NULL;
-        if (rl_uno_str_utf8(elems[i], name, sizeof name) < 0 ||
-            !rl_writer_field_of(name, fields, r, key, sizeof key))
-            continue;
-        /* Without a report only the DOCX is placed (it came later). */
-        if (!r && strcmp(key, RL_WRITER_DOCX_REPORT) != 0)
-            continue;
-        field_format format = AS_TEXT;
-        char *owned = NULL;
-        if (!strcmp(key, RL_WRITER_WHOLE_REPORT)) {
-            if (!*whole && (r->plaintext_report || r->n_fields))
-                *whole = whole_report(r);
-            value = *whole;
-        } else if (!strcmp(key, RL_WRITER_HTML_REPORT)) {
-            format = AS_HTML;
-            if (r->html_content && !(value = owned = rl_format_clean_html(
-                                         r->html_content, strlen(r->html_content), NULL)))
-                continue;
-        } else if (!strcmp(key, RL_WRITER_RTF_REPORT)) {
-            format = AS_RTF;
-            if (r->rtf_report && !(value = owned = rl_format_clean_rtf(
-                                       r->rtf_report, strlen(r->rtf_report), NULL)))
-                continue;
-        } else if (!strcmp(key, RL_WRITER_DOCX_REPORT)) {
-            format = AS_DOCX;
-            value = (const char *)docx;
-        } else {
-            value = rl_report_field(r, key);
-            if (r->html_content && (owned = html_section(r, fields, key)) != NULL) {
-                value = owned;
-                format = AS_HTML;
-            }
-        }
-        if (!value)
-            continue;
-        rtl_uString_acquire(elems[i]);
-        targets[*n].name = elems[i];
-        targets[*n].value = value;
-        targets[*n].len = format == AS_DOCX ? docx_len : strlen(value);
-        targets[*n].owned = owned;
-        targets[*n].format = format;
-        (*n)++;
-    }
-}
-
-static void free_targets(target *targets, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        rtl_uString_release(targets[i].name);
-        free(targets[i].owned);
-    }
-    free(targets);
 }
 
 /* ------------------------------------------------- what was placed here */
@@ -696,27 +527,19 @@ static void text_fingerprint(const rtl_uString *text, char out[RL_MEMORY_FP_HEX]
     rl_memory_fingerprint(text->buffer, (size_t)text->length * sizeof text->buffer[0], out);
 }
 
-typedef enum field_now {
-    FIELD_PLACED,         /* what the last report put there */
-    FIELD_BEFORE,         /* what was there before it (the doctor pressed Ctrl+Z) */
-    FIELD_PLACEHOLDER,    /* its empty placeholder */
-    FIELD_CHANGED,        /* anything else: the doctor's words */
-    FIELD_GONE            /* the bookmark was deleted */
-} field_now;
-
-static field_now field_state(uno_Interface *marks, const rl_memory_field *f)
+static rl_field_state field_state(uno_Interface *marks, const rl_memory_field *f)
 {
     rtl_uString *name = rl_uno_str(f->bookmark);
     rtl_uString *text = field_text(marks, name);
     rtl_uString *placeholder = rl_uno_str(f->placeholder);
     char fp[RL_MEMORY_FP_HEX], empty[RL_MEMORY_FP_HEX];
-    field_now now = FIELD_GONE;
+    rl_field_state now = RL_FIELD_MISSING;
     if (text) {
         text_fingerprint(text, fp);
         text_fingerprint(placeholder, empty);
-        now = !strcmp(fp, f->fp) ? FIELD_PLACED
-            : f->prev[0] && !strcmp(fp, f->prev) ? FIELD_BEFORE
-            : !strcmp(fp, empty) ? FIELD_PLACEHOLDER : FIELD_CHANGED;
+        now = !strcmp(fp, f->fp) ? RL_FIELD_PLACED
+            : f->prev[0] && !strcmp(fp, f->prev) ? RL_FIELD_BEFORE
+            : !strcmp(fp, empty) ? RL_FIELD_PLACEHOLDER : RL_FIELD_EDITED;
         rtl_uString_release(text);
     }
     rtl_uString_release(placeholder);
@@ -759,106 +582,137 @@ static time_t date_of(const rl_uno_DateTime *d)
     return d->IsUTC ? timegm(&tm) : mktime(&tm);
 }
 
-static void hh_mm(time_t t, char *out, size_t cap)
-{
-    struct tm tm;
-    if (t && localtime_r(&t, &tm))
-        strftime(out, cap, "%H:%M", &tm);
-    else
-        snprintf(out, cap, "%s", "");
-}
+/* ------------------------------------------------ the plan's input, read */
 
-/* RL_OK when a new report may replace what the letter holds without asking:
- * no field an earlier report filled was changed by the doctor, and the letter
- * was not saved since (a saved letter may have left the practice). */
-static int check_untouched(rl_writer *w, uno_Interface *doc, uno_Interface *marks,
-                           rl_letter_memory *mem, rl_placement_result *out)
+/* Whether the bookmark `name` lies in a protected section. */
+static int bookmark_protected(uno_Interface *marks, rtl_uString *name)
 {
     rl_uno_err err;
-    int holds_report = 0;
-    for (size_t i = 0; i < mem->n; i++) {
-        field_now now = field_state(marks, &mem->fields[i]);
-        if (now == FIELD_CHANGED || now == FIELD_GONE) {
-            snprintf(w->last_field, sizeof w->last_field, "%s", mem->fields[i].bookmark);
-            return refuse(w, out, RL_WRITER_EDITED, "the field \"%s\" was changed in the letter "
-                          "since the last report was placed", mem->fields[i].bookmark);
-        }
-        holds_report |= now == FIELD_PLACED || now == FIELD_BEFORE;
+    uno_Interface *mark = bookmark(marks, name, &err), *anchor = NULL;
+    int prot = 0;
+    if (mark && rl_uno_XTextContent_getAnchor(mark, &err, &anchor) == RL_UNO_OK)
+        prot = range_protected(anchor);
+    rl_uno_release(anchor);
+    rl_uno_release(mark);
+    return prot;
+}
+
+/* The letter read for the plan, and the storage behind it. */
+typedef struct letter_facts {
+    rl_plan_letter letter;        /* what the plan reads; points into the members below */
+    rtl_uString **names;          /* the bookmarks' own names, borrowed from the caller's
+                                     sequence, letter.n_bookmarks of them */
+    rl_plan_bookmark *bookmarks;  /* owned */
+    char *utf8;                   /* owned: the names in UTF-8, RL_MAX_FIELD_NAME bytes each */
+    rl_letter_memory *memory;     /* owned */
+    rl_field_state *states;       /* owned, one for each remembered field */
+    char patient_id[RL_MAX_FIELD_NAME];
+} letter_facts;
+
+/* The bookmarks (names: the sequence of marks' element names, borrowed while
+ * f lives), what doc remembers and what each remembered field holds now.
+ * 0, or -1 when out of memory. */
+static int read_fields(uno_Interface *doc, uno_Interface *marks, uno_Sequence *names,
+                       letter_facts *f)
+{
+    size_t n = (size_t)names->nElements;
+    f->names = (rtl_uString **)(void *)names->elements;
+    f->bookmarks = calloc(n + 1, sizeof *f->bookmarks);
+    f->utf8 = malloc((n + 1) * RL_MAX_FIELD_NAME);
+    f->memory = calloc(1, sizeof *f->memory);
+    if (!f->bookmarks || !f->utf8 || !f->memory)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char *name = f->utf8 + i * RL_MAX_FIELD_NAME;
+        if (rl_uno_str_utf8(f->names[i], name, RL_MAX_FIELD_NAME) >= 0)
+            f->bookmarks[i].name = name;
     }
-    if (!holds_report)
-        return RL_OK;
-    /* Saved or printed after the placement: the letter may have left the practice. */
+    read_memory(doc, f->memory);
+    if (!(f->states = calloc(f->memory->n + 1, sizeof *f->states)))
+        return -1;
+    for (size_t i = 0; i < f->memory->n; i++)
+        f->states[i] = field_state(marks, &f->memory->fields[i]);
+    f->letter.exists = 1;
+    f->letter.is_writer = 1;
+    f->letter.bookmarks = f->bookmarks;
+    f->letter.n_bookmarks = n;
+    f->letter.memory = f->memory;
+    f->letter.states = f->states;
+    return 0;
+}
+
+/* What the checks before an edit need: whether each bookmark the report
+ * could fill or clear lies in a protected section, whether doc was
+ * modified, saved or printed since the last placement, its PatientId,
+ * whether it is read-only. Reads only. */
+static void read_checks(uno_Interface *doc, uno_Interface *marks, const rl_plan_map *map,
+                        const rl_report *r, letter_facts *f)
+{
+    rl_uno_err err;
+    rl_plan_letter *l = &f->letter;
+    for (size_t i = 0; i < l->n_bookmarks; i++) {
+        char key[RL_MAX_FIELD_NAME];
+        const char *name = f->bookmarks[i].name;
+        if (name && (rl_plan_field_of(name, map, r, key, sizeof key) || rl_memory_find(f->memory, name)))
+            f->bookmarks[i].is_protected = bookmark_protected(marks, f->names[i]);
+    }
     uno_Interface *modifiable = rl_uno_query(doc, RL_UNO_T_XModifiable), *props = NULL;
     sal_Bool modified = 1;
     if (modifiable)
         rl_uno_XModifiable_isModified(modifiable, &err, &modified);
     rl_uno_release(modifiable);
-    rl_uno_DateTime saved_d, printed_d;
-    memset(&saved_d, 0, sizeof saved_d);
-    memset(&printed_d, 0, sizeof printed_d);
+    l->modified = modified;
+    rl_uno_DateTime saved, printed;
+    memset(&saved, 0, sizeof saved);
+    memset(&printed, 0, sizeof printed);
     if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK) {
-        rl_uno_XDocumentProperties_getModificationDate(props, &err, &saved_d);
-        rl_uno_XDocumentProperties_getPrintDate(props, &err, &printed_d);
+        rl_uno_XDocumentProperties_getModificationDate(props, &err, &saved);
+        rl_uno_XDocumentProperties_getPrintDate(props, &err, &printed);
     }
     rl_uno_release(props);
-    time_t placed = placed_at(doc), saved = date_of(&saved_d), printed = date_of(&printed_d);
-    if (placed && printed > placed) {
-        hh_mm(printed, w->last_field, sizeof w->last_field);
-        return refuse(w, out, RL_WRITER_PRINTED, "the letter was printed at %s, after the last "
-                      "report was placed", w->last_field);
-    }
-    if (!modified || (placed && saved > placed)) {
-        hh_mm(saved, w->last_field, sizeof w->last_field);
-        return refuse(w, out, RL_WRITER_SAVED, "the letter was saved at %s, after the last report "
-                      "was placed", w->last_field[0] ? w->last_field : "an unknown time");
-    }
-    return RL_OK;
+    l->placed = placed_at(doc);
+    l->saved = date_of(&saved);
+    l->printed = date_of(&printed);
+    l->patient_id = letter_patient_id(doc, f->patient_id, sizeof f->patient_id) ? f->patient_id : NULL;
+    uno_Interface *storable = rl_uno_query(doc, RL_UNO_T_XStorable);
+    sal_Bool ro = 0;
+    l->read_only = storable && rl_uno_XStorable_isReadonly(storable, &err, &ro) == RL_UNO_OK && ro;
+    rl_uno_release(storable);
 }
 
-static int has_target(const target *targets, size_t n, const char *bookmark)
+static void free_facts(letter_facts *f)
 {
-    char name[RL_MAX_FIELD_NAME];
-    for (size_t i = 0; i < n; i++)
-        if (rl_uno_str_utf8(targets[i].name, name, sizeof name) >= 0 && !strcmp(name, bookmark))
-            return 1;
-    return 0;
+    free(f->bookmarks);
+    free(f->utf8);
+    free(f->memory);
+    free(f->states);
+    memset(f, 0, sizeof *f);
 }
 
-/* A report replaces a report as a whole: each field an earlier report filled
- * that this one lacks goes back to its placeholder, in the same undo step. */
-static int add_clearing(rl_writer *w, uno_Interface *marks, rl_letter_memory *mem,
-                        target *targets, size_t *n, rl_placement_result *out)
+/* The name of target t's bookmark: the letter's own string when the plan
+ * found it there (a new reference the caller releases). */
+static rtl_uString *target_name(const letter_facts *f, const rl_plan_target *t)
 {
-    for (size_t i = 0; i < mem->n; i++) {
-        const rl_memory_field *f = &mem->fields[i];
-        field_now now = field_state(marks, f);
-        if (now == FIELD_GONE || now == FIELD_PLACEHOLDER || has_target(targets, *n, f->bookmark))
-            continue;
-        targets[*n].name = rl_uno_str(f->bookmark);
-        targets[*n].value = f->placeholder;
-        targets[*n].len = strlen(f->placeholder);
-        targets[*n].owned = NULL;
-        targets[*n].format = AS_TEXT;
-        targets[*n].clearing = 1;
-        (*n)++;
-    }
-    return RL_OK;
+    if (t->index == RL_PLAN_NO_BOOKMARK)
+        return rl_uno_str(t->bookmark);
+    rtl_uString_acquire(f->names[t->index]);
+    return f->names[t->index];
 }
 
-/* Before a field is replaced: what it holds now becomes its "before" (or,
- * the first time, its placeholder). */
-static void remember_before(uno_Interface *marks, rl_letter_memory *mem, const target *t)
+/* Before target t (bookmark `name`) is replaced: what it holds now becomes
+ * its "before" (or, the first time, its placeholder). */
+static void remember_before(uno_Interface *marks, rl_letter_memory *mem, const rl_plan_target *t,
+                            rtl_uString *name)
 {
-    char name[RL_MAX_FIELD_NAME];
-    if (t->clearing || rl_uno_str_utf8(t->name, name, sizeof name) < 0)
+    if (t->clearing)
         return;
-    rtl_uString *text = field_text(marks, t->name);
+    rtl_uString *text = field_text(marks, name);
     if (!text)
         return;
-    rl_memory_field *f = rl_memory_find(mem, name);
+    rl_memory_field *f = rl_memory_find(mem, t->bookmark);
     if (f) {
         text_fingerprint(text, f->prev);
-    } else if ((f = rl_memory_add(mem, name))) {
+    } else if ((f = rl_memory_add(mem, t->bookmark))) {
         if (rl_uno_str_utf8(text, f->placeholder, sizeof f->placeholder) < 0)
             f->placeholder[0] = 0;    /* too long to be a placeholder: empty */
     }
@@ -867,22 +721,20 @@ static void remember_before(uno_Interface *marks, rl_letter_memory *mem, const t
 
 /* After: the fingerprint of what the field holds now; a cleared field is
  * forgotten. */
-static void remember_after(uno_Interface *marks, rl_letter_memory *mem, const target *t)
+static void remember_after(uno_Interface *marks, rl_letter_memory *mem, const rl_plan_target *t,
+                           rtl_uString *name)
 {
-    char name[RL_MAX_FIELD_NAME];
-    if (rl_uno_str_utf8(t->name, name, sizeof name) < 0)
-        return;
     if (t->clearing) {
-        rl_memory_remove(mem, name);
+        rl_memory_remove(mem, t->bookmark);
         return;
     }
-    rl_memory_field *f = rl_memory_find(mem, name);
-    rtl_uString *text = f ? field_text(marks, t->name) : NULL;
+    rl_memory_field *f = rl_memory_find(mem, t->bookmark);
+    rtl_uString *text = f ? field_text(marks, name) : NULL;
     if (text) {
         text_fingerprint(text, f->fp);
         rtl_uString_release(text);
     } else if (f) {
-        rl_memory_remove(mem, name);
+        rl_memory_remove(mem, t->bookmark);
     }
 }
 
@@ -927,14 +779,21 @@ static int reset_fields(rl_writer *w, uno_Interface *doc, rl_uno_err *err)
     }
     read_memory(doc, mem);
     for (size_t i = 0; i < mem->n && !rc; i++) {
-        target t = { rl_uno_str(mem->fields[i].bookmark), mem->fields[i].placeholder,
-                     strlen(mem->fields[i].placeholder), NULL, AS_TEXT, 1 };
-        rtl_uString *text = field_text(marks, t.name);
+        rl_plan_target t;
+        memset(&t, 0, sizeof t);
+        snprintf(t.bookmark, sizeof t.bookmark, "%s", mem->fields[i].bookmark);
+        t.index = RL_PLAN_NO_BOOKMARK;
+        t.format = RL_PLAN_TEXT;
+        t.value = mem->fields[i].placeholder;
+        t.len = strlen(t.value);
+        t.clearing = 1;
+        rtl_uString *name = rl_uno_str(mem->fields[i].bookmark);
+        rtl_uString *text = field_text(marks, name);
         if (text) {
-            rc = replace_field(w, factory, marks, &t, err);
+            rc = replace_field(w, factory, marks, name, &t, err);
             rtl_uString_release(text);
         }
-        rtl_uString_release(t.name);
+        rtl_uString_release(name);
     }
     mem->n = 0;
     if (!rc)
@@ -947,40 +806,56 @@ done:
     return rc;
 }
 
-/* A fresh letter (a new reference in *fresh) for RL_WRITER_NEW_LETTER. */
-static int new_letter_from(rl_writer *w, uno_Interface *doc, uno_Interface **fresh,
-                           rl_placement_result *out)
+/* Where a new letter can come from: the letter's TemplateURL and its own
+ * URL (new strings, or NULL for none). */
+typedef struct letter_sources {
+    rtl_uString *template_url;
+    rtl_uString *url;
+} letter_sources;
+
+static void read_sources(uno_Interface *doc, letter_sources *s)
 {
     rl_uno_err err;
     uno_Interface *props = NULL, *model = rl_uno_query(doc, RL_UNO_T_XModel);
-    rtl_uString *template_url = NULL, *url = NULL;
+    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK)
+        rl_uno_XDocumentProperties_getTemplateURL(props, &err, &s->template_url);
+    if (model)
+        rl_uno_XModel_getURL(model, &err, &s->url);
+    rl_uno_release(props);
+    rl_uno_release(model);
+}
+
+static void free_sources(letter_sources *s)
+{
+    if (s->template_url)
+        rtl_uString_release(s->template_url);
+    if (s->url)
+        rtl_uString_release(s->url);
+    s->template_url = s->url = NULL;
+}
+
+/* The new letter the plan chose (RL_PLAN_FROM_TEMPLATE or _FROM_FILE) in
+ * *fresh (a new reference), or RL_ERR_STATE with RL_WRITER_NO_TEMPLATE when
+ * LibreOffice cannot make it. */
+static int new_letter(rl_writer *w, rl_plan_choice from, const letter_sources *s,
+                      uno_Interface **fresh, rl_placement_result *out)
+{
+    rl_uno_err err;
     int rc = RL_OK;
 
     *fresh = NULL;
-    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK)
-        rl_uno_XDocumentProperties_getTemplateURL(props, &err, &template_url);
-    if (template_url && template_url->length) {
-        if (open_as_template(w, template_url, fresh, &err))
+    if (from == RL_PLAN_FROM_TEMPLATE) {
+        if (open_as_template(w, s->template_url, fresh, &err))
             rc = refuse(w, out, RL_WRITER_NO_TEMPLATE, "the letter's template cannot be opened: %s",
                         err.message);
-    } else if (model && rl_uno_XModel_getURL(model, &err, &url) == RL_UNO_OK && url && url->length) {
-        if (open_as_template(w, url, fresh, &err) || reset_fields(w, *fresh, &err))
-            rc = refuse(w, out, RL_WRITER_NO_TEMPLATE, "a new letter cannot be made from this one: %s",
-                        err.message);
-    } else {
-        rc = refuse(w, out, RL_WRITER_NO_TEMPLATE, "the letter has no template and was never saved: "
-                    "there is nothing to make a new letter from%s", NULL);
+    } else if (open_as_template(w, s->url, fresh, &err) || reset_fields(w, *fresh, &err)) {
+        rc = refuse(w, out, RL_WRITER_NO_TEMPLATE, "a new letter cannot be made from this one: %s",
+                    err.message);
     }
     if (rc != RL_OK && *fresh) {
         rl_uno_release(*fresh);    /* a half-made letter stays open for the doctor to close */
         *fresh = NULL;
     }
-    if (template_url)
-        rtl_uString_release(template_url);
-    if (url)
-        rtl_uString_release(url);
-    rl_uno_release(props);
-    rl_uno_release(model);
     return rc;
 }
 
@@ -996,149 +871,64 @@ int rl_writer_place_docx(rl_writer *w, uno_Interface *letter, const unsigned cha
     return rl_writer_place_report(w, letter, NULL, docx, docx_len, NULL, NULL, 0, out, NULL);
 }
 
-int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report *r,
-                           const unsigned char *docx, size_t docx_len, const rl_field_map *fields,
-                           const rl_provenance *prov, unsigned flags, rl_placement_result *out,
-                           uno_Interface **letter_out)
+/* letter (acquired), or the active window's document, or NULL: a new
+ * reference the caller releases. */
+static uno_Interface *letter_or_active(rl_writer *w, uno_Interface *letter)
 {
     rl_uno_err err;
-    uno_Interface *comp = NULL, *textdoc = NULL, *supplier = NULL, *marks = NULL;
-    uno_Interface *storable = NULL, *factory = NULL, *undo_sup = NULL, *undo = NULL;
-    uno_Interface *model = NULL, *title_if = NULL;
-    uno_Sequence *names = NULL;
-    target *targets = NULL;
-    size_t n_targets = 0;
-    char *whole = NULL;
-    int rc = RL_OK, in_undo = 0, locked = 0;
-
-    rl_letter_memory *mem = NULL;
-
-    memset(out, 0, sizeof *out);
-    w->last = RL_WRITER_PLACED;
-    w->last_field[0] = 0;
-
-    if (letter_out)
-        *letter_out = NULL;
+    uno_Interface *comp = NULL;
     if (letter) {
         rl_uno_acquire(letter);
-        comp = letter;
-    } else if (rl_uno_XDesktop_getCurrentComponent(w->desktop, &err, &comp) || !comp) {
-        rc = refuse(w, out, RL_WRITER_NO_DOCUMENT, "no document is open in LibreOffice%s", NULL);
-        goto done;
+        return letter;
     }
-    if (!(textdoc = rl_uno_query(comp, RL_UNO_T_XTextDocument)) ||
-        !(supplier = rl_uno_query(comp, RL_UNO_T_XBookmarksSupplier))) {
-        rc = refuse(w, out, RL_WRITER_NOT_WRITER,
-                    "the active window is not a Writer document%s", NULL);
-        goto done;
-    }
-    if (r && (flags & RL_WRITER_NEW_LETTER)) {
-        uno_Interface *fresh = NULL;
-        if ((rc = new_letter_from(w, comp, &fresh, out)) != RL_OK)
-            goto done;
-        rl_uno_release(supplier);
-        rl_uno_release(textdoc);
-        rl_uno_release(comp);
-        comp = fresh;
-        if (!(textdoc = rl_uno_query(comp, RL_UNO_T_XTextDocument)) ||
-            !(supplier = rl_uno_query(comp, RL_UNO_T_XBookmarksSupplier))) {
-            rc = refuse(w, out, RL_WRITER_NOT_WRITER, "the new letter is not a Writer document%s", NULL);
-            goto done;
-        }
-    }
-    if ((title_if = rl_uno_query(comp, RL_UNO_T_XTitle))) {
-        rtl_uString *title = NULL;
-        if (rl_uno_XTitle_getTitle(title_if, &err, &title) == RL_UNO_OK) {
-            rl_uno_str_utf8(title, out->where, sizeof out->where);
-            rtl_uString_release(title);
-        }
-    }
+    if (rl_uno_XDesktop_getCurrentComponent(w->desktop, &err, &comp))
+        return NULL;
+    return comp;
+}
 
-    /* Which bookmarks receive what. */
-    if (rl_uno_XBookmarksSupplier_getBookmarks(supplier, &err, &marks) ||
-        rl_uno_XNameAccess_getElementNames(marks, &err, &names)) {
-        rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "cannot read the letter's bookmarks: %s",
-                    err.message);
-        goto done;
-    }
-    targets = calloc((size_t)names->nElements + RL_MEMORY_MAX_FIELDS + 1, sizeof *targets);
-    if (!targets) {
-        rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
-        goto done;
-    }
-    collect_targets(names, r, docx, docx_len, fields, targets, &n_targets, &whole);
-    if (!n_targets) {
-        rc = refuse(w, out, RL_WRITER_NO_FIELDS, r ? "the active document has none of this "
-                    "report's fields%s" : "the letter has no report_docx bookmark%s", NULL);
-        goto done;
-    }
+/* Whether doc is a Writer document with bookmarks. */
+static int is_writer(uno_Interface *doc)
+{
+    uno_Interface *textdoc = rl_uno_query(doc, RL_UNO_T_XTextDocument);
+    uno_Interface *supplier = textdoc ? rl_uno_query(doc, RL_UNO_T_XBookmarksSupplier) : NULL;
+    int yes = supplier != NULL;
+    rl_uno_release(supplier);
+    rl_uno_release(textdoc);
+    return yes;
+}
 
-    /* What earlier reports placed here (memory.h): the doctor's edits and a
-     * saved letter stop the report; their fields it lacks are cleared. */
-    if (!(mem = calloc(1, sizeof *mem))) {
-        rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
-        goto done;
+/* doc's title, for the inbox. */
+static void letter_title(uno_Interface *doc, char *where, size_t cap)
+{
+    rl_uno_err err;
+    uno_Interface *title_if = rl_uno_query(doc, RL_UNO_T_XTitle);
+    rtl_uString *title = NULL;
+    if (title_if && rl_uno_XTitle_getTitle(title_if, &err, &title) == RL_UNO_OK) {
+        rl_uno_str_utf8(title, where, cap);
+        rtl_uString_release(title);
     }
-    read_memory(comp, mem);
-    if (r && mem->n && !(flags & RL_WRITER_REPLACE) &&
-        (rc = check_untouched(w, comp, marks, mem, out)) != RL_OK)
-        goto done;
-    if (r && (rc = add_clearing(w, marks, mem, targets, &n_targets, out)) != RL_OK)
-        goto done;
+    rl_uno_release(title_if);
+}
 
-    /* Refusals that must leave the letter untouched. */
-    for (size_t i = 0; i < n_targets; i++) {
-        if (targets[i].format != AS_TEXT)
-            continue;          /* the import filters make their own paragraphs */
-        size_t longest = rl_writer_longest_paragraph(targets[i].value);
-        if (longest > RL_WRITER_MAX_PARAGRAPH) {
-            char name[RL_MAX_FIELD_NAME], why[RL_MAX_DETAIL];
-            rl_uno_str_utf8(targets[i].name, name, sizeof name);
-            snprintf(why, sizeof why, "the field \"%s\" has a paragraph of %zu characters; "
-                     "LibreOffice would stop responding while laying it out (limit %d)%%s",
-                     name, longest, RL_WRITER_MAX_PARAGRAPH);
-            rc = refuse(w, out, RL_WRITER_TOO_LONG, why, NULL);
-            goto done;
-        }
-    }
-    const char *report_patient = r ? rl_report_field(r, "patient_id") : NULL;
-    char letter_patient[RL_MAX_FIELD_NAME];
-    if (report_patient && letter_patient_id(comp, letter_patient, sizeof letter_patient) &&
-        strcmp(report_patient, letter_patient) != 0) {
-        rc = refuse(w, out, RL_WRITER_PATIENT_MISMATCH,
-                    "the report is for another patient than this letter%s", NULL);
-        goto done;
-    }
-    storable = rl_uno_query(comp, RL_UNO_T_XStorable);
-    sal_Bool ro = 0;
-    if (storable && rl_uno_XStorable_isReadonly(storable, &err, &ro) == RL_UNO_OK && ro) {
-        rc = refuse(w, out, RL_WRITER_READ_ONLY, "the letter is open read-only%s", NULL);
-        goto done;
-    }
-    for (size_t i = 0; i < n_targets; i++) {
-        uno_Interface *mark = bookmark(marks, targets[i].name, &err), *anchor = NULL;
-        int prot = 0;
-        if (mark && rl_uno_XTextContent_getAnchor(mark, &err, &anchor) == RL_UNO_OK)
-            prot = range_protected(anchor);
-        rl_uno_release(anchor);
-        rl_uno_release(mark);
-        if (prot) {
-            char name[RL_MAX_FIELD_NAME];
-            rl_uno_str_utf8(targets[i].name, name, sizeof name);
-            rc = refuse(w, out, RL_WRITER_PROTECTED,
-                        "the field \"%s\" lies in a protected section of the letter", name);
-            goto done;
-        }
-    }
+/* The plan applied to doc: every target replaced inside one undo context,
+ * the view locked while it runs, then the letter's memory and the
+ * provenance written. If LibreOffice refuses an edit half-way, the context
+ * is closed and undone (only if it added a step: never the doctor's own
+ * previous edit) and the letter is as it was. */
+static int apply(rl_writer *w, uno_Interface *doc, uno_Interface *marks, letter_facts *facts,
+                 const rl_plan *plan, const rl_provenance *prov, rl_placement_result *out)
+{
+    rl_uno_err err;
+    uno_Interface *factory = NULL, *undo_sup = NULL, *undo = NULL, *model = NULL;
+    int rc = RL_OK, in_undo = 0, locked = 0;
 
-    /* The edit: one undo step, the view locked while it runs. */
-    if (!(factory = rl_uno_query(comp, RL_UNO_T_XMultiServiceFactory)) ||
-        !(undo_sup = rl_uno_query(comp, RL_UNO_T_XUndoManagerSupplier)) ||
+    if (!(factory = rl_uno_query(doc, RL_UNO_T_XMultiServiceFactory)) ||
+        !(undo_sup = rl_uno_query(doc, RL_UNO_T_XUndoManagerSupplier)) ||
         rl_uno_XUndoManagerSupplier_getUndoManager(undo_sup, &err, &undo)) {
         rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "the letter cannot be edited%s", NULL);
         goto done;
     }
-    if ((model = rl_uno_query(comp, RL_UNO_T_XModel)) &&
+    if ((model = rl_uno_query(doc, RL_UNO_T_XModel)) &&
         rl_uno_XModel_lockControllers(model, &err) == RL_UNO_OK)
         locked = 1;
     sal_Int32 depth_before = undo_depth(undo);
@@ -1151,9 +941,13 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
         goto done;
     }
     in_undo = 1;
-    for (size_t i = 0; i < n_targets; i++) {
-        remember_before(marks, mem, &targets[i]);
-        if (replace_field(w, factory, marks, &targets[i], &err)) {
+    for (size_t i = 0; i < plan->n_targets; i++) {
+        const rl_plan_target *t = &plan->targets[i];
+        rtl_uString *name = target_name(facts, t);
+        remember_before(marks, facts->memory, t, name);
+        int failed = replace_field(w, factory, marks, name, t, &err);
+        rtl_uString_release(name);
+        if (failed) {
             /* Put the letter back as it was: close the step and undo it. */
             rl_uno_err e2;
             rl_uno_XUndoManager_leaveUndoContext(undo, &e2);
@@ -1167,38 +961,128 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
                         "LibreOffice refused to edit the letter: %s", err.message);
             goto done;
         }
-        if (!targets[i].clearing)
+        if (!t->clearing)
             out->fields_filled++;
     }
-    for (size_t i = 0; i < n_targets; i++)
-        remember_after(marks, mem, &targets[i]);
-    write_memory(comp, mem);
-    if (prov)
-        record_provenance(comp, prov);
-    if (letter_out) {
-        rl_uno_acquire(comp);
-        *letter_out = comp;
+    for (size_t i = 0; i < plan->n_targets; i++) {
+        rtl_uString *name = target_name(facts, &plan->targets[i]);
+        remember_after(marks, facts->memory, &plan->targets[i], name);
+        rtl_uString_release(name);
     }
-
+    write_memory(doc, facts->memory);
+    if (prov)
+        record_provenance(doc, prov);
 done:
     if (in_undo)
         rl_uno_XUndoManager_leaveUndoContext(undo, &err);
     if (locked)
         rl_uno_XModel_unlockControllers(model, &err);
-    free_targets(targets, n_targets);
-    free(whole);
-    free(mem);
-    if (names)
-        rl_uno_destruct(&names, RL_UNO_T_seq_string);
-    rl_uno_release(title_if);
     rl_uno_release(model);
     rl_uno_release(undo);
     rl_uno_release(undo_sup);
     rl_uno_release(factory);
-    rl_uno_release(storable);
+    return rc;
+}
+
+/* A refusal the plan decided: its reason, and the field or time
+ * rl_writer_last_field gives. */
+static int refuse_planned(rl_writer *w, const rl_plan *p, rl_placement_result *out)
+{
+    snprintf(w->last_field, sizeof w->last_field, "%s",
+             p->why == RL_WRITER_EDITED ? p->field : p->when);
+    return refuse(w, out, p->why, "%s", p->error);
+}
+
+int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report *r,
+                           const unsigned char *docx, size_t docx_len, const rl_field_map *fields,
+                           const rl_provenance *prov, unsigned flags, rl_placement_result *out,
+                           uno_Interface **letter_out)
+{
+    rl_uno_err err;
+    rl_plan_map map;
+    rl_plan_input in;
+    rl_plan plan;
+    letter_facts facts;
+    letter_sources sources;
+    uno_Interface *comp, *supplier = NULL, *marks = NULL;
+    uno_Sequence *names = NULL;
+    int rc = RL_OK;
+
+    memset(out, 0, sizeof *out);
+    memset(&in, 0, sizeof in);
+    memset(&plan, 0, sizeof plan);
+    memset(&facts, 0, sizeof facts);
+    memset(&sources, 0, sizeof sources);
+    w->last = RL_WRITER_PLACED;
+    w->last_field[0] = 0;
+    if (letter_out)
+        *letter_out = NULL;
+    plan_map(fields, &map);
+    in.report = r;
+    in.docx = docx;
+    in.docx_len = docx_len;
+    in.fields = &map;
+    in.flags = flags;
+
+    /* Which letter. */
+    comp = letter_or_active(w, letter);
+    in.letter.exists = comp != NULL;
+    in.letter.is_writer = is_writer(comp);
+    if (comp && (flags & RL_WRITER_NEW_LETTER)) {     /* only a new letter needs them */
+        read_sources(comp, &sources);
+        in.letter.has_template = sources.template_url && sources.template_url->length;
+        in.letter.has_file = sources.url && sources.url->length;
+    }
+    if (rl_plan_letter_choice(&in, &plan) != RL_WRITER_PLACED)
+        goto refused;
+    if (plan.letter != RL_PLAN_THIS_LETTER) {
+        uno_Interface *fresh = NULL;
+        if ((rc = new_letter(w, plan.letter, &sources, &fresh, out)) != RL_OK)
+            goto done;
+        rl_uno_release(comp);
+        comp = fresh;
+        memset(&in.letter, 0, sizeof in.letter);
+        in.letter.exists = 1;
+        in.letter.made_new = 1;
+        in.letter.is_writer = is_writer(comp);
+        if (rl_plan_letter_choice(&in, &plan) != RL_WRITER_PLACED)
+            goto refused;
+    }
+    letter_title(comp, out->where, sizeof out->where);
+
+    /* Which fields: what the letter holds and remembers, then the plan. */
+    supplier = rl_uno_query(comp, RL_UNO_T_XBookmarksSupplier);
+    if (rl_uno_XBookmarksSupplier_getBookmarks(supplier, &err, &marks) ||
+        rl_uno_XNameAccess_getElementNames(marks, &err, &names)) {
+        rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "cannot read the letter's bookmarks: %s",
+                    err.message);
+        goto done;
+    }
+    if (read_fields(comp, marks, names, &facts)) {
+        rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
+        goto done;
+    }
+    read_checks(comp, marks, &map, r, &facts);
+    in.letter = facts.letter;
+    if (rl_plan_fields(&in, &plan) != RL_WRITER_PLACED)
+        goto refused;
+
+    /* The edit. */
+    if ((rc = apply(w, comp, marks, &facts, &plan, prov, out)) == RL_OK && letter_out) {
+        rl_uno_acquire(comp);
+        *letter_out = comp;
+    }
+    goto done;
+refused:
+    rc = refuse_planned(w, &plan, out);
+done:
+    rl_plan_free(&plan);
+    free_facts(&facts);
+    free_sources(&sources);
+    if (names)
+        rl_uno_destruct(&names, RL_UNO_T_seq_string);
     rl_uno_release(marks);
     rl_uno_release(supplier);
-    rl_uno_release(textdoc);
     rl_uno_release(comp);
     return rc;
 }
@@ -1227,59 +1111,57 @@ int rl_writer_compare(rl_writer *w, uno_Interface *letter, const rl_report *r,
                       rl_placement_result *out)
 {
     rl_uno_err err;
-    uno_Interface *comp = NULL, *supplier = NULL, *marks = NULL;
+    rl_plan_map map;
+    rl_plan_input in;
+    rl_plan plan;
+    letter_facts facts;
+    uno_Interface *comp, *supplier = NULL, *marks = NULL;
     uno_Sequence *names = NULL;
-    target *targets = NULL;
-    size_t n_targets = 0;
-    char *whole = NULL;
-    rl_letter_memory *mem = NULL;
     int rc = RL_OK;
 
     memset(out, 0, sizeof *out);
+    memset(&in, 0, sizeof in);
+    memset(&plan, 0, sizeof plan);
+    memset(&facts, 0, sizeof facts);
     *changes = NULL;
     *n = 0;
-    if (letter) {
-        rl_uno_acquire(letter);
-        comp = letter;
-    } else if (rl_uno_XDesktop_getCurrentComponent(w->desktop, &err, &comp) || !comp) {
-        rc = refuse(w, out, RL_WRITER_NO_DOCUMENT, "no document is open in LibreOffice%s", NULL);
+    plan_map(fields, &map);
+    in.report = r;
+    in.fields = &map;
+    comp = letter_or_active(w, letter);
+    in.letter.exists = comp != NULL;
+    in.letter.is_writer = comp && (supplier = rl_uno_query(comp, RL_UNO_T_XBookmarksSupplier)) &&
+                          !rl_uno_XBookmarksSupplier_getBookmarks(supplier, &err, &marks) &&
+                          !rl_uno_XNameAccess_getElementNames(marks, &err, &names);
+    if (rl_plan_letter_choice(&in, &plan) != RL_WRITER_PLACED) {
+        rc = refuse(w, out, plan.why, "%s", plan.error);
         goto done;
     }
-    if (!(supplier = rl_uno_query(comp, RL_UNO_T_XBookmarksSupplier)) ||
-        rl_uno_XBookmarksSupplier_getBookmarks(supplier, &err, &marks) ||
-        rl_uno_XNameAccess_getElementNames(marks, &err, &names)) {
-        rc = refuse(w, out, RL_WRITER_NOT_WRITER, "the active window is not a Writer document%s", NULL);
-        goto done;
-    }
-    targets = calloc((size_t)names->nElements + RL_MEMORY_MAX_FIELDS + 1, sizeof *targets);
-    mem = calloc(1, sizeof *mem);
-    if (!targets || !mem) {
+    if (read_fields(comp, marks, names, &facts)) {
         rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
         goto done;
     }
-    collect_targets(names, r, NULL, 0, fields, targets, &n_targets, &whole);
-    read_memory(comp, mem);
-    add_clearing(w, marks, mem, targets, &n_targets, out);
-    if (!n_targets) {
-        rc = refuse(w, out, RL_WRITER_NO_FIELDS, "the active document has none of this report's "
-                    "fields%s", NULL);
+    in.letter = facts.letter;
+    if (rl_plan_changes(&in, &plan) != RL_WRITER_PLACED) {
+        rc = refuse(w, out, plan.why, "%s", plan.error);
         goto done;
     }
-    if (!(*changes = calloc(n_targets, sizeof **changes))) {
+    if (!(*changes = calloc(plan.n_targets, sizeof **changes))) {
         rc = refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
         goto done;
     }
-    for (size_t i = 0; i < n_targets; i++) {
+    for (size_t i = 0; i < plan.n_targets; i++) {
+        const rl_plan_target *t = &plan.targets[i];
         rl_field_change *c = &(*changes)[i];
-        char key[RL_MAX_FIELD_NAME];
-        rl_uno_str_utf8(targets[i].name, c->bookmark, sizeof c->bookmark);
-        rtl_uString *now = field_text(marks, targets[i].name);
+        snprintf(c->bookmark, sizeof c->bookmark, "%s", t->bookmark);
+        rtl_uString *name = target_name(&facts, t), *now = field_text(marks, name);
+        rtl_uString_release(name);
         c->in_letter = utf8_dup(now);
         if (now)
             rtl_uString_release(now);
-        const char *plain = targets[i].format == AS_TEXT ? targets[i].value : NULL;
-        if (!plain && rl_writer_field_of(c->bookmark, fields, r, key, sizeof key))
-            plain = rl_report_field(r, key);
+        const char *plain = t->format == RL_PLAN_TEXT ? t->value : NULL;
+        if (!plain && t->key[0])
+            plain = rl_report_field(r, t->key);
         if (!plain)
             plain = r->plaintext_report ? r->plaintext_report : "";
         /* Writer reads paragraphs back with "\n": compare like with like. */
@@ -1294,9 +1176,8 @@ int rl_writer_compare(rl_writer *w, uno_Interface *letter, const rl_report *r,
     }
 
 done:
-    free_targets(targets, n_targets);
-    free(whole);
-    free(mem);
+    rl_plan_free(&plan);
+    free_facts(&facts);
     if (names)
         rl_uno_destruct(&names, RL_UNO_T_seq_string);
     rl_uno_release(marks);
@@ -1328,7 +1209,7 @@ int rl_writer_unfilled(uno_Interface *doc, const rl_field_map *fields, char *out
             continue;
         fields_seen++;
         const rl_memory_field *f = rl_memory_find(mem, name);
-        if (f && field_state(marks, f) != FIELD_PLACEHOLDER)
+        if (f && field_state(marks, f) != RL_FIELD_PLACEHOLDER)
             continue;           /* a report's text, or the doctor's */
         count++;
         if (used < cap)
@@ -1354,7 +1235,7 @@ int rl_writer_holds_last_report(uno_Interface *doc)
         for (size_t i = 0; i < mem->n && holds != 1; i++) {
             if (!strcmp(mem->fields[i].bookmark, RL_WRITER_DOCX_REPORT))
                 continue;
-            holds = field_state(marks, &mem->fields[i]) == FIELD_PLACED;
+            holds = field_state(marks, &mem->fields[i]) == RL_FIELD_PLACED;
         }
     }
     free(mem);
@@ -1413,7 +1294,7 @@ int rl_writer_open_docx(rl_writer *w, const unsigned char *docx, size_t len, rl_
     props[0].Name = rl_uno_str("InputStream");
     rl_uno_any_value(&props[0].Value, &stream, RL_UNO_T_XInputStream);
     props[1].Name = rl_uno_str("FilterName");
-    rl_uno_any_string(&props[1].Value, filter_name(AS_DOCX));
+    rl_uno_any_string(&props[1].Value, filter_name(RL_PLAN_DOCX));
     options = rl_uno_seq(RL_UNO_T_seq_PropertyValue, props, 2);
     rc = rl_uno_XComponentLoader_loadComponentFromURL(loader, err, &doc, url, frame, 0, options);
     if (!rc && !doc)
