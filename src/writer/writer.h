@@ -46,7 +46,10 @@ int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields
  * are filled, from docx. docx (docx_len bytes, borrowed) may be NULL: then
  * "report_docx" is left as it is. On success, if letter_out is not NULL, it
  * receives the document filled (a new reference the caller releases). The
- * whole placement is one undo step titled like any report's. */
+ * whole placement is one undo step titled like any report's. flags:
+ * RL_WRITER_REPLACE, RL_WRITER_NEW_LETTER (plan.h). What is decided, and
+ * why not, is the pure plan's (plan.h); this reads the letter for it and
+ * applies it. */
 int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report *r,
                            const unsigned char *docx, size_t docx_len, const rl_field_map *fields,
                            const rl_provenance *prov, unsigned flags, rl_placement_result *out,
@@ -114,7 +117,8 @@ const char *rl_writer_last_field(const rl_writer *w);
 /* The field key a bookmark name stands for under fields, or NULL when it
  * stands for none: exact mapped names first, then "<name>_<digits>", then a
  * key of the report itself (so a new key the service sends needs no set-up).
- * Writes into key (cap bytes). Pure: exposed for the unit tests. */
+ * Writes into key (cap bytes). Pure: rl_plan_field_of (plan.h), which the
+ * unit tests drive, with fields in the plan's words. */
 const char *rl_writer_field_of(const char *bookmark, const rl_field_map *fields,
                                const rl_report *r, char *key, size_t cap);
 
