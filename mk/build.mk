@@ -98,7 +98,7 @@ SRC_writer    := $(wildcard src/writer/*.c)
 SRC_component := $(wildcard src/component/*.c)
 SRC_ui        := $(wildcard src/ui/*.c)
 # The modules of the upper layers that need no UNO: unit-tested, also under the sanitizers.
-NOUNO_writer    := src/writer/memory.c
+NOUNO_writer    := src/writer/memory.c src/writer/plan.c
 NOUNO_component := src/component/inbox.c src/component/spool.c src/component/mtqueue.c
 NOUNO_ui        := src/ui/diffmark.c
 

@@ -20,39 +20,10 @@
 
 #include "placement.h"
 
-#define RL_WRITER_WHOLE_REPORT "report_text"   /* the plain-text report */
-#define RL_WRITER_HTML_REPORT  "report_html"   /* html_content, with its formatting */
-#define RL_WRITER_RTF_REPORT   "report_rtf"    /* rtf_report, with its formatting */
-#define RL_WRITER_DOCX_REPORT  "report_docx"   /* the DOCX behind url, once fetched */
-#define RL_WRITER_MAX_TARGETS  256   /* bookmarks filled by one report */
-/* Writer lays a paragraph out in worse than quadratic time (measured on
- * 7.4: 16 K characters 0.1 s, 64 K 4 s, 128 K 2 min, the office frozen all
- * along). A field with a longer paragraph is not placed: it waits in the
- * inbox with the reason, and its text is never re-flowed behind the
- * doctor's back. */
-#define RL_WRITER_MAX_PARAGRAPH 16384  /* characters */
-
-/* Why a report was not placed: a reason the inbox shows and tests check. */
-typedef enum rl_writer_refusal {
-    RL_WRITER_PLACED = 0,
-    RL_WRITER_NO_DOCUMENT,      /* no document window is active */
-    RL_WRITER_NOT_WRITER,       /* the active document is not a text document */
-    RL_WRITER_NO_FIELDS,        /* it has none of the report's field bookmarks */
-    RL_WRITER_READ_ONLY,        /* opened read-only */
-    RL_WRITER_PROTECTED,        /* a field lies in a protected section */
-    RL_WRITER_TOO_LONG,         /* a paragraph above RL_WRITER_MAX_PARAGRAPH */
-    RL_WRITER_PATIENT_MISMATCH, /* PatientId of the letter != patient_id of the report */
-    RL_WRITER_EDIT_FAILED,      /* LibreOffice refused an edit; the letter is unchanged */
-    RL_WRITER_EDITED,           /* the doctor changed a field an earlier report filled */
-    RL_WRITER_SAVED,            /* the letter was saved since the earlier report */
-    RL_WRITER_NO_TEMPLATE,      /* NEW_LETTER: the letter has no template and no file */
-    RL_WRITER_PRINTED           /* the letter was printed since the earlier report */
-} rl_writer_refusal;
-
-/* A stable name for a refusal ("no_document", "not_writer", "no_fields",
- * "read_only", "protected", "too_long", "patient_mismatch", "edit_failed",
- * "edited", "saved", "printed", "no_template"; "" for placed): the UI words it in the user's language. */
-const char *rl_writer_refusal_name(rl_writer_refusal why);
+/* The refusals (rl_writer_refusal), the flags RL_WRITER_REPLACE and
+ * RL_WRITER_NEW_LETTER, the special field names (report_text...) and the
+ * limits are in plan.h: the pure plan decides with them. */
+#include "plan.h"
 
 typedef struct rl_writer rl_writer;
 
@@ -70,26 +41,15 @@ void rl_writer_destroy(rl_writer *w);
 int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields,
                     const rl_provenance *prov, rl_placement_result *out);
 
-/* A report replaces a report as a whole, and never the doctor's words
- * silently (src/writer/README.md, "A report in a letter that holds one"):
- * the letter remembers what was placed in each field (memory.h). A field an
- * earlier report filled that the new one lacks goes back to its placeholder,
- * in the same undo step. If the doctor changed such a field, or the letter
- * was saved since, the report is refused (RL_WRITER_EDITED, RL_WRITER_SAVED)
- * unless flags has RL_WRITER_REPLACE (the doctor chose "Replace"). */
-#define RL_WRITER_REPLACE 1u
-/* "Nouvelle lettre": the report goes into a fresh letter made from the active
- * one's template (its TemplateURL), or, for a letter made from none, a copy of
- * its file with the fields an earlier report filled back to their
- * placeholders; the active letter is not touched. */
-#define RL_WRITER_NEW_LETTER 2u
-
 /* The general form of rl_writer_place. letter: the document to fill (NULL:
  * the active window's). r may be NULL: then only "report_docx" bookmarks
  * are filled, from docx. docx (docx_len bytes, borrowed) may be NULL: then
  * "report_docx" is left as it is. On success, if letter_out is not NULL, it
  * receives the document filled (a new reference the caller releases). The
- * whole placement is one undo step titled like any report's. */
+ * whole placement is one undo step titled like any report's. flags:
+ * RL_WRITER_REPLACE, RL_WRITER_NEW_LETTER (plan.h). What is decided, and
+ * why not, is the pure plan's (plan.h); this reads the letter for it and
+ * applies it. */
 int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report *r,
                            const unsigned char *docx, size_t docx_len, const rl_field_map *fields,
                            const rl_provenance *prov, unsigned flags, rl_placement_result *out,
@@ -157,7 +117,8 @@ const char *rl_writer_last_field(const rl_writer *w);
 /* The field key a bookmark name stands for under fields, or NULL when it
  * stands for none: exact mapped names first, then "<name>_<digits>", then a
  * key of the report itself (so a new key the service sends needs no set-up).
- * Writes into key (cap bytes). Pure: exposed for the unit tests. */
+ * Writes into key (cap bytes). Pure: rl_plan_field_of (plan.h), which the
+ * unit tests drive, with fields in the plan's words. */
 const char *rl_writer_field_of(const char *bookmark, const rl_field_map *fields,
                                const rl_report *r, char *key, size_t cap);
 
@@ -165,9 +126,6 @@ const char *rl_writer_field_of(const char *bookmark, const rl_field_map *fields,
  * become "\r" (a paragraph break in Writer). A new string the caller
  * releases. */
 rtl_uString *rl_writer_paragraph_text(const char *utf8);
-
-/* The number of characters of the longest paragraph of utf8. Pure. */
-size_t rl_writer_longest_paragraph(const char *utf8);
 
 /* ------------------------------------------------------------ template.c */
 

@@ -1,0 +1,170 @@
+/* import.c - LibreOffice's own import filters: HTML, RTF or DOCX inserted
+ * into a field, and a DOCX opened as a document of its own, from memory.
+ * (src/writer/README.md, "The signed DOCX".) */
+#include "writer_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *filter_name(rl_plan_format format)
+{
+    switch (format) {
+    case RL_PLAN_RTF: return "Rich Text Format";
+    case RL_PLAN_DOCX: return "MS Word 2007 XML";
+    default: return "HTML (StarWriter)";
+    }
+}
+
+/* A com.sun.star.io.SequenceInputStream over a copy of data (new
+ * reference), or NULL with err set. */
+static uno_Interface *memory_stream(uno_Interface *smgr, uno_Interface *ctx, const void *data,
+                                    size_t len, rl_uno_err *err)
+{
+    uno_Interface *stream = NULL;
+    uno_Sequence *args = NULL;
+    uno_Any arg;
+    if (len > 0x7fffffff) {
+        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "the document is too large");
+        return NULL;
+    }
+    uno_Sequence *bytes = rl_uno_seq(RL_UNO_T_seq_byte, (void *)data, (sal_Int32)len);
+    rtl_uString *svc = rl_uno_str("com.sun.star.io.SequenceInputStream");
+    if (!bytes) {
+        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+    } else {
+        rl_uno_any_value(&arg, &bytes, RL_UNO_T_seq_byte);
+        args = rl_uno_seq(RL_UNO_T_seq_any, &arg, 1);
+        uno_any_destruct(&arg, NULL);
+        if (rl_uno_XMultiComponentFactory_createInstanceWithArgumentsAndContext(
+                smgr, err, &stream, svc, args, ctx))
+            stream = NULL;
+    }
+    if (args)
+        rl_uno_destruct(&args, RL_UNO_T_seq_any);
+    if (bytes)
+        rl_uno_destruct(&bytes, RL_UNO_T_seq_byte);
+    rtl_uString_release(svc);
+    return stream;
+}
+
+/* Inserts a DOCX at cursor from a private temporary file: LibreOffice 7.4's
+ * insertDocumentFromURL cannot read a DOCX (a ZIP storage) from an
+ * InputStream ("Can't read contents!" in package/xstor), although it can
+ * open one that way. The file is 0600 in a 0700 directory of its own and
+ * both are removed as soon as the import returns. */
+static int import_docx_file(uno_Interface *cursor, const char *data, size_t len,
+                            uno_Sequence *options, rl_uno_err *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[256], path[300], url[320];
+    int rc;
+
+    if (!tmp || tmp[0] != '/' || strlen(tmp) > 200 || strpbrk(tmp, " %#?"))
+        tmp = "/tmp";
+    snprintf(dir, sizeof dir, "%s/reportlink-docx-XXXXXX", tmp);
+    if (!mkdtemp(dir))
+        return rl_uno_fail(err, RL_UNO_ERR_TYPE, "cannot create a private temporary folder: %s",
+                           strerror(errno));
+    snprintf(path, sizeof path, "%s/report.docx", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    size_t done = 0;
+    while (fd >= 0 && done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    if (fd < 0 || done < len || close(fd) != 0) {
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "cannot write the temporary DOCX: %s",
+                         strerror(errno));
+    } else {
+        snprintf(url, sizeof url, "file://%s", path);
+        rtl_uString *u = rl_uno_str(url);
+        rc = rl_uno_XDocumentInsertable_insertDocumentFromURL(cursor, err, u, options);
+        rtl_uString_release(u);
+    }
+    unlink(path);
+    rmdir(dir);
+    return rc;
+}
+
+/* The media descriptor that has LibreOffice read a copy of data with the
+ * filter of format: InputStream and FilterName, in *options (a new sequence
+ * the caller destructs; NULL when out of memory). RL_UNO_OK, or an error
+ * when no stream could be made. */
+static int stream_options(rl_writer *w, const void *data, size_t len, rl_plan_format format,
+                          uno_Sequence **options, rl_uno_err *err)
+{
+    rl_uno_PropertyValue props[2];
+    uno_Interface *stream = memory_stream(w->smgr, w->ctx, data, len, err);
+
+    *options = NULL;
+    if (!stream)
+        return err->code ? err->code : RL_UNO_ERR_NOMEM;
+    memset(props, 0, sizeof props);
+    props[0].Name = rl_uno_str("InputStream");
+    rl_uno_any_value(&props[0].Value, &stream, RL_UNO_T_XInputStream);
+    props[1].Name = rl_uno_str("FilterName");
+    rl_uno_any_string(&props[1].Value, filter_name(format));
+    *options = rl_uno_seq(RL_UNO_T_seq_PropertyValue, props, 2);
+    for (int i = 0; i < 2; i++)
+        rl_uno_destruct(&props[i], RL_UNO_T_PropertyValue);
+    rl_uno_release(stream);           /* the descriptor holds its own reference */
+    return RL_UNO_OK;
+}
+
+/* Imports data (HTML, RTF or DOCX) at cursor through LibreOffice's own
+ * filter, from memory (the DOCX: see import_docx_file). Afterwards the
+ * cursor spans the imported content. */
+int rl__writer_import_at(rl_writer *w, uno_Interface *cursor, const char *data, size_t len,
+                         rl_plan_format format, rl_uno_err *err)
+{
+    if (format == RL_PLAN_DOCX) {
+        rl_uno_PropertyValue filter;
+        memset(&filter, 0, sizeof filter);
+        filter.Name = rl_uno_str("FilterName");
+        rl_uno_any_string(&filter.Value, filter_name(RL_PLAN_DOCX));
+        uno_Sequence *options = rl_uno_seq(RL_UNO_T_seq_PropertyValue, &filter, 1);
+        rl_uno_destruct(&filter, RL_UNO_T_PropertyValue);
+        if (!options)
+            return rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        int rc = import_docx_file(cursor, data, len, options, err);
+        rl_uno_destruct(&options, RL_UNO_T_seq_PropertyValue);
+        return rc;
+    }
+    uno_Sequence *options = NULL;
+    rtl_uString *url = rl_uno_str("private:stream");
+    int rc = stream_options(w, data, len, format, &options, err);
+    if (!rc)
+        rc = rl_uno_XDocumentInsertable_insertDocumentFromURL(cursor, err, url, options);
+    if (options)
+        rl_uno_destruct(&options, RL_UNO_T_seq_PropertyValue);
+    rtl_uString_release(url);
+    return rc;
+}
+
+int rl_writer_open_docx(rl_writer *w, const unsigned char *docx, size_t len, rl_uno_err *err)
+{
+    uno_Interface *loader = NULL, *doc = NULL;
+    uno_Sequence *options = NULL;
+    rtl_uString *url = rl_uno_str("private:stream"), *frame = rl_uno_str("_blank");
+    int rc;
+
+    if (!(loader = rl_uno_query(w->desktop, RL_UNO_T_XComponentLoader)))
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the Desktop lacks XComponentLoader");
+    else if (!(rc = stream_options(w, docx, len, RL_PLAN_DOCX, &options, err)))
+        rc = rl_uno_XComponentLoader_loadComponentFromURL(loader, err, &doc, url, frame, 0, options);
+    if (!rc && !doc)
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "LibreOffice could not open the document");
+    if (options)
+        rl_uno_destruct(&options, RL_UNO_T_seq_PropertyValue);
+    rl_uno_release(doc);
+    rl_uno_release(loader);
+    rtl_uString_release(url);
+    rtl_uString_release(frame);
+    return rc;
+}
