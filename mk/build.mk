@@ -69,7 +69,7 @@ INC_uno       = -I src/uno -I $(GEN)
 INC_writer    = -I src/writer $(INC_format) $(INC_core) $(INC_uno)
 INC_component = -I src/component $(INC_writer)
 INC_ui        = -I src/ui $(INC_component)
-UP_writer     = -I src/component
+UP_writer     =
 UP_component  = -I src/ui
 # Programs: the tools, the tests, the benchmark.
 INC_tools     = $(INC_core)

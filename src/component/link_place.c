@@ -103,14 +103,14 @@ int rlc__place_entry(report_link *l, sal_Int32 id, int fresh, unsigned flags)
     free(p.docx);
 
     int64_t ended_us = rlc_now_us();
-    rl_writer_refusal why = l->writer && !placed ? rl_writer_last_refusal(l->writer) : RL_WRITER_PLACED;
+    rl_writer_refusal why = placed ? RL_OK : result.why;
     rl_inbox_outcome outcome = {
         .placed = placed,
         .fields_filled = result.fields_filled,
         .where = result.where,
         .reason = result.error,
-        .reason_code = l->writer ? rl_writer_refusal_name(why) : "",
-        .reason_field = l->writer ? rl_writer_last_field(l->writer) : "",
+        .reason_code = rl_writer_refusal_name(why),
+        .reason_field = result.field,
         .refusal = (int)why,
         .placed_us = ended_us,
         .cost_us = ended_us - started_us,
@@ -278,7 +278,7 @@ void rlc__docx_arrived(report_link *l, rl_docx *d)
         else
             rlc_log("report %d: its DOCX is in the inbox, not in the letter: %s", (int)id,
                     result.error);
-    } else if (!placed && refusal == RL_WRITER_NO_FIELDS) {
+    } else if (!placed && refusal == RL_ERR_NO_FIELDS) {
         rlc_log("report %d: its DOCX arrived; placing the report again", (int)id);
         rlc__place_entry(l, id, 0, 0);  /* tells the listeners */
         id = 0;

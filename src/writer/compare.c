@@ -40,20 +40,20 @@ int rl_writer_compare(rl_writer *w, uno_Interface *letter, const rl_report *r,
     *n = 0;
     rl__writer_job_begin(&j, w, letter, r, fields);
     j.in.letter.is_writer = j.doc && rl__writer_job_bookmarks(&j, &err) == RL_UNO_OK;
-    if (rl_plan_letter_choice(&j.in, plan) != RL_WRITER_PLACED) {
+    if (rl_plan_letter_choice(&j.in, plan) != RL_OK) {
         rc = rl__writer_refuse(w, out, plan->why, "%s", plan->error);
         goto done;
     }
     if (rl__writer_job_read_fields(&j)) {
-        rc = rl__writer_refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
+        rc = rl__writer_refuse(w, out, RL_ERR_EDIT_FAILED, "out of memory%s", NULL);
         goto done;
     }
-    if (rl_plan_changes(&j.in, plan) != RL_WRITER_PLACED) {
+    if (rl_plan_changes(&j.in, plan) != RL_OK) {
         rc = rl__writer_refuse(w, out, plan->why, "%s", plan->error);
         goto done;
     }
     if (!(*changes = calloc(plan->n_targets, sizeof **changes))) {
-        rc = rl__writer_refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
+        rc = rl__writer_refuse(w, out, RL_ERR_EDIT_FAILED, "out of memory%s", NULL);
         goto done;
     }
     for (size_t i = 0; i < plan->n_targets; i++) {

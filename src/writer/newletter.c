@@ -99,7 +99,7 @@ void rl__writer_free_sources(rl__writer_sources *s)
 }
 
 /* The new letter the plan chose (RL_PLAN_FROM_TEMPLATE or _FROM_FILE) in
- * *fresh (a new reference), or RL_ERR_STATE with RL_WRITER_NO_TEMPLATE when
+ * *fresh (a new reference), or RL_ERR_NO_TEMPLATE (also in out->why) when
  * LibreOffice cannot make it. */
 int rl__writer_new_letter(rl_writer *w, rl_plan_choice from, const rl__writer_sources *s,
                           uno_Interface **fresh, rl_placement_result *out)
@@ -110,10 +110,10 @@ int rl__writer_new_letter(rl_writer *w, rl_plan_choice from, const rl__writer_so
     *fresh = NULL;
     if (from == RL_PLAN_FROM_TEMPLATE) {
         if (open_as_template(w, s->template_url, fresh, &err))
-            rc = rl__writer_refuse(w, out, RL_WRITER_NO_TEMPLATE,
+            rc = rl__writer_refuse(w, out, RL_ERR_NO_TEMPLATE,
                                    "the letter's template cannot be opened: %s", err.message);
     } else if (open_as_template(w, s->url, fresh, &err) || reset_fields(w, *fresh, &err)) {
-        rc = rl__writer_refuse(w, out, RL_WRITER_NO_TEMPLATE,
+        rc = rl__writer_refuse(w, out, RL_ERR_NO_TEMPLATE,
                                "a new letter cannot be made from this one: %s", err.message);
     }
     if (rc != RL_OK && *fresh) {

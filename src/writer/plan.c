@@ -15,22 +15,7 @@
 
 const char *rl_writer_refusal_name(rl_writer_refusal why)
 {
-    switch (why) {
-    case RL_WRITER_PLACED: return "";
-    case RL_WRITER_NO_DOCUMENT: return "no_document";
-    case RL_WRITER_NOT_WRITER: return "not_writer";
-    case RL_WRITER_NO_FIELDS: return "no_fields";
-    case RL_WRITER_READ_ONLY: return "read_only";
-    case RL_WRITER_PROTECTED: return "protected";
-    case RL_WRITER_TOO_LONG: return "too_long";
-    case RL_WRITER_PATIENT_MISMATCH: return "patient_mismatch";
-    case RL_WRITER_EDIT_FAILED: return "edit_failed";
-    case RL_WRITER_EDITED: return "edited";
-    case RL_WRITER_SAVED: return "saved";
-    case RL_WRITER_NO_TEMPLATE: return "no_template";
-    case RL_WRITER_PRINTED: return "printed";
-    }
-    return "edit_failed";
+    return why == RL_OK ? "" : rl_err_name(why);
 }
 
 size_t rl_writer_longest_paragraph(const char *utf8)
@@ -230,24 +215,24 @@ static rl_writer_refusal check_untouched(const rl_plan_letter *l, rl_plan *p)
         rl_field_state now = l->states[i];
         if (now == RL_FIELD_EDITED || now == RL_FIELD_MISSING) {
             snprintf(p->field, sizeof p->field, "%s", l->memory->fields[i].bookmark);
-            return refuse(p, RL_WRITER_EDITED, "the field \"%s\" was changed in the letter "
+            return refuse(p, RL_ERR_EDITED, "the field \"%s\" was changed in the letter "
                           "since the last report was placed", p->field);
         }
         holds_report |= now == RL_FIELD_PLACED || now == RL_FIELD_BEFORE;
     }
     if (!holds_report)
-        return RL_WRITER_PLACED;
+        return RL_OK;
     if (l->placed && l->printed > l->placed) {
         hh_mm(l->printed, p->when, sizeof p->when);
-        return refuse(p, RL_WRITER_PRINTED, "the letter was printed at %s, after the last "
+        return refuse(p, RL_ERR_PRINTED, "the letter was printed at %s, after the last "
                       "report was placed", p->when);
     }
     if (!l->modified || (l->placed && l->saved > l->placed)) {
         hh_mm(l->saved, p->when, sizeof p->when);
-        return refuse(p, RL_WRITER_SAVED, "the letter was saved at %s, after the last report "
+        return refuse(p, RL_ERR_SAVED, "the letter was saved at %s, after the last report "
                       "was placed", p->when[0] ? p->when : "an unknown time");
     }
-    return RL_WRITER_PLACED;
+    return RL_OK;
 }
 
 /* A report replaces a report as a whole: each field an earlier report filled
@@ -286,7 +271,7 @@ static rl_writer_refusal check_limits(const rl_plan_input *in, rl_plan *p)
         size_t longest = rl_writer_longest_paragraph(t->value);
         if (longest > RL_WRITER_MAX_PARAGRAPH) {
             snprintf(p->field, sizeof p->field, "%s", t->bookmark);
-            return refuse(p, RL_WRITER_TOO_LONG, "the field \"%s\" has a paragraph of %zu "
+            return refuse(p, RL_ERR_TOO_LONG, "the field \"%s\" has a paragraph of %zu "
                           "characters; LibreOffice would stop responding while laying it out "
                           "(limit %d)", t->bookmark, longest, RL_WRITER_MAX_PARAGRAPH);
         }
@@ -294,19 +279,19 @@ static rl_writer_refusal check_limits(const rl_plan_input *in, rl_plan *p)
     const char *report_patient = in->report ? rl_report_field(in->report, "patient_id") : NULL;
     if (report_patient && l->patient_id && l->patient_id[0] &&
         strcmp(report_patient, l->patient_id) != 0)
-        return refuse(p, RL_WRITER_PATIENT_MISMATCH,
+        return refuse(p, RL_ERR_PATIENT_MISMATCH,
                       "the report is for another patient than this letter");
     if (l->read_only)
-        return refuse(p, RL_WRITER_READ_ONLY, "the letter is open read-only");
+        return refuse(p, RL_ERR_READ_ONLY, "the letter is open read-only");
     for (size_t i = 0; i < p->n_targets; i++) {
         const rl_plan_target *t = &p->targets[i];
         if (t->index != RL_PLAN_NO_BOOKMARK && l->bookmarks[t->index].is_protected) {
             snprintf(p->field, sizeof p->field, "%s", t->bookmark);
-            return refuse(p, RL_WRITER_PROTECTED,
+            return refuse(p, RL_ERR_PROTECTED,
                           "the field \"%s\" lies in a protected section of the letter", t->bookmark);
         }
     }
-    return RL_WRITER_PLACED;
+    return RL_OK;
 }
 
 /* ---------------------------------------------------------------- API */
@@ -316,20 +301,20 @@ rl_writer_refusal rl_plan_letter_choice(const rl_plan_input *in, rl_plan *p)
     const rl_plan_letter *l = &in->letter;
     memset(p, 0, sizeof *p);
     if (!l->exists)
-        return refuse(p, RL_WRITER_NO_DOCUMENT, "no document is open in LibreOffice");
+        return refuse(p, RL_ERR_NO_DOCUMENT, "no document is open in LibreOffice");
     if (!l->is_writer)
-        return refuse(p, RL_WRITER_NOT_WRITER, "the %s is not a Writer document",
+        return refuse(p, RL_ERR_NOT_WRITER, "the %s is not a Writer document",
                       l->made_new ? "new letter" : "active window");
     if (!in->report || !(in->flags & RL_WRITER_NEW_LETTER) || l->made_new)
-        return RL_WRITER_PLACED;
+        return RL_OK;
     if (l->has_template)
         p->letter = RL_PLAN_FROM_TEMPLATE;
     else if (l->has_file)
         p->letter = RL_PLAN_FROM_FILE;
     else
-        return refuse(p, RL_WRITER_NO_TEMPLATE, "the letter has no template and was never saved: "
+        return refuse(p, RL_ERR_NO_TEMPLATE, "the letter has no template and was never saved: "
                       "there is nothing to make a new letter from");
-    return RL_WRITER_PLACED;
+    return RL_OK;
 }
 
 rl_writer_refusal rl_plan_fields(const rl_plan_input *in, rl_plan *p)
@@ -337,19 +322,19 @@ rl_writer_refusal rl_plan_fields(const rl_plan_input *in, rl_plan *p)
     const rl_plan_letter *l = &in->letter;
     memset(p, 0, sizeof *p);
     if (make_room(in, p))
-        return refuse(p, RL_WRITER_EDIT_FAILED, "out of memory");
+        return refuse(p, RL_ERR_EDIT_FAILED, "out of memory");
     add_fillings(in, p);
     if (!p->n_targets)
-        return refuse(p, RL_WRITER_NO_FIELDS, in->report
+        return refuse(p, RL_ERR_NO_FIELDS, in->report
                       ? "the active document has none of this report's fields"
                       : "the letter has no report_docx bookmark");
     if (!in->report)
         return check_limits(in, p);
     if (l->memory && l->memory->n && !(in->flags & RL_WRITER_REPLACE) &&
-        check_untouched(l, p) != RL_WRITER_PLACED)
+        check_untouched(l, p) != RL_OK)
         return p->why;
     if (add_clearings(l, p))
-        return refuse(p, RL_WRITER_EDIT_FAILED, "out of memory");
+        return refuse(p, RL_ERR_EDIT_FAILED, "out of memory");
     return check_limits(in, p);
 }
 
@@ -357,13 +342,13 @@ rl_writer_refusal rl_plan_changes(const rl_plan_input *in, rl_plan *p)
 {
     memset(p, 0, sizeof *p);
     if (make_room(in, p))
-        return refuse(p, RL_WRITER_EDIT_FAILED, "out of memory");
+        return refuse(p, RL_ERR_EDIT_FAILED, "out of memory");
     add_fillings(in, p);
     if (add_clearings(&in->letter, p))
-        return refuse(p, RL_WRITER_EDIT_FAILED, "out of memory");
+        return refuse(p, RL_ERR_EDIT_FAILED, "out of memory");
     if (!p->n_targets)
-        return refuse(p, RL_WRITER_NO_FIELDS, "the active document has none of this report's fields");
-    return RL_WRITER_PLACED;
+        return refuse(p, RL_ERR_NO_FIELDS, "the active document has none of this report's fields");
+    return RL_OK;
 }
 
 void rl_plan_free(rl_plan *p)

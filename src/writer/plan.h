@@ -36,26 +36,18 @@
  * doctor's back. */
 #define RL_WRITER_MAX_PARAGRAPH 16384  /* characters */
 
-/* Why a report was not placed: a reason the inbox shows and tests check. */
-typedef enum rl_writer_refusal {
-    RL_WRITER_PLACED = 0,
-    RL_WRITER_NO_DOCUMENT,      /* no document window is active */
-    RL_WRITER_NOT_WRITER,       /* the active document is not a text document */
-    RL_WRITER_NO_FIELDS,        /* it has none of the report's field bookmarks */
-    RL_WRITER_READ_ONLY,        /* opened read-only */
-    RL_WRITER_PROTECTED,        /* a field lies in a protected section */
-    RL_WRITER_TOO_LONG,         /* a paragraph above RL_WRITER_MAX_PARAGRAPH */
-    RL_WRITER_PATIENT_MISMATCH, /* PatientId of the letter != patient_id of the report */
-    RL_WRITER_EDIT_FAILED,      /* LibreOffice refused an edit; the letter is unchanged */
-    RL_WRITER_EDITED,           /* the doctor changed a field an earlier report filled */
-    RL_WRITER_SAVED,            /* the letter was saved since the earlier report */
-    RL_WRITER_NO_TEMPLATE,      /* NEW_LETTER: the letter has no template and no file */
-    RL_WRITER_PRINTED           /* the letter was printed since the earlier report */
-} rl_writer_refusal;
+/* Why a report was not placed: RL_OK (placed), or one of the codes of the
+ * one error table (rl_error.h, "Why a report was not placed"): RL_ERR_NO_DOCUMENT,
+ * RL_ERR_NOT_WRITER, RL_ERR_NO_FIELDS (none of the report's field bookmarks),
+ * RL_ERR_READ_ONLY, RL_ERR_PROTECTED, RL_ERR_TOO_LONG (a paragraph above
+ * RL_WRITER_MAX_PARAGRAPH), RL_ERR_PATIENT_MISMATCH, RL_ERR_EDIT_FAILED,
+ * RL_ERR_EDITED, RL_ERR_SAVED, RL_ERR_NO_TEMPLATE, RL_ERR_PRINTED; out of
+ * memory is RL_ERR_EDIT_FAILED (the letter is unchanged). The inbox shows the
+ * reason and the tests check it. */
+typedef int rl_writer_refusal;
 
-/* A stable name for a refusal ("no_document", "not_writer", "no_fields",
- * "read_only", "protected", "too_long", "patient_mismatch", "edit_failed",
- * "edited", "saved", "printed", "no_template"; "" for placed): the UI words it in the user's language. */
+/* The refusal's stable name, rl_err_name() ("no_document", "edited"...), or
+ * "" for RL_OK: the UI words it in the user's language. */
 const char *rl_writer_refusal_name(rl_writer_refusal why);
 
 /* A report replaces a report as a whole, and never the doctor's words
@@ -63,7 +55,7 @@ const char *rl_writer_refusal_name(rl_writer_refusal why);
  * the letter remembers what was placed in each field (memory.h). A field an
  * earlier report filled that the new one lacks goes back to its placeholder,
  * in the same undo step. If the doctor changed such a field, or the letter
- * was saved since, the report is refused (RL_WRITER_EDITED, RL_WRITER_SAVED)
+ * was saved since, the report is refused (RL_ERR_EDITED, RL_ERR_SAVED)
  * unless flags has RL_WRITER_REPLACE (the doctor chose "Replace"). */
 #define RL_WRITER_REPLACE 1u
 /* "Nouvelle lettre": the report goes into a fresh letter made from the active
@@ -167,7 +159,7 @@ typedef struct rl_plan_target {
 } rl_plan_target;
 
 typedef struct rl_plan {
-    rl_writer_refusal why;        /* RL_WRITER_PLACED: go ahead */
+    rl_writer_refusal why;        /* RL_OK: go ahead */
     char error[RL_MAX_DETAIL];    /* why not, in English, never report content */
     char field[RL_PLAN_MAX_NAME]; /* EDITED, TOO_LONG, PROTECTED: the bookmark concerned */
     char when[8];                 /* SAVED, PRINTED: "HH:MM", local time; "" if unknown */

@@ -32,9 +32,9 @@ const char *rl_writer_field_of(const char *bookmark, const rl_field_map *fields,
 int rl__writer_refuse(rl_writer *w, rl_placement_result *out, rl_writer_refusal why,
                       const char *fmt, const char *arg)
 {
-    w->last = why;
+    out->why = why;
     snprintf(out->error, sizeof out->error, fmt, arg ? arg : "");
-    return RL_ERR_STATE;
+    return why;
 }
 
 rl_writer *rl_writer_create(uno_Interface *uno_ctx, const char *undo_title, rl_uno_err *err)
@@ -77,16 +77,6 @@ void rl_writer_destroy(rl_writer *w)
     rl_uno_release(w->smgr);
     rl_uno_release(w->ctx);
     free(w);
-}
-
-const char *rl_writer_last_field(const rl_writer *w)
-{
-    return w->last_field;
-}
-
-rl_writer_refusal rl_writer_last_refusal(const rl_writer *w)
-{
-    return w->last;
 }
 
 /* How many steps the undo stack holds (-1 if unknown). */
@@ -141,7 +131,7 @@ static int apply(rl_writer *w, rl__writer_job *j, const rl_provenance *prov,
     if (!(factory = rl_uno_query(j->doc, RL_UNO_T_XMultiServiceFactory)) ||
         !(undo_sup = rl_uno_query(j->doc, RL_UNO_T_XUndoManagerSupplier)) ||
         rl_uno_XUndoManagerSupplier_getUndoManager(undo_sup, &err, &undo)) {
-        rc = rl__writer_refuse(w, out, RL_WRITER_EDIT_FAILED, "the letter cannot be edited%s", NULL);
+        rc = rl__writer_refuse(w, out, RL_ERR_EDIT_FAILED, "the letter cannot be edited%s", NULL);
         goto done;
     }
     if ((model = rl_uno_query(j->doc, RL_UNO_T_XModel)) &&
@@ -152,7 +142,7 @@ static int apply(rl_writer *w, rl__writer_job *j, const rl_provenance *prov,
     int urc = rl_uno_XUndoManager_enterUndoContext(undo, &err, title);
     rtl_uString_release(title);
     if (urc) {
-        rc = rl__writer_refuse(w, out, RL_WRITER_EDIT_FAILED, "the letter cannot be edited: %s",
+        rc = rl__writer_refuse(w, out, RL_ERR_EDIT_FAILED, "the letter cannot be edited: %s",
                                err.message);
         goto done;
     }
@@ -173,7 +163,7 @@ static int apply(rl_writer *w, rl__writer_job *j, const rl_provenance *prov,
             if (undo_depth(undo) > depth_before)
                 rl_uno_XUndoManager_undo(undo, &e2);
             out->fields_filled = 0;
-            rc = rl__writer_refuse(w, out, RL_WRITER_EDIT_FAILED,
+            rc = rl__writer_refuse(w, out, RL_ERR_EDIT_FAILED,
                                    "LibreOffice refused to edit the letter: %s", err.message);
             goto done;
         }
@@ -200,12 +190,10 @@ done:
     return rc;
 }
 
-/* A refusal the plan decided: its reason, and the field or time
- * rl_writer_last_field gives. */
+/* A refusal the plan decided: its reason, and the field or time it names. */
 static int refuse_planned(rl_writer *w, const rl_plan *p, rl_placement_result *out)
 {
-    snprintf(w->last_field, sizeof w->last_field, "%s",
-             p->why == RL_WRITER_EDITED ? p->field : p->when);
+    snprintf(out->field, sizeof out->field, "%s", p->why == RL_ERR_EDITED ? p->field : p->when);
     return rl__writer_refuse(w, out, p->why, "%s", p->error);
 }
 
@@ -233,8 +221,6 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
 
     memset(out, 0, sizeof *out);
     memset(&sources, 0, sizeof sources);
-    w->last = RL_WRITER_PLACED;
-    w->last_field[0] = 0;
     if (letter_out)
         *letter_out = NULL;
     rl__writer_job_begin(&j, w, letter, r, fields);
@@ -249,7 +235,7 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
         j.in.letter.has_template = sources.template_url && sources.template_url->length;
         j.in.letter.has_file = sources.url && sources.url->length;
     }
-    if (rl_plan_letter_choice(&j.in, &j.plan) != RL_WRITER_PLACED)
+    if (rl_plan_letter_choice(&j.in, &j.plan) != RL_OK)
         goto refused;
     if (j.plan.letter != RL_PLAN_THIS_LETTER) {
         uno_Interface *fresh = NULL;
@@ -261,23 +247,23 @@ int rl_writer_place_report(rl_writer *w, uno_Interface *letter, const rl_report 
         j.in.letter.exists = 1;
         j.in.letter.made_new = 1;
         j.in.letter.is_writer = is_writer(j.doc);
-        if (rl_plan_letter_choice(&j.in, &j.plan) != RL_WRITER_PLACED)
+        if (rl_plan_letter_choice(&j.in, &j.plan) != RL_OK)
             goto refused;
     }
     letter_title(j.doc, out->where, sizeof out->where);
 
     /* Which fields: what the letter holds and remembers, then the plan. */
     if (rl__writer_job_bookmarks(&j, &err)) {
-        rc = rl__writer_refuse(w, out, RL_WRITER_EDIT_FAILED,
+        rc = rl__writer_refuse(w, out, RL_ERR_EDIT_FAILED,
                                "cannot read the letter's bookmarks: %s", err.message);
         goto done;
     }
     if (rl__writer_job_read_fields(&j)) {
-        rc = rl__writer_refuse(w, out, RL_WRITER_EDIT_FAILED, "out of memory%s", NULL);
+        rc = rl__writer_refuse(w, out, RL_ERR_EDIT_FAILED, "out of memory%s", NULL);
         goto done;
     }
     rl__writer_job_read_checks(&j);
-    if (rl_plan_fields(&j.in, &j.plan) != RL_WRITER_PLACED)
+    if (rl_plan_fields(&j.in, &j.plan) != RL_OK)
         goto refused;
 
     /* The edit. */

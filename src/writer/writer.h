@@ -35,8 +35,8 @@ rl_writer *rl_writer_create(uno_Interface *uno_ctx, const char *undo_title, rl_u
 void rl_writer_destroy(rl_writer *w);
 
 /* Places r into the document of the active window and records prov there.
- * On refusal returns RL_ERR_STATE with out->error set and the document
- * unchanged; the reason is also kept for rl_writer_last_refusal().
+ * On refusal returns the reason (an rl_writer_refusal, also in out->why) with
+ * out->error and out->field set and the document unchanged.
  * Borrowed: r, fields, prov. */
 int rl_writer_place(rl_writer *w, const rl_report *r, const rl_field_map *fields,
                     const rl_provenance *prov, rl_placement_result *out);
@@ -68,7 +68,7 @@ typedef struct rl_field_change {
 /* What placing r into letter (NULL: the active window's document) would do,
  * field by field: each bookmark r fills and each earlier report's field it
  * would clear. Reads only. *changes (*n of them) is freed with
- * rl_writer_free_changes. RL_OK, or RL_ERR_STATE with out->error when there
+ * rl_writer_free_changes. RL_OK, or the refusal (in out->why, with out->error) when there
  * is no letter to compare with (no document, not Writer, none of r's fields). */
 int rl_writer_compare(rl_writer *w, uno_Interface *letter, const rl_report *r,
                       const rl_field_map *fields, rl_field_change **changes, size_t *n,
@@ -94,7 +94,7 @@ int rl_writer_info_bar(uno_Interface *doc, const char *id, const char *primary,
 
 /* A DOCX that arrived after its report was placed: into the report_docx
  * bookmark(s) of letter (NULL: the active window's document), as an undo
- * step of its own. RL_ERR_STATE with out->error when it has none. */
+ * step of its own. The refusal (out->why, out->error) when it has none. */
 int rl_writer_place_docx(rl_writer *w, uno_Interface *letter, const unsigned char *docx,
                          size_t docx_len, rl_placement_result *out);
 
@@ -109,10 +109,6 @@ int rl_writer_open_docx(rl_writer *w, const unsigned char *docx, size_t len, rl_
 #define RL_WRITER_PROP_RECEIVED "ReportLinkReceived"
 #define RL_WRITER_PROP_PLACED   "ReportLinkPlaced"
 #define RL_WRITER_PROP_SERVICE  "ReportLinkService"
-rl_writer_refusal rl_writer_last_refusal(const rl_writer *w);
-/* For RL_WRITER_EDITED: the bookmark the doctor changed; for RL_WRITER_SAVED
- * and RL_WRITER_PRINTED: when ("HH:MM", local time; "" if unknown); "" otherwise. */
-const char *rl_writer_last_field(const rl_writer *w);
 
 /* The field key a bookmark name stands for under fields, or NULL when it
  * stands for none: exact mapped names first, then "<name>_<digits>", then a

@@ -33,14 +33,12 @@ struct rl_writer {
     uno_Interface *smgr;          /* owned reference: creates the import streams */
     uno_Interface *ctx;           /* owned reference */
     char undo_title[128];
-    rl_writer_refusal last;
-    char last_field[RL_MAX_FIELD_NAME];   /* the field of an RL_WRITER_EDITED */
 };
 
 /* ------------------------------------------------------------- writer.c */
 
-/* Keeps why as w's last refusal and the reason (fmt with arg) in out->error;
- * returns RL_ERR_STATE. */
+/* A refusal: why in out->why and the reason (fmt with arg) in out->error;
+ * returns why. */
 int rl__writer_refuse(rl_writer *w, rl_placement_result *out, rl_writer_refusal why,
                       const char *fmt, const char *arg);
 
@@ -147,8 +145,8 @@ void rl__writer_read_sources(uno_Interface *doc, rl__writer_sources *s);
 void rl__writer_free_sources(rl__writer_sources *s);
 
 /* The new letter the plan chose (RL_PLAN_FROM_TEMPLATE or _FROM_FILE) in
- * *fresh (a new reference), or RL_ERR_STATE with RL_WRITER_NO_TEMPLATE in w
- * and out when LibreOffice cannot make it. */
+ * *fresh (a new reference), or RL_ERR_NO_TEMPLATE (also in out->why) when
+ * LibreOffice cannot make it. */
 int rl__writer_new_letter(rl_writer *w, rl_plan_choice from, const rl__writer_sources *s,
                           uno_Interface **fresh, rl_placement_result *out);
 

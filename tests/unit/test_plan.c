@@ -2,7 +2,7 @@
  * the rules of src/writer/README.md, "Before touching anything" and "A report
  * in a letter that holds one", decided from plain facts without LibreOffice.
  *
- * RL_WRITER_EDIT_FAILED is the one refusal no fact leads to: it comes from
+ * RL_ERR_EDIT_FAILED is the one refusal no fact leads to: it comes from
  * LibreOffice refusing an edit while the plan is applied (writer.c), or from
  * memory running out. */
 #include "plan.h"
@@ -91,7 +91,7 @@ static rl_writer_refusal plan(const rl_plan_input *in)
 {
     rl_plan_free(&p);
     rl_writer_refusal why = rl_plan_letter_choice(in, &p);
-    if (why != RL_WRITER_PLACED || p.letter != RL_PLAN_THIS_LETTER)
+    if (why != RL_OK || p.letter != RL_PLAN_THIS_LETTER)
         return why;
     return rl_plan_fields(in, &p);
 }
@@ -169,7 +169,7 @@ int main(void)
     in = letter(&r_full, first);
     marks[7].name = NULL;      /* a name too long to read: never a field */
     rl_writer_refusal why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.letter == RL_PLAN_THIS_LETTER && p.n_targets == 6 &&
+    test_cond(why == RL_OK && p.letter == RL_PLAN_THIS_LETTER && p.n_targets == 6 &&
               !strcmp(p.targets[0].bookmark, "history") && p.targets[0].index == 0 &&
               !strcmp(p.targets[1].bookmark, "findings") && p.targets[1].index == 2 &&
               fills("history", "Douleur thoracique depuis deux jours") &&
@@ -188,7 +188,7 @@ int main(void)
     const char *whole[] = { "report_text", "report_text_2", NULL };
     in = letter(&r_full, whole);
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && fills("report_text", "Compte rendu complet") &&
+    test_cond(why == RL_OK && fills("report_text", "Compte rendu complet") &&
               fills("report_text_2", "Compte rendu complet"));
     r_full.plaintext_report = NULL;
 
@@ -196,7 +196,7 @@ int main(void)
          "report's fields could be cleared");
     in = letter(&r_none, LETTER);
     remember(&in, "history", "[Anamnèse]", RL_FIELD_PLACED);
-    test_cond(refused(plan(&in), RL_WRITER_NO_FIELDS, "") && strstr(p.error, "none of this report"));
+    test_cond(refused(plan(&in), RL_ERR_NO_FIELDS, "") && strstr(p.error, "none of this report"));
 
     test("a field with Source = html takes its section of the HTML, formatted; a field whose "
          "section is missing keeps its plain text");
@@ -216,7 +216,7 @@ int main(void)
     in.fields = &html_map;
     why = plan(&in);
     const rl_plan_target *dx = target("diagnosis");
-    test_cond(why == RL_WRITER_PLACED && dx && dx->format == RL_PLAN_HTML && dx->owned &&
+    test_cond(why == RL_OK && dx && dx->format == RL_PLAN_HTML && dx->owned &&
               strstr(dx->value, "<b>Douleur</b>") && dx->len == strlen(dx->value) &&
               fills("history", "Douleur thoracique depuis deux jours"));
 
@@ -225,7 +225,7 @@ int main(void)
     const char *formatted[] = { "report_html", "report_rtf", NULL };
     in = letter(&r_full, formatted);
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.n_targets == 2 &&
+    test_cond(why == RL_OK && p.n_targets == 2 &&
               target("report_html")->format == RL_PLAN_HTML && strstr(target("report_html")->value, "<b>") &&
               target("report_rtf")->format == RL_PLAN_RTF && strstr(target("report_rtf")->value, "\\rtf1"));
     r_full.html_content = r_full.rtf_report = NULL;
@@ -234,7 +234,7 @@ int main(void)
     const char *with_docx[] = { "diagnosis", "report_docx", NULL };
     in = letter(&r_full, with_docx);
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.n_targets == 1 && fills("diagnosis", "Douleur pariétale"));
+    test_cond(why == RL_OK && p.n_targets == 1 && fills("diagnosis", "Douleur pariétale"));
 
     test("a DOCX that came later, without its report: only report_docx is filled, as a DOCX");
     static const unsigned char docx[] = { 'P', 'K', 3, 4, 0 };
@@ -243,7 +243,7 @@ int main(void)
     in.docx_len = 4;
     remember(&in, "history", "[Anamnèse]", RL_FIELD_EDITED);      /* no matter: no report */
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.n_targets == 1 && target("report_docx") &&
+    test_cond(why == RL_OK && p.n_targets == 1 && target("report_docx") &&
               target("report_docx")->format == RL_PLAN_DOCX && target("report_docx")->len == 4 &&
               target("report_docx")->value == (const char *)docx);
 
@@ -251,7 +251,7 @@ int main(void)
     in = letter(NULL, LETTER);
     in.docx = docx;
     in.docx_len = 4;
-    test_cond(refused(plan(&in), RL_WRITER_NO_FIELDS, "") && strstr(p.error, "report_docx"));
+    test_cond(refused(plan(&in), RL_ERR_NO_FIELDS, "") && strstr(p.error, "report_docx"));
 
     test("at most RL_WRITER_MAX_TARGETS bookmarks are filled by one report");
     static char many[300][16];
@@ -262,7 +262,7 @@ int main(void)
     }
     in = letter(&r_dx, many_names);
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.n_targets == RL_WRITER_MAX_TARGETS);
+    test_cond(why == RL_OK && p.n_targets == RL_WRITER_MAX_TARGETS);
 
     /* -------------------------------------- a letter that holds a report */
 
@@ -273,7 +273,7 @@ int main(void)
     remember(&in, "diagnosis", "[Diagnostic]", RL_FIELD_PLACED);
     in.letter.saved = PLACED_AT - 60;
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.n_targets == 3 && fills("diagnosis", "Douleur pariétale"));
+    test_cond(why == RL_OK && p.n_targets == 3 && fills("diagnosis", "Douleur pariétale"));
 
     test("a partial report after a full one: a report replaces a report as a whole, the "
          "fields it lacks go back to their placeholders");
@@ -282,7 +282,7 @@ int main(void)
     remember(&in, "findings", "[Examen clinique]", RL_FIELD_PLACED);
     remember(&in, "diagnosis", "[Diagnostic]", RL_FIELD_PLACED);
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.n_targets == 3 &&
+    test_cond(why == RL_OK && p.n_targets == 3 &&
               fills("diagnosis", "Douleur musculo-pariétale") && p.targets[0].index == 2 &&
               clears("history", "[Anamnèse]") && clears("findings", "[Examen clinique]") &&
               target("history")->index == 0 && p.targets[1].clearing && p.targets[2].clearing);
@@ -293,7 +293,7 @@ int main(void)
     remember(&in, "history", "[Anamnèse]", RL_FIELD_PLACEHOLDER);
     remember(&in, "findings", "[Examen clinique]", RL_FIELD_BEFORE);
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.n_targets == 2 && !target("history") &&
+    test_cond(why == RL_OK && p.n_targets == 2 && !target("history") &&
               clears("findings", "[Examen clinique]"));
 
     test("the doctor's words are never overwritten silently: an edited field refuses the "
@@ -302,20 +302,20 @@ int main(void)
     remember(&in, "history", "[Anamnèse]", RL_FIELD_PLACED);
     remember(&in, "findings", "[Examen clinique]", RL_FIELD_EDITED);
     remember(&in, "diagnosis", "[Diagnostic]", RL_FIELD_EDITED);
-    test_cond(refused(plan(&in), RL_WRITER_EDITED, "findings") && strstr(p.error, "\"findings\"") &&
+    test_cond(refused(plan(&in), RL_ERR_EDITED, "findings") && strstr(p.error, "\"findings\"") &&
               !p.when[0]);
 
     test("a deleted bookmark counts as the doctor's edit: edited, that field named");
     in = letter(&r_full, LETTER);
     remember(&in, "history", "[Anamnèse]", RL_FIELD_PLACED);
     remember(&in, "procedure", "[Procédure]", RL_FIELD_MISSING);
-    test_cond(refused(plan(&in), RL_WRITER_EDITED, "procedure"));
+    test_cond(refused(plan(&in), RL_ERR_EDITED, "procedure"));
 
     test("a letter saved since the report was placed: saved, with the time");
     in = letter(&r_full, LETTER);
     remember(&in, "diagnosis", "[Diagnostic]", RL_FIELD_PLACED);
     in.letter.saved = PLACED_AT + 600;
-    test_cond(refused(plan(&in), RL_WRITER_SAVED, "") && !strcmp(p.when, "10:45") &&
+    test_cond(refused(plan(&in), RL_ERR_SAVED, "") && !strcmp(p.when, "10:45") &&
               strstr(p.error, "saved at 10:45"));
 
     test("a letter not modified since it was opened (reopened from disk) counts as saved, "
@@ -323,7 +323,7 @@ int main(void)
     in = letter(&r_full, LETTER);
     remember(&in, "diagnosis", "[Diagnostic]", RL_FIELD_PLACED);
     in.letter.modified = 0;
-    test_cond(refused(plan(&in), RL_WRITER_SAVED, "") && !p.when[0] &&
+    test_cond(refused(plan(&in), RL_ERR_SAVED, "") && !p.when[0] &&
               strstr(p.error, "an unknown time"));
 
     test("a field showing what it held before the last report (an earlier report, back with "
@@ -331,7 +331,7 @@ int main(void)
     in = letter(&r_full, LETTER);
     remember(&in, "diagnosis", "[Diagnostic]", RL_FIELD_BEFORE);
     in.letter.saved = PLACED_AT + 600;
-    test_cond(refused(plan(&in), RL_WRITER_SAVED, ""));
+    test_cond(refused(plan(&in), RL_ERR_SAVED, ""));
 
     test("a letter printed since the report was placed: printed, with the time, even when "
          "saved too");
@@ -339,17 +339,17 @@ int main(void)
     remember(&in, "diagnosis", "[Diagnostic]", RL_FIELD_PLACED);
     in.letter.printed = PLACED_AT + 300;
     in.letter.saved = PLACED_AT + 600;
-    test_cond(refused(plan(&in), RL_WRITER_PRINTED, "") && !strcmp(p.when, "10:40"));
+    test_cond(refused(plan(&in), RL_ERR_PRINTED, "") && !strcmp(p.when, "10:40"));
 
     test("saved or printed in the same second as the placement is not after it (one-second "
          "dates), and a letter without a placement date is only judged by being modified");
     in = letter(&r_full, LETTER);
     remember(&in, "diagnosis", "[Diagnostic]", RL_FIELD_PLACED);
     in.letter.saved = in.letter.printed = PLACED_AT;
-    int same_second = plan(&in) == RL_WRITER_PLACED;
+    int same_second = plan(&in) == RL_OK;
     in.letter.placed = 0;
     in.letter.saved = in.letter.printed = PLACED_AT + 600;
-    test_cond(same_second && plan(&in) == RL_WRITER_PLACED);
+    test_cond(same_second && plan(&in) == RL_OK);
 
     test("a saved letter that no longer holds the report (every field back to its "
          "placeholder) takes the next one");
@@ -359,7 +359,7 @@ int main(void)
     in.letter.modified = 0;
     in.letter.saved = PLACED_AT + 600;
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.n_targets == 3);
+    test_cond(why == RL_OK && p.n_targets == 3);
 
     test("Replace: neither the doctor's edits nor a saved letter stop the report; an edited "
          "field it lacks is cleared, a deleted one is left alone");
@@ -371,7 +371,7 @@ int main(void)
     in.letter.printed = PLACED_AT + 600;
     in.flags = RL_WRITER_REPLACE;
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.n_targets == 3 && clears("history", "[Anamnèse]") &&
+    test_cond(why == RL_OK && p.n_targets == 3 && clears("history", "[Anamnèse]") &&
               clears("findings", "[Examen clinique]") && !target("procedure"));
 
     test("a cleared field whose bookmark the letter lacks under that name is planned without "
@@ -379,7 +379,7 @@ int main(void)
     in = letter(&r_dx, LETTER);
     remember(&in, "history_old", "[Anamnèse]", RL_FIELD_PLACED);
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && clears("history_old", "[Anamnèse]") &&
+    test_cond(why == RL_OK && clears("history_old", "[Anamnèse]") &&
               target("history_old")->index == RL_PLAN_NO_BOOKMARK);
 
     /* ------------------------------------------------------ which letter */
@@ -387,12 +387,12 @@ int main(void)
     test("no document in front: no_document");
     in = letter(&r_full, LETTER);
     in.letter.exists = 0;
-    test_cond(refused(plan(&in), RL_WRITER_NO_DOCUMENT, ""));
+    test_cond(refused(plan(&in), RL_ERR_NO_DOCUMENT, ""));
 
     test("a document that is not a Writer letter: not_writer");
     in = letter(&r_full, NULL);
     in.letter.is_writer = 0;
-    test_cond(refused(plan(&in), RL_WRITER_NOT_WRITER, "") && strstr(p.error, "active window"));
+    test_cond(refused(plan(&in), RL_ERR_NOT_WRITER, "") && strstr(p.error, "active window"));
 
     test("New letter: made from the letter's template when it has one, the letter in front "
          "untouched, even when the doctor edited it");
@@ -401,27 +401,27 @@ int main(void)
     in.flags = RL_WRITER_NEW_LETTER;
     in.letter.has_template = in.letter.has_file = 1;
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.letter == RL_PLAN_FROM_TEMPLATE && p.n_targets == 0);
+    test_cond(why == RL_OK && p.letter == RL_PLAN_FROM_TEMPLATE && p.n_targets == 0);
 
     test("New letter: a copy of the letter's file when it was made from no template");
     in.letter.has_template = 0;
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.letter == RL_PLAN_FROM_FILE);
+    test_cond(why == RL_OK && p.letter == RL_PLAN_FROM_FILE);
 
     test("New letter: neither template nor file: no_template");
     in.letter.has_file = 0;
-    test_cond(refused(plan(&in), RL_WRITER_NO_TEMPLATE, ""));
+    test_cond(refused(plan(&in), RL_ERR_NO_TEMPLATE, ""));
 
     test("New letter: the letter just made is filled itself");
     in = letter(&r_full, LETTER);
     in.flags = RL_WRITER_NEW_LETTER;
     in.letter.made_new = 1;
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.letter == RL_PLAN_THIS_LETTER && p.n_targets == 3);
+    test_cond(why == RL_OK && p.letter == RL_PLAN_THIS_LETTER && p.n_targets == 3);
 
     test("New letter: a new letter that is not a Writer document: not_writer, in its own words");
     in.letter.is_writer = 0;
-    test_cond(refused(plan(&in), RL_WRITER_NOT_WRITER, "") && strstr(p.error, "new letter"));
+    test_cond(refused(plan(&in), RL_ERR_NOT_WRITER, "") && strstr(p.error, "new letter"));
 
     test("New letter does not apply to a DOCX that came later: it goes into its own letter");
     in = letter(NULL, with_docx);
@@ -429,7 +429,7 @@ int main(void)
     in.docx_len = 4;
     in.flags = RL_WRITER_NEW_LETTER;
     why = plan(&in);
-    test_cond(why == RL_WRITER_PLACED && p.letter == RL_PLAN_THIS_LETTER && p.n_targets == 1);
+    test_cond(why == RL_OK && p.letter == RL_PLAN_THIS_LETTER && p.n_targets == 1);
 
     /* ------------------------------------- before touching anything else */
 
@@ -443,10 +443,10 @@ int main(void)
     rl_field long_fields[] = { FIELD("history", at_limit), FIELD("findings", over) };
     rl_report r_long = REPORT(long_fields);
     in = letter(&r_long, LETTER);
-    int too_long = refused(plan(&in), RL_WRITER_TOO_LONG, "findings") &&
+    int too_long = refused(plan(&in), RL_ERR_TOO_LONG, "findings") &&
                    strstr(p.error, "16385 characters");
     over[RL_WRITER_MAX_PARAGRAPH / 2] = '\n';
-    test_cond(too_long && plan(&in) == RL_WRITER_PLACED);
+    test_cond(too_long && plan(&in) == RL_OK);
 
     test("a paragraph is counted in characters, not bytes");
     test_cond(rl_writer_longest_paragraph("é€😀\r\nab") == 3 && rl_writer_longest_paragraph("") == 0);
@@ -456,42 +456,42 @@ int main(void)
     r_long.html_content = over;
     const char *html_only[] = { "report_html", NULL };
     in = letter(&r_long, html_only);
-    test_cond(plan(&in) == RL_WRITER_PLACED);
+    test_cond(plan(&in) == RL_OK);
     r_long.html_content = NULL;
 
     test("another patient's letter: patient_mismatch; a letter without PatientId takes any "
          "report, a report without patient_id any letter");
     in = letter(&r_patient, LETTER);
     in.letter.patient_id = "P-9999";
-    int mismatch = refused(plan(&in), RL_WRITER_PATIENT_MISMATCH, "");
+    int mismatch = refused(plan(&in), RL_ERR_PATIENT_MISMATCH, "");
     in.letter.patient_id = "P-1234";
-    int same = plan(&in) == RL_WRITER_PLACED;
+    int same = plan(&in) == RL_OK;
     in.letter.patient_id = "";
-    int no_id = plan(&in) == RL_WRITER_PLACED;
+    int no_id = plan(&in) == RL_OK;
     in = letter(&r_dx, LETTER);
     in.letter.patient_id = "P-9999";
-    test_cond(mismatch && same && no_id && plan(&in) == RL_WRITER_PLACED);
+    test_cond(mismatch && same && no_id && plan(&in) == RL_OK);
 
     test("a letter opened read-only: read_only");
     in = letter(&r_full, LETTER);
     in.letter.read_only = 1;
-    test_cond(refused(plan(&in), RL_WRITER_READ_ONLY, ""));
+    test_cond(refused(plan(&in), RL_ERR_READ_ONLY, ""));
 
     test("a field in a protected section: protected, that field named; a protected bookmark "
          "that is no field does not matter");
     const char *toc[] = { "_Toc1", "history", "findings", NULL };
     in = letter(&r_full, toc);
     protect("_Toc1");
-    int other = plan(&in) == RL_WRITER_PLACED;
+    int other = plan(&in) == RL_OK;
     protect("findings");
-    test_cond(other && refused(plan(&in), RL_WRITER_PROTECTED, "findings") &&
+    test_cond(other && refused(plan(&in), RL_ERR_PROTECTED, "findings") &&
               strstr(p.error, "\"findings\""));
 
     test("a field to clear in a protected section: protected too");
     in = letter(&r_dx, LETTER);
     remember(&in, "history", "[Anamnèse]", RL_FIELD_PLACED);
     protect("history");
-    test_cond(refused(plan(&in), RL_WRITER_PROTECTED, "history"));
+    test_cond(refused(plan(&in), RL_ERR_PROTECTED, "history"));
 
     test("the first refusal wins: edited before too_long, too_long before patient_mismatch, "
          "before read_only, before protected");
@@ -502,15 +502,15 @@ int main(void)
     long_fields[0].value = "P-1234";
     in.letter.read_only = 1;
     protect("findings");
-    int order = refused(plan(&in), RL_WRITER_EDITED, "diagnosis");
+    int order = refused(plan(&in), RL_ERR_EDITED, "diagnosis");
     memory.n = 0;
-    order = order && refused(plan(&in), RL_WRITER_TOO_LONG, "findings");
+    order = order && refused(plan(&in), RL_ERR_TOO_LONG, "findings");
     over[10] = '\n';
-    order = order && refused(plan(&in), RL_WRITER_PATIENT_MISMATCH, "");
+    order = order && refused(plan(&in), RL_ERR_PATIENT_MISMATCH, "");
     in.letter.patient_id = NULL;
-    order = order && refused(plan(&in), RL_WRITER_READ_ONLY, "");
+    order = order && refused(plan(&in), RL_ERR_READ_ONLY, "");
     in.letter.read_only = 0;
-    test_cond(order && refused(plan(&in), RL_WRITER_PROTECTED, "findings"));
+    test_cond(order && refused(plan(&in), RL_ERR_PROTECTED, "findings"));
     free(at_limit);
     free(over);
 
@@ -519,7 +519,7 @@ int main(void)
                                    "protected", "too_long", "patient_mismatch", "edit_failed",
                                    "edited", "saved", "no_template", "printed" };
     int all = 1;
-    for (int i = RL_WRITER_PLACED; i <= RL_WRITER_PRINTED; i++)
+    for (int i = RL_OK; i <= RL_ERR_PRINTED; i++)
         all = all && !strcmp(rl_writer_refusal_name((rl_writer_refusal)i), names[i]);
     test_cond(all);
 
@@ -533,19 +533,19 @@ int main(void)
     in.letter.modified = 0;
     rl_plan_free(&p);
     why = rl_plan_changes(&in, &p);
-    test_cond(why == RL_WRITER_PLACED && p.n_targets == 2 &&
+    test_cond(why == RL_OK && p.n_targets == 2 &&
               fills("diagnosis", "Douleur musculo-pariétale") && clears("history", "[Anamnèse]"));
 
     test("a comparison with nothing to fill and nothing to clear: no_fields");
     in = letter(&r_none, LETTER);
     rl_plan_free(&p);
-    test_cond(refused(rl_plan_changes(&in, &p), RL_WRITER_NO_FIELDS, ""));
+    test_cond(refused(rl_plan_changes(&in, &p), RL_ERR_NO_FIELDS, ""));
 
     test("a comparison with only fields to clear still shows them");
     remember(&in, "history", "[Anamnèse]", RL_FIELD_PLACED);
     rl_plan_free(&p);
     why = rl_plan_changes(&in, &p);
-    test_cond(why == RL_WRITER_PLACED && p.n_targets == 1 && clears("history", "[Anamnèse]"));
+    test_cond(why == RL_OK && p.n_targets == 1 && clears("history", "[Anamnèse]"));
 
     rl_plan_free(&p);
     return test_summary();

@@ -36,10 +36,15 @@ typedef struct rl_provenance {
     char service_host[256];       /* the report service's host; "" for applyReport */
 } rl_provenance;
 
+/* What a placement did, or why it did not: the result carries its reason. */
 typedef struct rl_placement_result {
+    int why;                      /* RL_OK: placed; else the refusal (rl_writer_refusal, rl_error.h) */
     int fields_filled;            /* fields of the document that received text */
     char where[RL_MAX_WHERE];     /* e.g. the document's title; "" if not placed */
-    char error[RL_MAX_DETAIL];    /* why it was not placed; never report content */
+    char error[RL_MAX_DETAIL];    /* why it was not placed, in English; never report content */
+    /* For RL_ERR_EDITED: the bookmark the doctor changed; for RL_ERR_SAVED and
+     * RL_ERR_PRINTED: when ("HH:MM", local time; "" if unknown); "" otherwise. */
+    char field[RL_MAX_FIELD_NAME];
 } rl_placement_result;
 
 #endif
