@@ -335,7 +335,8 @@ class Gen:
                             for _, pt, _ in m["params"]:
                                 self.c_type(pt)
         for verb, name, alias in self.items:
-            if verb == "call":
+            # Two modules may list the same member (like a struct): one wrapper.
+            if verb == "call" and name not in [full for full, _, _ in self.members]:
                 iface, m = self.find_member(name)
                 self.short_name(iface)
                 self.type_const(iface)
