@@ -108,7 +108,7 @@ void rlu_open_options(uno_Interface *ctx, uno_Interface *frame)
 {
     rl_uno_err err;
     uno_Interface *helper = NULL, *provider = NULL;
-    rl_uno_PropertyValue pv;
+    rl_uno_props args;
     uno_Any result;
 
     if (!frame || !(provider = rl_uno_query(frame, RL_UNO_T_XDispatchProvider))) {
@@ -125,21 +125,18 @@ void rlu_open_options(uno_Interface *ctx, uno_Interface *frame)
         rlc_log("options: cannot find ReportLink's page, opening the dialog as it is: %s", err.message);
         page[0] = '\0';
     }
-    memset(&pv, 0, sizeof pv);
-    pv.Name = rl_uno_str("OptionsPageURL");
-    rl_uno_any_string(&pv.Value, page);
-    uno_Sequence *props = rl_uno_seq(RL_UNO_T_seq_PropertyValue, &pv, 1);
+    rl_uno_props_init(&args);
+    rl_uno_props_add_string(&args, "OptionsPageURL", page);
+    uno_Sequence *props = rl_uno_props_seq(&args, &err);
     rtl_uString *url = rl_uno_str(".uno:OptionsTreeDialog"), *target = rl_uno_str("");
     if (props && rl_uno_XDispatchHelper_executeDispatch(helper, &err, &result, provider, url, target, 0, props) ==
                      RL_UNO_OK)
         uno_any_destruct(&result, NULL);
-    else if (props)
+    else
         rlc_log("options: %s", err.message);
     rtl_uString_release(url);
     rtl_uString_release(target);
-    if (props)
-        rl_uno_destruct(&props, RL_UNO_T_seq_PropertyValue);
-    rl_uno_destruct(&pv, RL_UNO_T_PropertyValue);
+    rl_uno_props_free(&args);
     rl_uno_release(helper);
     rl_uno_release(provider);
 }

@@ -159,13 +159,9 @@ typedef struct factory {
 /* The interface named `name` among the PropertyValues (borrowed), or NULL. */
 static uno_Interface *arg_interface(uno_Sequence *args, const char *name)
 {
-    const rl_uno_PropertyValue *pv = (const rl_uno_PropertyValue *)(void *)args->elements;
-    for (sal_Int32 i = 0; i < args->nElements; i++) {
-        uno_Interface *out = NULL;
-        if (rl_uno_str_equals(pv[i].Name, name) && rl_uno_any_get_interface(&pv[i].Value, &out) == RL_UNO_OK)
-            return out;
-    }
-    return NULL;
+    const uno_Any *value = rl_uno_props_find(args, name);
+    uno_Interface *out = NULL;
+    return value && rl_uno_any_get_interface(value, &out) == RL_UNO_OK ? out : NULL;
 }
 
 static int ends_with(const rtl_uString *s, const char *ascii)

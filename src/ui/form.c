@@ -69,18 +69,25 @@ out:
     return rc;
 }
 
-void rlu_form_set(rlu_form *f, int i, const char *prop, const uno_Any *value)
+/* Control i's model (borrowed), or NULL when the form lacks it. */
+static uno_Interface *model(const rlu_form *f, int i)
 {
-    if (i >= 0 && i < f->n && f->models[i])
-        rlu_model_set(f->models[i], f->names[i], prop, value);
+    return i >= 0 && i < f->n ? f->models[i] : NULL;
+}
+
+/* After setting prop of control i (rc, err: the outcome): a failure is
+ * logged, and the panel goes on without it. A control the form lacks was
+ * not there to set. */
+static void set_done(const rlu_form *f, int i, const char *prop, int rc, const rl_uno_err *err)
+{
+    if (rc != RL_UNO_OK && model(f, i))
+        rlc_log("cannot set %s of %s: %s", prop, f->names[i], err->message);
 }
 
 void rlu_form_text(rlu_form *f, int i, const char *prop, const char *utf8)
 {
-    uno_Any a;
-    rl_uno_any_string(&a, utf8);
-    rlu_form_set(f, i, prop, &a);
-    uno_any_destruct(&a, NULL);
+    rl_uno_err err;
+    set_done(f, i, prop, rl_uno_prop_set_string(model(f, i), prop, utf8, &err), &err);
 }
 
 void rlu_form_label(rlu_form *f, int i, const char *utf8)
@@ -88,40 +95,37 @@ void rlu_form_label(rlu_form *f, int i, const char *utf8)
     rlu_form_text(f, i, "Label", utf8);
 }
 
+static void set_bool(rlu_form *f, int i, const char *prop, int on)
+{
+    rl_uno_err err;
+    set_done(f, i, prop, rl_uno_prop_set_bool(model(f, i), prop, on, &err), &err);
+}
+
 void rlu_form_enable(rlu_form *f, int i, int on)
 {
-    uno_Any a;
-    rl_uno_any_bool(&a, on);
-    rlu_form_set(f, i, "Enabled", &a);
-    uno_any_destruct(&a, NULL);
+    set_bool(f, i, "Enabled", on);
 }
 
 void rlu_form_show(rlu_form *f, int i, int on)
 {
-    uno_Any a;
-    rlu_form_enable(f, i, on);
-    rl_uno_any_bool(&a, on);
-    rlu_form_set(f, i, "EnableVisible", &a);
-    uno_any_destruct(&a, NULL);
+    set_bool(f, i, "Enabled", on);
+    set_bool(f, i, "EnableVisible", on);
 }
 
 void rlu_form_move(rlu_form *f, int i, sal_Int32 top)
 {
-    uno_Any a;
-    uno_type_any_construct(&a, &top, *typelib_static_type_getByTypeClass(typelib_TypeClass_LONG), NULL);
-    rlu_form_set(f, i, "PositionY", &a);
-    uno_any_destruct(&a, NULL);
+    rl_uno_err err;
+    set_done(f, i, "PositionY", rl_uno_prop_set_long(model(f, i), "PositionY", top, &err), &err);
 }
 
 int rlu_form_items(rlu_form *f, int i, const char *const *items, int n)
 {
+    rl_uno_err err;
     uno_Sequence *seq = rl_uno_seq_strings(items, n);
-    uno_Any a;
     if (!seq)
         return -1;
-    rl_uno_any_value(&a, &seq, RL_UNO_T_seq_string);
-    rlu_form_set(f, i, "StringItemList", &a);
-    uno_any_destruct(&a, NULL);
+    set_done(f, i, "StringItemList",
+             rl_uno_prop_set_value(model(f, i), "StringItemList", &seq, RL_UNO_T_seq_string, &err), &err);
     rl_uno_destruct(&seq, RL_UNO_T_seq_string);
     return 0;
 }

@@ -90,8 +90,8 @@ typedef struct rlu_form {
 int rlu_form_build(rlu_form *f, uno_Interface *ctx, uno_Interface *parent_window,
                    const char *dialog, const char *const *names, int n, uno_Interface *handler,
                    rl_uno_err *err);
-/* Sets a property of control i's model; a failure is logged. */
-void rlu_form_set(rlu_form *f, int i, const char *prop, const uno_Any *value);
+/* Set a property of control i's model; a failure is logged, and a control
+ * the form lacks (not built, or released) is skipped. */
 void rlu_form_text(rlu_form *f, int i, const char *prop, const char *utf8);
 void rlu_form_label(rlu_form *f, int i, const char *utf8);
 void rlu_form_enable(rlu_form *f, int i, int on);
@@ -191,9 +191,6 @@ uno_Interface *rlu_dispatcher_new(uno_Interface *ctx);
 /* The model (XPropertySet) of control `name`: a new reference, or NULL with
  * err set. */
 uno_Interface *rlu_control_model(uno_Interface *window, const char *name, rl_uno_err *err);
-int rlu_control_set(uno_Interface *window, const char *control, const char *prop, const uno_Any *value);
-/* The same on a model already at hand (control names it in the log). */
-int rlu_model_set(uno_Interface *model, const char *control, const char *prop, const uno_Any *value);
 /* prop is "Label" for fixed texts, buttons and check boxes, "Text" for fields. */
 int rlu_control_set_string(uno_Interface *window, const char *control, const char *prop, const char *utf8);
 int rlu_control_set_short(uno_Interface *window, const char *control, const char *prop, sal_Int16 value);
