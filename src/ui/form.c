@@ -168,36 +168,34 @@ void rlu_strings_for_office(rlu_strings *s, uno_Interface *ctx)
 
 /* ------------------------------------------------------------------ what the sidebar asks */
 
-void rlu_panel_m_window(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+void rlu_panel_window(rl_uno_object *self, uno_Any **exc, uno_Interface **ret)
 {
     rlu_panel_base *b = (rlu_panel_base *)(void *)self;
     rl_uno_acquire(b->form.window);
-    *(uno_Interface **)ret = b->form.window;
+    *ret = b->form.window;
 }
 
-void rlu_panel_m_accessible(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+void rlu_panel_accessible(rl_uno_object *self, uno_Any **exc, uno_Interface **ret, uno_Interface *parent)
 {
     /* The container window has its own accessible object, which the sidebar
      * reaches through the window; none beyond it. */
-    *(uno_Interface **)ret = NULL;
+    *ret = NULL;
 }
 
-void rlu_panel_m_height(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+void rlu_panel_height(rl_uno_object *self, uno_Any **exc, rl_uno_LayoutSize *ret, sal_Int32 width)
 {
     rlu_panel_base *b = (rlu_panel_base *)(void *)self;
-    rl_uno_LayoutSize *out = ret;
-    out->Minimum = out->Maximum = out->Preferred = b->form.size.Height;
+    ret->Minimum = ret->Maximum = ret->Preferred = b->form.size.Height;
 }
 
-void rlu_panel_m_min_width(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+void rlu_panel_min_width(rl_uno_object *self, uno_Any **exc, sal_Int32 *ret)
 {
     rlu_panel_base *b = (rlu_panel_base *)(void *)self;
-    *(sal_Int32 *)ret = b->form.size.Width + RLU_DECK_MARGIN_PX;
+    *ret = b->form.size.Width + RLU_DECK_MARGIN_PX;
 }
 
-int rlu_let_go_of_link(uno_Interface **link, const void *event)
+int rlu_let_go_of_link(uno_Interface **link, const rl_uno_EventObject *ev)
 {
-    const rl_uno_EventObject *ev = event;
     uno_Interface *src = rl_uno_query(ev->Source, RL_UNO_T_XInterface);
     uno_Interface *ours = rl_uno_query(*link, RL_UNO_T_XInterface);
     int gone = src && src == ours;

@@ -126,21 +126,28 @@ void rlu_open_options(uno_Interface *ctx, uno_Interface *frame);
 /* Whether theReportLink has a doctor key (its status' HasKey). */
 int rlu_link_has_key(uno_Interface *link);
 
-/* XToolPanel / XSidebarPanel members, for the panels' class tables. */
-void rlu_panel_m_window(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
-void rlu_panel_m_accessible(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
-void rlu_panel_m_height(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
-void rlu_panel_m_min_width(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
+/* XToolPanel and XSidebarPanel, answered alike by every panel (form.c):
+ * the typed implementations, and their skeletons for a panel's class table.
+ * A panel's file writes RLU_PANEL_SKELETONS once, at file scope, and
+ * RLU_PANEL_METHODS in its table. */
+void rlu_panel_window(rl_uno_object *self, uno_Any **exc, uno_Interface **ret);
+void rlu_panel_accessible(rl_uno_object *self, uno_Any **exc, uno_Interface **ret, uno_Interface *parent);
+void rlu_panel_height(rl_uno_object *self, uno_Any **exc, rl_uno_LayoutSize *ret, sal_Int32 width);
+void rlu_panel_min_width(rl_uno_object *self, uno_Any **exc, sal_Int32 *ret);
+#define RLU_PANEL_SKELETONS \
+    RL_UNO_GETTER_XToolPanel_Window(panel_m_window, rlu_panel_window) \
+    RL_UNO_SKELETON_XToolPanel_createAccessible(panel_m_accessible, rlu_panel_accessible) \
+    RL_UNO_SKELETON_XSidebarPanel_getHeightForWidth(panel_m_height, rlu_panel_height) \
+    RL_UNO_SKELETON_XSidebarPanel_getMinimalWidth(panel_m_min_width, rlu_panel_min_width)
 #define RLU_PANEL_METHODS \
-    { RL_UNO_MN_XToolPanel_createAccessible, rlu_panel_m_accessible }, \
-    { RL_UNO_MN_XSidebarPanel_getHeightForWidth, rlu_panel_m_height }, \
-    { RL_UNO_MN_XSidebarPanel_getMinimalWidth, rlu_panel_m_min_width }, \
-    { "com.sun.star.ui.XToolPanel::Window", rlu_panel_m_window }
+    { RL_UNO_MN_XToolPanel_createAccessible, panel_m_accessible }, \
+    { RL_UNO_MN_XSidebarPanel_getHeightForWidth, panel_m_height }, \
+    { RL_UNO_MN_XSidebarPanel_getMinimalWidth, panel_m_min_width }, \
+    { RL_UNO_MN_XToolPanel_Window, panel_m_window }
 
-/* XEventListener::disposing of a panel listening to theReportLink: when
- * event (an EventObject) comes from *link, releases it and sets it NULL.
- * Returns whether it did. */
-int rlu_let_go_of_link(uno_Interface **link, const void *event);
+/* XEventListener::disposing of a panel listening to theReportLink: when ev
+ * comes from *link, releases it and sets it NULL. Returns whether it did. */
+int rlu_let_go_of_link(uno_Interface **link, const rl_uno_EventObject *ev);
 
 /* Disposes any panel below. Idempotent. */
 void rlu_panel_dispose(rl_uno_object *panel);
