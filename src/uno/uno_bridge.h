@@ -263,20 +263,23 @@ void rl_uno_throw_illegal_argument(uno_Any **exc, uno_Interface *context, int po
 typedef struct rl_uno_object rl_uno_object;
 
 /* One member of an implemented interface, called by the object's dispatcher
- * as binary UNO calls a dispatcher: args[i] points to the i-th argument
- * (borrowed; RL_UNO_ARG reads it), ret to unconstructed storage that the
+ * as binary UNO calls a dispatcher. Write it as a typed function behind the
+ * generated RL_UNO_SKELETON_<I>_<m> (or RL_UNO_GETTER_/RL_UNO_ATTRIBUTE_ for
+ * an attribute), which defines this function for the class table: see
+ * "Typed skeletons" in README.md. What it receives: args[i] points to the
+ * i-th argument (borrowed), ret to unconstructed storage that the
  * method fills with the return value (which the caller then owns). To fail,
  * the method leaves ret alone and throws with rl_uno_throw*(exc, ...), which
  * constructs the exception into the storage *exc points to; a method that
  * does not throw leaves exc alone. An interface attribute is listed like a
- * method, under its name ("com.sun.star.ui.XToolPanel::Window"): its entry
+ * method, under its name (RL_UNO_MN_XToolPanel_Window): its entry
  * is called for the getter (ret: storage for the value, no arguments) and,
  * unless the attribute is readonly, for the setter (ret NULL, args[0]: the
  * new value). */
 typedef void (*rl_uno_method_fn)(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
 
 typedef struct rl_uno_method {
-    const char *name;         /* RL_UNO_MN_<Interface>_<member>, or an attribute's name */
+    const char *name;         /* RL_UNO_MN_<Interface>_<member or attribute> */
     rl_uno_method_fn fn;
 } rl_uno_method;
 
@@ -309,7 +312,8 @@ void rl_uno_object_init(rl_uno_object *o, const rl_uno_class *cls);
 #define RL_UNO_SELF(obj, type, member) \
     ((type *)(void *)((char *)(obj) - offsetof(type, member)))
 
-/* Reading the arguments of an rl_uno_method_fn. */
+/* Reading the arguments of an rl_uno_method_fn by hand: the skeletons make
+ * it unnecessary; kept for src/component/link.c until it is converted. */
 #define RL_UNO_ARG(args, i, ctype) (*(ctype *)(args)[i])
 
 #endif
