@@ -15,9 +15,12 @@ type libraries and ReportLink's own, and a list of what the product uses
     the UNO parameters, so that a wrong argument is a compile error:
         int rl_uno_<Interface>_<member>(uno_Interface *obj, rl_uno_err *err,
                                         <ret> *ret, <params...>);
-  * for every listed `implement`ed interface, the member names as macros
-    (RL_UNO_MN_<Interface>_<member>), so that a misspelt class table entry is a
-    compile error too.
+  * for every listed `implement`ed interface, the member and attribute names
+    as macros (RL_UNO_MN_<Interface>_<member>), so that a misspelt class table
+    entry is a compile error too, and a typed skeleton per member
+    (RL_UNO_SKELETON_*) and attribute (RL_UNO_GETTER_* for a read-only one,
+    RL_UNO_ATTRIBUTE_* with a setter otherwise), so that the implementation
+    receives the member's C types instead of unpacking void *args[].
 
 Standard library only. Usage:
   uno-cgen.py --list LIST --out-h FILE.h --out-c FILE.c IDLTEXT...
@@ -164,11 +167,12 @@ def parse_member(e, line):
         e.bases.append(norm_type(m.group(2)))
         return
     if line.startswith("[attribute"):
-        m = re.match(r"^\[attribute[^\]]*\] (.+) (\w+)( \{|;)$", line)
+        m = re.match(r"^\[attribute([^\]]*)\] (.+) (\w+)( \{|;)$", line)
         if not m:
             raise GenError("cannot parse attribute of %s: %s" % (e.name, line))
-        e.attributes.append({"name": m.group(2), "type": norm_type(m.group(1))})
-        return "block" if m.group(3) == " {" else None
+        e.attributes.append({"name": m.group(3), "type": norm_type(m.group(2)),
+                             "readonly": "readonly" in m.group(1)})
+        return "block" if m.group(4) == " {" else None
     i, j = line.find("("), line.find(")")
     if i < 0 or j < i or " " not in line[:i]:
         raise GenError("cannot parse member of %s: %s" % (e.name, line))
@@ -331,7 +335,8 @@ class Gen:
                             for _, pt, _ in m["params"]:
                                 self.c_type(pt)
         for verb, name, alias in self.items:
-            if verb == "call":
+            # Two modules may list the same member (like a struct): one wrapper.
+            if verb == "call" and name not in [full for full, _, _ in self.members]:
                 iface, m = self.find_member(name)
                 self.short_name(iface)
                 self.type_const(iface)
@@ -366,8 +371,9 @@ class Gen:
         w("/* Member names of implemented interfaces, for class tables. */")
         for iface in self.impl:
             e = self.entities[iface]
-            for m in e.members:
-                w('#define RL_UNO_MN_%s_%s "%s::%s"' % (self.short[iface], m["name"], iface, m["name"]))
+            # Attributes too: the dispatcher finds an attribute by its name.
+            for n in [m["name"] for m in e.members] + [a["name"] for a in e.attributes]:
+                w('#define RL_UNO_MN_%s_%s "%s::%s"' % (self.short[iface], n, iface, n))
         w("")
         w("/* Typed skeletons of implemented members. RL_UNO_SKELETON_<I>_<m>(thunk, impl)")
         w(" * defines `static void thunk(...)`, an rl_uno_method_fn for the class table,")
@@ -377,7 +383,9 @@ class Gen:
         w(" * the IDL. ret is unconstructed storage impl fills unless it throws; an")
         w(" * in-parameter is borrowed (a struct or any by const pointer), an out or")
         w(" * inout one is a pointer. RL_UNO_GETTER_<I>_<attribute>(thunk, impl) does the")
-        w(" * same for a read-only attribute: impl(self, exc, T *ret). */")
+        w(" * same for a read-only attribute: impl(self, exc, T *ret); a settable one has")
+        w(" * RL_UNO_ATTRIBUTE_<I>_<attribute>(thunk, get, set), set(self, exc, T value)")
+        w(" * (a struct or any by const pointer). */")
         for iface in self.impl:
             e = self.entities[iface]
             for m in e.members:
@@ -421,6 +429,13 @@ class Gen:
             return "const " + ct + " *"
         return ct
 
+    def unpack(self, d, pt, i):
+        """args[i] as the implementation receives it: args[i] points to the value."""
+        ct = self.param_c(d, pt)
+        if ct.endswith("*") and (d != "in" or ct.startswith("const ")):
+            return "(%s)args[%d]" % (ct, i)
+        return "*(%s%s*)args[%d]" % (ct, "" if ct.endswith("*") else " ", i)
+
     def skeleton(self, iface, m):
         name = "%s_%s" % (self.short[iface], m["name"])
         call = ["self", "exc"]
@@ -429,11 +444,7 @@ class Gen:
             ct = self.c_type(rt)
             call.append("(%s%s*)ret" % (ct, "" if ct.endswith("*") else " "))
         for i, (d, pt, _) in enumerate(m["params"]):
-            ct = self.param_c(d, pt)
-            if ct.endswith("*") and (d != "in" or ct.startswith("const ")):
-                call.append("(%s)args[%d]" % (ct, i))
-            else:
-                call.append("*(%s%s*)args[%d]" % (ct, "" if ct.endswith("*") else " ", i))
+            call.append(self.unpack(d, pt, i))
         unused = []
         if rt == "void":
             unused.append("(void)ret;")
@@ -444,12 +455,20 @@ class Gen:
                 "    { %simpl(%s); }" % (name, " ".join(unused) + (" " if unused else ""), ", ".join(call)))
 
     def getter(self, iface, a):
+        """The attribute's entry: binary UNO calls it with ret for the getter,
+        and with ret NULL and args[0] the new value for the setter."""
         ct = self.c_type(a["type"])
-        return ("#define RL_UNO_GETTER_%s_%s(thunk, impl) \\\n"
+        get = "if (ret) get(self, exc, (%s%s*)ret);" % (ct, "" if ct.endswith("*") else " ")
+        if a["readonly"]:
+            return ("#define RL_UNO_GETTER_%s_%s(thunk, get) \\\n"
+                    "    static void thunk(rl_uno_object *self, void *ret, void *args[], uno_Any **exc) \\\n"
+                    "    { (void)args; %s \\\n"
+                    "      else rl_uno_throw(exc, RL_UNO_T_RuntimeException, NULL, \"%s::%s is read-only\"); }"
+                    % (self.short[iface], a["name"], get, iface, a["name"]))
+        return ("#define RL_UNO_ATTRIBUTE_%s_%s(thunk, get, set) \\\n"
                 "    static void thunk(rl_uno_object *self, void *ret, void *args[], uno_Any **exc) \\\n"
-                "    { (void)args; if (ret) impl(self, exc, (%s%s*)ret); \\\n"
-                "      else rl_uno_throw(exc, RL_UNO_T_RuntimeException, NULL, \"%s::%s is read-only\"); }"
-                % (self.short[iface], a["name"], ct, "" if ct.endswith("*") else " ", iface, a["name"]))
+                "    { %s else set(self, exc, %s); }"
+                % (self.short[iface], a["name"], get, self.unpack("in", a["type"], 0)))
 
     def proto(self, iface, m):
         args = ["uno_Interface *obj", "rl_uno_err *err"]

@@ -49,8 +49,7 @@ typedef struct factory {
                              RLU_IMPL_OPTIONS_HANDLER */
 } factory;
 
-static void create_with_context(rl_uno_object *self, void *ret, void *args[], uno_Any **exc,
-                                uno_Interface *ctx)
+static void create_with_context(rl_uno_object *self, uno_Any **exc, uno_Interface **ret, uno_Interface *ctx)
 {
     factory *f = RL_UNO_SELF(self, factory, obj);
     uno_Interface *instance = strcmp(f->impl, RLC_IMPL_LINK) == 0 ? rlc_link_get(ctx)
@@ -64,19 +63,18 @@ static void create_with_context(rl_uno_object *self, void *ret, void *args[], un
                      f->impl);
         return;
     }
-    *(uno_Interface **)ret = instance;   /* the return value takes our reference */
+    *ret = instance;   /* the return value takes our reference */
 }
+RL_UNO_SKELETON_XSingleComponentFactory_createInstanceWithContext(m_create, create_with_context)
 
-static void m_create(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
-{
-    create_with_context(self, ret, args, exc, RL_UNO_ARG(args, 0, uno_Interface *));
-}
-
-static void m_create_with_arguments(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void create_with_arguments(rl_uno_object *self, uno_Any **exc, uno_Interface **ret, uno_Sequence *args,
+                                  uno_Interface *ctx)
 {
     /* No implementation takes arguments. */
-    create_with_context(self, ret, args, exc, RL_UNO_ARG(args, 1, uno_Interface *));
+    create_with_context(self, exc, ret, ctx);
 }
+RL_UNO_SKELETON_XSingleComponentFactory_createInstanceWithArgumentsAndContext(m_create_with_arguments,
+                                                                              create_with_arguments)
 
 static void factory_destroy(rl_uno_object *self)
 {

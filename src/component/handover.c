@@ -219,7 +219,7 @@ static void items_lost(void *user, const unsigned lost[RLC_MTQ_CLASSES])
 }
 
 /* XCallback::notify, on the main thread. */
-static void notify(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void notify(rl_uno_object *self, uno_Any **exc, const uno_Any *data)
 {
     rlc_handover *h = handover_of(self);
 
@@ -229,6 +229,7 @@ static void notify(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
     }
     rlc_mtq_drain(&h->q, item_taken, item_deliver, items_lost, h);
 }
+RL_UNO_SKELETON_XCallback_notify(m_notify, notify)
 
 static void handover_destroy(rl_uno_object *self)
 {
@@ -239,7 +240,7 @@ static void handover_destroy(rl_uno_object *self)
 
 static const int handover_interfaces[] = { RL_UNO_T_XCallback, -1 };
 static const rl_uno_method handover_methods[] = {
-    { RL_UNO_MN_XCallback_notify, notify },
+    { RL_UNO_MN_XCallback_notify, m_notify },
     { NULL, NULL }
 };
 const rl_uno_class rlc_handover_class = {

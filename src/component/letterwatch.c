@@ -15,18 +15,19 @@
 static rl_uno_object letter_listener;   /* static: lives as long as the library */
 static atomic_int watching;
 
-static void document_event(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void document_event(rl_uno_object *self, uno_Any **exc, const rl_uno_DocumentEvent *ev)
 {
-    const rl_uno_DocumentEvent *ev = args[0];
     if (rl_uno_str_equals(ev->EventName, "OnPrint"))
         rlc_link_letter_leaving(ev->base.Source, "print");
     else if (rl_uno_str_equals(ev->EventName, "OnCopyTo"))
         rlc_link_letter_leaving(ev->base.Source, "copy");
 }
+RL_UNO_SKELETON_XDocumentEventListener_documentEventOccured(m_document_event, document_event)
 
-static void letter_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void letter_disposing(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
 }
+RL_UNO_SKELETON_XEventListener_disposing(m_letter_disposing, letter_disposing)
 
 static void static_destroy(rl_uno_object *self)
 {
@@ -35,8 +36,8 @@ static void static_destroy(rl_uno_object *self)
 
 static const int letter_interfaces[] = { RL_UNO_T_XDocumentEventListener, -1 };
 static const rl_uno_method letter_methods[] = {
-    { RL_UNO_MN_XDocumentEventListener_documentEventOccured, document_event },
-    { RL_UNO_MN_XEventListener_disposing, letter_disposing },
+    { RL_UNO_MN_XDocumentEventListener_documentEventOccured, m_document_event },
+    { RL_UNO_MN_XEventListener_disposing, m_letter_disposing },
     { NULL, NULL }
 };
 const rl_uno_class rlc_letter_watch_class = {

@@ -19,7 +19,7 @@ typedef struct job {
     uno_Interface *ctx;   /* acquired */
 } job;
 
-static void job_execute(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void job_execute(rl_uno_object *self, uno_Any **exc, uno_Any *ret, uno_Sequence *arguments)
 {
     job *j = RL_UNO_SELF(self, job, obj);
     uno_Interface *link = rlc_link_get(j->ctx);
@@ -29,6 +29,7 @@ static void job_execute(rl_uno_object *self, void *ret, void *args[], uno_Any **
     }
     rl_uno_any_void(ret);
 }
+RL_UNO_SKELETON_XJob_execute(m_job_execute, job_execute)
 
 static void job_destroy(rl_uno_object *self)
 {
@@ -40,7 +41,7 @@ static void job_destroy(rl_uno_object *self)
 static const char *const job_services[] = { RLC_IMPL_JOB, NULL };
 static const int job_interfaces[] = { RL_UNO_T_XJob, -1 };
 static const rl_uno_method job_methods[] = {
-    { RL_UNO_MN_XJob_execute, job_execute },
+    { RL_UNO_MN_XJob_execute, m_job_execute },
     { NULL, NULL }
 };
 const rl_uno_class rlc_job_class = {
@@ -62,19 +63,22 @@ uno_Interface *rlc_job_new(uno_Interface *ctx)
 
 static rl_uno_object terminate_listener;   /* static: lives as long as the library */
 
-static void query_termination(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void query_termination(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
     /* ReportLink never vetoes: a doctor closing the office wins. */
 }
+RL_UNO_SKELETON_XTerminateListener_queryTermination(m_query_termination, query_termination)
 
-static void notify_termination(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void notify_termination(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
     rlc_link_shutdown();
 }
+RL_UNO_SKELETON_XTerminateListener_notifyTermination(m_notify_termination, notify_termination)
 
-static void terminate_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void terminate_disposing(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
 }
+RL_UNO_SKELETON_XEventListener_disposing(m_terminate_disposing, terminate_disposing)
 
 static void static_destroy(rl_uno_object *self)
 {
@@ -83,9 +87,9 @@ static void static_destroy(rl_uno_object *self)
 
 static const int terminate_interfaces[] = { RL_UNO_T_XTerminateListener, -1 };
 static const rl_uno_method terminate_methods[] = {
-    { RL_UNO_MN_XTerminateListener_queryTermination, query_termination },
-    { RL_UNO_MN_XTerminateListener_notifyTermination, notify_termination },
-    { RL_UNO_MN_XEventListener_disposing, terminate_disposing },
+    { RL_UNO_MN_XTerminateListener_queryTermination, m_query_termination },
+    { RL_UNO_MN_XTerminateListener_notifyTermination, m_notify_termination },
+    { RL_UNO_MN_XEventListener_disposing, m_terminate_disposing },
     { NULL, NULL }
 };
 const rl_uno_class rlc_terminate_class = {
@@ -110,17 +114,18 @@ static rl_uno_object silent_handler;
 static pthread_once_t silent_handler_once = PTHREAD_ONCE_INIT;
 static atomic_int silent_handler_logged;
 
-static void handle(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void handle(rl_uno_object *self, uno_Any **exc, uno_Interface *request)
 {
     /* Choosing no continuation answers "no password": the password
      * container then gives up instead of showing a dialog. */
     if (!atomic_exchange(&silent_handler_logged, 1))
         rlc_log("the password container wants a master password; ReportLink does not ask for it");
 }
+RL_UNO_SKELETON_XInteractionHandler_handle(m_handle, handle)
 
 static const int silent_interfaces[] = { RL_UNO_T_XInteractionHandler, -1 };
 static const rl_uno_method silent_methods[] = {
-    { RL_UNO_MN_XInteractionHandler_handle, handle },
+    { RL_UNO_MN_XInteractionHandler_handle, m_handle },
     { NULL, NULL }
 };
 const rl_uno_class rlc_silent_handler_class = {

@@ -4,7 +4,9 @@
  * The schema is extension/registry/ReportLink.xcs. A doctor (or an
  * administrator, or a test) changes a value and commits; the listener then
  * reads the whole group again and hands the new state to the link, which
- * applies what differs. */
+ * applies what differs. Every group node of the configuration is a property
+ * set (configmgr gives it XPropertySet): its values are read and written by
+ * name with the bridge's rl_uno_prop_* (src/uno/props.c). */
 #include "component.h"
 
 #include <osl/file.h>
@@ -68,62 +70,15 @@ static uno_Interface *open_node(uno_Interface *ctx, const char *path, rl_uno_err
     return open_view(ctx, path, "ConfigurationAccess", err);
 }
 
-/* The value of `name` in node `access`, into a constructed any. */
-static int get_value(uno_Interface *access, const char *name, uno_Any *out, rl_uno_err *err)
-{
-    rtl_uString *s = rl_uno_str(name);
-    int rc = rl_uno_XNameAccess_getByName(access, err, out, s);
-    rtl_uString_release(s);
-    return rc;
-}
-
-static int get_string(uno_Interface *access, const char *name, char *buf, size_t cap, rl_uno_err *err)
-{
-    uno_Any v;
-    int rc = get_value(access, name, &v, err);
-    if (rc != RL_UNO_OK)
-        return rc;
-    if (v.pType->eTypeClass == typelib_TypeClass_VOID)
-        buf[0] = '\0';   /* a nil value: empty */
-    else if (rl_uno_any_get_string(&v, buf, cap) != RL_UNO_OK)
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "setting %s is not a string (or too long)", name);
-    uno_any_destruct(&v, NULL);
-    return rc;
-}
-
-static int get_bool(uno_Interface *access, const char *name, int *out, rl_uno_err *err)
-{
-    uno_Any v;
-    int rc = get_value(access, name, &v, err);
-    if (rc != RL_UNO_OK)
-        return rc;
-    if (rl_uno_any_get_bool(&v, out) != RL_UNO_OK)
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "setting %s is not a boolean", name);
-    uno_any_destruct(&v, NULL);
-    return rc;
-}
-
-static int get_int(uno_Interface *access, const char *name, long *out, rl_uno_err *err)
-{
-    uno_Any v;
-    int rc = get_value(access, name, &v, err);
-    if (rc != RL_UNO_OK)
-        return rc;
-    if (rl_uno_any_get_int(&v, out) != RL_UNO_OK)
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "setting %s is not an integer", name);
-    uno_any_destruct(&v, NULL);
-    return rc;
-}
-
 static int read_connection(uno_Interface *access, rlc_connection *out, rl_uno_err *err)
 {
     long ping = PING_DEFAULT_S;
     int rc;
 
-    if ((rc = get_string(access, "Endpoint", out->endpoint, sizeof out->endpoint, err)) ||
-        (rc = get_bool(access, "AutoConnect", &out->auto_connect, err)) ||
-        (rc = get_int(access, "PingIntervalSeconds", &ping, err)) ||
-        (rc = get_string(access, "CaFile", out->ca_file, sizeof out->ca_file, err)))
+    if ((rc = rl_uno_prop_get_string(access, "Endpoint", out->endpoint, sizeof out->endpoint, err)) ||
+        (rc = rl_uno_prop_get_bool(access, "AutoConnect", &out->auto_connect, err)) ||
+        (rc = rl_uno_prop_get_int(access, "PingIntervalSeconds", &ping, err)) ||
+        (rc = rl_uno_prop_get_string(access, "CaFile", out->ca_file, sizeof out->ca_file, err)))
         return rc;
     if (ping < PING_MIN_S || ping > PING_MAX_S) {
         rlc_log("PingIntervalSeconds %ld is outside %d..%d; using %d", ping, PING_MIN_S,
@@ -149,14 +104,15 @@ static int read_field(uno_Interface *fields, rtl_uString *name, rl_field_map *ma
     else if (rl_uno_str_utf8(name, map->entries[i].key, sizeof map->entries[i].key) < 0)
         rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "a Fields key is too long");
     else
-        rc = get_string(entry, "Bookmark", map->entries[i].bookmark, sizeof map->entries[i].bookmark, err);
+        rc = rl_uno_prop_get_string(entry, "Bookmark", map->entries[i].bookmark,
+                                    sizeof map->entries[i].bookmark, err);
     if (rc == RL_UNO_OK) {
         /* Optional (an older layer may lack them): "json" unless said otherwise. */
         char source[16];
         rl_uno_err ignored;
-        map->entries[i].from_html = get_string(entry, "Source", source, sizeof source, &ignored) ==
+        map->entries[i].from_html = rl_uno_prop_get_string(entry, "Source", source, sizeof source, &ignored) ==
                                         RL_UNO_OK && !strcmp(source, "html");
-        if (get_string(entry, "HtmlHeading", map->entries[i].html_heading,
+        if (rl_uno_prop_get_string(entry, "HtmlHeading", map->entries[i].html_heading,
                        sizeof map->entries[i].html_heading, &ignored) != RL_UNO_OK)
             map->entries[i].html_heading[0] = 0;
     }
@@ -213,7 +169,7 @@ int rlc_settings_ui_language(uno_Interface *ctx, char *lang, size_t cap)
     lang[0] = '\0';
     if (!node)
         return err.code;
-    int rc = get_string(node, "ooLocale", lang, cap, &err);
+    int rc = rl_uno_prop_get_string(node, "ooLocale", lang, cap, &err);
     rl_uno_release(node);
     return rc;
 }
@@ -228,7 +184,7 @@ int rlc_settings_options_page_url(uno_Interface *ctx, char *url, size_t cap, rl_
     url[0] = '\0';
     if (!node)
         return err->code;
-    rc = get_string(node, "OptionsPage", raw, sizeof raw, err);
+    rc = rl_uno_prop_get_string(node, "OptionsPage", raw, sizeof raw, err);
     rl_uno_release(node);
     if (rc != RL_UNO_OK)
         return rc;
@@ -262,38 +218,20 @@ int rlc_settings_options_page_url(uno_Interface *ctx, char *url, size_t cap, rl_
 
 /* ------------------------------------------------------------------ writing */
 
-static int put_value(uno_Interface *node, const char *name, const uno_Any *value, rl_uno_err *err)
-{
-    rtl_uString *s = rl_uno_str(name);
-    int rc = rl_uno_XNameReplace_replaceByName(node, err, s, value);
-    rtl_uString_release(s);
-    return rc;
-}
-
 int rlc_settings_write_connection(uno_Interface *ctx, const char *endpoint, int auto_connect,
                                   const char *ca_file, rl_uno_err *err)
 {
     uno_Interface *node = open_view(ctx, CONNECTION_PATH, "ConfigurationUpdateAccess", err);
-    uno_Any v;
     int rc = RL_UNO_OK;
 
     if (!node)
         return err->code;
-    if (endpoint) {
-        rl_uno_any_string(&v, endpoint);
-        rc = put_value(node, "Endpoint", &v, err);
-        uno_any_destruct(&v, NULL);
-    }
-    if (rc == RL_UNO_OK) {
-        rl_uno_any_bool(&v, auto_connect);
-        rc = put_value(node, "AutoConnect", &v, err);
-        uno_any_destruct(&v, NULL);
-    }
-    if (rc == RL_UNO_OK) {
-        rl_uno_any_string(&v, ca_file);
-        rc = put_value(node, "CaFile", &v, err);
-        uno_any_destruct(&v, NULL);
-    }
+    if (endpoint)
+        rc = rl_uno_prop_set_string(node, "Endpoint", endpoint, err);
+    if (rc == RL_UNO_OK)
+        rc = rl_uno_prop_set_bool(node, "AutoConnect", auto_connect, err);
+    if (rc == RL_UNO_OK)
+        rc = rl_uno_prop_set_string(node, "CaFile", ca_file, err);
     /* One commit: the link's watch sees one change and reconnects once. */
     if (rc == RL_UNO_OK)
         rc = rl_uno_XChangesBatch_commitChanges(node, err);
@@ -308,7 +246,7 @@ static rlc_settings_watch *watch_of(rl_uno_object *o)
     return RL_UNO_SELF(o, rlc_settings_watch, obj);
 }
 
-static void changes_occurred(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void changes_occurred(rl_uno_object *self, uno_Any **exc, const rl_uno_ChangesEvent *ev)
 {
     rlc_settings_watch *w = watch_of(self);
     rlc_connection c;
@@ -322,12 +260,14 @@ static void changes_occurred(rl_uno_object *self, void *ret, void *args[], uno_A
     }
     w->fn(w->user, &c);
 }
+RL_UNO_SKELETON_XChangesListener_changesOccurred(m_changes_occurred, changes_occurred)
 
-static void watch_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void watch_disposing(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
     /* The configuration is going away (office exit); nothing to release
      * here: unwatch does it. */
 }
+RL_UNO_SKELETON_XEventListener_disposing(m_watch_disposing, watch_disposing)
 
 static void watch_destroy(rl_uno_object *self)
 {
@@ -339,8 +279,8 @@ static void watch_destroy(rl_uno_object *self)
 
 static const int watch_interfaces[] = { RL_UNO_T_XChangesListener, -1 };
 static const rl_uno_method watch_methods[] = {
-    { RL_UNO_MN_XChangesListener_changesOccurred, changes_occurred },
-    { RL_UNO_MN_XEventListener_disposing, watch_disposing },
+    { RL_UNO_MN_XChangesListener_changesOccurred, m_changes_occurred },
+    { RL_UNO_MN_XEventListener_disposing, m_watch_disposing },
     { NULL, NULL }
 };
 const rl_uno_class rlc_settings_watch_class = {

@@ -61,21 +61,38 @@ static void forget(undo_watch *w)
         }
 }
 
-static void undone_or_redone(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void undone_or_redone(rl_uno_object *self, uno_Any **exc, const rl_uno_UndoManagerEvent *ev)
 {
     undo_watch *w = watch_of(self);
     if (w->letter && w->raw)
         rlc_link_letter_undo(w->letter, w->entry, w->raw, w->raw_len);
 }
+RL_UNO_SKELETON_XUndoManagerListener_actionUndone(m_action_undone, undone_or_redone)
+RL_UNO_SKELETON_XUndoManagerListener_actionRedone(m_action_redone, undone_or_redone)
 
-static void ignored(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+/* The undo manager's other news changes nothing the inbox shows. */
+static void ignored(rl_uno_object *self, uno_Any **exc, const rl_uno_UndoManagerEvent *ev)
 {
 }
+RL_UNO_SKELETON_XUndoManagerListener_undoActionAdded(m_undo_action_added, ignored)
+RL_UNO_SKELETON_XUndoManagerListener_enteredContext(m_entered_context, ignored)
+RL_UNO_SKELETON_XUndoManagerListener_enteredHiddenContext(m_entered_hidden_context, ignored)
+RL_UNO_SKELETON_XUndoManagerListener_leftContext(m_left_context, ignored)
+RL_UNO_SKELETON_XUndoManagerListener_leftHiddenContext(m_left_hidden_context, ignored)
+RL_UNO_SKELETON_XUndoManagerListener_cancelledContext(m_cancelled_context, ignored)
 
-static void letter_gone(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void ignored_clearing(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
+{
+}
+RL_UNO_SKELETON_XUndoManagerListener_allActionsCleared(m_all_actions_cleared, ignored_clearing)
+RL_UNO_SKELETON_XUndoManagerListener_redoActionsCleared(m_redo_actions_cleared, ignored_clearing)
+RL_UNO_SKELETON_XUndoManagerListener_resetAll(m_reset_all, ignored_clearing)
+
+static void letter_gone(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
     forget(watch_of(self));
 }
+RL_UNO_SKELETON_XEventListener_disposing(m_letter_gone, letter_gone)
 
 static void watch_destroy(rl_uno_object *self)
 {
@@ -86,18 +103,18 @@ static void watch_destroy(rl_uno_object *self)
 
 static const int watch_interfaces[] = { RL_UNO_T_XUndoManagerListener, -1 };
 static const rl_uno_method watch_methods[] = {
-    { RL_UNO_MN_XUndoManagerListener_actionUndone, undone_or_redone },
-    { RL_UNO_MN_XUndoManagerListener_actionRedone, undone_or_redone },
-    { RL_UNO_MN_XUndoManagerListener_undoActionAdded, ignored },
-    { RL_UNO_MN_XUndoManagerListener_allActionsCleared, ignored },
-    { RL_UNO_MN_XUndoManagerListener_redoActionsCleared, ignored },
-    { RL_UNO_MN_XUndoManagerListener_resetAll, ignored },
-    { RL_UNO_MN_XUndoManagerListener_enteredContext, ignored },
-    { RL_UNO_MN_XUndoManagerListener_enteredHiddenContext, ignored },
-    { RL_UNO_MN_XUndoManagerListener_leftContext, ignored },
-    { RL_UNO_MN_XUndoManagerListener_leftHiddenContext, ignored },
-    { RL_UNO_MN_XUndoManagerListener_cancelledContext, ignored },
-    { RL_UNO_MN_XEventListener_disposing, letter_gone },
+    { RL_UNO_MN_XUndoManagerListener_actionUndone, m_action_undone },
+    { RL_UNO_MN_XUndoManagerListener_actionRedone, m_action_redone },
+    { RL_UNO_MN_XUndoManagerListener_undoActionAdded, m_undo_action_added },
+    { RL_UNO_MN_XUndoManagerListener_allActionsCleared, m_all_actions_cleared },
+    { RL_UNO_MN_XUndoManagerListener_redoActionsCleared, m_redo_actions_cleared },
+    { RL_UNO_MN_XUndoManagerListener_resetAll, m_reset_all },
+    { RL_UNO_MN_XUndoManagerListener_enteredContext, m_entered_context },
+    { RL_UNO_MN_XUndoManagerListener_enteredHiddenContext, m_entered_hidden_context },
+    { RL_UNO_MN_XUndoManagerListener_leftContext, m_left_context },
+    { RL_UNO_MN_XUndoManagerListener_leftHiddenContext, m_left_hidden_context },
+    { RL_UNO_MN_XUndoManagerListener_cancelledContext, m_cancelled_context },
+    { RL_UNO_MN_XEventListener_disposing, m_letter_gone },
     { NULL, NULL }
 };
 const rl_uno_class rlc_undo_watch_class = {

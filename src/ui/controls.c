@@ -20,98 +20,59 @@ uno_Interface *rlu_control_model(uno_Interface *window, const char *name, rl_uno
     rtl_uString_release(n);
     if (rc == RL_UNO_OK && !control)
         rl_uno_fail(err, RL_UNO_ERR_ARG, "the window has no control %s", name);
-    else if (rc == RL_UNO_OK)
-        rl_uno_XControl_getModel(control, err, &model);
+    else if (rc == RL_UNO_OK && rl_uno_XControl_getModel(control, err, &model) == RL_UNO_OK && !model)
+        rl_uno_fail(err, RL_UNO_ERR_ARG, "the control %s has no model", name);
     rl_uno_release(control);
     return model;
 }
 
-int rlu_model_set(uno_Interface *model, const char *control, const char *prop, const uno_Any *value)
-{
-    rl_uno_err err;
-    rtl_uString *n = rl_uno_str(prop);
-    int rc = rl_uno_XPropertySet_setPropertyValue(model, &err, n, value);
-    rtl_uString_release(n);
-    if (rc != RL_UNO_OK)
-        rlc_log("cannot set %s of %s: %s", prop, control, err.message);
-    return rc;
-}
+enum op { SET_STRING, SET_SHORT, GET_STRING, GET_INT };
 
-int rlu_control_set(uno_Interface *window, const char *control, const char *prop, const uno_Any *value)
+/* One property call on the model of control, found by name: every helper
+ * below is one, so that each finds, logs and releases alike. in: what a
+ * setter sets; out, cap: where a getter writes. */
+static int on_model(uno_Interface *window, const char *control, const char *prop, enum op op,
+                    const void *in, void *out, size_t cap)
 {
     rl_uno_err err;
     uno_Interface *model = rlu_control_model(window, control, &err);
-    if (!model) {
-        rlc_log("cannot set %s of %s: %s", prop, control, err.message);
-        return err.code;
-    }
-    int rc = rlu_model_set(model, control, prop, value);
+    int rc;
+
+    if (!model)
+        rc = err.code;
+    else if (op == SET_STRING)
+        rc = rl_uno_prop_set_string(model, prop, in, &err);
+    else if (op == SET_SHORT)
+        rc = rl_uno_prop_set_short(model, prop, *(const sal_Int16 *)in, &err);
+    else if (op == GET_STRING)
+        rc = rl_uno_prop_get_string(model, prop, out, cap, &err);
+    else
+        rc = rl_uno_prop_get_int(model, prop, out, &err);
+    if (rc != RL_UNO_OK)
+        rlc_log("cannot %s %s of %s: %s", op < GET_STRING ? "set" : "read", prop, control, err.message);
     rl_uno_release(model);
     return rc;
 }
 
 int rlu_control_set_string(uno_Interface *window, const char *control, const char *prop, const char *utf8)
 {
-    uno_Any a;
-    rl_uno_any_string(&a, utf8);
-    int rc = rlu_control_set(window, control, prop, &a);
-    uno_any_destruct(&a, NULL);
-    return rc;
+    return on_model(window, control, prop, SET_STRING, utf8, NULL, 0);
 }
 
 int rlu_control_set_short(uno_Interface *window, const char *control, const char *prop, sal_Int16 value)
 {
-    uno_Any a;
-    uno_type_any_construct(&a, &value, *typelib_static_type_getByTypeClass(typelib_TypeClass_SHORT), NULL);
-    int rc = rlu_control_set(window, control, prop, &a);
-    uno_any_destruct(&a, NULL);
-    return rc;
-}
-
-/* The property's value into a constructed any, or an error. */
-static int get(uno_Interface *window, const char *control, const char *prop, uno_Any *out, rl_uno_err *err)
-{
-    uno_Interface *model = rlu_control_model(window, control, err);
-    if (!model)
-        return err->code;
-    rtl_uString *n = rl_uno_str(prop);
-    int rc = rl_uno_XPropertySet_getPropertyValue(model, err, out, n);
-    rtl_uString_release(n);
-    rl_uno_release(model);
-    return rc;
+    return on_model(window, control, prop, SET_SHORT, &value, NULL, 0);
 }
 
 int rlu_control_get_string(uno_Interface *window, const char *control, const char *prop, char *buf, size_t cap)
 {
-    rl_uno_err err;
-    uno_Any v;
     buf[0] = '\0';
-    int rc = get(window, control, prop, &v, &err);
-    if (rc != RL_UNO_OK) {
-        rlc_log("cannot read %s of %s: %s", prop, control, err.message);
-        return rc;
-    }
-    if (v.pType->eTypeClass != typelib_TypeClass_VOID && rl_uno_any_get_string(&v, buf, cap) != RL_UNO_OK) {
-        rlc_log("%s of %s is not a string, or longer than %zu bytes", prop, control, cap - 1);
-        rc = RL_UNO_ERR_TYPE;
-    }
-    uno_any_destruct(&v, NULL);
-    return rc;
+    return on_model(window, control, prop, GET_STRING, NULL, buf, cap);
 }
 
 int rlu_control_get_int(uno_Interface *window, const char *control, const char *prop, long *out)
 {
-    rl_uno_err err;
-    uno_Any v;
-    int rc = get(window, control, prop, &v, &err);
-    if (rc != RL_UNO_OK) {
-        rlc_log("cannot read %s of %s: %s", prop, control, err.message);
-        return rc;
-    }
-    if (rl_uno_any_get_int(&v, out) != RL_UNO_OK)
-        rc = RL_UNO_ERR_TYPE;
-    uno_any_destruct(&v, NULL);
-    return rc;
+    return on_model(window, control, prop, GET_INT, NULL, out, 0);
 }
 
 int rlu_control_take_secret(uno_Interface *window, const char *control, char *buf, size_t cap)
@@ -121,7 +82,10 @@ int rlu_control_take_secret(uno_Interface *window, const char *control, char *bu
     long len = -1;
 
     buf[0] = '\0';
-    if (get(window, control, "Text", &v, &err) != RL_UNO_OK) {
+    uno_Interface *model = rlu_control_model(window, control, &err);
+    int rc = model ? rl_uno_prop_get(model, "Text", &v, &err) : err.code;
+    rl_uno_release(model);
+    if (rc != RL_UNO_OK) {
         rlc_log("cannot read the text of %s: %s", control, err.message);
         return -1;
     }

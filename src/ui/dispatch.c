@@ -56,10 +56,9 @@ static command parse(const rl_uno_URL *url, int *field)
     return CMD_NONE;
 }
 
-static void m_initialize(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void initialize(rl_uno_object *self, uno_Any **exc, uno_Sequence *seq)
 {
     dispatcher *d = dispatcher_of(self);
-    uno_Sequence *seq = RL_UNO_ARG(args, 0, uno_Sequence *);
     const uno_Any *a = (const uno_Any *)(void *)seq->elements;
     uno_Interface *frame = NULL;
     if (seq->nElements > 0 && rl_uno_any_get_interface(&a[0], &frame) == RL_UNO_OK && frame) {
@@ -67,22 +66,23 @@ static void m_initialize(rl_uno_object *self, void *ret, void *args[], uno_Any *
         d->frame = rl_uno_query(frame, RL_UNO_T_XFrame);
     }
 }
+RL_UNO_SKELETON_XInitialization_initialize(m_initialize, initialize)
 
-static void m_query_dispatch(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void query_dispatch(rl_uno_object *self, uno_Any **exc, uno_Interface **ret, const rl_uno_URL *url,
+                           rtl_uString *target, sal_Int32 flags)
 {
-    const rl_uno_URL *url = args[0];
     int field = -1;
     uno_Interface *out = NULL;
     if (parse(url, &field) != CMD_NONE) {
         out = &self->iface;
         rl_uno_acquire(out);
     }
-    *(uno_Interface **)ret = out;
+    *ret = out;
 }
+RL_UNO_SKELETON_XDispatchProvider_queryDispatch(m_query_dispatch, query_dispatch)
 
-static void m_query_dispatches(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void query_dispatches(rl_uno_object *self, uno_Any **exc, uno_Sequence **ret, uno_Sequence *in)
 {
-    uno_Sequence *in = RL_UNO_ARG(args, 0, uno_Sequence *);
     const rl_uno_DispatchDescriptor *d = (const rl_uno_DispatchDescriptor *)(void *)in->elements;
     uno_Interface **out = calloc(in->nElements ? (size_t)in->nElements : 1, sizeof *out);
     if (!out) {
@@ -99,8 +99,9 @@ static void m_query_dispatches(rl_uno_object *self, void *ret, void *args[], uno
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &self->iface, "out of memory");
         return;
     }
-    *(uno_Sequence **)ret = seq;
+    *ret = seq;
 }
+RL_UNO_SKELETON_XDispatchProvider_queryDispatches(m_query_dispatches, query_dispatches)
 
 /* Tools > Options, opened at the ReportLink page (modal: returns when the
  * doctor closes it). */
@@ -108,7 +109,7 @@ void rlu_open_options(uno_Interface *ctx, uno_Interface *frame)
 {
     rl_uno_err err;
     uno_Interface *helper = NULL, *provider = NULL;
-    rl_uno_PropertyValue pv;
+    rl_uno_props args;
     uno_Any result;
 
     if (!frame || !(provider = rl_uno_query(frame, RL_UNO_T_XDispatchProvider))) {
@@ -125,21 +126,18 @@ void rlu_open_options(uno_Interface *ctx, uno_Interface *frame)
         rlc_log("options: cannot find ReportLink's page, opening the dialog as it is: %s", err.message);
         page[0] = '\0';
     }
-    memset(&pv, 0, sizeof pv);
-    pv.Name = rl_uno_str("OptionsPageURL");
-    rl_uno_any_string(&pv.Value, page);
-    uno_Sequence *props = rl_uno_seq(RL_UNO_T_seq_PropertyValue, &pv, 1);
+    rl_uno_props_init(&args);
+    rl_uno_props_add_string(&args, "OptionsPageURL", page);
+    uno_Sequence *props = rl_uno_props_seq(&args, &err);
     rtl_uString *url = rl_uno_str(".uno:OptionsTreeDialog"), *target = rl_uno_str("");
     if (props && rl_uno_XDispatchHelper_executeDispatch(helper, &err, &result, provider, url, target, 0, props) ==
                      RL_UNO_OK)
         uno_any_destruct(&result, NULL);
-    else if (props)
+    else
         rlc_log("options: %s", err.message);
     rtl_uString_release(url);
     rtl_uString_release(target);
-    if (props)
-        rl_uno_destruct(&props, RL_UNO_T_seq_PropertyValue);
-    rl_uno_destruct(&pv, RL_UNO_T_PropertyValue);
+    rl_uno_props_free(&args);
     rl_uno_release(helper);
     rl_uno_release(provider);
 }
@@ -155,10 +153,9 @@ int rlu_link_has_key(uno_Interface *link)
     return has;
 }
 
-static void m_dispatch(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void dispatch(rl_uno_object *self, uno_Any **exc, const rl_uno_URL *url, uno_Sequence *args)
 {
     dispatcher *d = dispatcher_of(self);
-    const rl_uno_URL *url = args[0];
     rl_uno_err err;
     int field = -1;
     command cmd = parse(url, &field);
@@ -189,11 +186,11 @@ static void m_dispatch(rl_uno_object *self, void *ret, void *args[], uno_Any **e
         rlu_open_options(d->ctx, d->frame);
     }
 }
+RL_UNO_SKELETON_XDispatch_dispatch(m_dispatch, dispatch)
 
-static void m_add_status_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void add_status_listener(rl_uno_object *self, uno_Any **exc, uno_Interface *listener,
+                                const rl_uno_URL *url)
 {
-    uno_Interface *listener = RL_UNO_ARG(args, 0, uno_Interface *);
-    const rl_uno_URL *url = args[1];
     rl_uno_FeatureStateEvent ev;
     rl_uno_err err;
 
@@ -210,11 +207,14 @@ static void m_add_status_listener(rl_uno_object *self, void *ret, void *args[], 
     rtl_uString_release(ev.FeatureDescriptor);
     uno_any_destruct(&ev.State, NULL);
 }
+RL_UNO_SKELETON_XDispatch_addStatusListener(m_add_status_listener, add_status_listener)
 
-static void m_remove_status_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void remove_status_listener(rl_uno_object *self, uno_Any **exc, uno_Interface *listener,
+                                   const rl_uno_URL *url)
 {
     /* Nothing kept: the state never changes. */
 }
+RL_UNO_SKELETON_XDispatch_removeStatusListener(m_remove_status_listener, remove_status_listener)
 
 static void dispatcher_destroy(rl_uno_object *self)
 {

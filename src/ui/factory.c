@@ -32,34 +32,39 @@ static element *element_of(rl_uno_object *o)
     return RL_UNO_SELF(o, element, o);
 }
 
-static void a_frame(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+/* The element's readonly attributes. */
+static void element_frame(rl_uno_object *self, uno_Any **exc, uno_Interface **ret)
 {
     element *e = element_of(self);
     rl_uno_acquire(e->frame);
-    *(uno_Interface **)ret = e->frame;
+    *ret = e->frame;
 }
+RL_UNO_GETTER_XUIElement_Frame(a_frame, element_frame)
 
-static void a_resource_url(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void element_resource_url(rl_uno_object *self, uno_Any **exc, rtl_uString **ret)
 {
     element *e = element_of(self);
     rtl_uString_acquire(e->resource_url);
-    *(rtl_uString **)ret = e->resource_url;
+    *ret = e->resource_url;
 }
+RL_UNO_GETTER_XUIElement_ResourceURL(a_resource_url, element_resource_url)
 
-static void a_type(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void element_type(rl_uno_object *self, uno_Any **exc, sal_Int16 *ret)
 {
-    *(sal_Int16 *)ret = UI_ELEMENT_TYPE_TOOLPANEL;
+    *ret = UI_ELEMENT_TYPE_TOOLPANEL;
 }
+RL_UNO_GETTER_XUIElement_Type(a_type, element_type)
 
-static void m_get_real_interface(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void get_real_interface(rl_uno_object *self, uno_Any **exc, uno_Interface **ret)
 {
     element *e = element_of(self);
     uno_Interface *real = e->panel ? &e->panel->iface : NULL;
     rl_uno_acquire(real);
-    *(uno_Interface **)ret = real;
+    *ret = real;
 }
+RL_UNO_SKELETON_XUIElement_getRealInterface(m_get_real_interface, get_real_interface)
 
-static void m_dispose(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void dispose(rl_uno_object *self, uno_Any **exc)
 {
     element *e = element_of(self);
     rl_uno_EventObject ev = { &self->iface };
@@ -79,11 +84,11 @@ static void m_dispose(rl_uno_object *self, void *ret, void *args[], uno_Any **ex
     }
     rl_uno_release(&self->iface);
 }
+RL_UNO_SKELETON_XComponent_dispose(m_dispose, dispose)
 
-static void m_add_event_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void add_event_listener(rl_uno_object *self, uno_Any **exc, uno_Interface *l)
 {
     element *e = element_of(self);
-    uno_Interface *l = RL_UNO_ARG(args, 0, uno_Interface *);
     if (!l)
         return;
     if (!e->panel) {
@@ -101,11 +106,12 @@ static void m_add_event_listener(rl_uno_object *self, void *ret, void *args[], u
     rl_uno_acquire(l);
     e->listeners[e->n_listeners++] = l;
 }
+RL_UNO_SKELETON_XComponent_addEventListener(m_add_event_listener, add_event_listener)
 
-static void m_remove_event_listener(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void remove_event_listener(rl_uno_object *self, uno_Any **exc, uno_Interface *l)
 {
     element *e = element_of(self);
-    uno_Interface *want = rl_uno_query(RL_UNO_ARG(args, 0, uno_Interface *), RL_UNO_T_XInterface);
+    uno_Interface *want = rl_uno_query(l, RL_UNO_T_XInterface);
     for (int i = 0; i < e->n_listeners; i++) {
         uno_Interface *have = rl_uno_query(e->listeners[i], RL_UNO_T_XInterface);
         int same = have && have == want;
@@ -118,6 +124,7 @@ static void m_remove_event_listener(rl_uno_object *self, void *ret, void *args[]
     }
     rl_uno_release(want);
 }
+RL_UNO_SKELETON_XComponent_removeEventListener(m_remove_event_listener, remove_event_listener)
 
 static void element_destroy(rl_uno_object *self)
 {
@@ -139,10 +146,9 @@ static const rl_uno_method element_methods[] = {
     { RL_UNO_MN_XComponent_dispose, m_dispose },
     { RL_UNO_MN_XComponent_addEventListener, m_add_event_listener },
     { RL_UNO_MN_XComponent_removeEventListener, m_remove_event_listener },
-    /* readonly attributes */
-    { "com.sun.star.ui.XUIElement::Frame", a_frame },
-    { "com.sun.star.ui.XUIElement::ResourceURL", a_resource_url },
-    { "com.sun.star.ui.XUIElement::Type", a_type },
+    { RL_UNO_MN_XUIElement_Frame, a_frame },
+    { RL_UNO_MN_XUIElement_ResourceURL, a_resource_url },
+    { RL_UNO_MN_XUIElement_Type, a_type },
     { NULL, NULL }
 };
 const rl_uno_class rlu_element_class = {
@@ -159,13 +165,9 @@ typedef struct factory {
 /* The interface named `name` among the PropertyValues (borrowed), or NULL. */
 static uno_Interface *arg_interface(uno_Sequence *args, const char *name)
 {
-    const rl_uno_PropertyValue *pv = (const rl_uno_PropertyValue *)(void *)args->elements;
-    for (sal_Int32 i = 0; i < args->nElements; i++) {
-        uno_Interface *out = NULL;
-        if (rl_uno_str_equals(pv[i].Name, name) && rl_uno_any_get_interface(&pv[i].Value, &out) == RL_UNO_OK)
-            return out;
-    }
-    return NULL;
+    const uno_Any *value = rl_uno_props_find(args, name);
+    uno_Interface *out = NULL;
+    return value && rl_uno_any_get_interface(value, &out) == RL_UNO_OK ? out : NULL;
 }
 
 static int ends_with(const rtl_uString *s, const char *ascii)
@@ -175,11 +177,10 @@ static int ends_with(const rtl_uString *s, const char *ascii)
            rtl_ustr_ascii_compare_WithLength(s->buffer + s->length - n, n, ascii) == 0;
 }
 
-static void m_create_ui_element(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void create_ui_element(rl_uno_object *self, uno_Any **exc, uno_Interface **ret, rtl_uString *url,
+                              uno_Sequence *props)
 {
     factory *f = RL_UNO_SELF(self, factory, o);
-    rtl_uString *url = RL_UNO_ARG(args, 0, rtl_uString *);
-    uno_Sequence *props = RL_UNO_ARG(args, 1, uno_Sequence *);
     rl_uno_err err;
 
     static const struct { const char *suffix; rlu_panel_new_fn make; } kinds[] = {
@@ -219,8 +220,9 @@ static void m_create_ui_element(rl_uno_object *self, void *ret, void *args[], un
                      "cannot create the ReportLink panel: %s", err.message);
         return;
     }
-    *(uno_Interface **)ret = &e->o.iface;   /* the caller takes our reference */
+    *ret = &e->o.iface;   /* the caller takes our reference */
 }
+RL_UNO_SKELETON_XUIElementFactory_createUIElement(m_create_ui_element, create_ui_element)
 
 static void factory_destroy(rl_uno_object *self)
 {

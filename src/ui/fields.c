@@ -110,10 +110,11 @@ static void check(fields_panel *p)
     rlu_form_label(&p->b.form, C_RESULT, text);
 }
 
-static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+RLU_PANEL_SKELETONS
+
+static void action_performed(rl_uno_object *self, uno_Any **exc, const rl_uno_ActionEvent *ev)
 {
     fields_panel *p = fields_of(self);
-    const rl_uno_ActionEvent *ev = args[0];
     rl_uno_err err;
 
     if (p->disposed)
@@ -134,10 +135,12 @@ static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno
     }
     check(p);   /* after an insertion too: the doctor sees it counted */
 }
+RL_UNO_SKELETON_XActionListener_actionPerformed(m_action_performed, action_performed)
 
-static void m_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void disposing(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
 }
+RL_UNO_SKELETON_XEventListener_disposing(m_disposing, disposing)
 
 static void fields_dispose(rl_uno_object *o)
 {

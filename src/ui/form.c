@@ -69,18 +69,25 @@ out:
     return rc;
 }
 
-void rlu_form_set(rlu_form *f, int i, const char *prop, const uno_Any *value)
+/* Control i's model (borrowed), or NULL when the form lacks it. */
+static uno_Interface *model(const rlu_form *f, int i)
 {
-    if (i >= 0 && i < f->n && f->models[i])
-        rlu_model_set(f->models[i], f->names[i], prop, value);
+    return i >= 0 && i < f->n ? f->models[i] : NULL;
+}
+
+/* After setting prop of control i (rc, err: the outcome): a failure is
+ * logged, and the panel goes on without it. A control the form lacks was
+ * not there to set. */
+static void set_done(const rlu_form *f, int i, const char *prop, int rc, const rl_uno_err *err)
+{
+    if (rc != RL_UNO_OK && model(f, i))
+        rlc_log("cannot set %s of %s: %s", prop, f->names[i], err->message);
 }
 
 void rlu_form_text(rlu_form *f, int i, const char *prop, const char *utf8)
 {
-    uno_Any a;
-    rl_uno_any_string(&a, utf8);
-    rlu_form_set(f, i, prop, &a);
-    uno_any_destruct(&a, NULL);
+    rl_uno_err err;
+    set_done(f, i, prop, rl_uno_prop_set_string(model(f, i), prop, utf8, &err), &err);
 }
 
 void rlu_form_label(rlu_form *f, int i, const char *utf8)
@@ -88,40 +95,37 @@ void rlu_form_label(rlu_form *f, int i, const char *utf8)
     rlu_form_text(f, i, "Label", utf8);
 }
 
+static void set_bool(rlu_form *f, int i, const char *prop, int on)
+{
+    rl_uno_err err;
+    set_done(f, i, prop, rl_uno_prop_set_bool(model(f, i), prop, on, &err), &err);
+}
+
 void rlu_form_enable(rlu_form *f, int i, int on)
 {
-    uno_Any a;
-    rl_uno_any_bool(&a, on);
-    rlu_form_set(f, i, "Enabled", &a);
-    uno_any_destruct(&a, NULL);
+    set_bool(f, i, "Enabled", on);
 }
 
 void rlu_form_show(rlu_form *f, int i, int on)
 {
-    uno_Any a;
-    rlu_form_enable(f, i, on);
-    rl_uno_any_bool(&a, on);
-    rlu_form_set(f, i, "EnableVisible", &a);
-    uno_any_destruct(&a, NULL);
+    set_bool(f, i, "Enabled", on);
+    set_bool(f, i, "EnableVisible", on);
 }
 
 void rlu_form_move(rlu_form *f, int i, sal_Int32 top)
 {
-    uno_Any a;
-    uno_type_any_construct(&a, &top, *typelib_static_type_getByTypeClass(typelib_TypeClass_LONG), NULL);
-    rlu_form_set(f, i, "PositionY", &a);
-    uno_any_destruct(&a, NULL);
+    rl_uno_err err;
+    set_done(f, i, "PositionY", rl_uno_prop_set_long(model(f, i), "PositionY", top, &err), &err);
 }
 
 int rlu_form_items(rlu_form *f, int i, const char *const *items, int n)
 {
+    rl_uno_err err;
     uno_Sequence *seq = rl_uno_seq_strings(items, n);
-    uno_Any a;
     if (!seq)
         return -1;
-    rl_uno_any_value(&a, &seq, RL_UNO_T_seq_string);
-    rlu_form_set(f, i, "StringItemList", &a);
-    uno_any_destruct(&a, NULL);
+    set_done(f, i, "StringItemList",
+             rl_uno_prop_set_value(model(f, i), "StringItemList", &seq, RL_UNO_T_seq_string, &err), &err);
     rl_uno_destruct(&seq, RL_UNO_T_seq_string);
     return 0;
 }
@@ -164,36 +168,34 @@ void rlu_strings_for_office(rlu_strings *s, uno_Interface *ctx)
 
 /* ------------------------------------------------------------------ what the sidebar asks */
 
-void rlu_panel_m_window(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+void rlu_panel_window(rl_uno_object *self, uno_Any **exc, uno_Interface **ret)
 {
     rlu_panel_base *b = (rlu_panel_base *)(void *)self;
     rl_uno_acquire(b->form.window);
-    *(uno_Interface **)ret = b->form.window;
+    *ret = b->form.window;
 }
 
-void rlu_panel_m_accessible(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+void rlu_panel_accessible(rl_uno_object *self, uno_Any **exc, uno_Interface **ret, uno_Interface *parent)
 {
     /* The container window has its own accessible object, which the sidebar
      * reaches through the window; none beyond it. */
-    *(uno_Interface **)ret = NULL;
+    *ret = NULL;
 }
 
-void rlu_panel_m_height(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+void rlu_panel_height(rl_uno_object *self, uno_Any **exc, rl_uno_LayoutSize *ret, sal_Int32 width)
 {
     rlu_panel_base *b = (rlu_panel_base *)(void *)self;
-    rl_uno_LayoutSize *out = ret;
-    out->Minimum = out->Maximum = out->Preferred = b->form.size.Height;
+    ret->Minimum = ret->Maximum = ret->Preferred = b->form.size.Height;
 }
 
-void rlu_panel_m_min_width(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+void rlu_panel_min_width(rl_uno_object *self, uno_Any **exc, sal_Int32 *ret)
 {
     rlu_panel_base *b = (rlu_panel_base *)(void *)self;
-    *(sal_Int32 *)ret = b->form.size.Width + RLU_DECK_MARGIN_PX;
+    *ret = b->form.size.Width + RLU_DECK_MARGIN_PX;
 }
 
-int rlu_let_go_of_link(uno_Interface **link, const void *event)
+int rlu_let_go_of_link(uno_Interface **link, const rl_uno_EventObject *ev)
 {
-    const rl_uno_EventObject *ev = event;
     uno_Interface *src = rl_uno_query(ev->Source, RL_UNO_T_XInterface);
     uno_Interface *ours = rl_uno_query(*link, RL_UNO_T_XInterface);
     int gone = src && src == ours;

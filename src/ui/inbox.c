@@ -280,22 +280,28 @@ static void refresh(inbox_panel *p, sal_Int32 select_id)
 
 /* ------------------------------------------------------------------ methods */
 
-static void m_state_changed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+RLU_PANEL_SKELETONS
+
+static void state_changed(rl_uno_object *self, uno_Any **exc, const rl_uno_ReportStatus *s)
 {
     /* The connection is the status panel's. */
 }
+RL_UNO_SKELETON_XReportLinkListener_stateChanged(m_state_changed, state_changed)
 
-static void m_report_received(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void report_received(rl_uno_object *self, uno_Any **exc, sal_Int32 id, sal_Bool placed,
+                            rtl_uString *where)
 {
-    refresh(inbox_of(self), RL_UNO_ARG(args, 0, sal_Int32));
+    refresh(inbox_of(self), id);
 }
+RL_UNO_SKELETON_XReportLinkListener_reportReceived(m_report_received, report_received)
 
-static void m_inbox_changed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void inbox_changed(rl_uno_object *self, uno_Any **exc, sal_Int32 id)
 {
     refresh(inbox_of(self), -1);
 }
+RL_UNO_SKELETON_XReportLinkListener_inboxChanged(m_inbox_changed, inbox_changed)
 
-static void m_item_state_changed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void item_state_changed(rl_uno_object *self, uno_Any **exc, const rl_uno_ItemEvent *ev)
 {
     inbox_panel *p = inbox_of(self);
     rl_uno_err err;
@@ -308,11 +314,11 @@ static void m_item_state_changed(rl_uno_object *self, void *ret, void *args[], u
         refresh(p, -1);
     }
 }
+RL_UNO_SKELETON_XItemListener_itemStateChanged(m_item_state_changed, item_state_changed)
 
-static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void action_performed(rl_uno_object *self, uno_Any **exc, const rl_uno_ActionEvent *ev)
 {
     inbox_panel *p = inbox_of(self);
-    const rl_uno_ActionEvent *ev = args[0];
     rl_uno_err err;
     sal_Int32 id = p->selected;
 
@@ -352,11 +358,13 @@ static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno
     }
     refresh(p, -1);
 }
+RL_UNO_SKELETON_XActionListener_actionPerformed(m_action_performed, action_performed)
 
-static void m_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void disposing(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
-    rlu_let_go_of_link(&inbox_of(self)->link, args[0]);
+    rlu_let_go_of_link(&inbox_of(self)->link, ev);
 }
+RL_UNO_SKELETON_XEventListener_disposing(m_disposing, disposing)
 
 static void inbox_dispose(rl_uno_object *o)
 {

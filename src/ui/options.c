@@ -679,12 +679,10 @@ static void show_result(options *o)
 
 static const char *const method_names[] = { "external_event", "testConnection", "endpointChanged", "browseCaFile" };
 
-static void m_call_handler_method(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void call_handler_method(rl_uno_object *self, uno_Any **exc, sal_Bool *ret, uno_Interface *window,
+                                const uno_Any *event, rtl_uString *method)
 {
     options *o = options_of(self);
-    uno_Interface *window = RL_UNO_ARG(args, 0, uno_Interface *);
-    const uno_Any *event = args[1];
-    rtl_uString *method = RL_UNO_ARG(args, 2, rtl_uString *);
     sal_Bool handled = sal_True;
 
     if (rl_uno_str_equals(method, "external_event")) {
@@ -711,28 +709,32 @@ static void m_call_handler_method(rl_uno_object *self, void *ret, void *args[], 
     } else {
         handled = sal_False;
     }
-    *(sal_Bool *)ret = handled;
+    *ret = handled;
 }
+RL_UNO_SKELETON_XContainerWindowEventHandler_callHandlerMethod(m_call_handler_method, call_handler_method)
 
-static void m_get_supported_method_names(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void get_supported_method_names(rl_uno_object *self, uno_Any **exc, uno_Sequence **ret)
 {
     uno_Sequence *names = rl_uno_seq_strings(method_names, sizeof method_names / sizeof method_names[0]);
     if (!names) {
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &self->iface, "out of memory");
         return;
     }
-    *(uno_Sequence **)ret = names;
+    *ret = names;
 }
+RL_UNO_SKELETON_XContainerWindowEventHandler_getSupportedMethodNames(m_get_supported_method_names,
+                                                                     get_supported_method_names)
 
-static void m_notify(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+/* The test thread's outcome, posted to the main thread. */
+static void notify(rl_uno_object *self, uno_Any **exc, const uno_Any *data)
 {
     show_result(options_of(self));
 }
+RL_UNO_SKELETON_XCallback_notify(m_notify, notify)
 
-static void m_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void disposing(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
     options *o = options_of(self);
-    const rl_uno_EventObject *ev = args[0];
     uno_Interface *src = rl_uno_query(ev->Source, RL_UNO_T_XInterface);
     uno_Interface *win = rl_uno_query(o->window, RL_UNO_T_XInterface);
     if (src && src == win) {
@@ -744,15 +746,17 @@ static void m_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **
     rl_uno_release(src);
     rl_uno_release(win);
 }
+RL_UNO_SKELETON_XEventListener_disposing(m_disposing, disposing)
 
-static void m_query_termination(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void query_termination(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
     /* A test never holds the office back: it is cut short at exit. */
 }
+RL_UNO_SKELETON_XTerminateListener_queryTermination(m_query_termination, query_termination)
 
 /* Main thread, office exit: stops a running test and waits (bounded) until
  * its thread has destroyed its client. */
-static void m_notify_termination(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void notify_termination(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
     options *o = options_of(self);
     struct timespec until;
@@ -775,6 +779,7 @@ static void m_notify_termination(rl_uno_object *self, void *ret, void *args[], u
     o->testing = 0;
     unwatch_exit(o);
 }
+RL_UNO_SKELETON_XTerminateListener_notifyTermination(m_notify_termination, notify_termination)
 
 static void options_destroy(rl_uno_object *self)
 {

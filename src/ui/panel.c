@@ -281,25 +281,36 @@ static void refresh(panel *p)
 
 /* ------------------------------------------------------------------ methods */
 
-static void m_state_changed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+RLU_PANEL_SKELETONS
+
+static void state_changed(rl_uno_object *self, uno_Any **exc, const rl_uno_ReportStatus *s)
 {
-    show(panel_of(self), (const rl_uno_ReportStatus *)args[0]);
+    show(panel_of(self), s);
 }
+RL_UNO_SKELETON_XReportLinkListener_stateChanged(m_state_changed, state_changed)
 
 /* reportReceived and inboxChanged: the status panel shows the connection
  * only; the inbox is another panel (inbox.c). */
-static void m_report_received(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void report_received(rl_uno_object *self, uno_Any **exc, sal_Int32 id, sal_Bool placed,
+                            rtl_uString *where)
 {
 }
+RL_UNO_SKELETON_XReportLinkListener_reportReceived(m_report_received, report_received)
 
-static void m_disposing(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void inbox_changed(rl_uno_object *self, uno_Any **exc, sal_Int32 id)
+{
+}
+RL_UNO_SKELETON_XReportLinkListener_inboxChanged(m_inbox_changed, inbox_changed)
+
+static void disposing(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
     panel *p = panel_of(self);
-    if (rlu_let_go_of_link(&p->link, args[0]))
+    if (rlu_let_go_of_link(&p->link, ev))
         schedule(p, 0);
 }
+RL_UNO_SKELETON_XEventListener_disposing(m_disposing, disposing)
 
-static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+static void action_performed(rl_uno_object *self, uno_Any **exc, const rl_uno_ActionEvent *ev)
 {
     panel *p = panel_of(self);
     rl_uno_err err;
@@ -313,11 +324,14 @@ static void m_action_performed(rl_uno_object *self, void *ret, void *args[], uno
     if (rc != RL_UNO_OK)
         rlc_log("panel: %s failed: %s", p->active ? "disconnect" : "connect", err.message);
 }
+RL_UNO_SKELETON_XActionListener_actionPerformed(m_action_performed, action_performed)
 
-static void m_notify(rl_uno_object *self, void *ret, void *args[], uno_Any **exc)
+/* The ticker's wake-up. */
+static void notify(rl_uno_object *self, uno_Any **exc, const uno_Any *data)
 {
     refresh(panel_of(self));
 }
+RL_UNO_SKELETON_XCallback_notify(m_notify, notify)
 
 static void panel_destroy(rl_uno_object *self)
 {
@@ -341,7 +355,7 @@ static const rl_uno_method panel_methods[] = {
     RLU_PANEL_METHODS,
     { RL_UNO_MN_XReportLinkListener_stateChanged, m_state_changed },
     { RL_UNO_MN_XReportLinkListener_reportReceived, m_report_received },
-    { RL_UNO_MN_XReportLinkListener_inboxChanged, m_report_received },
+    { RL_UNO_MN_XReportLinkListener_inboxChanged, m_inbox_changed },
     { RL_UNO_MN_XEventListener_disposing, m_disposing },
     { RL_UNO_MN_XActionListener_actionPerformed, m_action_performed },
     { RL_UNO_MN_XCallback_notify, m_notify },

@@ -90,8 +90,8 @@ typedef struct rlu_form {
 int rlu_form_build(rlu_form *f, uno_Interface *ctx, uno_Interface *parent_window,
                    const char *dialog, const char *const *names, int n, uno_Interface *handler,
                    rl_uno_err *err);
-/* Sets a property of control i's model; a failure is logged. */
-void rlu_form_set(rlu_form *f, int i, const char *prop, const uno_Any *value);
+/* Set a property of control i's model; a failure is logged, and a control
+ * the form lacks (not built, or released) is skipped. */
 void rlu_form_text(rlu_form *f, int i, const char *prop, const char *utf8);
 void rlu_form_label(rlu_form *f, int i, const char *utf8);
 void rlu_form_enable(rlu_form *f, int i, int on);
@@ -126,21 +126,28 @@ void rlu_open_options(uno_Interface *ctx, uno_Interface *frame);
 /* Whether theReportLink has a doctor key (its status' HasKey). */
 int rlu_link_has_key(uno_Interface *link);
 
-/* XToolPanel / XSidebarPanel members, for the panels' class tables. */
-void rlu_panel_m_window(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
-void rlu_panel_m_accessible(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
-void rlu_panel_m_height(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
-void rlu_panel_m_min_width(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
+/* XToolPanel and XSidebarPanel, answered alike by every panel (form.c):
+ * the typed implementations, and their skeletons for a panel's class table.
+ * A panel's file writes RLU_PANEL_SKELETONS once, at file scope, and
+ * RLU_PANEL_METHODS in its table. */
+void rlu_panel_window(rl_uno_object *self, uno_Any **exc, uno_Interface **ret);
+void rlu_panel_accessible(rl_uno_object *self, uno_Any **exc, uno_Interface **ret, uno_Interface *parent);
+void rlu_panel_height(rl_uno_object *self, uno_Any **exc, rl_uno_LayoutSize *ret, sal_Int32 width);
+void rlu_panel_min_width(rl_uno_object *self, uno_Any **exc, sal_Int32 *ret);
+#define RLU_PANEL_SKELETONS \
+    RL_UNO_GETTER_XToolPanel_Window(panel_m_window, rlu_panel_window) \
+    RL_UNO_SKELETON_XToolPanel_createAccessible(panel_m_accessible, rlu_panel_accessible) \
+    RL_UNO_SKELETON_XSidebarPanel_getHeightForWidth(panel_m_height, rlu_panel_height) \
+    RL_UNO_SKELETON_XSidebarPanel_getMinimalWidth(panel_m_min_width, rlu_panel_min_width)
 #define RLU_PANEL_METHODS \
-    { RL_UNO_MN_XToolPanel_createAccessible, rlu_panel_m_accessible }, \
-    { RL_UNO_MN_XSidebarPanel_getHeightForWidth, rlu_panel_m_height }, \
-    { RL_UNO_MN_XSidebarPanel_getMinimalWidth, rlu_panel_m_min_width }, \
-    { "com.sun.star.ui.XToolPanel::Window", rlu_panel_m_window }
+    { RL_UNO_MN_XToolPanel_createAccessible, panel_m_accessible }, \
+    { RL_UNO_MN_XSidebarPanel_getHeightForWidth, panel_m_height }, \
+    { RL_UNO_MN_XSidebarPanel_getMinimalWidth, panel_m_min_width }, \
+    { RL_UNO_MN_XToolPanel_Window, panel_m_window }
 
-/* XEventListener::disposing of a panel listening to theReportLink: when
- * event (an EventObject) comes from *link, releases it and sets it NULL.
- * Returns whether it did. */
-int rlu_let_go_of_link(uno_Interface **link, const void *event);
+/* XEventListener::disposing of a panel listening to theReportLink: when ev
+ * comes from *link, releases it and sets it NULL. Returns whether it did. */
+int rlu_let_go_of_link(uno_Interface **link, const rl_uno_EventObject *ev);
 
 /* Disposes any panel below. Idempotent. */
 void rlu_panel_dispose(rl_uno_object *panel);
@@ -191,9 +198,6 @@ uno_Interface *rlu_dispatcher_new(uno_Interface *ctx);
 /* The model (XPropertySet) of control `name`: a new reference, or NULL with
  * err set. */
 uno_Interface *rlu_control_model(uno_Interface *window, const char *name, rl_uno_err *err);
-int rlu_control_set(uno_Interface *window, const char *control, const char *prop, const uno_Any *value);
-/* The same on a model already at hand (control names it in the log). */
-int rlu_model_set(uno_Interface *model, const char *control, const char *prop, const uno_Any *value);
 /* prop is "Label" for fixed texts, buttons and check boxes, "Text" for fields. */
 int rlu_control_set_string(uno_Interface *window, const char *control, const char *prop, const char *utf8);
 int rlu_control_set_short(uno_Interface *window, const char *control, const char *prop, sal_Int16 value);

@@ -63,17 +63,32 @@ static int supports(const rl_uno_class *cls, typelib_TypeDescriptionReference *w
     return 0;
 }
 
-static void query_interface(rl_uno_object *o, void *ret, void *args[])
+/* ------------------------------------------------------------------ what every object answers */
+
+static void query_interface(rl_uno_object *o, uno_Any **exc, uno_Any *ret,
+                            typelib_TypeDescriptionReference *want)
 {
-    typelib_TypeDescriptionReference *want = RL_UNO_ARG(args, 0, typelib_TypeDescriptionReference *);
     uno_Interface *self = &o->iface;
     if (supports(o->cls, want))
         uno_type_any_construct(ret, &self, want, NULL);
     else
         rl_uno_any_void(ret);
 }
+RL_UNO_SKELETON_XInterface_queryInterface(b_query_interface, query_interface)
 
-static void get_types(rl_uno_object *o, void *ret)
+static void acquire_member(rl_uno_object *o, uno_Any **exc)
+{
+    obj_acquire(&o->iface);
+}
+RL_UNO_SKELETON_XInterface_acquire(b_acquire, acquire_member)
+
+static void release_member(rl_uno_object *o, uno_Any **exc)
+{
+    obj_release(&o->iface);
+}
+RL_UNO_SKELETON_XInterface_release(b_release, release_member)
+
+static void get_types(rl_uno_object *o, uno_Any **exc, uno_Sequence **ret)
 {
     typelib_TypeDescriptionReference *list[MAX_CLASS_INTERFACES + 2];
     int n = 0;
@@ -81,57 +96,65 @@ static void get_types(rl_uno_object *o, void *ret)
         list[n++] = rl_uno_type(*t);
     list[n++] = rl_uno_type(RL_UNO_T_XTypeProvider);
     list[n++] = rl_uno_type(RL_UNO_T_XServiceInfo);
-    *(uno_Sequence **)ret = NULL;
-    uno_type_sequence_construct((uno_Sequence **)ret, rl_uno__builtin_type(RL_UNO__SEQ_TYPE), list, n, NULL);
+    *ret = NULL;
+    uno_type_sequence_construct(ret, rl_uno__builtin_type(RL_UNO__SEQ_TYPE), list, n, NULL);
 }
+RL_UNO_SKELETON_XTypeProvider_getTypes(b_get_types, get_types)
 
-static void get_implementation_id(void *ret)
+static void get_implementation_id(rl_uno_object *o, uno_Any **exc, uno_Sequence **ret)
 {
     /* An empty id: "no id", which tells callers not to cache by it. */
-    *(uno_Sequence **)ret = NULL;
-    uno_type_sequence_construct((uno_Sequence **)ret, rl_uno__builtin_type(RL_UNO__SEQ_BYTE), NULL, 0, NULL);
+    *ret = NULL;
+    uno_type_sequence_construct(ret, rl_uno__builtin_type(RL_UNO__SEQ_BYTE), NULL, 0, NULL);
 }
+RL_UNO_SKELETON_XTypeProvider_getImplementationId(b_get_implementation_id, get_implementation_id)
 
-static void supports_service(rl_uno_object *o, void *ret, void *args[])
+static void implementation_name(rl_uno_object *o, uno_Any **exc, rtl_uString **ret)
 {
-    rtl_uString *want = RL_UNO_ARG(args, 0, rtl_uString *);
+    *ret = rl_uno_str(o->cls->implementation_name);
+}
+RL_UNO_SKELETON_XServiceInfo_getImplementationName(b_implementation_name, implementation_name)
+
+static void supports_service(rl_uno_object *o, uno_Any **exc, sal_Bool *ret, rtl_uString *want)
+{
     sal_Bool found = sal_False;
     for (const char *const *s = o->cls->services; s && *s && !found; s++)
         found = rl_uno_str_equals(want, *s) ? sal_True : sal_False;
-    *(sal_Bool *)ret = found;
+    *ret = found;
 }
+RL_UNO_SKELETON_XServiceInfo_supportsService(b_supports_service, supports_service)
 
-static void service_names(rl_uno_object *o, void *ret)
+static void service_names(rl_uno_object *o, uno_Any **exc, uno_Sequence **ret)
 {
     sal_Int32 n = 0;
     while (o->cls->services && o->cls->services[n])
         n++;
-    *(uno_Sequence **)ret = rl_uno_seq_strings(o->cls->services, n);
+    *ret = rl_uno_seq_strings(o->cls->services, n);
 }
+RL_UNO_SKELETON_XServiceInfo_getSupportedServiceNames(b_service_names, service_names)
 
-/* Answers the members the bridge implements for every object; returns 0 if
- * `name` is not one of them. */
-static int builtin_call(rl_uno_object *o, const rtl_uString *name, sal_Int32 len, void *ret, void *args[])
+/* The members the bridge implements for every object; none throws. */
+static const rl_uno_method builtins[] = {
+    { RL_UNO_MN_XInterface_queryInterface, b_query_interface },
+    { RL_UNO_MN_XInterface_acquire, b_acquire },
+    { RL_UNO_MN_XInterface_release, b_release },
+    { RL_UNO_MN_XTypeProvider_getTypes, b_get_types },
+    { RL_UNO_MN_XTypeProvider_getImplementationId, b_get_implementation_id },
+    { RL_UNO_MN_XServiceInfo_getImplementationName, b_implementation_name },
+    { RL_UNO_MN_XServiceInfo_supportsService, b_supports_service },
+    { RL_UNO_MN_XServiceInfo_getSupportedServiceNames, b_service_names },
+    { NULL, NULL }
+};
+
+/* The entry of `methods` named name (its first len characters: without the
+ * ":@" suffix), or NULL. */
+static const rl_uno_method *find_method(const rl_uno_method *methods, const rtl_uString *name, sal_Int32 len)
 {
-    if (name_is(name, len, RL_UNO_MN_XInterface_queryInterface))
-        query_interface(o, ret, args);
-    else if (name_is(name, len, RL_UNO_MN_XInterface_acquire))
-        obj_acquire(&o->iface);
-    else if (name_is(name, len, RL_UNO_MN_XInterface_release))
-        obj_release(&o->iface);
-    else if (name_is(name, len, RL_UNO_MN_XTypeProvider_getTypes))
-        get_types(o, ret);
-    else if (name_is(name, len, RL_UNO_MN_XTypeProvider_getImplementationId))
-        get_implementation_id(ret);
-    else if (name_is(name, len, RL_UNO_MN_XServiceInfo_getImplementationName))
-        *(rtl_uString **)ret = rl_uno_str(o->cls->implementation_name);
-    else if (name_is(name, len, RL_UNO_MN_XServiceInfo_supportsService))
-        supports_service(o, ret, args);
-    else if (name_is(name, len, RL_UNO_MN_XServiceInfo_getSupportedServiceNames))
-        service_names(o, ret);
-    else
-        return 0;
-    return 1;
+    for (const rl_uno_method *m = methods; m->name; m++) {
+        if (name_is(name, len, m->name))
+            return m;
+    }
+    return NULL;
 }
 
 static void SAL_CALL dispatch(uno_Interface *i, const typelib_TypeDescription *member,
@@ -142,20 +165,20 @@ static void SAL_CALL dispatch(uno_Interface *i, const typelib_TypeDescription *m
     sal_Int32 len = base_name_length(name);
     uno_Any *storage = *exc;
 
-    if (builtin_call(o, name, len, ret, args)) {
+    const rl_uno_method *m = find_method(builtins, name, len);
+    if (m) {
+        m->fn(o, ret, args, exc);
         *exc = NULL;
         return;
     }
-    for (const rl_uno_method *m = o->cls->methods; m->name; m++) {
-        if (name_is(name, len, m->name)) {
-            /* The storage is unconstructed; a method that throws constructs
-             * an any into it, which sets pType. */
-            storage->pType = NULL;
-            m->fn(o, ret, args, exc);
-            if (!storage->pType)
-                *exc = NULL;
-            return;
-        }
+    if ((m = find_method(o->cls->methods, name, len))) {
+        /* The storage is unconstructed; a method that throws constructs
+         * an any into it, which sets pType. */
+        storage->pType = NULL;
+        m->fn(o, ret, args, exc);
+        if (!storage->pType)
+            *exc = NULL;
+        return;
     }
     char text[RL_UNO_MAX_TYPE_NAME * 2];
     rl_uno_str_utf8((rtl_uString *)name, text, sizeof text);
@@ -173,22 +196,6 @@ void rl_uno_object_init(rl_uno_object *o, const rl_uno_class *cls)
 }
 
 /* ------------------------------------------------------------------ checks */
-
-static int is_builtin_name(const rtl_uString *name, sal_Int32 len)
-{
-    static const char *const names[] = {
-        RL_UNO_MN_XInterface_queryInterface, RL_UNO_MN_XInterface_acquire,
-        RL_UNO_MN_XInterface_release, RL_UNO_MN_XTypeProvider_getTypes,
-        RL_UNO_MN_XTypeProvider_getImplementationId,
-        RL_UNO_MN_XServiceInfo_getImplementationName, RL_UNO_MN_XServiceInfo_supportsService,
-        RL_UNO_MN_XServiceInfo_getSupportedServiceNames,
-    };
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-        if (name_is(name, len, names[k]))
-            return 1;
-    }
-    return 0;
-}
 
 int rl_uno_class_check(const rl_uno_class *cls, rl_uno_err *err)
 {
@@ -217,13 +224,10 @@ int rl_uno_class_check(const rl_uno_class *cls, rl_uno_err *err)
         for (sal_Int32 k = 0; k < it->nAllMembers; k++) {
             const rtl_uString *name = it->ppAllMembers[k]->pTypeName;
             sal_Int32 len = base_name_length(name);
-            int found = -1;
-            if (is_builtin_name(name, len))
+            if (find_method(builtins, name, len))
                 continue;
-            for (int m = 0; m < n_methods && found < 0; m++) {
-                if (name_is(name, len, cls->methods[m].name))
-                    found = m;
-            }
+            const rl_uno_method *hit = find_method(cls->methods, name, len);
+            int found = hit ? (int)(hit - cls->methods) : -1;
             /* Methods and attributes alike: the dispatcher finds both by name. */
             if (found < 0) {
                 rl_uno_str_utf8((rtl_uString *)name, text, sizeof text);

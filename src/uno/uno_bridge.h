@@ -163,6 +163,87 @@ uno_Sequence *rl_uno_seq(int t, void *elements, sal_Int32 n);
 /* A new []string from n UTF-8 strings; destruct it like rl_uno_seq(). */
 uno_Sequence *rl_uno_seq_strings(const char *const *utf8, sal_Int32 n);
 
+/* ------------------------------------------------------------ properties (props.c) */
+
+/* A property by name, through the XPropertySet of obj: any interface of the
+ * object will do (the wrapper queries XPropertySet). Each returns RL_UNO_OK,
+ * or an error code with err set: RL_UNO_ERR_ARG when obj is NULL or has no
+ * XPropertySet, RL_UNO_ERR_EXCEPTION for an unknown property or a refused
+ * value, RL_UNO_ERR_TYPE when a typed read finds another type. Everything
+ * passed in is borrowed; nothing is kept. */
+
+/* Sets the property to a copy of *value. */
+int rl_uno_prop_set(uno_Interface *obj, const char *name, const uno_Any *value, rl_uno_err *err);
+/* The typed forms build the any themselves and destruct it. */
+int rl_uno_prop_set_string(uno_Interface *obj, const char *name, const char *utf8, rl_uno_err *err);
+int rl_uno_prop_set_bool(uno_Interface *obj, const char *name, int value, rl_uno_err *err);
+int rl_uno_prop_set_long(uno_Interface *obj, const char *name, sal_Int32 value, rl_uno_err *err);
+int rl_uno_prop_set_short(uno_Interface *obj, const char *name, sal_Int16 value, rl_uno_err *err);
+/* value: any interface of an object, or NULL; the property receives its
+ * interface t (RL_UNO_T_*), as rl_uno_any_value() gives it. */
+int rl_uno_prop_set_interface(uno_Interface *obj, const char *name, uno_Interface *value, int t,
+                              rl_uno_err *err);
+/* *value of type t (RL_UNO_T_*: a sequence, a struct...), copied. */
+int rl_uno_prop_set_value(uno_Interface *obj, const char *name, void *value, int t, rl_uno_err *err);
+
+/* The property's value into *out, constructed: the caller destructs it with
+ * uno_any_destruct(out, NULL). On failure *out is untouched. */
+int rl_uno_prop_get(uno_Interface *obj, const char *name, uno_Any *out, rl_uno_err *err);
+/* Typed reads into the caller's storage (nothing to free). get_string
+ * writes as rl_uno_str_utf8() does; a void value reads as ""; a string
+ * that does not fit in cap fails (buf then holds a cut prefix). get_int
+ * accepts what rl_uno_any_get_int() accepts. */
+int rl_uno_prop_get_string(uno_Interface *obj, const char *name, char *buf, size_t cap, rl_uno_err *err);
+int rl_uno_prop_get_bool(uno_Interface *obj, const char *name, int *out, rl_uno_err *err);
+int rl_uno_prop_get_int(uno_Interface *obj, const char *name, long *out, rl_uno_err *err);
+
+/* ------------------------------------------------------------ []PropertyValue (props.c) */
+
+/* A []com.sun.star.beans.PropertyValue (media descriptors, dispatch
+ * arguments, load options) built in a few lines:
+ *
+ *     rl_uno_props p;
+ *     rl_uno_props_init(&p);
+ *     rl_uno_props_add_string(&p, "FilterName", "HTML (StarWriter)");
+ *     uno_Sequence *seq = rl_uno_props_seq(&p, err);
+ *     if (seq)
+ *         ... pass seq to the call ...
+ *     rl_uno_props_free(&p);
+ *
+ * The builder is the caller's storage (a local variable will do) and owns
+ * what it holds: a copy of every name and value added, and the sequence.
+ * Each value has Handle 0 and State DIRECT_VALUE. At most RL_UNO_MAX_PROPS
+ * values: one more makes rl_uno_props_seq() fail. */
+#define RL_UNO_MAX_PROPS 16
+
+typedef struct rl_uno_props {
+    int n;
+    int overflow;                             /* an add found no room */
+    rl_uno_PropertyValue v[RL_UNO_MAX_PROPS];
+    uno_Sequence *seq;                        /* made by rl_uno_props_seq() */
+} rl_uno_props;
+
+/* An empty builder. */
+void rl_uno_props_init(rl_uno_props *p);
+/* Adds (name, value): both are copied, the arguments stay the caller's.
+ * The typed forms build the value as rl_uno_prop_set_*() do. */
+void rl_uno_props_add(rl_uno_props *p, const char *name, const uno_Any *value);
+void rl_uno_props_add_string(rl_uno_props *p, const char *name, const char *utf8);
+void rl_uno_props_add_bool(rl_uno_props *p, const char *name, int value);
+void rl_uno_props_add_long(rl_uno_props *p, const char *name, sal_Int32 value);
+void rl_uno_props_add_interface(rl_uno_props *p, const char *name, uno_Interface *value, int t);
+void rl_uno_props_add_value(rl_uno_props *p, const char *name, void *value, int t);
+/* The sequence of everything added, in order. Borrowed: p owns it until
+ * rl_uno_props_free() or the next add. NULL with err set when more than
+ * RL_UNO_MAX_PROPS were added or memory ran out. */
+uno_Sequence *rl_uno_props_seq(rl_uno_props *p, rl_uno_err *err);
+/* Destructs what p holds and leaves it empty, ready for reuse. */
+void rl_uno_props_free(rl_uno_props *p);
+
+/* The value named name in seq, a []PropertyValue (createUIElement's
+ * arguments, a media descriptor...): borrowed from seq, or NULL if none. */
+const uno_Any *rl_uno_props_find(const uno_Sequence *seq, const char *name);
+
 /* ------------------------------------------------------------ exceptions */
 
 /* Constructs into *exc (the storage the dispatcher received) an exception of
@@ -182,20 +263,23 @@ void rl_uno_throw_illegal_argument(uno_Any **exc, uno_Interface *context, int po
 typedef struct rl_uno_object rl_uno_object;
 
 /* One member of an implemented interface, called by the object's dispatcher
- * as binary UNO calls a dispatcher: args[i] points to the i-th argument
- * (borrowed; RL_UNO_ARG reads it), ret to unconstructed storage that the
+ * as binary UNO calls a dispatcher. Write it as a typed function behind the
+ * generated RL_UNO_SKELETON_<I>_<m> (or RL_UNO_GETTER_/RL_UNO_ATTRIBUTE_ for
+ * an attribute), which defines this function for the class table: see
+ * "Typed skeletons" in README.md. What it receives: args[i] points to the
+ * i-th argument (borrowed), ret to unconstructed storage that the
  * method fills with the return value (which the caller then owns). To fail,
  * the method leaves ret alone and throws with rl_uno_throw*(exc, ...), which
  * constructs the exception into the storage *exc points to; a method that
  * does not throw leaves exc alone. An interface attribute is listed like a
- * method, under its name ("com.sun.star.ui.XToolPanel::Window"): its entry
+ * method, under its name (RL_UNO_MN_XToolPanel_Window): its entry
  * is called for the getter (ret: storage for the value, no arguments) and,
  * unless the attribute is readonly, for the setter (ret NULL, args[0]: the
  * new value). */
 typedef void (*rl_uno_method_fn)(rl_uno_object *self, void *ret, void *args[], uno_Any **exc);
 
 typedef struct rl_uno_method {
-    const char *name;         /* RL_UNO_MN_<Interface>_<member>, or an attribute's name */
+    const char *name;         /* RL_UNO_MN_<Interface>_<member or attribute> */
     rl_uno_method_fn fn;
 } rl_uno_method;
 
@@ -228,7 +312,8 @@ void rl_uno_object_init(rl_uno_object *o, const rl_uno_class *cls);
 #define RL_UNO_SELF(obj, type, member) \
     ((type *)(void *)((char *)(obj) - offsetof(type, member)))
 
-/* Reading the arguments of an rl_uno_method_fn. */
+/* Reading the arguments of an rl_uno_method_fn by hand: the skeletons make
+ * it unnecessary; kept for src/component/link.c until it is converted. */
 #define RL_UNO_ARG(args, i, ctype) (*(ctype *)(args)[i])
 
 #endif
