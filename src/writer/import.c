@@ -93,26 +93,19 @@ static int import_docx_file(uno_Interface *cursor, const char *data, size_t len,
 }
 
 /* The media descriptor that has LibreOffice read a copy of data with the
- * filter of format: InputStream and FilterName, in *options (a new sequence
- * the caller destructs; NULL when out of memory). RL_UNO_OK, or an error
- * when no stream could be made. */
+ * filter of format: InputStream and FilterName, built in *options (which
+ * the caller frees with rl_uno_props_free). RL_UNO_OK, or an error when no
+ * stream could be made. */
 static int stream_options(rl_writer *w, const void *data, size_t len, rl_plan_format format,
-                          uno_Sequence **options, rl_uno_err *err)
+                          rl_uno_props *options, rl_uno_err *err)
 {
-    rl_uno_PropertyValue props[2];
     uno_Interface *stream = memory_stream(w->smgr, w->ctx, data, len, err);
 
-    *options = NULL;
+    rl_uno_props_init(options);
     if (!stream)
         return err->code ? err->code : RL_UNO_ERR_NOMEM;
-    memset(props, 0, sizeof props);
-    props[0].Name = rl_uno_str("InputStream");
-    rl_uno_any_value(&props[0].Value, &stream, RL_UNO_T_XInputStream);
-    props[1].Name = rl_uno_str("FilterName");
-    rl_uno_any_string(&props[1].Value, filter_name(format));
-    *options = rl_uno_seq(RL_UNO_T_seq_PropertyValue, props, 2);
-    for (int i = 0; i < 2; i++)
-        rl_uno_destruct(&props[i], RL_UNO_T_PropertyValue);
+    rl_uno_props_add_interface(options, "InputStream", stream, RL_UNO_T_XInputStream);
+    rl_uno_props_add_string(options, "FilterName", filter_name(format));
     rl_uno_release(stream);           /* the descriptor holds its own reference */
     return RL_UNO_OK;
 }
@@ -123,26 +116,21 @@ static int stream_options(rl_writer *w, const void *data, size_t len, rl_plan_fo
 int rl__writer_import_at(rl_writer *w, uno_Interface *cursor, const char *data, size_t len,
                          rl_plan_format format, rl_uno_err *err)
 {
+    rl_uno_props options;
+    uno_Sequence *seq;
+    int rc;
     if (format == RL_PLAN_DOCX) {
-        rl_uno_PropertyValue filter;
-        memset(&filter, 0, sizeof filter);
-        filter.Name = rl_uno_str("FilterName");
-        rl_uno_any_string(&filter.Value, filter_name(RL_PLAN_DOCX));
-        uno_Sequence *options = rl_uno_seq(RL_UNO_T_seq_PropertyValue, &filter, 1);
-        rl_uno_destruct(&filter, RL_UNO_T_PropertyValue);
-        if (!options)
-            return rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
-        int rc = import_docx_file(cursor, data, len, options, err);
-        rl_uno_destruct(&options, RL_UNO_T_seq_PropertyValue);
+        rl_uno_props_init(&options);
+        rl_uno_props_add_string(&options, "FilterName", filter_name(RL_PLAN_DOCX));
+        rc = (seq = rl_uno_props_seq(&options, err)) ? import_docx_file(cursor, data, len, seq, err) : err->code;
+        rl_uno_props_free(&options);
         return rc;
     }
-    uno_Sequence *options = NULL;
     rtl_uString *url = rl_uno_str("private:stream");
-    int rc = stream_options(w, data, len, format, &options, err);
-    if (!rc)
-        rc = rl_uno_XDocumentInsertable_insertDocumentFromURL(cursor, err, url, options);
-    if (options)
-        rl_uno_destruct(&options, RL_UNO_T_seq_PropertyValue);
+    if (!(rc = stream_options(w, data, len, format, &options, err)))
+        rc = (seq = rl_uno_props_seq(&options, err)) ?
+             rl_uno_XDocumentInsertable_insertDocumentFromURL(cursor, err, url, seq) : err->code;
+    rl_uno_props_free(&options);
     rtl_uString_release(url);
     return rc;
 }
@@ -150,18 +138,20 @@ int rl__writer_import_at(rl_writer *w, uno_Interface *cursor, const char *data, 
 int rl_writer_open_docx(rl_writer *w, const unsigned char *docx, size_t len, rl_uno_err *err)
 {
     uno_Interface *loader = NULL, *doc = NULL;
-    uno_Sequence *options = NULL;
+    rl_uno_props options;
+    uno_Sequence *seq;
     rtl_uString *url = rl_uno_str("private:stream"), *frame = rl_uno_str("_blank");
     int rc;
 
+    rl_uno_props_init(&options);
     if (!(loader = rl_uno_query(w->desktop, RL_UNO_T_XComponentLoader)))
         rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the Desktop lacks XComponentLoader");
     else if (!(rc = stream_options(w, docx, len, RL_PLAN_DOCX, &options, err)))
-        rc = rl_uno_XComponentLoader_loadComponentFromURL(loader, err, &doc, url, frame, 0, options);
+        rc = (seq = rl_uno_props_seq(&options, err)) ?
+             rl_uno_XComponentLoader_loadComponentFromURL(loader, err, &doc, url, frame, 0, seq) : err->code;
     if (!rc && !doc)
         rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "LibreOffice could not open the document");
-    if (options)
-        rl_uno_destruct(&options, RL_UNO_T_seq_PropertyValue);
+    rl_uno_props_free(&options);
     rl_uno_release(doc);
     rl_uno_release(loader);
     rtl_uString_release(url);

@@ -21,12 +21,7 @@
 static int get_property(uno_Interface *obj, const char *name, uno_Any *out)
 {
     rl_uno_err err;
-    uno_Interface *props = rl_uno_query(obj, RL_UNO_T_XPropertySet);
-    rtl_uString *s = rl_uno_str(name);
-    int rc = props ? rl_uno_XPropertySet_getPropertyValue(props, &err, out, s) : RL_UNO_ERR_ARG;
-    rtl_uString_release(s);
-    rl_uno_release(props);
-    return rc;
+    return rl_uno_prop_get(obj, name, out, &err);
 }
 
 /* The document's user-defined properties (a new reference), or NULL. */

@@ -15,22 +15,21 @@ static int open_as_template(rl_writer *w, rtl_uString *url, uno_Interface **out,
 {
     uno_Interface *loader = rl_uno_query(w->desktop, RL_UNO_T_XComponentLoader);
     rtl_uString *frame = rl_uno_str("_blank");
-    rl_uno_PropertyValue props[1];
-    uno_Sequence *options = NULL;
+    rl_uno_props options;
+    uno_Sequence *seq;
     int rc;
 
-    memset(props, 0, sizeof props);
     *out = NULL;
-    props[0].Name = rl_uno_str("AsTemplate");
-    rl_uno_any_bool(&props[0].Value, 1);
-    options = rl_uno_seq(RL_UNO_T_seq_PropertyValue, props, 1);
-    rc = loader ? rl_uno_XComponentLoader_loadComponentFromURL(loader, err, out, url, frame, 0, options)
-                : rl_uno_fail(err, RL_UNO_ERR_TYPE, "the Desktop lacks XComponentLoader");
+    rl_uno_props_init(&options);
+    rl_uno_props_add_bool(&options, "AsTemplate", 1);
+    if (!loader)
+        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the Desktop lacks XComponentLoader");
+    else
+        rc = (seq = rl_uno_props_seq(&options, err)) ?
+             rl_uno_XComponentLoader_loadComponentFromURL(loader, err, out, url, frame, 0, seq) : err->code;
     if (!rc && !*out)
         rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "LibreOffice could not open it");
-    rl_uno_destruct(&props[0], RL_UNO_T_PropertyValue);
-    if (options)
-        rl_uno_destruct(&options, RL_UNO_T_seq_PropertyValue);
+    rl_uno_props_free(&options);
     rtl_uString_release(frame);
     rl_uno_release(loader);
     return rc;
