@@ -20,7 +20,7 @@
 # Layers, bottom up (see CONVENTIONS.md, habit 11):
 #   base                  the C library only (the bounded buffer, src/base/README.md)
 #   core, format          base
-#   uno                   on its own
+#   uno                   base
 #   writer                format, core, uno
 #   component             writer and everything below
 #   ui                    everything
@@ -65,7 +65,7 @@ DEPFLAGS := -MMD -MP
 INC_base      = -I src/base
 INC_core      = -I src/core $(INC_base)
 INC_format    = -I src/format $(INC_base)
-INC_uno       = -I src/uno -I $(GEN)
+INC_uno       = -I src/uno -I $(GEN) $(INC_base)
 INC_writer    = -I src/writer $(INC_format) $(INC_core) $(INC_uno)
 INC_component = -I src/component $(INC_writer)
 INC_ui        = -I src/ui $(INC_component)

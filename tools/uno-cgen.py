@@ -410,7 +410,7 @@ class Gen:
             w("")
         w("/* Wrappers. obj is any interface of the target object (the wrapper")
         w(" * queries the member's interface). In-parameters are borrowed. On")
-        w(" * RL_UNO_OK *ret holds a value the caller owns: release an interface")
+        w(" * RL_OK *ret holds a value the caller owns: release an interface")
         w(" * or string, rl_uno_destruct() a struct, sequence or any. On failure")
         w(" * *ret is untouched and err says why. */")
         for full, iface, m in self.members:

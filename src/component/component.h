@@ -84,7 +84,7 @@ int rlc_settings_options_page_url(uno_Interface *ctx, char *url, size_t cap, rl_
 int rlc_settings_ui_language(uno_Interface *ctx, char *lang, size_t cap);
 
 /* The office's user profile folder ($(user), e.g. ~/.config/libreoffice/4/user)
- * as a system path in UTF-8. RL_UNO_OK, or an error with err set. */
+ * as a system path in UTF-8. RL_OK, or an error with err set. */
 int rlc_settings_profile_dir(uno_Interface *ctx, char *out, size_t cap, rl_uno_err *err);
 
 /* Starts listening for committed changes of /org.reportlink.Settings/

@@ -71,7 +71,7 @@ static void wake(rlc_handover *h, uno_Interface *async)
     uno_Any nothing;
 
     rl_uno_any_void(&nothing);
-    if (rl_uno_XRequestCallback_addCallback(async, &err, &h->obj.iface, &nothing) != RL_UNO_OK) {
+    if (rl_uno_XRequestCallback_addCallback(async, &err, &h->obj.iface, &nothing) != RL_OK) {
         pthread_mutex_lock(&h->q.lock);
         rlc_mtq_wake_failed_locked(&h->q);
         pthread_mutex_unlock(&h->q.lock);
@@ -252,7 +252,7 @@ rlc_handover *rlc_handover_create(uno_Interface *ctx, uno_Interface *owner, rlc_
 {
     rlc_handover *h = calloc(1, sizeof *h);
     if (!h) {
-        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        rl_uno_fail(err, RL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     if (!(h->async = rlc_create_instance(ctx, "com.sun.star.awt.AsyncCallback", err))) {

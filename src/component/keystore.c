@@ -39,18 +39,18 @@ static int prepare_persistent(uno_Interface *store, uno_Interface *handler)
     rl_uno_err err;
     sal_Bool allowed = sal_False, has_master = sal_False, ok = sal_False;
 
-    if (rl_uno_XMasterPasswordHandling_isPersistentStoringAllowed(store, &err, &allowed) != RL_UNO_OK)
+    if (rl_uno_XMasterPasswordHandling_isPersistentStoringAllowed(store, &err, &allowed) != RL_OK)
         goto fail;
     if (!allowed) {
         sal_Bool previous;
-        if (rl_uno_XMasterPasswordHandling_allowPersistentStoring(store, &err, &previous, sal_True) != RL_UNO_OK)
+        if (rl_uno_XMasterPasswordHandling_allowPersistentStoring(store, &err, &previous, sal_True) != RL_OK)
             goto fail;
         rlc_log("turned on persistent password storing to keep the doctor key");
     }
-    if (rl_uno_XMasterPasswordHandling_hasMasterPassword(store, &err, &has_master) != RL_UNO_OK)
+    if (rl_uno_XMasterPasswordHandling_hasMasterPassword(store, &err, &has_master) != RL_OK)
         goto fail;
     if (!has_master) {
-        if (rl_uno_XMasterPasswordHandling2_useDefaultMasterPassword(store, &err, &ok, handler) != RL_UNO_OK)
+        if (rl_uno_XMasterPasswordHandling2_useDefaultMasterPassword(store, &err, &ok, handler) != RL_OK)
             goto fail;
         if (!ok) {
             rlc_log("the password container refused its default master password");
@@ -82,11 +82,11 @@ int rlc_key_store(uno_Interface *ctx, const char *key, int *persistent_out, rl_u
         rtl_uString *secret = rl_uno_str(key);
         uno_Sequence *passwords = rl_uno_seq(RL_UNO_T_seq_string, &secret, 1);
         if (!passwords) {
-            rc = rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+            rc = rl_uno_fail(err, RL_ERR_NOMEM, "out of memory");
         } else if (prepare_persistent(store, handler) &&
                    rl_uno_XPasswordContainer_addPersistent(store, err, url, user, passwords,
-                                                           handler) == RL_UNO_OK) {
-            rc = RL_UNO_OK;
+                                                           handler) == RL_OK) {
+            rc = RL_OK;
             *persistent_out = 1;
         } else {
             rlc_log("the doctor key cannot be stored on disk; it is kept for this session only");
@@ -117,7 +117,7 @@ int rlc_key_load(uno_Interface *ctx, char *key, size_t cap, rl_uno_err *err)
     url = rl_uno_str(KEY_URL);
     rc = rl_uno_XPasswordContainer_find(store, err, &record, url, handler);
     rtl_uString_release(url);
-    if (rc == RL_UNO_OK) {
+    if (rc == RL_OK) {
         const rl_uno_UserRecord *users = (const rl_uno_UserRecord *)(void *)record.UserList->elements;
         for (sal_Int32 i = 0; i < record.UserList->nElements; i++) {
             if (!rl_uno_str_equals(users[i].UserName, KEY_USER) || users[i].Passwords->nElements < 1)
@@ -125,7 +125,7 @@ int rlc_key_load(uno_Interface *ctx, char *key, size_t cap, rl_uno_err *err)
             rtl_uString *stored = *(rtl_uString **)(void *)users[i].Passwords->elements;
             if (rl_uno_str_utf8(stored, key, cap) < 0) {
                 explicit_bzero(key, cap);
-                rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the stored doctor key is too long");
+                rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "the stored doctor key is too long");
             }
             /* Our copy of the key is wiped before it is released - only
              * when nobody else holds the list or the string (the password

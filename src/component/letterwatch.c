@@ -47,14 +47,14 @@ const rl_uno_class rlc_letter_watch_class = {
 int rlc_watch_letters(uno_Interface *ctx, rl_uno_err *err)
 {
     if (atomic_exchange(&watching, 1))
-        return RL_UNO_OK;
+        return RL_OK;
     uno_Interface *broadcaster = rlc_create_instance(ctx, "com.sun.star.frame.GlobalEventBroadcaster", err);
     uno_Interface *events = broadcaster ? rl_uno_query(broadcaster, RL_UNO_T_XDocumentEventBroadcaster) : NULL;
     int rc;
     if (!events) {
         rl_uno_release(broadcaster);
         atomic_store(&watching, 0);
-        return err->code ? err->code : rl_uno_fail(err, RL_UNO_ERR_TYPE, "no document events");
+        return err->code ? err->code : rl_uno_fail(err, RL_ERR_UNO_TYPE, "no document events");
     }
     rl_uno_object_init(&letter_listener, &rlc_letter_watch_class);
     rc = rl_uno_XDocumentEventBroadcaster_addDocumentEventListener(events, err, &letter_listener.iface);

@@ -87,8 +87,8 @@ static report_link *link_create(uno_Interface *ctx)
     }
     rl_inbox_init(l->inbox);
     rlc_log_route_lws();
-    if (rlc_settings_read_connection(ctx, &l->conn, &err) != RL_UNO_OK ||
-        rlc_settings_read_fields(ctx, &l->fields, &err) != RL_UNO_OK) {
+    if (rlc_settings_read_connection(ctx, &l->conn, &err) != RL_OK ||
+        rlc_settings_read_fields(ctx, &l->fields, &err) != RL_OK) {
         rlc_log("cannot start: the settings cannot be read: %s", err.message);
         goto fail;
     }
@@ -128,9 +128,9 @@ uno_Interface *rlc_link_get(uno_Interface *ctx)
     if (!l)
         return NULL;
     if (!atomic_exchange(&l->exit_watched, 1)) {
-        if (rlc_watch_termination(ctx, &err) != RL_UNO_OK)
+        if (rlc_watch_termination(ctx, &err) != RL_OK)
             rlc_log("cannot watch the office's exit: %s", err.message);
-        if (rlc_watch_letters(ctx, &err) != RL_UNO_OK)
+        if (rlc_watch_letters(ctx, &err) != RL_OK)
             rlc_log("cannot watch letters being printed or exported: %s", err.message);
     }
     rlc__ensure_client(l);
@@ -213,7 +213,7 @@ void rlc_link_shutdown(void)
         pthread_mutex_unlock(&l->lock);
         if (!gone.ref)
             break;
-        if (rl_uno_XEventListener_disposing(gone.ref, &err, &event) != RL_UNO_OK)
+        if (rl_uno_XEventListener_disposing(gone.ref, &err, &event) != RL_OK)
             rlc_log("a listener failed on disposing: %s", err.message);
         rl_uno_release(gone.ref);
         rl_uno_release(gone.identity);

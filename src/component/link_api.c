@@ -77,7 +77,7 @@ static void set_doctor_key(rl_uno_object *self, uno_Any **exc, rtl_uString *arg)
                                       RL_MAX_KEY - 1);
         return;
     }
-    if (rlc_key_store(l->ctx, key, &persistent, &err) != RL_UNO_OK)
+    if (rlc_key_store(l->ctx, key, &persistent, &err) != RL_OK)
         rlc_log("cannot store the doctor key: %s", err.message);
     else
         rlc_log("doctor key %s%s", key[0] ? "stored" : "removed",
@@ -343,7 +343,7 @@ static void open_inbox_docx(rl_uno_object *self, uno_Any **exc, sal_Int32 id)
     int rc = w ? rl_writer_open_docx(w, copy, len, &err) : err.code;
     rl_writer_destroy(w);
     free(copy);
-    if (rc != RL_UNO_OK)
+    if (rc != RL_OK)
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface,
                      "LibreOffice could not open the DOCX of entry %d: %s", (int)id, err.message);
     else

@@ -43,7 +43,7 @@ static rl_client *new_client(report_link *l, const rlc_connection *s, unsigned g
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (rlc_key_load(l->ctx, key, sizeof key, &uerr) != RL_UNO_OK) {
+    if (rlc_key_load(l->ctx, key, sizeof key, &uerr) != RL_OK) {
         rlc_log("cannot read the doctor key: %s", uerr.message);
         key[0] = '\0';
     }

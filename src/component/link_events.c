@@ -169,7 +169,7 @@ void rlc__drop_listener(report_link *l, uno_Interface *ref)
 /* After a failed call: a disposed listener is dropped, others are logged. */
 static void listener_failed(report_link *l, uno_Interface *ref, const rl_uno_err *err)
 {
-    if (err->code == RL_UNO_ERR_EXCEPTION && strcmp(err->type, "com.sun.star.lang.DisposedException") == 0) {
+    if (err->code == RL_ERR_UNO_EXCEPTION && strcmp(err->type, "com.sun.star.lang.DisposedException") == 0) {
         rlc__drop_listener(l, ref);
         return;
     }
@@ -187,7 +187,7 @@ static void notify_state(report_link *l, const rlc_item *ev)
         return;
     rlc__fill_status(l, &status, ev);
     for (int i = 0; i < n; i++) {
-        if (rl_uno_XReportLinkListener_stateChanged(targets[i], &err, &status) != RL_UNO_OK)
+        if (rl_uno_XReportLinkListener_stateChanged(targets[i], &err, &status) != RL_OK)
             listener_failed(l, targets[i], &err);
         rl_uno_release(targets[i]);
     }
@@ -201,7 +201,7 @@ void rlc__notify_inbox_changed(report_link *l, sal_Int32 id)
     int n = snapshot_listeners(l, targets);
 
     for (int i = 0; i < n; i++) {
-        if (rl_uno_XReportLinkListener_inboxChanged(targets[i], &err, id) != RL_UNO_OK)
+        if (rl_uno_XReportLinkListener_inboxChanged(targets[i], &err, id) != RL_OK)
             listener_failed(l, targets[i], &err);
         rl_uno_release(targets[i]);
     }
@@ -216,7 +216,7 @@ void rlc__notify_report(report_link *l, sal_Int32 id, int placed, const char *wh
 
     for (int i = 0; i < n; i++) {
         if (rl_uno_XReportLinkListener_reportReceived(targets[i], &err, id, placed ? sal_True : sal_False,
-                                                      w) != RL_UNO_OK)
+                                                      w) != RL_OK)
             listener_failed(l, targets[i], &err);
         rl_uno_release(targets[i]);
     }

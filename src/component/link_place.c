@@ -343,7 +343,7 @@ void rlc_link_letter_leaving(uno_Interface *doc, const char *how)
         snprintf(message + used, sizeof message - used, "%s%s", used ? " " : "", part);
     }
     rl_uno_err err;
-    if (rl_writer_info_bar(doc, "org.reportlink.unfilled", "ReportLink", message, &err) != RL_UNO_OK)
+    if (rl_writer_info_bar(doc, "org.reportlink.unfilled", "ReportLink", message, &err) != RL_OK)
         rlc_log("a letter left with %d empty field(s) and %d waiting report(s); cannot warn on it: %s",
                 n_unfilled, waiting, err.message);
     else

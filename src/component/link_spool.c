@@ -113,7 +113,7 @@ void rlc__spool_start(report_link *l)
     char profile[RLC_MAX_PATH], err[RL_MAX_DETAIL];
     rl_uno_err uerr;
 
-    if (rlc_settings_profile_dir(l->ctx, profile, sizeof profile, &uerr) != RL_UNO_OK) {
+    if (rlc_settings_profile_dir(l->ctx, profile, sizeof profile, &uerr) != RL_OK) {
         rlc_log("waiting reports will not be kept on disk: cannot find the user profile: %s", uerr.message);
         return;
     }

@@ -55,7 +55,7 @@ static uno_Interface *open_view(uno_Interface *ctx, const char *path, const char
     snprintf(name, sizeof name, "com.sun.star.configuration.%s", kind);
     service = rl_uno_str(name);
     if (!args)
-        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        rl_uno_fail(err, RL_ERR_NOMEM, "out of memory");
     else
         rl_uno_XMultiServiceFactory_createInstanceWithArguments(provider, err, &access, service, args);
     rtl_uString_release(service);
@@ -86,7 +86,7 @@ static int read_connection(uno_Interface *access, rlc_connection *out, rl_uno_er
         ping = PING_DEFAULT_S;
     }
     out->ping_interval_s = (int)ping;
-    return RL_UNO_OK;
+    return RL_OK;
 }
 
 /* One entry of the Fields set: its name is the json_report key, its
@@ -96,28 +96,28 @@ static int read_field(uno_Interface *fields, rtl_uString *name, rl_field_map *ma
     uno_Any v;
     uno_Interface *entry = NULL;
     int rc = rl_uno_XNameAccess_getByName(fields, err, &v, name);
-    if (rc != RL_UNO_OK)
+    if (rc != RL_OK)
         return rc;
     size_t i = map->n;
-    if (rl_uno_any_get_interface(&v, &entry) != RL_UNO_OK || !entry)
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "a Fields entry is not a group");
+    if (rl_uno_any_get_interface(&v, &entry) != RL_OK || !entry)
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "a Fields entry is not a group");
     else if (rl_uno_str_utf8(name, map->entries[i].key, sizeof map->entries[i].key) < 0)
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "a Fields key is too long");
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "a Fields key is too long");
     else
         rc = rl_uno_prop_get_string(entry, "Bookmark", map->entries[i].bookmark,
                                     sizeof map->entries[i].bookmark, err);
-    if (rc == RL_UNO_OK) {
+    if (rc == RL_OK) {
         /* Optional (an older layer may lack them): "json" unless said otherwise. */
         char source[16];
         rl_uno_err ignored;
         map->entries[i].from_html = rl_uno_prop_get_string(entry, "Source", source, sizeof source, &ignored) ==
-                                        RL_UNO_OK && !strcmp(source, "html");
+                                        RL_OK && !strcmp(source, "html");
         if (rl_uno_prop_get_string(entry, "HtmlHeading", map->entries[i].html_heading,
-                       sizeof map->entries[i].html_heading, &ignored) != RL_UNO_OK)
+                       sizeof map->entries[i].html_heading, &ignored) != RL_OK)
             map->entries[i].html_heading[0] = 0;
     }
     uno_any_destruct(&v, NULL);
-    if (rc == RL_UNO_OK)
+    if (rc == RL_OK)
         map->n++;
     return rc;
 }
@@ -126,11 +126,11 @@ static int read_fields(uno_Interface *fields, rl_field_map *map, rl_uno_err *err
 {
     uno_Sequence *names = NULL;
     int rc = rl_uno_XNameAccess_getElementNames(fields, err, &names);
-    if (rc != RL_UNO_OK)
+    if (rc != RL_OK)
         return rc;
     rtl_uString **items = (rtl_uString **)(void *)names->elements;
     map->n = 0;
-    for (sal_Int32 i = 0; i < names->nElements && rc == RL_UNO_OK; i++) {
+    for (sal_Int32 i = 0; i < names->nElements && rc == RL_OK; i++) {
         if (map->n == RL_MAX_FIELD_MAP) {
             rlc_log("more than %d Fields entries; the rest are ignored", RL_MAX_FIELD_MAP);
             break;
@@ -186,31 +186,31 @@ int rlc_settings_options_page_url(uno_Interface *ctx, char *url, size_t cap, rl_
         return err->code;
     rc = rl_uno_prop_get_string(node, "OptionsPage", raw, sizeof raw, err);
     rl_uno_release(node);
-    if (rc != RL_UNO_OK)
+    if (rc != RL_OK)
         return rc;
     /* %origin% was stored as vnd.sun.star.expand:$UNO_USER_PACKAGES_CACHE/...:
      * the options dialog knows its pages by the expanded URL. */
     static const char prefix[] = "vnd.sun.star.expand:";
     if (strncmp(raw, prefix, sizeof prefix - 1) != 0) {
         snprintf(url, cap, "%s", raw);
-        return RL_UNO_OK;
+        return RL_OK;
     }
     rtl_uString *name = rl_uno_str("/singletons/com.sun.star.util.theMacroExpander");
     rc = rl_uno_XComponentContext_getValueByName(ctx, err, &v, name);
     rtl_uString_release(name);
-    if (rc != RL_UNO_OK)
+    if (rc != RL_OK)
         return rc;
-    if (rl_uno_any_get_interface(&v, &expander) != RL_UNO_OK || !expander) {
+    if (rl_uno_any_get_interface(&v, &expander) != RL_OK || !expander) {
         uno_any_destruct(&v, NULL);
-        return rl_uno_fail(err, RL_UNO_ERR_TYPE, "no macro expander");
+        return rl_uno_fail(err, RL_ERR_UNO_TYPE, "no macro expander");
     }
     rtl_uString *in = rl_uno_str(raw + sizeof prefix - 1), *out = NULL;
     rc = rl_uno_XMacroExpander_expandMacros(expander, err, &out, in);
     rtl_uString_release(in);
     uno_any_destruct(&v, NULL);
-    if (rc == RL_UNO_OK) {
+    if (rc == RL_OK) {
         if (rl_uno_str_utf8(out, url, cap) < 0)
-            rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "the options page URL is too long");
+            rc = rl_uno_fail(err, RL_ERR_UNO_ARG, "the options page URL is too long");
         rtl_uString_release(out);
     }
     return rc;
@@ -222,18 +222,18 @@ int rlc_settings_write_connection(uno_Interface *ctx, const char *endpoint, int 
                                   const char *ca_file, rl_uno_err *err)
 {
     uno_Interface *node = open_view(ctx, CONNECTION_PATH, "ConfigurationUpdateAccess", err);
-    int rc = RL_UNO_OK;
+    int rc = RL_OK;
 
     if (!node)
         return err->code;
     if (endpoint)
         rc = rl_uno_prop_set_string(node, "Endpoint", endpoint, err);
-    if (rc == RL_UNO_OK)
+    if (rc == RL_OK)
         rc = rl_uno_prop_set_bool(node, "AutoConnect", auto_connect, err);
-    if (rc == RL_UNO_OK)
+    if (rc == RL_OK)
         rc = rl_uno_prop_set_string(node, "CaFile", ca_file, err);
     /* One commit: the link's watch sees one change and reconnects once. */
-    if (rc == RL_UNO_OK)
+    if (rc == RL_OK)
         rc = rl_uno_XChangesBatch_commitChanges(node, err);
     rl_uno_release(node);
     return rc;
@@ -254,7 +254,7 @@ static void changes_occurred(rl_uno_object *self, uno_Any **exc, const rl_uno_Ch
 
     if (atomic_load(&w->stopped))
         return;
-    if (read_connection(w->access, &c, &err) != RL_UNO_OK) {
+    if (read_connection(w->access, &c, &err) != RL_OK) {
         rlc_log("cannot read the changed settings: %s", err.message);
         return;
     }
@@ -293,7 +293,7 @@ rlc_settings_watch *rlc_settings_watch_start(uno_Interface *ctx, uno_Interface *
 {
     rlc_settings_watch *w = calloc(1, sizeof *w);
     if (!w) {
-        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        rl_uno_fail(err, RL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     rl_uno_object_init(&w->obj, &rlc_settings_watch_class);
@@ -305,7 +305,7 @@ rlc_settings_watch *rlc_settings_watch_start(uno_Interface *ctx, uno_Interface *
     w->user = user;
     atomic_init(&w->stopped, 0);
     if (!(w->access = open_node(ctx, CONNECTION_PATH, err)) ||
-        rl_uno_XChangesNotifier_addChangesListener(w->access, err, &w->obj.iface) != RL_UNO_OK) {
+        rl_uno_XChangesNotifier_addChangesListener(w->access, err, &w->obj.iface) != RL_OK) {
         rl_uno_release(w->access);
         w->access = NULL;
         rl_uno_release(&w->obj.iface);
@@ -320,7 +320,7 @@ void rlc_settings_unwatch(rlc_settings_watch *w)
     if (!w)
         return;
     atomic_store(&w->stopped, 1);
-    if (rl_uno_XChangesNotifier_removeChangesListener(w->access, &err, &w->obj.iface) != RL_UNO_OK)
+    if (rl_uno_XChangesNotifier_removeChangesListener(w->access, &err, &w->obj.iface) != RL_OK)
         rlc_log("cannot remove the settings listener: %s", err.message);
     rl_uno_release(w->access);
     w->access = NULL;
@@ -341,13 +341,13 @@ int rlc_settings_profile_dir(uno_Interface *ctx, char *out, size_t cap, rl_uno_e
     rc = rl_uno_XStringSubstitution_substituteVariables(subst, err, &url, var, sal_True);
     rtl_uString_release(var);
     rl_uno_release(subst);
-    if (rc != RL_UNO_OK)
+    if (rc != RL_OK)
         return rc;
     /* $(user) is a file URL; the spool works with a system path. */
     if (osl_getSystemPathFromFileURL(url, &sys) != osl_File_E_None || !sys)
-        rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "the user profile is not a local folder");
+        rc = rl_uno_fail(err, RL_ERR_UNO_ARG, "the user profile is not a local folder");
     else if (rl_uno_str_utf8(sys, out, cap) < 0)
-        rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "the user profile's path is too long");
+        rc = rl_uno_fail(err, RL_ERR_UNO_ARG, "the user profile's path is too long");
     rtl_uString_release(url);
     if (sys)
         rtl_uString_release(sys);

@@ -162,7 +162,7 @@ void rlc_watch_undo(uno_Interface *letter, sal_Int32 entry, const char *raw, siz
     if (n_watches == RLC_MAX_WATCHED_LETTERS)
         forget(watches[0]);
     watches[n_watches++] = w;
-    if (rl_uno_XUndoManager_addUndoManagerListener(undo, &err, &w->obj.iface) != RL_UNO_OK) {
+    if (rl_uno_XUndoManager_addUndoManagerListener(undo, &err, &w->obj.iface) != RL_OK) {
         rlc_log("the inbox will not follow Undo in this letter: %s", err.message);
         forget(w);
     }

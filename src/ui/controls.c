@@ -18,10 +18,10 @@ uno_Interface *rlu_control_model(uno_Interface *window, const char *name, rl_uno
     rtl_uString *n = rl_uno_str(name);
     int rc = rl_uno_XControlContainer_getControl(window, err, &control, n);
     rtl_uString_release(n);
-    if (rc == RL_UNO_OK && !control)
-        rl_uno_fail(err, RL_UNO_ERR_ARG, "the window has no control %s", name);
-    else if (rc == RL_UNO_OK && rl_uno_XControl_getModel(control, err, &model) == RL_UNO_OK && !model)
-        rl_uno_fail(err, RL_UNO_ERR_ARG, "the control %s has no model", name);
+    if (rc == RL_OK && !control)
+        rl_uno_fail(err, RL_ERR_UNO_ARG, "the window has no control %s", name);
+    else if (rc == RL_OK && rl_uno_XControl_getModel(control, err, &model) == RL_OK && !model)
+        rl_uno_fail(err, RL_ERR_UNO_ARG, "the control %s has no model", name);
     rl_uno_release(control);
     return model;
 }
@@ -48,7 +48,7 @@ static int on_model(uno_Interface *window, const char *control, const char *prop
         rc = rl_uno_prop_get_string(model, prop, out, cap, &err);
     else
         rc = rl_uno_prop_get_int(model, prop, out, &err);
-    if (rc != RL_UNO_OK)
+    if (rc != RL_OK)
         rlc_log("cannot %s %s of %s: %s", op < GET_STRING ? "set" : "read", prop, control, err.message);
     rl_uno_release(model);
     return rc;
@@ -85,7 +85,7 @@ int rlu_control_take_secret(uno_Interface *window, const char *control, char *bu
     uno_Interface *model = rlu_control_model(window, control, &err);
     int rc = model ? rl_uno_prop_get(model, "Text", &v, &err) : err.code;
     rl_uno_release(model);
-    if (rc != RL_UNO_OK) {
+    if (rc != RL_OK) {
         rlc_log("cannot read the text of %s: %s", control, err.message);
         return -1;
     }

@@ -61,7 +61,7 @@ static void initialize(rl_uno_object *self, uno_Any **exc, uno_Sequence *seq)
     dispatcher *d = dispatcher_of(self);
     const uno_Any *a = (const uno_Any *)(void *)seq->elements;
     uno_Interface *frame = NULL;
-    if (seq->nElements > 0 && rl_uno_any_get_interface(&a[0], &frame) == RL_UNO_OK && frame) {
+    if (seq->nElements > 0 && rl_uno_any_get_interface(&a[0], &frame) == RL_OK && frame) {
         rl_uno_release(d->frame);
         d->frame = rl_uno_query(frame, RL_UNO_T_XFrame);
     }
@@ -122,7 +122,7 @@ void rlu_open_options(uno_Interface *ctx, uno_Interface *frame)
         return;
     }
     char page[RLC_MAX_PATH];
-    if (rlc_settings_options_page_url(ctx, page, sizeof page, &err) != RL_UNO_OK) {
+    if (rlc_settings_options_page_url(ctx, page, sizeof page, &err) != RL_OK) {
         rlc_log("options: cannot find ReportLink's page, opening the dialog as it is: %s", err.message);
         page[0] = '\0';
     }
@@ -131,7 +131,7 @@ void rlu_open_options(uno_Interface *ctx, uno_Interface *frame)
     uno_Sequence *props = rl_uno_props_seq(&args, &err);
     rtl_uString *url = rl_uno_str(".uno:OptionsTreeDialog"), *target = rl_uno_str("");
     if (props && rl_uno_XDispatchHelper_executeDispatch(helper, &err, &result, provider, url, target, 0, props) ==
-                     RL_UNO_OK)
+                     RL_OK)
         uno_any_destruct(&result, NULL);
     else
         rlc_log("options: %s", err.message);
@@ -146,7 +146,7 @@ int rlu_link_has_key(uno_Interface *link)
 {
     rl_uno_ReportStatus s;
     rl_uno_err err;
-    if (rl_uno_XReportLink_getStatus(link, &err, &s) != RL_UNO_OK)
+    if (rl_uno_XReportLink_getStatus(link, &err, &s) != RL_OK)
         return 1;      /* unknown: let connect() decide, it never dials without a key */
     int has = s.HasKey;
     rl_uno_destruct(&s, RL_UNO_T_ReportStatus);
@@ -166,7 +166,7 @@ static void dispatch(rl_uno_object *self, uno_Any **exc, const rl_uno_URL *url, 
         if (!s)
             return;
         rlu_strings_for_office(s, d->ctx);
-        if (rlu_insert_field(d->ctx, d->frame, s, field, made, sizeof made, &err) != RL_UNO_OK)
+        if (rlu_insert_field(d->ctx, d->frame, s, field, made, sizeof made, &err) != RL_OK)
             rlc_log("cannot insert the field %s: %s", rlu_field_keys[field], err.message);
         free(s);
     } else if (cmd == CMD_CONNECT || cmd == CMD_DISCONNECT) {
@@ -179,7 +179,7 @@ static void dispatch(rl_uno_object *self, uno_Any **exc, const rl_uno_URL *url, 
             return;
         }
         int rc = cmd == CMD_CONNECT ? rl_uno_XReportLink_connect(link, &err) : rl_uno_XReportLink_disconnect(link, &err);
-        if (rc != RL_UNO_OK)
+        if (rc != RL_OK)
             rlc_log("%s failed: %s", cmd == CMD_CONNECT ? "connect" : "disconnect", err.message);
         rl_uno_release(link);
     } else if (cmd == CMD_OPTIONS) {
@@ -202,7 +202,7 @@ static void add_status_listener(rl_uno_object *self, uno_Any **exc, uno_Interfac
     ev.FeatureDescriptor = rl_uno_str("");
     ev.IsEnabled = sal_True;
     rl_uno_any_void(&ev.State);
-    if (rl_uno_XStatusListener_statusChanged(listener, &err, &ev) != RL_UNO_OK)
+    if (rl_uno_XStatusListener_statusChanged(listener, &err, &ev) != RL_OK)
         rlc_log("menu: a status listener failed: %s", err.message);
     rtl_uString_release(ev.FeatureDescriptor);
     uno_any_destruct(&ev.State, NULL);

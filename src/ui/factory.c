@@ -78,7 +78,7 @@ static void dispose(rl_uno_object *self, uno_Any **exc)
     e->panel = NULL;
     while (e->n_listeners > 0) {
         uno_Interface *l = e->listeners[--e->n_listeners];
-        if (rl_uno_XEventListener_disposing(l, &err, &ev) != RL_UNO_OK)
+        if (rl_uno_XEventListener_disposing(l, &err, &ev) != RL_OK)
             rlc_log("panel: a listener failed on disposing: %s", err.message);
         rl_uno_release(l);
     }
@@ -167,7 +167,7 @@ static uno_Interface *arg_interface(uno_Sequence *args, const char *name)
 {
     const uno_Any *value = rl_uno_props_find(args, name);
     uno_Interface *out = NULL;
-    return value && rl_uno_any_get_interface(value, &out) == RL_UNO_OK ? out : NULL;
+    return value && rl_uno_any_get_interface(value, &out) == RL_OK ? out : NULL;
 }
 
 static int ends_with(const rtl_uString *s, const char *ascii)
@@ -255,14 +255,14 @@ uno_Interface *rlu_panel_factory_new(uno_Interface *ctx)
 int rlu_check(rl_uno_err *err)
 {
     int rc;
-    if ((rc = rl_uno_class_check(&rlu_factory_class, err)) != RL_UNO_OK)
+    if ((rc = rl_uno_class_check(&rlu_factory_class, err)) != RL_OK)
         return rc;
-    if ((rc = rl_uno_class_check(&rlu_element_class, err)) != RL_UNO_OK)
+    if ((rc = rl_uno_class_check(&rlu_element_class, err)) != RL_OK)
         return rc;
     const rl_uno_class *classes[] = { &rlu_panel_class, &rlu_inbox_class, &rlu_template_class,
                                       &rlu_dispatcher_class, &rlu_options_class };
     for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
-        if (rl_uno_class_check(classes[i], err) != RL_UNO_OK)
+        if (rl_uno_class_check(classes[i], err) != RL_OK)
             return err->code;
-    return RL_UNO_OK;
+    return RL_OK;
 }

@@ -42,8 +42,8 @@ int rlu_insert_field(uno_Interface *ctx, uno_Interface *frame, const rlu_strings
     char placeholder[RLU_MAX_VALUE + 2];
 
     if (field < 0 || field >= RLU_FIELD_COUNT)
-        return rl_uno_fail(err, RL_UNO_ERR_ARG, "no field %d", field);
-    if (rlc_settings_read_fields(ctx, &map, err) != RL_UNO_OK)
+        return rl_uno_fail(err, RL_ERR_UNO_ARG, "no field %d", field);
+    if (rlc_settings_read_fields(ctx, &map, err) != RL_OK)
         map.n = 0;      /* the default names */
     snprintf(placeholder, sizeof placeholder, "[%s]", field_words(s, field));
     return rl_writer_insert_field(frame, rl_writer_bookmark_for(rlu_field_keys[field], &map), placeholder,
@@ -84,7 +84,7 @@ static void check(fields_panel *p)
     char text[RLU_MAX_VALUE * (RLU_FIELD_COUNT + 1)];
     size_t used = 0;
 
-    if (rlc_settings_read_fields(p->ctx, &map, &err) != RL_UNO_OK)
+    if (rlc_settings_read_fields(p->ctx, &map, &err) != RL_OK)
         map.n = 0;
     if (rl_writer_check_fields(target_frame(p), &map, rlu_field_keys, RLU_FIELD_COUNT, count, &err)) {
         const char *args[1] = { err.message };
@@ -185,7 +185,7 @@ rl_uno_object *rlu_template_panel_new(uno_Interface *ctx, uno_Interface *frame, 
     const char *names[RLU_FIELD_COUNT];
 
     if (!p) {
-        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        rl_uno_fail(err, RL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     rl_uno_object_init(&p->b.o, &rlu_template_class);

@@ -22,16 +22,16 @@ int rlu_form_build(rlu_form *f, uno_Interface *ctx, uno_Interface *parent_window
 {
     uno_Interface *provider = NULL, *peer = NULL;
     char url_text[256];
-    int rc = RL_UNO_ERR_ARG;
+    int rc = RL_ERR_UNO_ARG;
 
     memset(f, 0, sizeof *f);
     if (n > RLU_FORM_MAX)
-        return rl_uno_fail(err, RL_UNO_ERR_ARG, "%s: more than %d controls", dialog, RLU_FORM_MAX);
+        return rl_uno_fail(err, RL_ERR_UNO_ARG, "%s: more than %d controls", dialog, RLU_FORM_MAX);
     f->names = names;
     f->n = n;
     snprintf(url_text, sizeof url_text, DIALOG_BASE "%s", dialog);
     if (!(peer = rl_uno_query(parent_window, RL_UNO_T_XWindowPeer))) {
-        rl_uno_fail(err, RL_UNO_ERR_ARG, "the parent window is not a window peer");
+        rl_uno_fail(err, RL_ERR_UNO_ARG, "the parent window is not a window peer");
         goto out;
     }
     if (!(provider = rlc_create_instance(ctx, "com.sun.star.awt.ContainerWindowProvider", err))) {
@@ -43,24 +43,24 @@ int rlu_form_build(rlu_form *f, uno_Interface *ctx, uno_Interface *parent_window
                                                                handler);
     rtl_uString_release(url);
     rtl_uString_release(type);
-    if (rc != RL_UNO_OK)
+    if (rc != RL_OK)
         goto out;
     if (!f->window) {
-        rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "no window from %s", url_text);
+        rc = rl_uno_fail(err, RL_ERR_UNO_ARG, "no window from %s", url_text);
         goto out;
     }
     for (int i = 0; i < n; i++) {
         rtl_uString *name = rl_uno_str(names[i]);
         rc = rl_uno_XControlContainer_getControl(f->window, err, &f->controls[i], name);
         rtl_uString_release(name);
-        if (rc == RL_UNO_OK && !f->controls[i])
-            rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "%s has no control %s", url_text, names[i]);
-        if (rc == RL_UNO_OK)
+        if (rc == RL_OK && !f->controls[i])
+            rc = rl_uno_fail(err, RL_ERR_UNO_ARG, "%s has no control %s", url_text, names[i]);
+        if (rc == RL_OK)
             rc = rl_uno_XControl_getModel(f->controls[i], err, &f->models[i]);
-        if (rc != RL_UNO_OK)
+        if (rc != RL_OK)
             goto out;
     }
-    if ((rc = rl_uno_XWindow_getPosSize(f->window, err, &f->size)) != RL_UNO_OK)
+    if ((rc = rl_uno_XWindow_getPosSize(f->window, err, &f->size)) != RL_OK)
         goto out;
     rc = rl_uno_XWindow_setVisible(f->window, err, sal_True);
 out:
@@ -80,7 +80,7 @@ static uno_Interface *model(const rlu_form *f, int i)
  * not there to set. */
 static void set_done(const rlu_form *f, int i, const char *prop, int rc, const rl_uno_err *err)
 {
-    if (rc != RL_UNO_OK && model(f, i))
+    if (rc != RL_OK && model(f, i))
         rlc_log("cannot set %s of %s: %s", prop, f->names[i], err->message);
 }
 
@@ -134,7 +134,7 @@ void rlu_form_command(rlu_form *f, int i, const char *command)
 {
     rl_uno_err err;
     rtl_uString *c = rl_uno_str(command);
-    if (rl_uno_XButton_setActionCommand(f->controls[i], &err, c) != RL_UNO_OK)
+    if (rl_uno_XButton_setActionCommand(f->controls[i], &err, c) != RL_OK)
         rlc_log("%s: cannot set its command: %s", f->names[i], err.message);
     rtl_uString_release(c);
 }
@@ -142,7 +142,7 @@ void rlu_form_command(rlu_form *f, int i, const char *command)
 void rlu_form_dispose(rlu_form *f)
 {
     rl_uno_err err;
-    if (f->window && rl_uno_XComponent_dispose(f->window, &err) != RL_UNO_OK)
+    if (f->window && rl_uno_XComponent_dispose(f->window, &err) != RL_OK)
         rlc_log("cannot dispose a panel's window: %s", err.message);
 }
 

@@ -144,7 +144,7 @@ static void describe_changes(inbox_panel *p, sal_Int32 id, char *out, size_t cap
     rl_uno_err err;
     size_t used = 0;
     out[0] = 0;
-    if (rl_uno_XReportLink_compareInboxEntry(p->link, &err, &seq, id) != RL_UNO_OK) {
+    if (rl_uno_XReportLink_compareInboxEntry(p->link, &err, &seq, id) != RL_OK) {
         rlc_log("inbox panel: cannot compare report %d with the letter: %s", (int)id, err.message);
         return;
     }
@@ -234,7 +234,7 @@ static void refresh(inbox_panel *p, sal_Int32 select_id)
 
     if (p->disposed || !p->link)
         return;
-    if (rl_uno_XReportLink_getInbox(p->link, &err, &seq) != RL_UNO_OK) {
+    if (rl_uno_XReportLink_getInbox(p->link, &err, &seq) != RL_OK) {
         rlc_log("inbox panel: cannot read the inbox: %s", err.message);
         return;
     }
@@ -332,18 +332,18 @@ static void action_performed(rl_uno_object *self, uno_Any **exc, const rl_uno_Ac
          * changes and inboxChanged refreshes the panel. */
         int rc = p->replace ? rl_uno_XReportLink_replaceInboxEntry(p->link, &err, &filled, id)
                             : rl_uno_XReportLink_placeInboxEntry(p->link, &err, &filled, id);
-        if (rc != RL_UNO_OK)
+        if (rc != RL_OK)
             rlc_log("inbox panel: cannot insert report %d: %s", (int)id, err.message);
     } else if (rl_uno_str_equals(ev->ActionCommand, "new_letter")) {
         sal_Int32 filled = 0;
         p->armed = -1;
         /* A fresh letter from the same template: the letter in front stays as it is. */
-        if (rl_uno_XReportLink_newLetterForInboxEntry(p->link, &err, &filled, id) != RL_UNO_OK)
+        if (rl_uno_XReportLink_newLetterForInboxEntry(p->link, &err, &filled, id) != RL_OK)
             rlc_log("inbox panel: cannot put report %d into a new letter: %s", (int)id, err.message);
     } else if (rl_uno_str_equals(ev->ActionCommand, "open_docx")) {
         p->armed = -1;
         /* As a document of its own: the letter stays as it is. */
-        if (rl_uno_XReportLink_openInboxDocx(p->link, &err, id) != RL_UNO_OK)
+        if (rl_uno_XReportLink_openInboxDocx(p->link, &err, id) != RL_OK)
             rlc_log("inbox panel: cannot open the DOCX of report %d: %s", (int)id, err.message);
     } else if (rl_uno_str_equals(ev->ActionCommand, "discard")) {
         if (p->armed != id) {
@@ -353,7 +353,7 @@ static void action_performed(rl_uno_object *self, uno_Any **exc, const rl_uno_Ac
         }
         p->armed = -1;
         p->selected = -1;
-        if (rl_uno_XReportLink_discardInboxEntry(p->link, &err, id) != RL_UNO_OK)
+        if (rl_uno_XReportLink_discardInboxEntry(p->link, &err, id) != RL_OK)
             rlc_log("inbox panel: cannot discard report %d: %s", (int)id, err.message);
     }
     refresh(p, -1);
@@ -418,7 +418,7 @@ rl_uno_object *rlu_inbox_panel_new(uno_Interface *ctx, uno_Interface *frame, uno
 {
     inbox_panel *p = calloc(1, sizeof *p);
     if (!p) {
-        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        rl_uno_fail(err, RL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     rl_uno_object_init(&p->b.o, &rlu_inbox_class);
@@ -427,7 +427,7 @@ rl_uno_object *rlu_inbox_panel_new(uno_Interface *ctx, uno_Interface *frame, uno
     rlu_strings_for_office(&p->strings, ctx);
 
     if (!(p->link = rlc_link_get(ctx))) {
-        rl_uno_fail(err, RL_UNO_ERR_ARG, "theReportLink is not available");
+        rl_uno_fail(err, RL_ERR_UNO_ARG, "theReportLink is not available");
         goto fail;
     }
     if (rlu_form_build(&p->b.form, ctx, parent_window, "Inbox.xdl", control_names, C_COUNT, NULL, err))
@@ -445,7 +445,7 @@ rl_uno_object *rlu_inbox_panel_new(uno_Interface *ctx, uno_Interface *frame, uno
     if (rl_uno_XListBox_addItemListener(p->b.form.controls[C_LIST], err, &p->b.o.iface))
         goto fail;
     refresh(p, -1);
-    if (rl_uno_XReportLink_addListener(p->link, err, &p->b.o.iface) != RL_UNO_OK)
+    if (rl_uno_XReportLink_addListener(p->link, err, &p->b.o.iface) != RL_OK)
         goto fail;
     return &p->b.o;
 fail:

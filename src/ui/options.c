@@ -155,7 +155,7 @@ static void show_key_state(options *o)
     int rc = rlc_key_load(o->ctx, key, sizeof key, &err);
     int stored = key[0] != '\0';
     explicit_bzero(key, sizeof key);
-    if (rc != RL_UNO_OK) {
+    if (rc != RL_OK) {
         rlc_log("options: cannot read the password container: %s", err.message);
         show(o, "keyState", str(o, "options.key.unknown"));
     } else {
@@ -180,7 +180,7 @@ static void set_window(options *o, uno_Interface *window)
     rl_uno_acquire(window);
     o->window = window;
     /* Let go of the window when the dialog disposes it. */
-    if (rl_uno_XComponent_addEventListener(window, &err, &o->obj.iface) != RL_UNO_OK)
+    if (rl_uno_XComponent_addEventListener(window, &err, &o->obj.iface) != RL_OK)
         rlc_log("options: cannot watch the page's window: %s", err.message);
 }
 
@@ -199,7 +199,7 @@ static void fill(options *o)
     load_strings(o);
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
         rlu_control_set_string(o->window, labels[i][0], "Label", str(o, labels[i][1]));
-    if (rlc_settings_read_connection(o->ctx, &c, &err) != RL_UNO_OK) {
+    if (rlc_settings_read_connection(o->ctx, &c, &err) != RL_OK) {
         rlc_log("options: cannot read the settings: %s", err.message);
         memset(&c, 0, sizeof c);
     }
@@ -221,12 +221,12 @@ static void save(options *o)
     long auto_connect = 0;
     rl_uno_err err;
 
-    int endpoint_read = rlu_control_get_string(o->window, "endpoint", "Text", endpoint, sizeof endpoint) == RL_UNO_OK;
-    if (rlu_control_get_string(o->window, "caFile", "Text", ca_file, sizeof ca_file) != RL_UNO_OK) {
+    int endpoint_read = rlu_control_get_string(o->window, "endpoint", "Text", endpoint, sizeof endpoint) == RL_OK;
+    if (rlu_control_get_string(o->window, "caFile", "Text", ca_file, sizeof ca_file) != RL_OK) {
         /* Too long for a path: keep the saved one, say so, save the rest. */
         rlc_connection saved;
         show(o, "caHint", str(o, "options.ca.too_long"));
-        if (rlc_settings_read_connection(o->ctx, &saved, &err) != RL_UNO_OK)
+        if (rlc_settings_read_connection(o->ctx, &saved, &err) != RL_OK)
             saved.ca_file[0] = '\0';
         snprintf(ca_file, sizeof ca_file, "%s", saved.ca_file);
     }
@@ -235,7 +235,7 @@ static void save(options *o)
     rl_url_problem p = endpoint_read ? check_endpoint(o, endpoint) : RL_URL_TOO_LONG;
     rlc_connection before;
     int new_address = p == RL_URL_OK &&
-                      (rlc_settings_read_connection(o->ctx, &before, &err) != RL_UNO_OK ||
+                      (rlc_settings_read_connection(o->ctx, &before, &err) != RL_OK ||
                        strcmp(before.endpoint, endpoint) != 0);
     if (p != RL_URL_OK) {
         char text[OPTIONS_MAX_TEXT];
@@ -245,7 +245,7 @@ static void save(options *o)
         rlc_log("options: the endpoint was not saved: it is not a ws:// or wss:// address");
     }
     if (rlc_settings_write_connection(o->ctx, p == RL_URL_OK ? endpoint : NULL, auto_connect == 1, ca_file,
-                                      &err) != RL_UNO_OK)
+                                      &err) != RL_OK)
         rlc_log("options: cannot save the settings: %s", err.message);
 
     int len = rlu_control_take_secret(o->window, "key", key, sizeof key);
@@ -257,7 +257,7 @@ static void save(options *o)
         rtl_uString *s = rl_uno_str(key);
         if (!link)
             rlc_log("options: theReportLink is not available; the key is not saved");
-        else if (rl_uno_XReportLink_setDoctorKey(link, &err, s) != RL_UNO_OK)
+        else if (rl_uno_XReportLink_setDoctorKey(link, &err, s) != RL_OK)
             rlc_log("options: the key is not saved: %s", err.message);
         rl_uno_str_wipe_release(s);
         rl_uno_release(link);
@@ -268,7 +268,7 @@ static void save(options *o)
      * the doctor disconnected by hand (without a key, connect() dials nothing). */
     if (new_key || new_address) {
         uno_Interface *link = rlc_link_get(o->ctx);
-        if (link && rl_uno_XReportLink_connect(link, &err) != RL_UNO_OK)
+        if (link && rl_uno_XReportLink_connect(link, &err) != RL_OK)
             rlc_log("options: cannot connect with the new settings: %s", err.message);
         rl_uno_release(link);
     }
@@ -277,7 +277,7 @@ static void save(options *o)
 static void endpoint_changed(options *o)
 {
     char endpoint[RL_MAX_URL];
-    if (rlu_control_get_string(o->window, "endpoint", "Text", endpoint, sizeof endpoint) != RL_UNO_OK) {
+    if (rlu_control_get_string(o->window, "endpoint", "Text", endpoint, sizeof endpoint) != RL_OK) {
         show(o, "endpointCheck", str(o, "options.endpoint.bad.too_long"));
         return;
     }
@@ -296,8 +296,8 @@ static void browse_ca_file(options *o)
         rlc_log("options: no file picker: %s", err.message);
         return;
     }
-    if (rl_uno_XExecutableDialog_execute(picker, &err, &result) == RL_UNO_OK && result == 1 &&
-        rl_uno_XFilePicker_getFiles(picker, &err, &files) == RL_UNO_OK && files->nElements > 0) {
+    if (rl_uno_XExecutableDialog_execute(picker, &err, &result) == RL_OK && result == 1 &&
+        rl_uno_XFilePicker_getFiles(picker, &err, &files) == RL_OK && files->nElements > 0) {
         rtl_uString *url = *(rtl_uString **)(void *)files->elements, *path = NULL;
         char utf8[RLC_MAX_PATH];
         if (osl_getSystemPathFromFileURL(url, &path) == osl_File_E_None &&
@@ -366,7 +366,7 @@ static void post_result(options *o, outcome result, const char *reason)
     snprintf(o->reason, sizeof o->reason, "%s", reason);
     pthread_mutex_unlock(&o->lock);
     rl_uno_any_void(&nothing);
-    if (rl_uno_XRequestCallback_addCallback(o->async, &err, &o->obj.iface, &nothing) != RL_UNO_OK)
+    if (rl_uno_XRequestCallback_addCallback(o->async, &err, &o->obj.iface, &nothing) != RL_OK)
         rlc_log("options: the test result cannot reach the main thread: %s", err.message);
     uno_any_destruct(&nothing, NULL);
 }
@@ -390,7 +390,7 @@ static void hand_over_reports(test_job *job)
         rl_uno_err err;
         sal_Int32 filled;
         rtl_uString *s = rl_uno_str(job->reports[i]);
-        if (!link || rl_uno_XReportLink_applyReport(link, &err, &filled, s) != RL_UNO_OK)
+        if (!link || rl_uno_XReportLink_applyReport(link, &err, &filled, s) != RL_OK)
             rlc_log("options: a report that arrived during the connection test could not be handed "
                     "to ReportLink: %s", link ? err.message : "ReportLink is not available");
         else
@@ -463,14 +463,14 @@ static int is_current_connection(options *o, const char *url, const char *key, c
     char state[32] = "", stored[RL_MAX_KEY];
     int same = 0;
 
-    if (rlc_settings_read_connection(o->ctx, &c, &err) != RL_UNO_OK ||
+    if (rlc_settings_read_connection(o->ctx, &c, &err) != RL_OK ||
         strcmp(c.endpoint, url) != 0 || strcmp(c.ca_file, ca_file) != 0)
         return 0;
-    if (rlc_key_load(o->ctx, stored, sizeof stored, &err) == RL_UNO_OK)
+    if (rlc_key_load(o->ctx, stored, sizeof stored, &err) == RL_OK)
         same = strcmp(stored, key) == 0;
     explicit_bzero(stored, sizeof stored);
     uno_Interface *link = same ? rlc_link_get(o->ctx) : NULL;
-    if (link && rl_uno_XReportLink_getStatus(link, &err, &s) == RL_UNO_OK) {
+    if (link && rl_uno_XReportLink_getStatus(link, &err, &s) == RL_OK) {
         rl_uno_str_utf8(s.State, state, sizeof state);
         rl_uno_destruct(&s, RL_UNO_T_ReportStatus);
     }
@@ -485,7 +485,7 @@ static void watch_exit(options *o)
     rl_uno_err err;
     if (o->desktop || !(o->desktop = rlc_create_instance(o->ctx, "com.sun.star.frame.Desktop", &err)))
         return;
-    if (rl_uno_XDesktop_addTerminateListener(o->desktop, &err, &o->obj.iface) != RL_UNO_OK) {
+    if (rl_uno_XDesktop_addTerminateListener(o->desktop, &err, &o->obj.iface) != RL_OK) {
         rlc_log("options: cannot watch the office's exit: %s", err.message);
         rl_uno_release(o->desktop);
         o->desktop = NULL;
@@ -520,14 +520,14 @@ static void start_test(options *o)
     }
     /* A value that does not fit is refused, never tried cut short. */
     rl_url_problem p = RL_URL_TOO_LONG;
-    if (rlu_control_get_string(o->window, "endpoint", "Text", job->url, sizeof job->url) == RL_UNO_OK)
+    if (rlu_control_get_string(o->window, "endpoint", "Text", job->url, sizeof job->url) == RL_OK)
         p = check_endpoint(o, job->url);
     if (p != RL_URL_OK) {
         show(o, "testResult", str(o, problem_key(p)));
         free(job);
         return;
     }
-    if (rlu_control_get_string(o->window, "caFile", "Text", job->ca_file, sizeof job->ca_file) != RL_UNO_OK) {
+    if (rlu_control_get_string(o->window, "caFile", "Text", job->ca_file, sizeof job->ca_file) != RL_OK) {
         show(o, "testResult", str(o, "options.ca.too_long"));
         free(job);
         return;
@@ -535,7 +535,7 @@ static void start_test(options *o)
     /* The key typed in the field (left there: OK saves it), else the stored one. */
     rl_uno_err err;
     key_field[0] = '\0';
-    if (rlu_control_get_string(o->window, "key", "Text", key_field, sizeof key_field) != RL_UNO_OK) {
+    if (rlu_control_get_string(o->window, "key", "Text", key_field, sizeof key_field) != RL_OK) {
         explicit_bzero(key_field, sizeof key_field);
         show(o, "testResult", str(o, "options.key.too_long"));
         free(job);
@@ -543,7 +543,7 @@ static void start_test(options *o)
     }
     if (key_field[0])
         memcpy(job->key, key_field, sizeof job->key);
-    else if (rlc_key_load(o->ctx, job->key, sizeof job->key, &err) != RL_UNO_OK)
+    else if (rlc_key_load(o->ctx, job->key, sizeof job->key, &err) != RL_OK)
         rlc_log("options: cannot read the stored key: %s", err.message);
     explicit_bzero(key_field, sizeof key_field);
     if (!job->key[0]) {
@@ -687,7 +687,7 @@ static void call_handler_method(rl_uno_object *self, uno_Any **exc, sal_Bool *re
 
     if (rl_uno_str_equals(method, "external_event")) {
         char what[32];
-        if (rl_uno_any_get_string(event, what, sizeof what) != RL_UNO_OK) {
+        if (rl_uno_any_get_string(event, what, sizeof what) != RL_OK) {
             handled = sal_False;
         } else if (strcmp(what, "initialize") == 0 || strcmp(what, "back") == 0) {
             set_window(o, window);

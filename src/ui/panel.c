@@ -82,7 +82,7 @@ static void post_tick(panel *p)
     rl_uno_err err;
     uno_Any nothing;
     rl_uno_any_void(&nothing);
-    if (rl_uno_XRequestCallback_addCallback(p->async, &err, &p->b.o.iface, &nothing) != RL_UNO_OK)
+    if (rl_uno_XRequestCallback_addCallback(p->async, &err, &p->b.o.iface, &nothing) != RL_OK)
         rlc_log("the panel cannot reach the main thread: %s", err.message);
     uno_any_destruct(&nothing, NULL);
 }
@@ -271,7 +271,7 @@ static void refresh(panel *p)
     rl_uno_err err;
     if (p->disposed || !p->link)
         return;
-    if (rl_uno_XReportLink_getStatus(p->link, &err, &s) != RL_UNO_OK) {
+    if (rl_uno_XReportLink_getStatus(p->link, &err, &s) != RL_OK) {
         rlc_log("panel: cannot read the status: %s", err.message);
         return;
     }
@@ -321,7 +321,7 @@ static void action_performed(rl_uno_object *self, uno_Any **exc, const rl_uno_Ac
         return;
     }
     int rc = p->active ? rl_uno_XReportLink_disconnect(p->link, &err) : rl_uno_XReportLink_connect(p->link, &err);
-    if (rc != RL_UNO_OK)
+    if (rc != RL_OK)
         rlc_log("panel: %s failed: %s", p->active ? "disconnect" : "connect", err.message);
 }
 RL_UNO_SKELETON_XActionListener_actionPerformed(m_action_performed, action_performed)
@@ -376,7 +376,7 @@ rl_uno_object *rlu_status_panel_new(uno_Interface *ctx, uno_Interface *frame, un
     pthread_condattr_t attr;
 
     if (!p) {
-        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        rl_uno_fail(err, RL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     pthread_mutex_init(&p->lock, NULL);
@@ -394,27 +394,27 @@ rl_uno_object *rlu_status_panel_new(uno_Interface *ctx, uno_Interface *frame, un
     p->frame = frame;
 
     if (!(p->link = rlc_link_get(ctx))) {
-        rl_uno_fail(err, RL_UNO_ERR_ARG, "theReportLink is not available");
+        rl_uno_fail(err, RL_ERR_UNO_ARG, "theReportLink is not available");
         goto fail;
     }
     if (!(p->async = rlc_create_instance(ctx, "com.sun.star.awt.AsyncCallback", err)))
         goto fail;
     if (rlu_form_build(&p->b.form, ctx, parent_window, "Panel.xdl", control_names, C_COUNT, NULL, err) !=
-        RL_UNO_OK)
+        RL_OK)
         goto fail;
     uno_Interface *button = p->b.form.controls[C_BUTTON];
-    if (rl_uno_XButton_addActionListener(button, err, &p->b.o.iface) != RL_UNO_OK)
+    if (rl_uno_XButton_addActionListener(button, err, &p->b.o.iface) != RL_OK)
         goto fail;
     rlu_form_label(&p->b.form, C_STATUS_TITLE, rlu_str(&p->strings, "status.title"));
     rlu_form_label(&p->b.form, C_ENDPOINT_TITLE, rlu_str(&p->strings, "endpoint.title"));
     rlu_form_label(&p->b.form, C_ERROR_TITLE, rlu_str(&p->strings, "error.title"));
     if (pthread_create(&p->ticker, NULL, ticker_main, p) != 0) {
-        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "cannot start the panel's ticker thread");
+        rl_uno_fail(err, RL_ERR_NOMEM, "cannot start the panel's ticker thread");
         goto fail;
     }
     p->ticker_started = 1;
     refresh(p);
-    if (rl_uno_XReportLink_addListener(p->link, err, &p->b.o.iface) != RL_UNO_OK)
+    if (rl_uno_XReportLink_addListener(p->link, err, &p->b.o.iface) != RL_OK)
         goto fail;
     return &p->b.o;
 fail:

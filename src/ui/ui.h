@@ -179,7 +179,7 @@ int rlu_field_index(const char *key);
 
 /* Inserts field (an index of rlu_field_keys) at frame's cursor, named as
  * the configuration maps it, with the placeholder and undo title in the
- * words of s. Writes the bookmark's name into made. RL_UNO_OK or an error
+ * words of s. Writes the bookmark's name into made. RL_OK or an error
  * with err set (the letter then unchanged). */
 int rlu_insert_field(uno_Interface *ctx, uno_Interface *frame, const rlu_strings *s, int field,
                      char *made, size_t cap, rl_uno_err *err);
@@ -201,7 +201,7 @@ uno_Interface *rlu_control_model(uno_Interface *window, const char *name, rl_uno
 /* prop is "Label" for fixed texts, buttons and check boxes, "Text" for fields. */
 int rlu_control_set_string(uno_Interface *window, const char *control, const char *prop, const char *utf8);
 int rlu_control_set_short(uno_Interface *window, const char *control, const char *prop, sal_Int16 value);
-/* Reads a string property into buf ("" for a void value); RL_UNO_OK, or an
+/* Reads a string property into buf ("" for a void value); RL_OK, or an
  * error code (logged) when it fails or does not fit. */
 int rlu_control_get_string(uno_Interface *window, const char *control, const char *prop, char *buf, size_t cap);
 int rlu_control_get_int(uno_Interface *window, const char *control, const char *prop, long *out);

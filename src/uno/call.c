@@ -29,8 +29,8 @@ void rl_uno_release(uno_Interface *i)
         i->release(i);
 }
 
-/* queryInterface for `type`. Returns RL_UNO_OK with *out a new reference or
- * NULL (not supported), or RL_UNO_ERR_EXCEPTION with err filled (a remote
+/* queryInterface for `type`. Returns RL_OK with *out a new reference or
+ * NULL (not supported), or RL_ERR_UNO_EXCEPTION with err filled (a remote
  * object that is gone answers with DisposedException). */
 static int query_ref(uno_Interface *obj, typelib_TypeDescriptionReference *type, uno_Interface **out,
                      rl_uno_err *err)
@@ -41,20 +41,20 @@ static int query_ref(uno_Interface *obj, typelib_TypeDescriptionReference *type,
 
     *out = NULL;
     if (!obj)
-        return RL_UNO_OK;
+        return RL_OK;
     obj->pDispatcher(obj, rl_uno__query_member(), &result, args, &exc);
     if (exc) {
         if (err)
             rl_uno__exception_to_err(exc, err);
         uno_any_destruct(exc, NULL);
-        return RL_UNO_ERR_EXCEPTION;
+        return RL_ERR_UNO_EXCEPTION;
     }
     if (result.pType->eTypeClass == typelib_TypeClass_INTERFACE) {
         *out = *(uno_Interface **)result.pData;
         rl_uno_acquire(*out);
     }
     uno_any_destruct(&result, NULL);
-    return RL_UNO_OK;
+    return RL_OK;
 }
 
 uno_Interface *rl_uno_query(uno_Interface *obj, int t)
@@ -72,7 +72,7 @@ void rl_uno__exception_to_err(const uno_Any *exc, rl_uno_err *err)
     text[0] = '\0';
     if (exc->pType->eTypeClass == typelib_TypeClass_EXCEPTION)
         rl_uno_str_utf8(((const rl_uno_Exception *)exc->pData)->Message, text, sizeof text);
-    err->code = RL_UNO_ERR_EXCEPTION;
+    err->code = RL_ERR_UNO_EXCEPTION;
     rl_uno_str_utf8(name, err->type, sizeof err->type);
     snprintf(err->message, sizeof err->message, "%s: %s", err->type, text);
 }
@@ -86,13 +86,13 @@ int rl_uno__invoke(uno_Interface *obj, int member, void *ret, void *args[], rl_u
     uno_Interface *target;
 
     if (!td)
-        return rl_uno_fail(err, RL_UNO_ERR_TYPE, "rl_uno_init() was not called");
+        return rl_uno_fail(err, RL_ERR_UNO_TYPE, "rl_uno_init() was not called");
     if (!obj)
-        return rl_uno_fail(err, RL_UNO_ERR_ARG, "%s: the object is null", rl_uno__members[member]);
-    if (query_ref(obj, iface_type, &target, err) != RL_UNO_OK)
-        return RL_UNO_ERR_EXCEPTION;
+        return rl_uno_fail(err, RL_ERR_UNO_ARG, "%s: the object is null", rl_uno__members[member]);
+    if (query_ref(obj, iface_type, &target, err) != RL_OK)
+        return RL_ERR_UNO_EXCEPTION;
     if (!target)
-        return rl_uno_fail(err, RL_UNO_ERR_ARG, "%s: the object does not support the interface",
+        return rl_uno_fail(err, RL_ERR_UNO_ARG, "%s: the object does not support the interface",
                            rl_uno__members[member]);
     target->pDispatcher(target, td, ret, args, &exc);
     rl_uno_release(target);
@@ -100,9 +100,9 @@ int rl_uno__invoke(uno_Interface *obj, int member, void *ret, void *args[], rl_u
         if (err)
             rl_uno__exception_to_err(exc, err);
         uno_any_destruct(exc, NULL);
-        return RL_UNO_ERR_EXCEPTION;
+        return RL_ERR_UNO_EXCEPTION;
     }
-    return RL_UNO_OK;
+    return RL_OK;
 }
 
 /* Builds exception t into the dispatcher's storage **exc. The storage must

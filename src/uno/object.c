@@ -203,13 +203,13 @@ int rl_uno_class_check(const rl_uno_class *cls, rl_uno_err *err)
     char text[RL_UNO_MAX_TYPE_NAME * 2];
 
     if (count_interfaces(cls) > MAX_CLASS_INTERFACES)
-        return rl_uno_fail(err, RL_UNO_ERR_TYPE, "%s: too many interfaces", cls->implementation_name);
+        return rl_uno_fail(err, RL_ERR_UNO_TYPE, "%s: too many interfaces", cls->implementation_name);
     while (cls->methods[n_methods].name)
         n_methods++;
     /* Members shared by two interfaces (a common base) count once. */
     unsigned char seen[64] = { 0 };
     if (n_methods > (int)sizeof seen)
-        return rl_uno_fail(err, RL_UNO_ERR_TYPE, "%s: too many methods", cls->implementation_name);
+        return rl_uno_fail(err, RL_ERR_UNO_TYPE, "%s: too many methods", cls->implementation_name);
 
     for (const int *t = cls->interfaces; *t >= 0; t++) {
         typelib_TypeDescription *td = NULL;
@@ -217,7 +217,7 @@ int rl_uno_class_check(const rl_uno_class *cls, rl_uno_err *err)
         if (!td || td->eTypeClass != typelib_TypeClass_INTERFACE) {
             if (td)
                 typelib_typedescription_release(td);
-            return rl_uno_fail(err, RL_UNO_ERR_TYPE, "%s: interface %d is not known",
+            return rl_uno_fail(err, RL_ERR_UNO_TYPE, "%s: interface %d is not known",
                                cls->implementation_name, *t);
         }
         const typelib_InterfaceTypeDescription *it = (const typelib_InterfaceTypeDescription *)td;
@@ -232,7 +232,7 @@ int rl_uno_class_check(const rl_uno_class *cls, rl_uno_err *err)
             if (found < 0) {
                 rl_uno_str_utf8((rtl_uString *)name, text, sizeof text);
                 typelib_typedescription_release(td);
-                return rl_uno_fail(err, RL_UNO_ERR_TYPE, "%s: no C method for %s",
+                return rl_uno_fail(err, RL_ERR_UNO_TYPE, "%s: no C method for %s",
                                    cls->implementation_name, text);
             }
             if (!seen[found]) {
@@ -245,9 +245,9 @@ int rl_uno_class_check(const rl_uno_class *cls, rl_uno_err *err)
     if (n_found != n_methods) {
         for (int m = 0; m < n_methods; m++) {
             if (!seen[m])
-                return rl_uno_fail(err, RL_UNO_ERR_TYPE, "%s: %s is in no interface of the class",
+                return rl_uno_fail(err, RL_ERR_UNO_TYPE, "%s: %s is in no interface of the class",
                                    cls->implementation_name, cls->methods[m].name);
         }
     }
-    return RL_UNO_OK;
+    return RL_OK;
 }

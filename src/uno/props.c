@@ -88,7 +88,7 @@ static int get_as(uno_Interface *obj, const char *name, enum read_as as, void *o
     uno_Any v;
     int rc = rl_uno_prop_get(obj, name, &v, err);
 
-    if (rc != RL_UNO_OK)
+    if (rc != RL_OK)
         return rc;
     if (as == AS_STRING && v.pType->eTypeClass == typelib_TypeClass_VOID)
         *(char *)out = '\0';
@@ -99,7 +99,7 @@ static int get_as(uno_Interface *obj, const char *name, enum read_as as, void *o
     else
         rc = rl_uno_any_get_int(&v, out);
     uno_any_destruct(&v, NULL);
-    if (rc != RL_UNO_OK)
+    if (rc != RL_OK)
         rl_uno_fail(err, rc, "the property %s is not %s", name, expected[as]);
     return rc;
 }
@@ -193,11 +193,11 @@ void rl_uno_props_add_value(rl_uno_props *p, const char *name, void *value, int 
 uno_Sequence *rl_uno_props_seq(rl_uno_props *p, rl_uno_err *err)
 {
     if (p->overflow) {
-        rl_uno_fail(err, RL_UNO_ERR_ARG, "more than %d property values", RL_UNO_MAX_PROPS);
+        rl_uno_fail(err, RL_ERR_UNO_ARG, "more than %d property values", RL_UNO_MAX_PROPS);
         return NULL;
     }
     if (!p->seq && !(p->seq = rl_uno_seq(RL_UNO_T_seq_PropertyValue, p->v, p->n)))
-        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        rl_uno_fail(err, RL_ERR_NOMEM, "out of memory");
     return p->seq;
 }
 

@@ -36,21 +36,21 @@ static int check_layout(const rl_uno_type_info *info, typelib_TypeDescription *t
 {
     const typelib_CompoundTypeDescription *c = (const typelib_CompoundTypeDescription *)td;
     if (td->eTypeClass != typelib_TypeClass_STRUCT && td->eTypeClass != typelib_TypeClass_EXCEPTION)
-        return rl_uno_fail(err, RL_UNO_ERR_TYPE, "%s is not a struct", info->name);
+        return rl_uno_fail(err, RL_ERR_UNO_TYPE, "%s is not a struct", info->name);
     if ((size_t)td->nSize != info->size)
-        return rl_uno_fail(err, RL_UNO_ERR_TYPE, "%s: the C struct has %zu bytes, UNO says %d",
+        return rl_uno_fail(err, RL_ERR_UNO_TYPE, "%s: the C struct has %zu bytes, UNO says %d",
                            info->name, info->size, (int)td->nSize);
     if (c->nMembers != info->n_fields)
-        return rl_uno_fail(err, RL_UNO_ERR_TYPE, "%s: %d members in C, %d in UNO",
+        return rl_uno_fail(err, RL_ERR_UNO_TYPE, "%s: %d members in C, %d in UNO",
                            info->name, info->n_fields, (int)c->nMembers);
     for (int i = 0; i < info->n_fields; i++) {
         if (!rl_uno_str_equals(c->ppMemberNames[i], info->fields[i].name) ||
             (size_t)c->pMemberOffsets[i] != info->fields[i].offset)
-            return rl_uno_fail(err, RL_UNO_ERR_TYPE, "%s.%s: offset %zu in C, %d in UNO",
+            return rl_uno_fail(err, RL_ERR_UNO_TYPE, "%s.%s: offset %zu in C, %d in UNO",
                                info->name, info->fields[i].name, info->fields[i].offset,
                                (int)c->pMemberOffsets[i]);
     }
-    return RL_UNO_OK;
+    return RL_OK;
 }
 
 /* The method or attribute "iface::member" (acquired), or NULL; *iface_out (if not NULL)
@@ -124,39 +124,39 @@ static int resolve_all(rl_uno_err *err)
         const rl_uno_type_info *info = &rl_uno__types[i];
         typelib_TypeDescription *td = by_name(info->name);
         if (!td)
-            return rl_uno_fail(err, RL_UNO_ERR_TYPE, "unknown UNO type %s", info->name);
-        int rc = info->size ? check_layout(info, td, err) : RL_UNO_OK;
+            return rl_uno_fail(err, RL_ERR_UNO_TYPE, "unknown UNO type %s", info->name);
+        int rc = info->size ? check_layout(info, td, err) : RL_OK;
         typelib_typedescriptionreference_acquire(td->pWeakRef);
         types[i] = td->pWeakRef;
         typelib_typedescription_release(td);
-        if (rc != RL_UNO_OK)
+        if (rc != RL_OK)
             return rc;
     }
     for (int i = 0; i < RL_UNO_M_COUNT_; i++) {
         if (!(members[i] = method_by_name(rl_uno__members[i], &member_ifaces[i])))
-            return rl_uno_fail(err, RL_UNO_ERR_TYPE, "unknown UNO method %s", rl_uno__members[i]);
+            return rl_uno_fail(err, RL_ERR_UNO_TYPE, "unknown UNO method %s", rl_uno__members[i]);
     }
     if (!(query_member = method_by_name(RL_UNO_MN_XInterface_queryInterface, NULL)))
-        return rl_uno_fail(err, RL_UNO_ERR_TYPE, "unknown UNO method %s",
+        return rl_uno_fail(err, RL_ERR_UNO_TYPE, "unknown UNO method %s",
                            RL_UNO_MN_XInterface_queryInterface);
     for (int i = 0; i < 3; i++) {
         typelib_TypeDescription *td = by_name(builtin_names[i]);
         if (!td)
-            return rl_uno_fail(err, RL_UNO_ERR_TYPE, "unknown UNO type %s", builtin_names[i]);
+            return rl_uno_fail(err, RL_ERR_UNO_TYPE, "unknown UNO type %s", builtin_names[i]);
         typelib_typedescriptionreference_acquire(td->pWeakRef);
         builtin[i] = td->pWeakRef;
         typelib_typedescription_release(td);
     }
-    return RL_UNO_OK;
+    return RL_OK;
 }
 
 int rl_uno_init(rl_uno_err *err)
 {
-    int rc = RL_UNO_OK;
+    int rc = RL_OK;
     pthread_mutex_lock(&init_lock);
     if (!initialised) {
         rc = resolve_all(err);
-        if (rc == RL_UNO_OK)
+        if (rc == RL_OK)
             initialised = 1;
         else
             release_all();

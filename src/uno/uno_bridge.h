@@ -11,7 +11,7 @@
  *    from it; the product refuses to start when it fails.
  *  - The generated wrappers rl_uno_<Interface>_<member>() (build/gen/
  *    rl_uno_api.h) call LibreOffice with C-typed arguments; a UNO exception
- *    becomes RL_UNO_ERR_EXCEPTION plus "type: message" in an rl_uno_err.
+ *    becomes RL_ERR_UNO_EXCEPTION plus "type: message" in an rl_uno_err.
  *  - rl_uno_object + rl_uno_class implement UNO objects in C from a table:
  *    queryInterface, XTypeProvider and XServiceInfo are answered from it.
  *
@@ -38,14 +38,12 @@ typedef enum _typelib_TypeClass _typelib_TypeClass;
 #include <uno/dispatcher.h>
 #include <uno/sequence2.h>
 
-/* Error codes. */
-enum {
-    RL_UNO_OK = 0,
-    RL_UNO_ERR_EXCEPTION = -1,   /* the callee threw: see err->type, err->message */
-    RL_UNO_ERR_NOMEM = -2,
-    RL_UNO_ERR_TYPE = -3,        /* a type or member is missing, or a value has another type */
-    RL_UNO_ERR_ARG = -4          /* a NULL object, or an object without the interface */
-};
+/* Results: RL_OK, or a code of the one error table (src/base/rl_error.h):
+ * RL_ERR_UNO_EXCEPTION (the callee threw: see err->type, err->message),
+ * RL_ERR_NOMEM, RL_ERR_UNO_TYPE (a type or member is missing, or a value has
+ * another type), RL_ERR_UNO_ARG (a NULL object, or an object without the
+ * interface). */
+#include "rl_error.h"
 
 #define RL_UNO_MAX_TYPE_NAME 128
 #define RL_UNO_MAX_ERROR     512
@@ -141,7 +139,7 @@ void rl_uno_any_value(uno_Any *a, void *value, int t);
 void rl_uno_any_string(uno_Any *a, const char *utf8);
 void rl_uno_any_bool(uno_Any *a, int value);
 
-/* Reading an any. Each returns RL_UNO_OK, or RL_UNO_ERR_TYPE if a holds
+/* Reading an any. Each returns RL_OK, or RL_ERR_UNO_TYPE if a holds
  * another type (out is then untouched). get_int accepts byte, short, long
  * and their unsigned forms; get_string writes as rl_uno_str_utf8() does and
  * fails if it did not fit. get_interface returns a borrowed reference (NULL
@@ -166,10 +164,10 @@ uno_Sequence *rl_uno_seq_strings(const char *const *utf8, sal_Int32 n);
 /* ------------------------------------------------------------ properties (props.c) */
 
 /* A property by name, through the XPropertySet of obj: any interface of the
- * object will do (the wrapper queries XPropertySet). Each returns RL_UNO_OK,
- * or an error code with err set: RL_UNO_ERR_ARG when obj is NULL or has no
- * XPropertySet, RL_UNO_ERR_EXCEPTION for an unknown property or a refused
- * value, RL_UNO_ERR_TYPE when a typed read finds another type. Everything
+ * object will do (the wrapper queries XPropertySet). Each returns RL_OK,
+ * or an error code with err set: RL_ERR_UNO_ARG when obj is NULL or has no
+ * XPropertySet, RL_ERR_UNO_EXCEPTION for an unknown property or a refused
+ * value, RL_ERR_UNO_TYPE when a typed read finds another type. Everything
  * passed in is borrowed; nothing is kept. */
 
 /* Sets the property to a copy of *value. */

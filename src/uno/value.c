@@ -207,9 +207,9 @@ void rl_uno_any_bool(uno_Any *a, int value)
 int rl_uno_any_get_bool(const uno_Any *a, int *out)
 {
     if (a->pType->eTypeClass != typelib_TypeClass_BOOLEAN)
-        return RL_UNO_ERR_TYPE;
+        return RL_ERR_UNO_TYPE;
     *out = *(const sal_Bool *)a->pData != 0;
-    return RL_UNO_OK;
+    return RL_OK;
 }
 
 int rl_uno_any_get_int(const uno_Any *a, long *out)
@@ -217,41 +217,41 @@ int rl_uno_any_get_int(const uno_Any *a, long *out)
     switch (a->pType->eTypeClass) {
     case typelib_TypeClass_BYTE:
         *out = *(const sal_Int8 *)a->pData;
-        return RL_UNO_OK;
+        return RL_OK;
     case typelib_TypeClass_SHORT:
         *out = *(const sal_Int16 *)a->pData;
-        return RL_UNO_OK;
+        return RL_OK;
     case typelib_TypeClass_UNSIGNED_SHORT:
         *out = *(const sal_uInt16 *)a->pData;
-        return RL_UNO_OK;
+        return RL_OK;
     case typelib_TypeClass_LONG:
         *out = *(const sal_Int32 *)a->pData;
-        return RL_UNO_OK;
+        return RL_OK;
     case typelib_TypeClass_UNSIGNED_LONG:
         *out = (long)*(const sal_uInt32 *)a->pData;
-        return RL_UNO_OK;
+        return RL_OK;
     default:
-        return RL_UNO_ERR_TYPE;
+        return RL_ERR_UNO_TYPE;
     }
 }
 
 int rl_uno_any_get_string(const uno_Any *a, char *buf, size_t cap)
 {
     if (a->pType->eTypeClass != typelib_TypeClass_STRING)
-        return RL_UNO_ERR_TYPE;
-    return rl_uno_str_utf8(*(rtl_uString *const *)a->pData, buf, cap) < 0 ? RL_UNO_ERR_TYPE : RL_UNO_OK;
+        return RL_ERR_UNO_TYPE;
+    return rl_uno_str_utf8(*(rtl_uString *const *)a->pData, buf, cap) < 0 ? RL_ERR_UNO_TYPE : RL_OK;
 }
 
 int rl_uno_any_get_interface(const uno_Any *a, uno_Interface **out)
 {
     if (a->pType->eTypeClass == typelib_TypeClass_VOID) {
         *out = NULL;
-        return RL_UNO_OK;
+        return RL_OK;
     }
     if (a->pType->eTypeClass != typelib_TypeClass_INTERFACE)
-        return RL_UNO_ERR_TYPE;
+        return RL_ERR_UNO_TYPE;
     *out = *(uno_Interface *const *)a->pData;
-    return RL_UNO_OK;
+    return RL_OK;
 }
 
 void rl_uno_destruct(void *value, int t)

@@ -39,7 +39,7 @@ int rl_writer_compare(rl_writer *w, uno_Interface *letter, const rl_report *r,
     *changes = NULL;
     *n = 0;
     rl__writer_job_begin(&j, w, letter, r, fields);
-    j.in.letter.is_writer = j.doc && rl__writer_job_bookmarks(&j, &err) == RL_UNO_OK;
+    j.in.letter.is_writer = j.doc && rl__writer_job_bookmarks(&j, &err) == RL_OK;
     if (rl_plan_letter_choice(&j.in, plan) != RL_OK) {
         rc = rl__writer_refuse(w, out, plan->why, "%s", plan->error);
         goto done;

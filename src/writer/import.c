@@ -28,13 +28,13 @@ static uno_Interface *memory_stream(uno_Interface *smgr, uno_Interface *ctx, con
     uno_Sequence *args = NULL;
     uno_Any arg;
     if (len > 0x7fffffff) {
-        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "the document is too large");
+        rl_uno_fail(err, RL_ERR_NOMEM, "the document is too large");
         return NULL;
     }
     uno_Sequence *bytes = rl_uno_seq(RL_UNO_T_seq_byte, (void *)data, (sal_Int32)len);
     rtl_uString *svc = rl_uno_str("com.sun.star.io.SequenceInputStream");
     if (!bytes) {
-        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        rl_uno_fail(err, RL_ERR_NOMEM, "out of memory");
     } else {
         rl_uno_any_value(&arg, &bytes, RL_UNO_T_seq_byte);
         args = rl_uno_seq(RL_UNO_T_seq_any, &arg, 1);
@@ -67,7 +67,7 @@ static int import_docx_file(uno_Interface *cursor, const char *data, size_t len,
         tmp = "/tmp";
     snprintf(dir, sizeof dir, "%s/reportlink-docx-XXXXXX", tmp);
     if (!mkdtemp(dir))
-        return rl_uno_fail(err, RL_UNO_ERR_TYPE, "cannot create a private temporary folder: %s",
+        return rl_uno_fail(err, RL_ERR_UNO_TYPE, "cannot create a private temporary folder: %s",
                            strerror(errno));
     snprintf(path, sizeof path, "%s/report.docx", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -79,7 +79,7 @@ static int import_docx_file(uno_Interface *cursor, const char *data, size_t len,
         done += (size_t)n;
     }
     if (fd < 0 || done < len || close(fd) != 0) {
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "cannot write the temporary DOCX: %s",
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "cannot write the temporary DOCX: %s",
                          strerror(errno));
     } else {
         snprintf(url, sizeof url, "file://%s", path);
@@ -94,7 +94,7 @@ static int import_docx_file(uno_Interface *cursor, const char *data, size_t len,
 
 /* The media descriptor that has LibreOffice read a copy of data with the
  * filter of format: InputStream and FilterName, built in *options (which
- * the caller frees with rl_uno_props_free). RL_UNO_OK, or an error when no
+ * the caller frees with rl_uno_props_free). RL_OK, or an error when no
  * stream could be made. */
 static int stream_options(rl_writer *w, const void *data, size_t len, rl_plan_format format,
                           rl_uno_props *options, rl_uno_err *err)
@@ -103,11 +103,11 @@ static int stream_options(rl_writer *w, const void *data, size_t len, rl_plan_fo
 
     rl_uno_props_init(options);
     if (!stream)
-        return err->code ? err->code : RL_UNO_ERR_NOMEM;
+        return err->code ? err->code : RL_ERR_NOMEM;
     rl_uno_props_add_interface(options, "InputStream", stream, RL_UNO_T_XInputStream);
     rl_uno_props_add_string(options, "FilterName", filter_name(format));
     rl_uno_release(stream);           /* the descriptor holds its own reference */
-    return RL_UNO_OK;
+    return RL_OK;
 }
 
 /* Imports data (HTML, RTF or DOCX) at cursor through LibreOffice's own
@@ -145,12 +145,12 @@ int rl_writer_open_docx(rl_writer *w, const unsigned char *docx, size_t len, rl_
 
     rl_uno_props_init(&options);
     if (!(loader = rl_uno_query(w->desktop, RL_UNO_T_XComponentLoader)))
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the Desktop lacks XComponentLoader");
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "the Desktop lacks XComponentLoader");
     else if (!(rc = stream_options(w, docx, len, RL_PLAN_DOCX, &options, err)))
         rc = (seq = rl_uno_props_seq(&options, err)) ?
              rl_uno_XComponentLoader_loadComponentFromURL(loader, err, &doc, url, frame, 0, seq) : err->code;
     if (!rc && !doc)
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "LibreOffice could not open the document");
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "LibreOffice could not open the document");
     rl_uno_props_free(&options);
     rl_uno_release(doc);
     rl_uno_release(loader);

@@ -16,7 +16,7 @@
 /* ------------------------------------------- the document's properties */
 
 /* The property `name` of obj, through its XPropertySet, into a constructed
- * any (the caller destructs it). RL_UNO_OK, or an error code when obj has
+ * any (the caller destructs it). RL_OK, or an error code when obj has
  * no such property. */
 static int get_property(uno_Interface *obj, const char *name, uno_Any *out)
 {
@@ -29,21 +29,21 @@ static uno_Interface *user_properties(uno_Interface *doc)
 {
     rl_uno_err err;
     uno_Interface *props = NULL, *container = NULL;
-    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK)
+    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_OK)
         rl_uno_XDocumentProperties_getUserDefinedProperties(props, &err, &container);
     rl_uno_release(props);
     return container;
 }
 
 /* The string user-defined property `name` of doc as UTF-8 into buf;
- * RL_UNO_OK, or an error when doc has none (or it does not fit). */
+ * RL_OK, or an error when doc has none (or it does not fit). */
 static int get_user_string(uno_Interface *doc, const char *name, char *buf, size_t cap)
 {
     uno_Interface *container = user_properties(doc);
     uno_Any v;
-    int rc = RL_UNO_ERR_ARG;
+    int rc = RL_ERR_UNO_ARG;
     buf[0] = 0;
-    if (container && get_property(container, name, &v) == RL_UNO_OK) {
+    if (container && get_property(container, name, &v) == RL_OK) {
         rc = rl_uno_any_get_string(&v, buf, cap);
         uno_any_destruct(&v, NULL);
     }
@@ -69,7 +69,7 @@ static void set_user_property(uno_Interface *container, const char *name, const 
 /* The document property PatientId, as UTF-8 into buf; 0 if there is none. */
 static int letter_patient_id(uno_Interface *doc, char *buf, size_t cap)
 {
-    return get_user_string(doc, "PatientId", buf, cap) == RL_UNO_OK && buf[0];
+    return get_user_string(doc, "PatientId", buf, cap) == RL_OK && buf[0];
 }
 
 static void iso_local(time_t t, char *buf, size_t cap)
@@ -104,11 +104,11 @@ uno_Interface *rl__writer_bookmark(uno_Interface *marks, rtl_uString *name, rl_u
     uno_Interface *obj = NULL, *content = NULL;
     if (rl_uno_XNameAccess_getByName(marks, err, &v, name))
         return NULL;
-    if (rl_uno_any_get_interface(&v, &obj) == RL_UNO_OK && obj)
+    if (rl_uno_any_get_interface(&v, &obj) == RL_OK && obj)
         content = rl_uno_query(obj, RL_UNO_T_XTextContent);
     uno_any_destruct(&v, NULL);
     if (!content)
-        rl_uno_fail(err, RL_UNO_ERR_TYPE, "bookmark is not a text content");
+        rl_uno_fail(err, RL_ERR_UNO_TYPE, "bookmark is not a text content");
     return content;
 }
 
@@ -119,8 +119,8 @@ rtl_uString *rl__writer_field_text(uno_Interface *marks, rtl_uString *name)
     rl_uno_err err;
     uno_Interface *mark = rl__writer_bookmark(marks, name, &err), *anchor = NULL;
     rtl_uString *text = NULL;
-    if (mark && rl_uno_XTextContent_getAnchor(mark, &err, &anchor) == RL_UNO_OK &&
-        rl_uno_XTextRange_getString(anchor, &err, &text) != RL_UNO_OK)
+    if (mark && rl_uno_XTextContent_getAnchor(mark, &err, &anchor) == RL_OK &&
+        rl_uno_XTextRange_getString(anchor, &err, &text) != RL_OK)
         text = NULL;
     rl_uno_release(anchor);
     rl_uno_release(mark);
@@ -143,7 +143,7 @@ void rl__writer_read_memory(uno_Interface *doc, rl_letter_memory *mem)
 {
     char *text = malloc(MEMORY_TEXT_CAP);
     mem->n = 0;
-    if (text && get_user_string(doc, RL_MEMORY_PROPERTY, text, MEMORY_TEXT_CAP) == RL_UNO_OK)
+    if (text && get_user_string(doc, RL_MEMORY_PROPERTY, text, MEMORY_TEXT_CAP) == RL_OK)
         rl_memory_parse(text, mem);
     free(text);
 }
@@ -263,16 +263,16 @@ static int range_protected(uno_Interface *range)
     int protected_ = 0;
     uno_Any v;
 
-    if (get_property(range, "TextSection", &v) == RL_UNO_OK) {
+    if (get_property(range, "TextSection", &v) == RL_OK) {
         uno_Interface *s = NULL;
-        if (rl_uno_any_get_interface(&v, &s) == RL_UNO_OK && s)
+        if (rl_uno_any_get_interface(&v, &s) == RL_OK && s)
             section = rl_uno_query(s, RL_UNO_T_XTextSection);
         uno_any_destruct(&v, NULL);
     }
     for (int depth = 0; section && !protected_ && depth < 32; depth++) {
         int b = 0;
-        if (get_property(section, "IsProtected", &v) == RL_UNO_OK) {
-            protected_ = rl_uno_any_get_bool(&v, &b) == RL_UNO_OK && b;
+        if (get_property(section, "IsProtected", &v) == RL_OK) {
+            protected_ = rl_uno_any_get_bool(&v, &b) == RL_OK && b;
             uno_any_destruct(&v, NULL);
         }
         uno_Interface *parent = NULL;
@@ -290,7 +290,7 @@ static int bookmark_protected(uno_Interface *marks, rtl_uString *name)
     rl_uno_err err;
     uno_Interface *mark = rl__writer_bookmark(marks, name, &err), *anchor = NULL;
     int prot = 0;
-    if (mark && rl_uno_XTextContent_getAnchor(mark, &err, &anchor) == RL_UNO_OK)
+    if (mark && rl_uno_XTextContent_getAnchor(mark, &err, &anchor) == RL_OK)
         prot = range_protected(anchor);
     rl_uno_release(anchor);
     rl_uno_release(mark);
@@ -320,7 +320,7 @@ int rl__writer_job_bookmarks(rl__writer_job *j, rl_uno_err *err)
 {
     uno_Interface *supplier = rl_uno_query(j->doc, RL_UNO_T_XBookmarksSupplier);
     int rc = supplier ? rl_uno_XBookmarksSupplier_getBookmarks(supplier, err, &j->marks)
-                      : rl_uno_fail(err, RL_UNO_ERR_TYPE, "the document has no bookmarks");
+                      : rl_uno_fail(err, RL_ERR_UNO_TYPE, "the document has no bookmarks");
     if (!rc)
         rc = rl_uno_XNameAccess_getElementNames(j->marks, err, &j->names);
     rl_uno_release(supplier);
@@ -379,7 +379,7 @@ void rl__writer_job_read_checks(rl__writer_job *j)
     rl_uno_DateTime saved, printed;
     memset(&saved, 0, sizeof saved);
     memset(&printed, 0, sizeof printed);
-    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(j->doc, &err, &props) == RL_UNO_OK) {
+    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(j->doc, &err, &props) == RL_OK) {
         rl_uno_XDocumentProperties_getModificationDate(props, &err, &saved);
         rl_uno_XDocumentProperties_getPrintDate(props, &err, &printed);
     }
@@ -391,7 +391,7 @@ void rl__writer_job_read_checks(rl__writer_job *j)
         l->patient_id = j->patient_id;
     uno_Interface *storable = rl_uno_query(j->doc, RL_UNO_T_XStorable);
     sal_Bool ro = 0;
-    l->read_only = storable && rl_uno_XStorable_isReadonly(storable, &err, &ro) == RL_UNO_OK && ro;
+    l->read_only = storable && rl_uno_XStorable_isReadonly(storable, &err, &ro) == RL_OK && ro;
     rl_uno_release(storable);
 }
 

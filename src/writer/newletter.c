@@ -23,12 +23,12 @@ static int open_as_template(rl_writer *w, rtl_uString *url, uno_Interface **out,
     rl_uno_props_init(&options);
     rl_uno_props_add_bool(&options, "AsTemplate", 1);
     if (!loader)
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the Desktop lacks XComponentLoader");
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "the Desktop lacks XComponentLoader");
     else
         rc = (seq = rl_uno_props_seq(&options, err)) ?
              rl_uno_XComponentLoader_loadComponentFromURL(loader, err, out, url, frame, 0, seq) : err->code;
     if (!rc && !*out)
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "LibreOffice could not open it");
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "LibreOffice could not open it");
     rl_uno_props_free(&options);
     rtl_uString_release(frame);
     rl_uno_release(loader);
@@ -42,9 +42,9 @@ static int reset_fields(rl_writer *w, uno_Interface *doc, rl_uno_err *err)
     uno_Interface *supplier = rl_uno_query(doc, RL_UNO_T_XBookmarksSupplier), *marks = NULL;
     uno_Interface *factory = rl_uno_query(doc, RL_UNO_T_XMultiServiceFactory);
     rl_letter_memory *mem = calloc(1, sizeof *mem);
-    int rc = RL_UNO_OK;
+    int rc = RL_OK;
     if (!supplier || !factory || !mem || (rc = rl_uno_XBookmarksSupplier_getBookmarks(supplier, err, &marks))) {
-        rc = rc ? rc : rl_uno_fail(err, RL_UNO_ERR_TYPE, "not a Writer document");
+        rc = rc ? rc : rl_uno_fail(err, RL_ERR_UNO_TYPE, "not a Writer document");
         goto done;
     }
     rl__writer_read_memory(doc, mem);
@@ -80,7 +80,7 @@ void rl__writer_read_sources(uno_Interface *doc, rl__writer_sources *s)
 {
     rl_uno_err err;
     uno_Interface *props = NULL, *model = rl_uno_query(doc, RL_UNO_T_XModel);
-    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_UNO_OK)
+    if (rl_uno_XDocumentPropertiesSupplier_getDocumentProperties(doc, &err, &props) == RL_OK)
         rl_uno_XDocumentProperties_getTemplateURL(props, &err, &s->template_url);
     if (model)
         rl_uno_XModel_getURL(model, &err, &s->url);

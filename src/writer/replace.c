@@ -57,7 +57,7 @@ static int select_back(uno_Interface *cursor, size_t chars, rl_uno_err *err)
         sal_Bool moved = 0;
         rc = rl_uno_XTextCursor_goLeft(cursor, err, &moved, step, 1);
         if (!rc && !moved)
-            rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the cursor could not select the new text");
+            rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "the cursor could not select the new text");
         chars -= (size_t)step;
     }
     return rc;
@@ -74,7 +74,7 @@ int rl__writer_replace_field(rl_writer *w, uno_Interface *doc_factory, uno_Inter
     int rc;
 
     if (!(mark = rl__writer_bookmark(marks, name, err))) {
-        rc = err->code ? err->code : RL_UNO_ERR_TYPE;
+        rc = err->code ? err->code : RL_ERR_UNO_TYPE;
         goto done;
     }
     if ((rc = rl_uno_XTextContent_getAnchor(mark, err, &anchor)) ||
@@ -89,7 +89,7 @@ int rl__writer_replace_field(rl_writer *w, uno_Interface *doc_factory, uno_Inter
         goto done;
     if (!(named = rl_uno_query(fresh, RL_UNO_T_XNamed)) ||
         !(fresh_content = rl_uno_query(fresh, RL_UNO_T_XTextContent))) {
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "a new bookmark lacks XNamed/XTextContent");
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "a new bookmark lacks XNamed/XTextContent");
         goto done;
     }
     if ((rc = rl_uno_XNamed_setName(named, err, name)))

@@ -74,15 +74,15 @@ int rl_writer_info_bar(uno_Interface *doc, const char *id, const char *primary,
     rtl_uString *i = rl_uno_str(id), *p = rl_uno_str(primary), *s = rl_uno_str(secondary);
     uno_Sequence *buttons = rl_uno_seq(RL_UNO_T_seq_StringPair, NULL, 0);
     sal_Bool shown = 0;
-    int rc = RL_UNO_ERR_TYPE;
+    int rc = RL_ERR_UNO_TYPE;
     const sal_Int32 warning = 2;        /* css::frame::InfobarType::WARNING */
 
     if (!model || rl_uno_XModel_getCurrentController(model, err, &controller) || !controller ||
         !(bars = rl_uno_query(controller, RL_UNO_T_XInfobarProvider))) {
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the letter's window has no info bar");
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "the letter's window has no info bar");
         goto done;
     }
-    if ((rc = rl_uno_XInfobarProvider_hasInfobar(bars, err, &shown, i)) == RL_UNO_OK)
+    if ((rc = rl_uno_XInfobarProvider_hasInfobar(bars, err, &shown, i)) == RL_OK)
         rc = shown ? rl_uno_XInfobarProvider_updateInfobar(bars, err, i, p, s, warning)
                    : rl_uno_XInfobarProvider_appendInfobar(bars, err, i, p, s, warning, buttons, 1);
 done:

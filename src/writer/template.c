@@ -23,18 +23,18 @@ uno_Interface *rl_writer_frame_document(uno_Interface *frame, rl_uno_err *err)
 {
     uno_Interface *controller = NULL, *model = NULL, *doc = NULL;
     if (!frame) {
-        rl_uno_fail(err, RL_UNO_ERR_ARG, "no window");
+        rl_uno_fail(err, RL_ERR_UNO_ARG, "no window");
         return NULL;
     }
-    if (rl_uno_XFrame_getController(frame, err, &controller) != RL_UNO_OK)
+    if (rl_uno_XFrame_getController(frame, err, &controller) != RL_OK)
         return NULL;
     if (!controller) {
-        rl_uno_fail(err, RL_UNO_ERR_ARG, "the window shows no document");
+        rl_uno_fail(err, RL_ERR_UNO_ARG, "the window shows no document");
         return NULL;
     }
-    if (rl_uno_XController_getModel(controller, err, &model) == RL_UNO_OK &&
+    if (rl_uno_XController_getModel(controller, err, &model) == RL_OK &&
         !(doc = rl_uno_query(model, RL_UNO_T_XTextDocument)))
-        rl_uno_fail(err, RL_UNO_ERR_TYPE, "the window does not show a Writer document");
+        rl_uno_fail(err, RL_ERR_UNO_TYPE, "the window does not show a Writer document");
     rl_uno_release(model);
     rl_uno_release(controller);
     return doc;
@@ -52,12 +52,12 @@ static int free_name(uno_Interface *marks, const char *base, char *out, size_t c
         rtl_uString *name = rl_uno_str(out);
         int rc = rl_uno_XNameAccess_hasByName(marks, err, &taken, name);
         rtl_uString_release(name);
-        if (rc != RL_UNO_OK)
+        if (rc != RL_OK)
             return rc;
         if (!taken)
-            return RL_UNO_OK;
+            return RL_OK;
     }
-    return rl_uno_fail(err, RL_UNO_ERR_ARG, "the letter has %d fields named %s already", MAX_SUFFIX, base);
+    return rl_uno_fail(err, RL_ERR_UNO_ARG, "the letter has %d fields named %s already", MAX_SUFFIX, base);
 }
 
 /* Creates bookmark `name` spanning range in text. */
@@ -69,14 +69,14 @@ static int make_bookmark(uno_Interface *doc, uno_Interface *text, uno_Interface 
     int rc;
 
     if (!(factory = rl_uno_query(doc, RL_UNO_T_XMultiServiceFactory))) {
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the document makes no bookmarks");
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "the document makes no bookmarks");
         goto done;
     }
     if ((rc = rl_uno_XMultiServiceFactory_createInstance(factory, err, &fresh, service)))
         goto done;
     if (!(named = rl_uno_query(fresh, RL_UNO_T_XNamed)) ||
         !(content = rl_uno_query(fresh, RL_UNO_T_XTextContent))) {
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "a new bookmark lacks XNamed/XTextContent");
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "a new bookmark lacks XNamed/XTextContent");
         goto done;
     }
     if (!(rc = rl_uno_XNamed_setName(named, err, n)))
@@ -102,17 +102,17 @@ int rl_writer_insert_field(uno_Interface *frame, const char *bookmark, const cha
 
     made[0] = 0;
     if (!(doc = rl_writer_frame_document(frame, err)))
-        return err->code ? err->code : RL_UNO_ERR_ARG;
+        return err->code ? err->code : RL_ERR_UNO_ARG;
     if ((storable = rl_uno_query(doc, RL_UNO_T_XStorable)) &&
-        rl_uno_XStorable_isReadonly(storable, err, &ro) == RL_UNO_OK && ro) {
-        rc = rl_uno_fail(err, RL_UNO_ERR_ARG, "the letter is open read-only");
+        rl_uno_XStorable_isReadonly(storable, err, &ro) == RL_OK && ro) {
+        rc = rl_uno_fail(err, RL_ERR_UNO_ARG, "the letter is open read-only");
         goto done;
     }
     if ((rc = rl_uno_XFrame_getController(frame, err, &controller)))
         goto done;
     if (!(supplier = rl_uno_query(controller, RL_UNO_T_XTextViewCursorSupplier)) ||
         !(marks_sup = rl_uno_query(doc, RL_UNO_T_XBookmarksSupplier))) {
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the window has no text cursor");
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "the window has no text cursor");
         goto done;
     }
     if ((rc = rl_uno_XTextViewCursorSupplier_getViewCursor(supplier, err, &view)) ||
@@ -124,9 +124,9 @@ int rl_writer_insert_field(uno_Interface *frame, const char *bookmark, const cha
         goto done;
 
     if ((undo_sup = rl_uno_query(doc, RL_UNO_T_XUndoManagerSupplier)) &&
-        rl_uno_XUndoManagerSupplier_getUndoManager(undo_sup, err, &undo) == RL_UNO_OK && undo) {
+        rl_uno_XUndoManagerSupplier_getUndoManager(undo_sup, err, &undo) == RL_OK && undo) {
         rtl_uString *title = rl_uno_str(undo_title);
-        in_undo = rl_uno_XUndoManager_enterUndoContext(undo, err, title) == RL_UNO_OK;
+        in_undo = rl_uno_XUndoManager_enterUndoContext(undo, err, title) == RL_OK;
         rtl_uString_release(title);
     }
     if (collapsed && placeholder && *placeholder) {
@@ -172,9 +172,9 @@ int rl_writer_check_fields(uno_Interface *frame, const rl_field_map *fields, con
     for (int i = 0; i < n; i++)
         count[i] = 0;
     if (!(doc = rl_writer_frame_document(frame, err)))
-        return err->code ? err->code : RL_UNO_ERR_ARG;
+        return err->code ? err->code : RL_ERR_UNO_ARG;
     if (!(marks_sup = rl_uno_query(doc, RL_UNO_T_XBookmarksSupplier))) {
-        rc = rl_uno_fail(err, RL_UNO_ERR_TYPE, "the document has no bookmarks");
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "the document has no bookmarks");
         goto done;
     }
     if ((rc = rl_uno_XBookmarksSupplier_getBookmarks(marks_sup, err, &marks)) ||

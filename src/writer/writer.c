@@ -44,7 +44,7 @@ rl_writer *rl_writer_create(uno_Interface *uno_ctx, const char *undo_title, rl_u
     rtl_uString *svc = rl_uno_str("com.sun.star.frame.Desktop");
 
     if (!w) {
-        rl_uno_fail(err, RL_UNO_ERR_NOMEM, "out of memory");
+        rl_uno_fail(err, RL_ERR_NOMEM, "out of memory");
         goto fail;
     }
     snprintf(w->undo_title, sizeof w->undo_title, "%s", undo_title);
@@ -52,7 +52,7 @@ rl_writer *rl_writer_create(uno_Interface *uno_ctx, const char *undo_title, rl_u
         rl_uno_XMultiComponentFactory_createInstanceWithContext(smgr, err, &desk, svc, uno_ctx))
         goto fail;
     if (!(w->desktop = rl_uno_query(desk, RL_UNO_T_XDesktop))) {
-        rl_uno_fail(err, RL_UNO_ERR_TYPE, "the Desktop lacks XDesktop");
+        rl_uno_fail(err, RL_ERR_UNO_TYPE, "the Desktop lacks XDesktop");
         goto fail;
     }
     w->smgr = smgr;                /* the reference is kept */
@@ -85,7 +85,7 @@ static sal_Int32 undo_depth(uno_Interface *undo)
     rl_uno_err err;
     uno_Sequence *titles = NULL;
     sal_Int32 n = -1;
-    if (rl_uno_XUndoManager_getAllUndoActionTitles(undo, &err, &titles) == RL_UNO_OK) {
+    if (rl_uno_XUndoManager_getAllUndoActionTitles(undo, &err, &titles) == RL_OK) {
         n = titles->nElements;
         rl_uno_destruct(&titles, RL_UNO_T_seq_string);
     }
@@ -109,7 +109,7 @@ static void letter_title(uno_Interface *doc, char *where, size_t cap)
     rl_uno_err err;
     uno_Interface *title_if = rl_uno_query(doc, RL_UNO_T_XTitle);
     rtl_uString *title = NULL;
-    if (title_if && rl_uno_XTitle_getTitle(title_if, &err, &title) == RL_UNO_OK) {
+    if (title_if && rl_uno_XTitle_getTitle(title_if, &err, &title) == RL_OK) {
         rl_uno_str_utf8(title, where, cap);
         rtl_uString_release(title);
     }
@@ -135,7 +135,7 @@ static int apply(rl_writer *w, rl__writer_job *j, const rl_provenance *prov,
         goto done;
     }
     if ((model = rl_uno_query(j->doc, RL_UNO_T_XModel)) &&
-        rl_uno_XModel_lockControllers(model, &err) == RL_UNO_OK)
+        rl_uno_XModel_lockControllers(model, &err) == RL_OK)
         locked = 1;
     sal_Int32 depth_before = undo_depth(undo);
     rtl_uString *title = rl_uno_str(w->undo_title);

@@ -88,7 +88,7 @@ int rl_writer_unfilled(uno_Interface *doc, const rl_field_map *fields, char *out
 int rl_writer_holds_last_report(uno_Interface *doc);
 
 /* Shows an info bar (id; replaced when it is shown already) in doc's window:
- * a warning the doctor sees on the letter itself. RL_UNO_OK or an error. */
+ * a warning the doctor sees on the letter itself. RL_OK or an error. */
 int rl_writer_info_bar(uno_Interface *doc, const char *id, const char *primary,
                        const char *secondary, rl_uno_err *err);
 
@@ -99,7 +99,7 @@ int rl_writer_place_docx(rl_writer *w, uno_Interface *letter, const unsigned cha
                          size_t docx_len, rl_placement_result *out);
 
 /* Opens docx (borrowed) as a new Writer document of its own, from memory.
- * RL_UNO_OK or an error in err. */
+ * RL_OK or an error in err. */
 int rl_writer_open_docx(rl_writer *w, const unsigned char *docx, size_t len, rl_uno_err *err);
 
 /* The user-defined document properties a placement records (strings, so
@@ -138,13 +138,13 @@ uno_Interface *rl_writer_frame_document(uno_Interface *frame, rl_uno_err *err);
  * selection, or around `placeholder` inserted at the cursor when nothing is
  * selected (an empty field would be invisible). A name the letter has
  * already gets _2, _3... (the placement fills every one). One undo step
- * titled undo_title. Writes the name made into made. RL_UNO_OK, or an error
+ * titled undo_title. Writes the name made into made. RL_OK, or an error
  * with err set (read-only letter, not Writer...) and the letter unchanged. */
 int rl_writer_insert_field(uno_Interface *frame, const char *bookmark, const char *placeholder,
                            const char *undo_title, char *made, size_t made_cap, rl_uno_err *err);
 
 /* For each of the n field keys, how many bookmarks of frame's document
- * stand for it (count[i], 0: missing). RL_UNO_OK or an error with err set. */
+ * stand for it (count[i], 0: missing). RL_OK or an error with err set. */
 int rl_writer_check_fields(uno_Interface *frame, const rl_field_map *fields, const char *const *keys,
                            int n, int *count, rl_uno_err *err);
 

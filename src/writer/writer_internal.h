@@ -70,7 +70,7 @@ typedef struct rl__writer_job {
 void rl__writer_job_begin(rl__writer_job *j, rl_writer *w, uno_Interface *letter,
                           const rl_report *r, const rl_field_map *fields);
 
-/* The letter's bookmarks and their names: RL_UNO_OK, or an error in err
+/* The letter's bookmarks and their names: RL_OK, or an error in err
  * (not a Writer document, or LibreOffice would not say). */
 int rl__writer_job_bookmarks(rl__writer_job *j, rl_uno_err *err);
 
