@@ -18,24 +18,23 @@
 # (the ones the unit tests exercise): nothing else of them runs outside an office.
 #
 # Layers, bottom up (see CONVENTIONS.md, habit 11):
-#   base                  the C library only (the bounded buffer, src/base/README.md)
+#   base                  the C library only: errors, the bounded buffer, the log,
+#                         the words (src/base/README.md)
 #   core, format          base
 #   uno                   base
 #   writer                format, core, uno
 #   component             writer and everything below
-#   ui                    everything
-# INC_<layer> is the include path of a layer: itself and the layers below. Two
-# layers include upwards today, named in UP_<layer>; each goes when the code that
-# needs it moves (see the README's "Layout"):
-#   writer:    writer.h includes src/component/placement.h
-#   component: entry.c and link.c include src/ui/ui.h (component <-> ui)
+#   ui                    component and everything below
+#   entry                 everything: the one place that wires the layers together
+# INC_<layer> is the include path of a layer: itself and the layers below, so
+# an upward #include does not compile (src/README.md draws the layers).
 #
 # Uses from the Makefile: B, CC, CSTD, WARN, OPT, CFLAGS, CJSON_CFLAGS, LWS_LIBS;
 # from mk/extension.mk (recursively expanded, so a later override of LO_SDK holds):
 # GEN, SDK_CFLAGS.
 
 FLAVOURS := normal asan tsan libfuzzer
-LAYERS   := base core format uno writer component ui
+LAYERS   := base core format uno writer component ui entry
 
 TSAN_CC ?= gcc
 FUZZ_CC ?= clang
@@ -69,8 +68,7 @@ INC_uno       = -I src/uno -I $(GEN) $(INC_base)
 INC_writer    = -I src/writer $(INC_format) $(INC_core) $(INC_uno)
 INC_component = -I src/component $(INC_writer)
 INC_ui        = -I src/ui $(INC_component)
-UP_writer     =
-UP_component  = -I src/ui
+INC_entry     = -I src/entry $(INC_ui)
 # Programs: the tools, the tests, the benchmark.
 INC_tools     = $(INC_core)
 INC_devserver = -I tools/devserver $(INC_base)
@@ -80,14 +78,14 @@ INC_bench     = $(INC_core)
 # Layers whose headers reach the LibreOffice SDK (-DLINUX -DUNX -isystem ...). format
 # needs none, but has always been compiled with them into reportlink.so, and its
 # objects are shared by the .so and the unit tests.
-SDK_LAYERS   := uno writer component ui format
+SDK_LAYERS   := uno writer component ui entry format
 
 # The folder a source belongs to: src/core/url.c -> core, tests/unit/x.c -> unit,
 # tools/devserver/x.c -> devserver, tools/reportlink-listen.c -> tools.
 folder_of = $(notdir $(patsubst %/,%,$(dir $1)))
 # Everything a source of that folder is compiled with, in flavour $1.
 src_flags = $(FLAGS_$1) $(if $(and $(filter normal,$1),$(filter $2,$(SDK_LAYERS))),$(SDK_CFLAGS)) \
-            $(INC_$2) $(UP_$2) $(CJSON_CFLAGS) $(USER_$1)
+            $(INC_$2) $(CJSON_CFLAGS) $(USER_$1)
 
 # --- Sources ----------------------------------------------------------------
 SRC_base      := $(wildcard src/base/*.c)
@@ -97,6 +95,7 @@ SRC_uno       := $(wildcard src/uno/*.c)
 SRC_writer    := $(wildcard src/writer/*.c)
 SRC_component := $(wildcard src/component/*.c)
 SRC_ui        := $(wildcard src/ui/*.c)
+SRC_entry     := $(wildcard src/entry/*.c)
 # The modules of the upper layers that need no UNO: unit-tested, also under the sanitizers.
 NOUNO_writer    := src/writer/memory.c src/writer/plan.c
 NOUNO_component := src/component/inbox.c src/component/spool.c src/component/mtqueue.c

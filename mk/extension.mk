@@ -29,7 +29,7 @@ EXT_LIBS   = -L$(LO_SDK)/lib -luno_cppu -luno_sal $(LWS_LIBS)
 # The library's objects, in the order they have always been linked: the bridge,
 # the component, Writer and its formats, the UI, the generated wrappers (the
 # objects themselves come from mk/build.mk, normal flavour).
-EXT_OBJ := $(call obj_of,normal,$(SRC_uno) $(SRC_component) $(SRC_writer) $(SRC_format) $(SRC_ui)) \
+EXT_OBJ := $(call obj_of,normal,$(SRC_uno) $(SRC_component) $(SRC_writer) $(SRC_format) $(SRC_ui) $(SRC_entry)) \
            $(B)/normal/obj/gen/rl_uno_api.o
 
 .PHONY: extension lo-test
@@ -61,7 +61,7 @@ $(GEN)/rl_uno_api.h $(GEN)/rl_uno_api.c &: tools/uno-cgen.py src/uno/uno_api.lis
 
 # The generated header must exist before anything that includes uno_bridge.h is
 # compiled the first time; after that the recorded dependencies say who needs it.
-$(call obj_of,normal,$(SRC_uno) $(SRC_writer) $(SRC_component) $(SRC_ui)): | $(GEN)/rl_uno_api.h
+$(call obj_of,normal,$(SRC_uno) $(SRC_writer) $(SRC_component) $(SRC_ui) $(SRC_entry)): | $(GEN)/rl_uno_api.h
 
 $(B)/normal/obj/gen/rl_uno_api.o: $(GEN)/rl_uno_api.c $(GEN)/rl_uno_api.h
 	@mkdir -p $(@D)

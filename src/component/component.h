@@ -1,33 +1,30 @@
 /*
  * component.h - what the files of the component share (rlc_ names).
  *
- *   entry.c      the exported UNO entry points and the factories
  *   link*.c      theReportLink: the client, listeners, received reports
  *                (link.c its life; link_internal.h says what the others do)
  *   handover.c   the one queue from any thread to the main thread
  *   settings.c   /org.reportlink.Settings and its change listener
  *   keystore.c   the doctor's key in the office's password container
  *   lifecycle.c  the OnStartApp job and the terminate listener
- *   log.c        stderr with a "reportlink:" prefix, libwebsockets included
+ *   log.c        libwebsockets' lines into the log (src/base/log.h), the debug switch
  *   spool.c      waiting reports on disk (spool.h; no UNO)
  */
 #ifndef RL_COMPONENT_H
 #define RL_COMPONENT_H
 
+#include "log.h"
 #include "placement.h"
 #include "reportlink_core.h"
 #include "uno_bridge.h"
+#include "words.h"
 
 #define RLC_IMPL_LINK   "org.reportlink.ReportLink"
 #define RLC_IMPL_JOB    "org.reportlink.AutoConnectJob"
 
 /* ------------------------------------------------------------------ log.c */
 
-/* One line to stderr: "reportlink: <text>". Never pass report content or
- * the doctor's key. */
-void rlc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Routes libwebsockets' warnings and errors to rlc_log. */
+/* Routes libwebsockets' warnings and errors to rl_log. */
 void rlc_log_route_lws(void);
 
 /* Whether REPORTLINK_DEBUG=1 was in the office's environment at start. */
@@ -37,12 +34,6 @@ int rlc_debug(void);
  * bytes, its fields' count and which representations it carries - never
  * a value (report content is patient data). `what`: a fixed word. */
 void rlc_debug_report(const char *what, const rl_report *r);
-
-/* ------------------------------------------------------------------ entry.c */
-
-/* A new instance of `service` created with ctx (the caller releases it), or
- * NULL with err set. */
-uno_Interface *rlc_create_instance(uno_Interface *ctx, const char *service, rl_uno_err *err);
 
 /* ------------------------------------------------------------------ settings.c */
 
@@ -82,6 +73,10 @@ int rlc_settings_options_page_url(uno_Interface *ctx, char *url, size_t cap, rl_
 
 /* The office's user-interface language ("fr", "en-US"; "" if unknown). */
 int rlc_settings_ui_language(uno_Interface *ctx, char *lang, size_t cap);
+
+/* The extension's words (src/base/words.h) for the office's user-interface
+ * language, English when there is no file for it. */
+void rlc_words_for_office(rl_words *s, uno_Interface *ctx);
 
 /* The office's user profile folder ($(user), e.g. ~/.config/libreoffice/4/user)
  * as a system path in UTF-8. RL_OK, or an error with err set. */

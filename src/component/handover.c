@@ -75,7 +75,7 @@ static void wake(rlc_handover *h, uno_Interface *async)
         pthread_mutex_lock(&h->q.lock);
         rlc_mtq_wake_failed_locked(&h->q);
         pthread_mutex_unlock(&h->q.lock);
-        rlc_log("cannot reach the main thread: %s", err.message);
+        rl_log("cannot reach the main thread: %s", err.message);
     }
     uno_any_destruct(&nothing, NULL);
 }
@@ -255,7 +255,7 @@ rlc_handover *rlc_handover_create(uno_Interface *ctx, uno_Interface *owner, rlc_
         rl_uno_fail(err, RL_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    if (!(h->async = rlc_create_instance(ctx, "com.sun.star.awt.AsyncCallback", err))) {
+    if (!(h->async = rl_uno_create_instance(ctx, "com.sun.star.awt.AsyncCallback", err))) {
         free(h);
         return NULL;
     }

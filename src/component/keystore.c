@@ -29,7 +29,7 @@
 
 static uno_Interface *open_store(uno_Interface *ctx, rl_uno_err *err)
 {
-    return rlc_create_instance(ctx, "com.sun.star.task.PasswordContainer", err);
+    return rl_uno_create_instance(ctx, "com.sun.star.task.PasswordContainer", err);
 }
 
 /* Makes persistent storing possible without a prompt. Returns 1 if
@@ -45,7 +45,7 @@ static int prepare_persistent(uno_Interface *store, uno_Interface *handler)
         sal_Bool previous;
         if (rl_uno_XMasterPasswordHandling_allowPersistentStoring(store, &err, &previous, sal_True) != RL_OK)
             goto fail;
-        rlc_log("turned on persistent password storing to keep the doctor key");
+        rl_log("turned on persistent password storing to keep the doctor key");
     }
     if (rl_uno_XMasterPasswordHandling_hasMasterPassword(store, &err, &has_master) != RL_OK)
         goto fail;
@@ -53,13 +53,13 @@ static int prepare_persistent(uno_Interface *store, uno_Interface *handler)
         if (rl_uno_XMasterPasswordHandling2_useDefaultMasterPassword(store, &err, &ok, handler) != RL_OK)
             goto fail;
         if (!ok) {
-            rlc_log("the password container refused its default master password");
+            rl_log("the password container refused its default master password");
             return 0;
         }
     }
     return 1;
 fail:
-    rlc_log("password container: %s", err.message);
+    rl_log("password container: %s", err.message);
     return 0;
 }
 
@@ -89,7 +89,7 @@ int rlc_key_store(uno_Interface *ctx, const char *key, int *persistent_out, rl_u
             rc = RL_OK;
             *persistent_out = 1;
         } else {
-            rlc_log("the doctor key cannot be stored on disk; it is kept for this session only");
+            rl_log("the doctor key cannot be stored on disk; it is kept for this session only");
             rc = rl_uno_XPasswordContainer_add(store, err, url, user, passwords, handler);
         }
         if (passwords)

@@ -48,7 +48,7 @@ int rlc_watch_letters(uno_Interface *ctx, rl_uno_err *err)
 {
     if (atomic_exchange(&watching, 1))
         return RL_OK;
-    uno_Interface *broadcaster = rlc_create_instance(ctx, "com.sun.star.frame.GlobalEventBroadcaster", err);
+    uno_Interface *broadcaster = rl_uno_create_instance(ctx, "com.sun.star.frame.GlobalEventBroadcaster", err);
     uno_Interface *events = broadcaster ? rl_uno_query(broadcaster, RL_UNO_T_XDocumentEventBroadcaster) : NULL;
     int rc;
     if (!events) {

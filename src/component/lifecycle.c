@@ -98,7 +98,7 @@ const rl_uno_class rlc_terminate_class = {
 
 int rlc_watch_termination(uno_Interface *ctx, rl_uno_err *err)
 {
-    uno_Interface *desktop = rlc_create_instance(ctx, "com.sun.star.frame.Desktop", err);
+    uno_Interface *desktop = rl_uno_create_instance(ctx, "com.sun.star.frame.Desktop", err);
     int rc;
     if (!desktop)
         return err->code;
@@ -119,7 +119,7 @@ static void handle(rl_uno_object *self, uno_Any **exc, uno_Interface *request)
     /* Choosing no continuation answers "no password": the password
      * container then gives up instead of showing a dialog. */
     if (!atomic_exchange(&silent_handler_logged, 1))
-        rlc_log("the password container wants a master password; ReportLink does not ask for it");
+        rl_log("the password container wants a master password; ReportLink does not ask for it");
 }
 RL_UNO_SKELETON_XInteractionHandler_handle(m_handle, handle)
 

@@ -72,7 +72,7 @@ static report_link *link_create(uno_Interface *ctx)
     report_link *l = calloc(1, sizeof *l);
 
     if (!l) {
-        rlc_log("cannot start: out of memory");
+        rl_log("cannot start: out of memory");
         return NULL;
     }
     rl_uno_object_init(&l->obj, &rlc_link_class);
@@ -82,23 +82,23 @@ static report_link *link_create(uno_Interface *ctx)
     rl_uno_acquire(ctx);
     l->ctx = ctx;
     if (!(l->inbox = malloc(sizeof *l->inbox))) {
-        rlc_log("cannot start: out of memory");
+        rl_log("cannot start: out of memory");
         goto fail;
     }
     rl_inbox_init(l->inbox);
     rlc_log_route_lws();
     if (rlc_settings_read_connection(ctx, &l->conn, &err) != RL_OK ||
         rlc_settings_read_fields(ctx, &l->fields, &err) != RL_OK) {
-        rlc_log("cannot start: the settings cannot be read: %s", err.message);
+        rl_log("cannot start: the settings cannot be read: %s", err.message);
         goto fail;
     }
     rlc__spool_start(l);
     if (!(l->handover = rlc_handover_create(ctx, &l->obj.iface, rlc__deliver, rlc__lost, l, &err))) {
-        rlc_log("cannot start: no way to the main thread: %s", err.message);
+        rl_log("cannot start: no way to the main thread: %s", err.message);
         goto fail;
     }
     if (!(l->watch = rlc_settings_watch_start(ctx, &l->obj.iface, rlc__connection_changed, l, &err)))
-        rlc_log("settings changes will apply after a restart only: %s", err.message);
+        rl_log("settings changes will apply after a restart only: %s", err.message);
     return l;
 fail:
     if (l->handover)
@@ -129,9 +129,9 @@ uno_Interface *rlc_link_get(uno_Interface *ctx)
         return NULL;
     if (!atomic_exchange(&l->exit_watched, 1)) {
         if (rlc_watch_termination(ctx, &err) != RL_OK)
-            rlc_log("cannot watch the office's exit: %s", err.message);
+            rl_log("cannot watch the office's exit: %s", err.message);
         if (rlc_watch_letters(ctx, &err) != RL_OK)
-            rlc_log("cannot watch letters being printed or exported: %s", err.message);
+            rl_log("cannot watch letters being printed or exported: %s", err.message);
     }
     rlc__ensure_client(l);
     return &l->obj.iface;
@@ -158,7 +158,7 @@ void rlc_link_autoconnect(uno_Interface *iface)
     if (!on)
         return;
     if (!has_key) {
-        rlc_log("AutoConnect: no doctor key available (none stored, or a master password "
+        rl_log("AutoConnect: no doctor key available (none stored, or a master password "
                 "locks the password store); not connecting");
         return;
     }
@@ -214,10 +214,10 @@ void rlc_link_shutdown(void)
         if (!gone.ref)
             break;
         if (rl_uno_XEventListener_disposing(gone.ref, &err, &event) != RL_OK)
-            rlc_log("a listener failed on disposing: %s", err.message);
+            rl_log("a listener failed on disposing: %s", err.message);
         rl_uno_release(gone.ref);
         rl_uno_release(gone.identity);
     }
-    rlc_log("stopped");
+    rl_log("stopped");
     rl_uno_release(&l->obj.iface);   /* the_link's reference */
 }

@@ -42,7 +42,7 @@ static void connect(rl_uno_object *self, uno_Any **exc)
     if (client == 0 && !has_key) {
         /* Never dial out without a key (the default address is on the internet):
          * the sidebar and the menu open Tools > Options > ReportLink instead. */
-        rlc_log("no doctor key: not connecting; enter it in Tools > Options > ReportLink");
+        rl_log("no doctor key: not connecting; enter it in Tools > Options > ReportLink");
         return;
     }
     if (client != 0)
@@ -78,9 +78,9 @@ static void set_doctor_key(rl_uno_object *self, uno_Any **exc, rtl_uString *arg)
         return;
     }
     if (rlc_key_store(l->ctx, key, &persistent, &err) != RL_OK)
-        rlc_log("cannot store the doctor key: %s", err.message);
+        rl_log("cannot store the doctor key: %s", err.message);
     else
-        rlc_log("doctor key %s%s", key[0] ? "stored" : "removed",
+        rl_log("doctor key %s%s", key[0] ? "stored" : "removed",
                 persistent ? "" : " (for this session only)");
     rlc__ensure_client(l);
     pthread_mutex_lock(&l->lock);
@@ -232,7 +232,7 @@ static void discard_inbox_entry(rl_uno_object *self, uno_Any **exc, sal_Int32 id
     pthread_mutex_unlock(&l->lock);
     if (!removed)
         return;
-    rlc_log("report %d discarded", (int)id);
+    rl_log("report %d discarded", (int)id);
     if (rlc_handover_on_main(l->handover)) {
         rlc__notify_inbox_changed(l, id);
     } else {
@@ -347,7 +347,7 @@ static void open_inbox_docx(rl_uno_object *self, uno_Any **exc, sal_Int32 id)
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &l->obj.iface,
                      "LibreOffice could not open the DOCX of entry %d: %s", (int)id, err.message);
     else
-        rlc_log("report %d: its DOCX was opened as a new document", (int)id);
+        rl_log("report %d: its DOCX was opened as a new document", (int)id);
 }
 
 static void add_listener(rl_uno_object *self, uno_Any **exc, uno_Interface *who)

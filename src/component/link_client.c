@@ -44,7 +44,7 @@ static rl_client *new_client(report_link *l, const rlc_connection *s, unsigned g
         return NULL;
     }
     if (rlc_key_load(l->ctx, key, sizeof key, &uerr) != RL_OK) {
-        rlc_log("cannot read the doctor key: %s", uerr.message);
+        rl_log("cannot read the doctor key: %s", uerr.message);
         key[0] = '\0';
     }
     *has_key = key[0] != '\0';
@@ -98,7 +98,7 @@ int rlc__ensure_client(report_link *l)
         snprintf(l->client_error, sizeof l->client_error, "%s", err);
         pthread_mutex_unlock(&l->lock);
         if (!again)
-            rlc_log("cannot create the connection: %s", err);
+            rl_log("cannot create the connection: %s", err);
         return -1;
     }
     if (l->client || l->shut_down || gen != l->gen) {
@@ -202,7 +202,7 @@ static void replace_client(report_link *l)
         rl_client_connect(c);
     pthread_mutex_unlock(&l->lock);
     if (!c)
-        rlc_log("cannot create the connection: %s", err);
+        rl_log("cannot create the connection: %s", err);
     if (old)
         reap_client(l, old, old_tag);
 }
@@ -256,9 +256,9 @@ void rlc__connection_changed(void *user, const rlc_connection *c)
     }
     if (l->client) {
         if (strcmp(l->conn.endpoint, c->endpoint) != 0) {
-            rlc_log("endpoint changed; reconnecting");
+            rl_log("endpoint changed; reconnecting");
             if (rl_client_set_url(l->client, c->endpoint) != RL_OK)
-                rlc_log("the new endpoint was refused; keeping the old one");
+                rl_log("the new endpoint was refused; keeping the old one");
         }
         if (l->conn.ping_interval_s != c->ping_interval_s)
             rl_client_set_ping_interval(l->client, c->ping_interval_s * 1000);
@@ -269,7 +269,7 @@ void rlc__connection_changed(void *user, const rlc_connection *c)
     l->conn = *c;
     pthread_mutex_unlock(&l->lock);
     if (replace) {
-        rlc_log("CA file changed; replacing the connection");
+        rl_log("CA file changed; replacing the connection");
         replace_client(l);
     } else if (create) {
         rlc__ensure_client(l);

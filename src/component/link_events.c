@@ -37,7 +37,7 @@ void rlc__on_core_event(void *user, const rl_event *ev)
     item.gen = tag->gen;
     switch (ev->kind) {
     case RL_EVENT_STATE:
-        rlc_log("%s%s%s", rl_state_name(ev->state), ev->detail && ev->detail[0] ? ": " : "",
+        rl_log("%s%s%s", rl_state_name(ev->state), ev->detail && ev->detail[0] ? ": " : "",
                 ev->detail ? ev->detail : "");
         item.kind = RLC_ITEM_STATE;
         item.state = ev->state;
@@ -47,7 +47,7 @@ void rlc__on_core_event(void *user, const rl_event *ev)
         rlc_handover_post(tag->l->handover, &item);
         break;
     case RL_EVENT_REPORT: {
-        rlc_log("report received (%zu fields)", ev->report->n_fields);
+        rl_log("report received (%zu fields)", ev->report->n_fields);
         rlc_debug_report("received", ev->report);
         item.kind = RLC_ITEM_REPORT;
         item.report = ev->report;
@@ -57,17 +57,17 @@ void rlc__on_core_event(void *user, const rl_event *ev)
          * its way: the disk's latency stays out of the doctor's way. */
         int fd = rlc__spool_report_unsynced(tag->l, ev->report, time(NULL), item.spool, sizeof item.spool);
         if (rlc_handover_post(tag->l->handover, &item) != 0)
-            rlc_log(item.spool[0] ? "a report could not reach the main thread (queue full or closed); "
+            rl_log(item.spool[0] ? "a report could not reach the main thread (queue full or closed); "
                                     "it is kept on disk and comes back at the next start"
                                   : "a report was lost: the queue to the main thread is full or closed");
         rlc__spool_sync(tag->l, fd);
         break;
     }
     case RL_EVENT_SERVER_ERROR:
-        rlc_log("the service reported error %d: %s", ev->code, ev->message ? ev->message : "");
+        rl_log("the service reported error %d: %s", ev->code, ev->message ? ev->message : "");
         break;
     case RL_EVENT_REJECTED:
-        rlc_log("message rejected: %s", ev->reason ? ev->reason : "");
+        rl_log("message rejected: %s", ev->reason ? ev->reason : "");
         break;
     case RL_EVENT_HEARTBEAT:
         break;
@@ -75,7 +75,7 @@ void rlc__on_core_event(void *user, const rl_event *ev)
         item.kind = RLC_ITEM_DOCX;
         item.docx = ev->docx;
         if (rlc_handover_post(tag->l->handover, &item) != 0)
-            rlc_log("a document download's outcome was lost: the queue to the main thread is "
+            rl_log("a document download's outcome was lost: the queue to the main thread is "
                     "full or closed");
         break;
     }
@@ -173,7 +173,7 @@ static void listener_failed(report_link *l, uno_Interface *ref, const rl_uno_err
         rlc__drop_listener(l, ref);
         return;
     }
-    rlc_log("a listener failed: %s", err->message);
+    rl_log("a listener failed: %s", err->message);
 }
 
 static void notify_state(report_link *l, const rlc_item *ev)
@@ -257,7 +257,7 @@ void rlc__deliver(void *user, rlc_item *item)
 void rlc__lost(void *user, unsigned lost_states, unsigned lost_reports)
 {
     report_link *l = user;
-    rlc_log("the queue to the main thread overflowed: %u state changes and %u reports lost",
+    rl_log("the queue to the main thread overflowed: %u state changes and %u reports lost",
             lost_states, lost_reports);
     if (lost_states)
         notify_state(l, NULL);   /* listeners at least learn the current state */

@@ -18,7 +18,7 @@
 
 #include "component.h"
 #include "inbox.h"
-#include "ui.h"
+
 #include "writer.h"
 
 #include <pthread.h>
@@ -64,7 +64,7 @@ struct report_link {
     rl_inbox *inbox;
 
     rl_writer *writer;             /* main thread only; created on first placement */
-    rlu_strings *strings;          /* main thread only: the DOCX errors' words, loaded once */
+    rl_words *strings;          /* main thread only: the DOCX errors' words, loaded once */
     /* Main thread only: the letter each placed report went to, while its
      * DOCX is on its way, so that the DOCX follows the report and never
      * lands in whatever letter is active when it arrives. */
@@ -126,7 +126,7 @@ void rlc__notify_report(report_link *l, sal_Int32 id, int placed, const char *wh
 /* ------------------------------------------------------------------ link_place.c */
 
 /* The words of the office's language, loaded once; NULL when out of memory. */
-const rlu_strings *rlc__words(report_link *l);
+const rl_words *rlc__words(report_link *l);
 /* Places inbox entry id: fields filled, 0 if it waits, -1 if it is gone. */
 int rlc__place_entry(report_link *l, sal_Int32 id, int fresh, unsigned flags);
 /* Every report's one path: spool, inbox, letter. Takes r. */

@@ -31,8 +31,8 @@
 /* The undo step's name, in the office's language. */
 static const char *undo_title(report_link *l)
 {
-    const rlu_strings *s = rlc__words(l);
-    return s ? rlu_str(s, "undo.insert_report") : "Insert report";
+    const rl_words *s = rlc__words(l);
+    return s ? rl_word(s, "undo.insert_report") : "Insert report";
 }
 
 /* Keeps letter (taken) as where entry id's DOCX goes when it arrives. */
@@ -133,14 +133,14 @@ int rlc__place_entry(report_link *l, sal_Int32 id, int fresh, unsigned flags)
     else
         rl_uno_release(letter);          /* no DOCX will come (for a discarded entry either) */
     if (!kept && placed)
-        rlc_log("report %d was discarded while it was being placed: %d field(s) are in the "
+        rl_log("report %d was discarded while it was being placed: %d field(s) are in the "
                 "letter (Undo removes them)", (int)id, result.fields_filled);
     else if (!kept)
-        rlc_log("report %d was discarded while it was being placed; nothing was placed", (int)id);
+        rl_log("report %d was discarded while it was being placed; nothing was placed", (int)id);
     else if (placed)
-        rlc_log("report %d placed: %d field(s)", (int)id, result.fields_filled);
+        rl_log("report %d placed: %d field(s)", (int)id, result.fields_filled);
     else
-        rlc_log("report %d waits in the inbox: %s", (int)id, result.error);
+        rl_log("report %d waits in the inbox: %s", (int)id, result.error);
     if (fresh)
         rlc__notify_report(l, id, placed, placed ? result.where : "");
     else
@@ -192,10 +192,10 @@ int rlc__receive_report(report_link *l, rl_report *r, const char *spool)
         rl_inbox_docx_fetching(l->inbox, id, UINT64_MAX);
         rl_inbox_docx_done(l->inbox, UINT64_MAX, NULL, 0, why, why);
         pthread_mutex_unlock(&l->lock);
-        rlc_log("report %d: its DOCX cannot be fetched: no connection object", (int)id);
+        rl_log("report %d: its DOCX cannot be fetched: no connection object", (int)id);
     }
     if (dropped)
-        rlc_log("the inbox is full of waiting reports (%d): the %u oldest were dropped",
+        rl_log("the inbox is full of waiting reports (%d): the %u oldest were dropped",
                 RL_INBOX_MAX, dropped);
     int filled = rlc__place_entry(l, id, 1, 0);
     return filled < 0 ? 0 : filled;     /* discarded before it could be placed: nothing filled */
@@ -203,10 +203,10 @@ int rlc__receive_report(report_link *l, rl_report *r, const char *spool)
 
 /* The words of the office's language (i18n/), loaded once; NULL when out
  * of memory. Main thread. */
-const rlu_strings *rlc__words(report_link *l)
+const rl_words *rlc__words(report_link *l)
 {
     if (!l->strings && (l->strings = calloc(1, sizeof *l->strings)))
-        rlu_strings_for_office(l->strings, l->ctx);
+        rlc_words_for_office(l->strings, l->ctx);
     return l->strings;
 }
 
@@ -215,13 +215,13 @@ const rlu_strings *rlc__words(report_link *l)
 static void docx_words(report_link *l, const char *name, const char *arg, const char *fallback,
                        char *out, size_t cap)
 {
-    char key[RLU_MAX_KEY];
+    char key[RL_WORDS_MAX_KEY];
     const char *args[1] = { arg };
 
     snprintf(key, sizeof key, "docx.error.%s", name);
     out[0] = 0;
     if (rlc__words(l))
-        rlu_format(l->strings, key, out, cap, args, 1);
+        rl_words_format(l->strings, key, out, cap, args, 1);
     if (!out[0] || !strcmp(out, key))
         snprintf(out, cap, "%s", fallback);
 }
@@ -268,22 +268,22 @@ void rlc__docx_arrived(report_link *l, rl_docx *d)
     pthread_mutex_unlock(&l->lock);
     uno_Interface *letter = id ? take_letter(l, id) : NULL;
     if (!id)
-        rlc_log("a DOCX arrived for a report no longer in the inbox; dropped");
+        rl_log("a DOCX arrived for a report no longer in the inbox; dropped");
     else if (!ready)
-        rlc_log("report %d: its DOCX could not be had: %s", (int)id, d->detail);
+        rl_log("report %d: its DOCX could not be had: %s", (int)id, d->detail);
     else if (placed && letter && copy) {
         rl_placement_result result;
         if (rl_writer_place_docx(l->writer, letter, copy, len, &result) == RL_OK)
-            rlc_log("report %d: its DOCX was placed in the letter", (int)id);
+            rl_log("report %d: its DOCX was placed in the letter", (int)id);
         else
-            rlc_log("report %d: its DOCX is in the inbox, not in the letter: %s", (int)id,
+            rl_log("report %d: its DOCX is in the inbox, not in the letter: %s", (int)id,
                     result.error);
     } else if (!placed && refusal == RL_ERR_NO_FIELDS) {
-        rlc_log("report %d: its DOCX arrived; placing the report again", (int)id);
+        rl_log("report %d: its DOCX arrived; placing the report again", (int)id);
         rlc__place_entry(l, id, 0, 0);  /* tells the listeners */
         id = 0;
     } else {
-        rlc_log("report %d: its DOCX arrived (%zu bytes)", (int)id, len);
+        rl_log("report %d: its DOCX arrived (%zu bytes)", (int)id, len);
     }
     if (id)
         rlc__notify_inbox_changed(l, id);   /* its DOCX state changed: the sidebar shows it */
@@ -303,7 +303,7 @@ static void fields_in_words(report_link *l, const char *bookmarks, char *out, si
     for (const char *p = bookmarks; *p && used < cap;) {
         size_t n = strcspn(p, ",");
         char name[256];
-        rlu_field_words(rlc__words(l), p, n, name, sizeof name);
+        rl_words_field(rlc__words(l), p, n, name, sizeof name);
         used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", name);
         p += n;
         while (*p == ',' || *p == ' ')
@@ -335,19 +335,19 @@ void rlc_link_letter_leaving(uno_Interface *doc, const char *how)
     message[0] = 0;
     if (n_unfilled && rlc__words(l)) {
         snprintf(key, sizeof key, "letter.%s.unfilled", how);
-        rlu_format(l->strings, key, part, sizeof part, args, 1);
+        rl_words_format(l->strings, key, part, sizeof part, args, 1);
         used += (size_t)snprintf(message + used, sizeof message - used, "%s", part);
     }
     if (waiting && rlc__words(l)) {
-        rlu_format(l->strings, "letter.waiting", part, sizeof part, args + 1, 1);
+        rl_words_format(l->strings, "letter.waiting", part, sizeof part, args + 1, 1);
         snprintf(message + used, sizeof message - used, "%s%s", used ? " " : "", part);
     }
     rl_uno_err err;
     if (rl_writer_info_bar(doc, "org.reportlink.unfilled", "ReportLink", message, &err) != RL_OK)
-        rlc_log("a letter left with %d empty field(s) and %d waiting report(s); cannot warn on it: %s",
+        rl_log("a letter left with %d empty field(s) and %d waiting report(s); cannot warn on it: %s",
                 n_unfilled, waiting, err.message);
     else
-        rlc_log("warned: a letter left (%s) with %d empty field(s) and %d waiting report(s)", how,
+        rl_log("warned: a letter left (%s) with %d empty field(s) and %d waiting report(s)", how,
                 n_unfilled, waiting);
 out:
     if (l)
@@ -372,13 +372,13 @@ void rlc_link_letter_undo(uno_Interface *letter, sal_Int32 entry, const char *ra
         changed = rl_inbox_withdraw(l->inbox, entry, r);   /* takes r */
         pthread_mutex_unlock(&l->lock);
         if (changed)
-            rlc_log("report %d was withdrawn from its letter by Undo; it can be inserted again", (int)entry);
+            rl_log("report %d was withdrawn from its letter by Undo; it can be inserted again", (int)entry);
     } else if (holds == 1) {
         pthread_mutex_lock(&l->lock);
         changed = rl_inbox_placed_again(l->inbox, entry);
         pthread_mutex_unlock(&l->lock);
         if (changed)
-            rlc_log("report %d is in its letter again (Redo)", (int)entry);
+            rl_log("report %d is in its letter again (Redo)", (int)entry);
     }
     if (changed)
         rlc__notify_inbox_changed(l, entry);

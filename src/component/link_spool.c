@@ -35,7 +35,7 @@ int rlc__spool_report_unsynced(report_link *l, const rl_report *r, time_t at, ch
     if (!l->spool_dir[0] || !r->raw)
         return -1;
     if ((fd = rl_spool_write_unsynced(l->spool_dir, r->raw, r->raw_len, at, name, cap, err, sizeof err)) < 0)
-        rlc_log("a report could not be kept on disk (it is lost if LibreOffice stops before it is placed): %s",
+        rl_log("a report could not be kept on disk (it is lost if LibreOffice stops before it is placed): %s",
                 err);
     return fd;
 }
@@ -44,7 +44,7 @@ void rlc__spool_sync(report_link *l, int fd)
 {
     char err[RL_MAX_DETAIL];
     if (fd >= 0 && rl_spool_sync(l->spool_dir, fd, err, sizeof err) != 0)
-        rlc_log("a report kept on disk may not survive a power cut: %s", err);
+        rl_log("a report kept on disk may not survive a power cut: %s", err);
 }
 
 /* The inbox's hook: a report placed, discarded or dropped leaves the disk.
@@ -53,7 +53,7 @@ static void spool_release(void *user, const rl_inbox_entry *e)
 {
     report_link *l = user;
     if (e->spool[0] && rl_spool_remove(l->spool_dir, e->spool) != 0)
-        rlc_log("cannot remove %s/%s", l->spool_dir, e->spool);
+        rl_log("cannot remove %s/%s", l->spool_dir, e->spool);
 }
 
 typedef struct recovery {
@@ -78,7 +78,7 @@ static void recover_one(void *user, const rl_spool_file *f)
     int valid = rl_validate_message(f->data, f->len, &kind, &r, &code, &message, why, sizeof why) == RL_OK;
     if (!valid || !r) {
         free(message);
-        rlc_log("inbox file %s is not a valid report (%s); moved to %s/%s", f->name,
+        rl_log("inbox file %s is not a valid report (%s); moved to %s/%s", f->name,
                 valid ? "not a report_ready message" : why, l->spool_dir, RL_SPOOL_REJECTED);
         rc->rejected++;
         rl_spool_reject(l->spool_dir, f->name);
@@ -99,7 +99,7 @@ static void recover_bad(void *user, const char *name, const char *why)
 {
     recovery *rc = user;
     rc->rejected++;
-    rlc_log("inbox file %s %s; moved to %s/%s", name, why, rc->l->spool_dir, RL_SPOOL_REJECTED);
+    rl_log("inbox file %s %s; moved to %s/%s", name, why, rc->l->spool_dir, RL_SPOOL_REJECTED);
 }
 
 /* Start-up: finds the spool in the user profile and puts the reports left
@@ -114,13 +114,13 @@ void rlc__spool_start(report_link *l)
     rl_uno_err uerr;
 
     if (rlc_settings_profile_dir(l->ctx, profile, sizeof profile, &uerr) != RL_OK) {
-        rlc_log("waiting reports will not be kept on disk: cannot find the user profile: %s", uerr.message);
+        rl_log("waiting reports will not be kept on disk: cannot find the user profile: %s", uerr.message);
         return;
     }
     if ((size_t)snprintf(l->spool_dir, sizeof l->spool_dir, "%s/reportlink/inbox", profile) >=
             sizeof l->spool_dir - RL_SPOOL_NAME - 16 ||
         rl_spool_open(l->spool_dir, err, sizeof err) != 0) {
-        rlc_log("waiting reports will not be kept on disk: %s",
+        rl_log("waiting reports will not be kept on disk: %s",
                 l->spool_dir[0] ? err : "the profile's path is too long");
         l->spool_dir[0] = '\0';
         return;
@@ -130,16 +130,16 @@ void rlc__spool_start(report_link *l)
     recovery rc = { l, clean ? "kept from the previous LibreOffice session; not placed yet"
                              : "recovered after LibreOffice closed unexpectedly; not placed yet", 0, 0, 0 };
     if (rlc__words(l))
-        rc.reason = rlu_str(l->strings, key);
+        rc.reason = rl_word(l->strings, key);
     int n = rl_spool_scan(l->spool_dir, RL_MAX_MESSAGE_BYTES, recover_one, recover_bad, &rc, err, sizeof err);
     pthread_mutex_lock(&l->lock);
     l->inbox->on_release = spool_release;
     l->inbox->release_user = l;
     pthread_mutex_unlock(&l->lock);
     if (n < 0)
-        rlc_log("cannot look for waiting reports: %s", err);
+        rl_log("cannot look for waiting reports: %s", err);
     else if (rc.recovered || rc.rejected)
-        rlc_log("%d waiting report(s) recovered from %s (%s), %d file(s) moved aside%s", rc.recovered,
+        rl_log("%d waiting report(s) recovered from %s (%s), %d file(s) moved aside%s", rc.recovered,
                 l->spool_dir, clean ? "clean exit" : "the previous session did not end cleanly", rc.rejected,
                 rc.dropped ? "; the inbox was full and dropped the oldest" : "");
 }

@@ -43,7 +43,7 @@ static uno_Interface *open_view(uno_Interface *ctx, const char *path, const char
     uno_Sequence *args;
     rtl_uString *service;
 
-    if (!(provider = rlc_create_instance(ctx, "com.sun.star.configuration.ConfigurationProvider", err)))
+    if (!(provider = rl_uno_create_instance(ctx, "com.sun.star.configuration.ConfigurationProvider", err)))
         return NULL;
     nodepath.Name = rl_uno_str("nodepath");
     rl_uno_any_string(&nodepath.Value, path);
@@ -81,7 +81,7 @@ static int read_connection(uno_Interface *access, rlc_connection *out, rl_uno_er
         (rc = rl_uno_prop_get_string(access, "CaFile", out->ca_file, sizeof out->ca_file, err)))
         return rc;
     if (ping < PING_MIN_S || ping > PING_MAX_S) {
-        rlc_log("PingIntervalSeconds %ld is outside %d..%d; using %d", ping, PING_MIN_S,
+        rl_log("PingIntervalSeconds %ld is outside %d..%d; using %d", ping, PING_MIN_S,
                 PING_MAX_S, PING_DEFAULT_S);
         ping = PING_DEFAULT_S;
     }
@@ -132,7 +132,7 @@ static int read_fields(uno_Interface *fields, rl_field_map *map, rl_uno_err *err
     map->n = 0;
     for (sal_Int32 i = 0; i < names->nElements && rc == RL_OK; i++) {
         if (map->n == RL_MAX_FIELD_MAP) {
-            rlc_log("more than %d Fields entries; the rest are ignored", RL_MAX_FIELD_MAP);
+            rl_log("more than %d Fields entries; the rest are ignored", RL_MAX_FIELD_MAP);
             break;
         }
         rc = read_field(fields, items[i], map, err);
@@ -255,7 +255,7 @@ static void changes_occurred(rl_uno_object *self, uno_Any **exc, const rl_uno_Ch
     if (atomic_load(&w->stopped))
         return;
     if (read_connection(w->access, &c, &err) != RL_OK) {
-        rlc_log("cannot read the changed settings: %s", err.message);
+        rl_log("cannot read the changed settings: %s", err.message);
         return;
     }
     w->fn(w->user, &c);
@@ -321,7 +321,7 @@ void rlc_settings_unwatch(rlc_settings_watch *w)
         return;
     atomic_store(&w->stopped, 1);
     if (rl_uno_XChangesNotifier_removeChangesListener(w->access, &err, &w->obj.iface) != RL_OK)
-        rlc_log("cannot remove the settings listener: %s", err.message);
+        rl_log("cannot remove the settings listener: %s", err.message);
     rl_uno_release(w->access);
     w->access = NULL;
     rl_uno_release(&w->obj.iface);
@@ -335,7 +335,7 @@ int rlc_settings_profile_dir(uno_Interface *ctx, char *out, size_t cap, rl_uno_e
     rtl_uString *var, *url = NULL, *sys = NULL;
     int rc;
 
-    if (!(subst = rlc_create_instance(ctx, "com.sun.star.util.PathSubstitution", err)))
+    if (!(subst = rl_uno_create_instance(ctx, "com.sun.star.util.PathSubstitution", err)))
         return err->code;
     var = rl_uno_str("$(user)");
     rc = rl_uno_XStringSubstitution_substituteVariables(subst, err, &url, var, sal_True);
@@ -352,4 +352,13 @@ int rlc_settings_profile_dir(uno_Interface *ctx, char *out, size_t cap, rl_uno_e
     if (sys)
         rtl_uString_release(sys);
     return rc;
+}
+
+void rlc_words_for_office(rl_words *s, uno_Interface *ctx)
+{
+    char locale[32];
+    rlc_settings_ui_language(ctx, locale, sizeof locale);
+    const char *lang = rl_words_language(locale);
+    if (rl_words_load(s, lang) != 0 && strcmp(lang, "en") != 0)
+        rl_words_load(s, "en");
 }

@@ -144,7 +144,7 @@ void rlc_watch_undo(uno_Interface *letter, sal_Int32 entry, const char *raw, siz
     uno_Interface *supplier = rl_uno_query(letter, RL_UNO_T_XUndoManagerSupplier), *undo = NULL;
     undo_watch *w = calloc(1, sizeof *w);
     if (!w || !supplier || rl_uno_XUndoManagerSupplier_getUndoManager(supplier, &err, &undo) || !undo) {
-        rlc_log("the inbox will not follow Undo in this letter: %s", w ? err.message : "out of memory");
+        rl_log("the inbox will not follow Undo in this letter: %s", w ? err.message : "out of memory");
         free(w);
         free(copy);
         rl_uno_release(undo);
@@ -163,7 +163,7 @@ void rlc_watch_undo(uno_Interface *letter, sal_Int32 entry, const char *raw, siz
         forget(watches[0]);
     watches[n_watches++] = w;
     if (rl_uno_XUndoManager_addUndoManagerListener(undo, &err, &w->obj.iface) != RL_OK) {
-        rlc_log("the inbox will not follow Undo in this letter: %s", err.message);
+        rl_log("the inbox will not follow Undo in this letter: %s", err.message);
         forget(w);
     }
 }

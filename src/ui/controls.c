@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "component.h"   /* rlc_log */
+#include "component.h"   /* rl_log */
 
 uno_Interface *rlu_control_model(uno_Interface *window, const char *name, rl_uno_err *err)
 {
@@ -49,7 +49,7 @@ static int on_model(uno_Interface *window, const char *control, const char *prop
     else
         rc = rl_uno_prop_get_int(model, prop, out, &err);
     if (rc != RL_OK)
-        rlc_log("cannot %s %s of %s: %s", op < GET_STRING ? "set" : "read", prop, control, err.message);
+        rl_log("cannot %s %s of %s: %s", op < GET_STRING ? "set" : "read", prop, control, err.message);
     rl_uno_release(model);
     return rc;
 }
@@ -86,7 +86,7 @@ int rlu_control_take_secret(uno_Interface *window, const char *control, char *bu
     int rc = model ? rl_uno_prop_get(model, "Text", &v, &err) : err.code;
     rl_uno_release(model);
     if (rc != RL_OK) {
-        rlc_log("cannot read the text of %s: %s", control, err.message);
+        rl_log("cannot read the text of %s: %s", control, err.message);
         return -1;
     }
     /* Empty the field first: the model then lets go of its string, and the

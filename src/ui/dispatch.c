@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "component.h"   /* rlc_link_get, rlc_create_instance, rlc_log */
+#include "component.h"   /* rlc_link_get, rl_uno_create_instance, rl_log */
 
 #define PROTOCOL "org.reportlink:"
 
@@ -113,17 +113,17 @@ void rlu_open_options(uno_Interface *ctx, uno_Interface *frame)
     uno_Any result;
 
     if (!frame || !(provider = rl_uno_query(frame, RL_UNO_T_XDispatchProvider))) {
-        rlc_log("options: no window to open them from");
+        rl_log("options: no window to open them from");
         return;
     }
-    if (!(helper = rlc_create_instance(ctx, "com.sun.star.frame.DispatchHelper", &err))) {
-        rlc_log("options: %s", err.message);
+    if (!(helper = rl_uno_create_instance(ctx, "com.sun.star.frame.DispatchHelper", &err))) {
+        rl_log("options: %s", err.message);
         rl_uno_release(provider);
         return;
     }
     char page[RLC_MAX_PATH];
     if (rlc_settings_options_page_url(ctx, page, sizeof page, &err) != RL_OK) {
-        rlc_log("options: cannot find ReportLink's page, opening the dialog as it is: %s", err.message);
+        rl_log("options: cannot find ReportLink's page, opening the dialog as it is: %s", err.message);
         page[0] = '\0';
     }
     rl_uno_props_init(&args);
@@ -134,7 +134,7 @@ void rlu_open_options(uno_Interface *ctx, uno_Interface *frame)
                      RL_OK)
         uno_any_destruct(&result, NULL);
     else
-        rlc_log("options: %s", err.message);
+        rl_log("options: %s", err.message);
     rtl_uString_release(url);
     rtl_uString_release(target);
     rl_uno_props_free(&args);
@@ -161,13 +161,13 @@ static void dispatch(rl_uno_object *self, uno_Any **exc, const rl_uno_URL *url, 
     command cmd = parse(url, &field);
 
     if (cmd == CMD_INSERT_FIELD) {
-        rlu_strings *s = malloc(sizeof *s);    /* 40 KiB: not on the stack */
+        rl_words *s = malloc(sizeof *s);    /* 40 KiB: not on the stack */
         char made[128];
         if (!s)
             return;
-        rlu_strings_for_office(s, d->ctx);
+        rlc_words_for_office(s, d->ctx);
         if (rlu_insert_field(d->ctx, d->frame, s, field, made, sizeof made, &err) != RL_OK)
-            rlc_log("cannot insert the field %s: %s", rlu_field_keys[field], err.message);
+            rl_log("cannot insert the field %s: %s", rlu_field_keys[field], err.message);
         free(s);
     } else if (cmd == CMD_CONNECT || cmd == CMD_DISCONNECT) {
         uno_Interface *link = rlc_link_get(d->ctx);
@@ -180,7 +180,7 @@ static void dispatch(rl_uno_object *self, uno_Any **exc, const rl_uno_URL *url, 
         }
         int rc = cmd == CMD_CONNECT ? rl_uno_XReportLink_connect(link, &err) : rl_uno_XReportLink_disconnect(link, &err);
         if (rc != RL_OK)
-            rlc_log("%s failed: %s", cmd == CMD_CONNECT ? "connect" : "disconnect", err.message);
+            rl_log("%s failed: %s", cmd == CMD_CONNECT ? "connect" : "disconnect", err.message);
         rl_uno_release(link);
     } else if (cmd == CMD_OPTIONS) {
         rlu_open_options(d->ctx, d->frame);
@@ -203,7 +203,7 @@ static void add_status_listener(rl_uno_object *self, uno_Any **exc, uno_Interfac
     ev.IsEnabled = sal_True;
     rl_uno_any_void(&ev.State);
     if (rl_uno_XStatusListener_statusChanged(listener, &err, &ev) != RL_OK)
-        rlc_log("menu: a status listener failed: %s", err.message);
+        rl_log("menu: a status listener failed: %s", err.message);
     rtl_uString_release(ev.FeatureDescriptor);
     uno_any_destruct(&ev.State, NULL);
 }

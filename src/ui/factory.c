@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "component.h"   /* rlc_log */
+#include "component.h"   /* rl_log */
 
 #define RLU_MAX_ELEMENT_LISTENERS 8
 #define UI_ELEMENT_TYPE_TOOLPANEL 7    /* com.sun.star.ui.UIElementType::TOOLPANEL */
@@ -79,7 +79,7 @@ static void dispose(rl_uno_object *self, uno_Any **exc)
     while (e->n_listeners > 0) {
         uno_Interface *l = e->listeners[--e->n_listeners];
         if (rl_uno_XEventListener_disposing(l, &err, &ev) != RL_OK)
-            rlc_log("panel: a listener failed on disposing: %s", err.message);
+            rl_log("panel: a listener failed on disposing: %s", err.message);
         rl_uno_release(l);
     }
     rl_uno_release(&self->iface);
@@ -214,7 +214,7 @@ static void create_ui_element(rl_uno_object *self, uno_Any **exc, uno_Interface 
     e->frame = arg_interface(props, "Frame");
     rl_uno_acquire(e->frame);
     if (!(e->panel = make(f->ctx, e->frame, parent, &err))) {
-        rlc_log("cannot create a ReportLink panel: %s", err.message);
+        rl_log("cannot create a ReportLink panel: %s", err.message);
         rl_uno_release(&e->o.iface);
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &self->iface,
                      "cannot create the ReportLink panel: %s", err.message);

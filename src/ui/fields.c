@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "component.h"   /* rlc_settings_read_fields, rlc_log */
+#include "component.h"   /* rlc_settings_read_fields, rl_log */
 #include "writer.h"
 
 const char *const rlu_field_keys[RLU_FIELD_COUNT] = {
@@ -28,18 +28,18 @@ int rlu_field_index(const char *key)
     return -1;
 }
 
-static const char *field_words(const rlu_strings *s, int i)
+static const char *field_words(const rl_words *s, int i)
 {
     char key[48];
     snprintf(key, sizeof key, "field.%s", rlu_field_keys[i]);
-    return rlu_str(s, key);
+    return rl_word(s, key);
 }
 
-int rlu_insert_field(uno_Interface *ctx, uno_Interface *frame, const rlu_strings *s, int field,
+int rlu_insert_field(uno_Interface *ctx, uno_Interface *frame, const rl_words *s, int field,
                      char *made, size_t cap, rl_uno_err *err)
 {
     rl_field_map map;
-    char placeholder[RLU_MAX_VALUE + 2];
+    char placeholder[RL_WORDS_MAX_VALUE + 2];
 
     if (field < 0 || field >= RLU_FIELD_COUNT)
         return rl_uno_fail(err, RL_ERR_UNO_ARG, "no field %d", field);
@@ -47,7 +47,7 @@ int rlu_insert_field(uno_Interface *ctx, uno_Interface *frame, const rlu_strings
         map.n = 0;      /* the default names */
     snprintf(placeholder, sizeof placeholder, "[%s]", field_words(s, field));
     return rl_writer_insert_field(frame, rl_writer_bookmark_for(rlu_field_keys[field], &map), placeholder,
-                                  rlu_str(s, "undo.insert_field"), made, cap, err);
+                                  rl_word(s, "undo.insert_field"), made, cap, err);
 }
 
 /* ------------------------------------------------------------------ the panel */
@@ -61,7 +61,7 @@ typedef struct fields_panel {
     rlu_panel_base b;               /* first: the object, its window and controls */
     uno_Interface *ctx;
     uno_Interface *frame;           /* the Writer window of the sidebar; may be NULL */
-    rlu_strings strings;
+    rl_words strings;
     int disposed;
 } fields_panel;
 
@@ -81,14 +81,14 @@ static void check(fields_panel *p)
     rl_field_map map;
     rl_uno_err err;
     int count[RLU_FIELD_COUNT], present = 0;
-    char text[RLU_MAX_VALUE * (RLU_FIELD_COUNT + 1)];
+    char text[RL_WORDS_MAX_VALUE * (RLU_FIELD_COUNT + 1)];
     size_t used = 0;
 
     if (rlc_settings_read_fields(p->ctx, &map, &err) != RL_OK)
         map.n = 0;
     if (rl_writer_check_fields(target_frame(p), &map, rlu_field_keys, RLU_FIELD_COUNT, count, &err)) {
         const char *args[1] = { err.message };
-        rlu_format(&p->strings, "template.check.error", text, sizeof text, args, 1);
+        rl_words_format(&p->strings, "template.check.error", text, sizeof text, args, 1);
         rlu_form_label(&p->b.form, C_RESULT, text);
         return;
     }
@@ -98,12 +98,12 @@ static void check(fields_panel *p)
     const char *head[2] = { n_present, n_all };
     snprintf(n_present, sizeof n_present, "%d", present);
     snprintf(n_all, sizeof n_all, "%d", RLU_FIELD_COUNT);
-    rlu_format(&p->strings, "template.check.summary", text, sizeof text, head, 2);
+    rl_words_format(&p->strings, "template.check.summary", text, sizeof text, head, 2);
     used = strlen(text);
     for (int i = 0; i < RLU_FIELD_COUNT && used + 1 < sizeof text; i++) {
-        char line[RLU_MAX_VALUE * 2];
+        char line[RL_WORDS_MAX_VALUE * 2];
         const char *args[1] = { field_words(&p->strings, i) };
-        rlu_format(&p->strings, count[i] ? "template.check.present" : "template.check.missing", line,
+        rl_words_format(&p->strings, count[i] ? "template.check.present" : "template.check.missing", line,
                    sizeof line, args, 1);
         used += (size_t)snprintf(text + used, sizeof text - used, "\n%s", line);
     }
@@ -126,10 +126,10 @@ static void action_performed(rl_uno_object *self, uno_Any **exc, const rl_uno_Ac
             pos = 0;
         if (rlu_insert_field(p->ctx, target_frame(p), &p->strings, pos, made, sizeof made, &err)) {
             const char *a[1] = { err.message };
-            char text[RLU_MAX_VALUE * 2];
-            rlu_format(&p->strings, "template.insert.error", text, sizeof text, a, 1);
+            char text[RL_WORDS_MAX_VALUE * 2];
+            rl_words_format(&p->strings, "template.insert.error", text, sizeof text, a, 1);
             rlu_form_label(&p->b.form, C_RESULT, text);
-            rlc_log("template panel: cannot insert a field: %s", err.message);
+            rl_log("template panel: cannot insert a field: %s", err.message);
             return;
         }
     }
@@ -194,14 +194,14 @@ rl_uno_object *rlu_template_panel_new(uno_Interface *ctx, uno_Interface *frame, 
     p->ctx = ctx;
     rl_uno_acquire(frame);
     p->frame = frame;
-    rlu_strings_for_office(&p->strings, ctx);
+    rlc_words_for_office(&p->strings, ctx);
 
     if (rlu_form_build(&p->b.form, ctx, parent_window, "Template.xdl", control_names, C_COUNT, NULL, err))
         goto fail;
-    rlu_form_label(&p->b.form, C_TITLE, rlu_str(&p->strings, "template.title"));
-    rlu_form_label(&p->b.form, C_INSERT, rlu_str(&p->strings, "template.insert"));
-    rlu_form_label(&p->b.form, C_CHECK, rlu_str(&p->strings, "template.check"));
-    rlu_form_label(&p->b.form, C_RESULT, rlu_str(&p->strings, "template.check.hint"));
+    rlu_form_label(&p->b.form, C_TITLE, rl_word(&p->strings, "template.title"));
+    rlu_form_label(&p->b.form, C_INSERT, rl_word(&p->strings, "template.insert"));
+    rlu_form_label(&p->b.form, C_CHECK, rl_word(&p->strings, "template.check"));
+    rlu_form_label(&p->b.form, C_RESULT, rl_word(&p->strings, "template.check.hint"));
     rlu_form_command(&p->b.form, C_INSERT, "insert");
     rlu_form_command(&p->b.form, C_CHECK, "check");
     for (int i = 0; i < RLU_FIELD_COUNT; i++)

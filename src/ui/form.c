@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "component.h"   /* rlc_create_instance, rlc_settings_ui_language, rlc_log */
+#include "component.h"   /* rl_uno_create_instance, rlc_settings_ui_language, rl_log */
 
 #define DIALOG_BASE "vnd.sun.star.extension://org.reportlink.extension/dialogs/"
 /* The deck puts a margin around its panels: asking for the content width
@@ -34,7 +34,7 @@ int rlu_form_build(rlu_form *f, uno_Interface *ctx, uno_Interface *parent_window
         rl_uno_fail(err, RL_ERR_UNO_ARG, "the parent window is not a window peer");
         goto out;
     }
-    if (!(provider = rlc_create_instance(ctx, "com.sun.star.awt.ContainerWindowProvider", err))) {
+    if (!(provider = rl_uno_create_instance(ctx, "com.sun.star.awt.ContainerWindowProvider", err))) {
         rc = err->code;
         goto out;
     }
@@ -81,7 +81,7 @@ static uno_Interface *model(const rlu_form *f, int i)
 static void set_done(const rlu_form *f, int i, const char *prop, int rc, const rl_uno_err *err)
 {
     if (rc != RL_OK && model(f, i))
-        rlc_log("cannot set %s of %s: %s", prop, f->names[i], err->message);
+        rl_log("cannot set %s of %s: %s", prop, f->names[i], err->message);
 }
 
 void rlu_form_text(rlu_form *f, int i, const char *prop, const char *utf8)
@@ -135,7 +135,7 @@ void rlu_form_command(rlu_form *f, int i, const char *command)
     rl_uno_err err;
     rtl_uString *c = rl_uno_str(command);
     if (rl_uno_XButton_setActionCommand(f->controls[i], &err, c) != RL_OK)
-        rlc_log("%s: cannot set its command: %s", f->names[i], err.message);
+        rl_log("%s: cannot set its command: %s", f->names[i], err.message);
     rtl_uString_release(c);
 }
 
@@ -143,7 +143,7 @@ void rlu_form_dispose(rlu_form *f)
 {
     rl_uno_err err;
     if (f->window && rl_uno_XComponent_dispose(f->window, &err) != RL_OK)
-        rlc_log("cannot dispose a panel's window: %s", err.message);
+        rl_log("cannot dispose a panel's window: %s", err.message);
 }
 
 void rlu_form_release(rlu_form *f)
@@ -155,15 +155,6 @@ void rlu_form_release(rlu_form *f)
     }
     rl_uno_release(f->window);
     f->window = NULL;
-}
-
-void rlu_strings_for_office(rlu_strings *s, uno_Interface *ctx)
-{
-    char locale[32];
-    rlc_settings_ui_language(ctx, locale, sizeof locale);
-    const char *lang = rlu_strings_language(locale);
-    if (rlu_strings_load(s, lang) != 0 && strcmp(lang, "en") != 0)
-        rlu_strings_load(s, "en");
 }
 
 /* ------------------------------------------------------------------ what the sidebar asks */

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "component.h"   /* rlc_link_get, rlc_log */
+#include "component.h"   /* rlc_link_get, rl_log */
 #include "diffmark.h"
 
 #define RLU_INBOX_SHOWN 100    /* newest entries listed */
@@ -38,7 +38,7 @@ static const char *const control_names[C_COUNT] = { "entries", "detail", "insert
 typedef struct inbox_panel {
     rlu_panel_base b;               /* first: the object, its window and controls */
     uno_Interface *link;            /* theReportLink; NULL once disposed or gone */
-    rlu_strings strings;
+    rl_words strings;
     int disposed;
     /* What the list shows, position by position (main thread only). */
     int n;
@@ -73,10 +73,10 @@ static void reason_words(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, 
     const char *args[1] = { field };
     rl_uno_str_utf8(e->ReasonCode, code, sizeof code);
     rl_uno_str_utf8(e->ReasonField, bookmark, sizeof bookmark);
-    rlu_field_words(&p->strings, bookmark, strlen(bookmark), field, sizeof field);
+    rl_words_field(&p->strings, bookmark, strlen(bookmark), field, sizeof field);
     snprintf(key, sizeof key, "reason.%s", code);
-    if (code[0] && strcmp(rlu_str(&p->strings, key), key) != 0)
-        rlu_format(&p->strings, key, out, cap, args, 1);
+    if (code[0] && strcmp(rl_word(&p->strings, key), key) != 0)
+        rl_words_format(&p->strings, key, out, cap, args, 1);
     else
         rl_uno_str_utf8(e->Reason, out, cap);
 }
@@ -99,11 +99,11 @@ static void docx_words(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, si
     rl_uno_str_utf8(e->DocxError, error, sizeof error);
     out[0] = 0;
     if (!strcmp(state, "fetching"))
-        rlu_format(&p->strings, "inbox.docx.fetching", out, cap, NULL, 0);
+        rl_words_format(&p->strings, "inbox.docx.fetching", out, cap, NULL, 0);
     else if (!strcmp(state, "ready"))
-        rlu_format(&p->strings, "inbox.docx.ready", out, cap, NULL, 0);
+        rl_words_format(&p->strings, "inbox.docx.ready", out, cap, NULL, 0);
     else if (!strcmp(state, "failed"))
-        rlu_format(&p->strings, "inbox.docx.failed", out, cap, args, 1);
+        rl_words_format(&p->strings, "inbox.docx.failed", out, cap, args, 1);
 }
 
 static void describe(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size_t cap)
@@ -119,12 +119,12 @@ static void describe(inbox_panel *p, const rl_uno_InboxEntry *e, char *out, size
         args[0] = where;
         args[1] = when;
         args[2] = count;
-        rlu_format(&p->strings, "inbox.detail.placed", out, cap, args, 3);
+        rl_words_format(&p->strings, "inbox.detail.placed", out, cap, args, 3);
     } else {
         reason_words(p, e, why, sizeof why);
         args[0] = when;
         args[1] = why;
-        rlu_format(&p->strings, "inbox.detail.waiting", out, cap, args, 2);
+        rl_words_format(&p->strings, "inbox.detail.waiting", out, cap, args, 2);
     }
     /* The whole summary (the list cuts it to the panel's width), then the DOCX. */
     rl_uno_str_utf8(e->Summary, summary, sizeof summary);
@@ -145,11 +145,11 @@ static void describe_changes(inbox_panel *p, sal_Int32 id, char *out, size_t cap
     size_t used = 0;
     out[0] = 0;
     if (rl_uno_XReportLink_compareInboxEntry(p->link, &err, &seq, id) != RL_OK) {
-        rlc_log("inbox panel: cannot compare report %d with the letter: %s", (int)id, err.message);
+        rl_log("inbox panel: cannot compare report %d with the letter: %s", (int)id, err.message);
         return;
     }
     const rl_uno_FieldChange *c = (const rl_uno_FieldChange *)(void *)seq->elements;
-    used = (size_t)snprintf(out, cap, "%s", rlu_str(&p->strings, "inbox.compare.title"));
+    used = (size_t)snprintf(out, cap, "%s", rl_word(&p->strings, "inbox.compare.title"));
     for (sal_Int32 i = 0; i < seq->nElements && used < cap; i++) {
         if (!c[i].Changed)
             continue;
@@ -160,11 +160,11 @@ static void describe_changes(inbox_panel *p, sal_Int32 id, char *out, size_t cap
             rl_uno_str_utf8(c[i].InLetter, letter_text, (size_t)c[i].InLetter->length * 3 + 1);
             rl_uno_str_utf8(c[i].InReport, report_text, (size_t)c[i].InReport->length * 3 + 1);
             rl_uno_str_utf8(c[i].Bookmark, bookmark, sizeof bookmark);
-            rlu_field_words(&p->strings, bookmark, strlen(bookmark), field, sizeof field);
+            rl_words_field(&p->strings, bookmark, strlen(bookmark), field, sizeof field);
             rlu_mark_change(letter_text, report_text, before, after, 120);
             const char *args[3] = { field, before, after };
             char line[RLU_LINE * 2];
-            rlu_format(&p->strings, "inbox.compare.line", line, sizeof line, args, 3);
+            rl_words_format(&p->strings, "inbox.compare.line", line, sizeof line, args, 3);
             used += (size_t)snprintf(out + used, cap - used, "\n%s", line);
         }
         free(letter_text);
@@ -186,16 +186,16 @@ static void show_selected(inbox_panel *p, const rl_uno_InboxEntry *entries, sal_
     if (sel)
         describe(p, sel, text, sizeof text);
     else
-        snprintf(text, sizeof text, "%s", rlu_str(&p->strings, n ? "inbox.select" : "inbox.empty"));
+        snprintf(text, sizeof text, "%s", rl_word(&p->strings, n ? "inbox.select" : "inbox.empty"));
     rlu_form_label(&p->b.form, C_DETAIL, text);
     int waiting = sel && !rl_uno_str_equals(sel->Status, "placed");
     int docx = sel && rl_uno_str_equals(sel->DocxState, "ready");
     p->replace = sel && waits_for_replace(sel);
     if (!sel || sel->Id != p->armed)
         p->armed = -1;
-    rlu_form_label(&p->b.form, C_INSERT, rlu_str(&p->strings, p->replace ? "inbox.replace" : "inbox.insert"));
+    rlu_form_label(&p->b.form, C_INSERT, rl_word(&p->strings, p->replace ? "inbox.replace" : "inbox.insert"));
     rlu_form_label(&p->b.form, C_DISCARD,
-                   rlu_str(&p->strings, p->armed >= 0 ? "inbox.discard.confirm" : "inbox.discard"));
+                   rl_word(&p->strings, p->armed >= 0 ? "inbox.discard.confirm" : "inbox.discard"));
 
     sal_Int32 top = BUTTONS_TOP;
     rlu_form_show(&p->b.form, C_INSERT, waiting);
@@ -235,7 +235,7 @@ static void refresh(inbox_panel *p, sal_Int32 select_id)
     if (p->disposed || !p->link)
         return;
     if (rl_uno_XReportLink_getInbox(p->link, &err, &seq) != RL_OK) {
-        rlc_log("inbox panel: cannot read the inbox: %s", err.message);
+        rl_log("inbox panel: cannot read the inbox: %s", err.message);
         return;
     }
     const rl_uno_InboxEntry *entries = (const rl_uno_InboxEntry *)(void *)seq->elements;
@@ -251,9 +251,9 @@ static void refresh(inbox_panel *p, sal_Int32 select_id)
         short_time(e->ReceivedAt, when, sizeof when);
         rl_uno_str_utf8(e->Summary, summary, sizeof summary);
         if (!summary[0])
-            snprintf(summary, sizeof summary, "%s", rlu_str(&p->strings, "inbox.nosummary"));
+            snprintf(summary, sizeof summary, "%s", rl_word(&p->strings, "inbox.nosummary"));
         int waiting = !rl_uno_str_equals(e->Status, "placed");
-        rlu_format(&p->strings, waiting ? "inbox.line.waiting" : "inbox.line.placed", buf[p->n], RLU_LINE,
+        rl_words_format(&p->strings, waiting ? "inbox.line.waiting" : "inbox.line.placed", buf[p->n], RLU_LINE,
                    args, 2);
         lines[p->n] = buf[p->n];
         p->ids[p->n] = e->Id;
@@ -273,7 +273,7 @@ static void refresh(inbox_panel *p, sal_Int32 select_id)
     rlu_form_items(&p->b.form, C_LIST, lines, p->n);
     if (selected_pos >= 0 &&
         rl_uno_XListBox_selectItemPos(p->b.form.controls[C_LIST], &err, (sal_Int16)selected_pos, sal_True))
-        rlc_log("inbox panel: cannot select entry %d: %s", (int)p->selected, err.message);
+        rl_log("inbox panel: cannot select entry %d: %s", (int)p->selected, err.message);
     show_selected(p, entries, total);
     rl_uno_destruct(&seq, RL_UNO_T_seq_InboxEntry);
 }
@@ -333,28 +333,28 @@ static void action_performed(rl_uno_object *self, uno_Any **exc, const rl_uno_Ac
         int rc = p->replace ? rl_uno_XReportLink_replaceInboxEntry(p->link, &err, &filled, id)
                             : rl_uno_XReportLink_placeInboxEntry(p->link, &err, &filled, id);
         if (rc != RL_OK)
-            rlc_log("inbox panel: cannot insert report %d: %s", (int)id, err.message);
+            rl_log("inbox panel: cannot insert report %d: %s", (int)id, err.message);
     } else if (rl_uno_str_equals(ev->ActionCommand, "new_letter")) {
         sal_Int32 filled = 0;
         p->armed = -1;
         /* A fresh letter from the same template: the letter in front stays as it is. */
         if (rl_uno_XReportLink_newLetterForInboxEntry(p->link, &err, &filled, id) != RL_OK)
-            rlc_log("inbox panel: cannot put report %d into a new letter: %s", (int)id, err.message);
+            rl_log("inbox panel: cannot put report %d into a new letter: %s", (int)id, err.message);
     } else if (rl_uno_str_equals(ev->ActionCommand, "open_docx")) {
         p->armed = -1;
         /* As a document of its own: the letter stays as it is. */
         if (rl_uno_XReportLink_openInboxDocx(p->link, &err, id) != RL_OK)
-            rlc_log("inbox panel: cannot open the DOCX of report %d: %s", (int)id, err.message);
+            rl_log("inbox panel: cannot open the DOCX of report %d: %s", (int)id, err.message);
     } else if (rl_uno_str_equals(ev->ActionCommand, "discard")) {
         if (p->armed != id) {
             p->armed = id;     /* first click: ask again */
-            rlu_form_label(&p->b.form, C_DISCARD, rlu_str(&p->strings, "inbox.discard.confirm"));
+            rlu_form_label(&p->b.form, C_DISCARD, rl_word(&p->strings, "inbox.discard.confirm"));
             return;
         }
         p->armed = -1;
         p->selected = -1;
         if (rl_uno_XReportLink_discardInboxEntry(p->link, &err, id) != RL_OK)
-            rlc_log("inbox panel: cannot discard report %d: %s", (int)id, err.message);
+            rl_log("inbox panel: cannot discard report %d: %s", (int)id, err.message);
     }
     refresh(p, -1);
 }
@@ -424,7 +424,7 @@ rl_uno_object *rlu_inbox_panel_new(uno_Interface *ctx, uno_Interface *frame, uno
     rl_uno_object_init(&p->b.o, &rlu_inbox_class);
     p->b.dispose = inbox_dispose;
     p->selected = p->armed = -1;
-    rlu_strings_for_office(&p->strings, ctx);
+    rlc_words_for_office(&p->strings, ctx);
 
     if (!(p->link = rlc_link_get(ctx))) {
         rl_uno_fail(err, RL_ERR_UNO_ARG, "theReportLink is not available");
@@ -432,13 +432,13 @@ rl_uno_object *rlu_inbox_panel_new(uno_Interface *ctx, uno_Interface *frame, uno
     }
     if (rlu_form_build(&p->b.form, ctx, parent_window, "Inbox.xdl", control_names, C_COUNT, NULL, err))
         goto fail;
-    rlu_form_label(&p->b.form, C_INSERT, rlu_str(&p->strings, "inbox.insert"));
+    rlu_form_label(&p->b.form, C_INSERT, rl_word(&p->strings, "inbox.insert"));
     rlu_form_command(&p->b.form, C_INSERT, "insert");
     rlu_form_command(&p->b.form, C_DISCARD, "discard");
     rlu_form_command(&p->b.form, C_OPEN_DOCX, "open_docx");
     rlu_form_command(&p->b.form, C_NEW_LETTER, "new_letter");
-    rlu_form_label(&p->b.form, C_NEW_LETTER, rlu_str(&p->strings, "inbox.new_letter"));
-    rlu_form_label(&p->b.form, C_OPEN_DOCX, rlu_str(&p->strings, "inbox.docx.open"));
+    rlu_form_label(&p->b.form, C_NEW_LETTER, rl_word(&p->strings, "inbox.new_letter"));
+    rlu_form_label(&p->b.form, C_OPEN_DOCX, rl_word(&p->strings, "inbox.docx.open"));
     for (int i = C_INSERT; i <= C_NEW_LETTER; i++)
         if (rl_uno_XButton_addActionListener(p->b.form.controls[i], err, &p->b.o.iface))
             goto fail;

@@ -33,7 +33,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "component.h"   /* settings, keystore, rlc_link_get, rlc_create_instance, rlc_log */
+#include "component.h"   /* settings, keystore, rlc_link_get, rl_uno_create_instance, rl_log */
 
 #define TEST_TIMEOUT_S          10     /* the page's own limit for an answer */
 #define TEST_CONNECT_TIMEOUT_MS 8000   /* the core's, so it names the failure first */
@@ -60,7 +60,7 @@ typedef struct options {
     uno_Interface *async;     /* com.sun.star.awt.AsyncCallback */
     /* Main thread only. */
     uno_Interface *window;    /* the page since "initialize"; NULL once disposed */
-    rlu_strings strings;
+    rl_words strings;
     int testing;              /* a test thread runs: the button waits for it */
     uno_Interface *desktop;   /* while a test runs: we listen for the office's exit */
     /* Shared with the test thread, under lock. */
@@ -97,12 +97,12 @@ static options *options_of(rl_uno_object *o)
 
 static void load_strings(options *o)
 {
-    rlu_strings_for_office(&o->strings, o->ctx);
+    rlc_words_for_office(&o->strings, o->ctx);
 }
 
 static const char *str(options *o, const char *key)
 {
-    return rlu_str(&o->strings, key);
+    return rl_word(&o->strings, key);
 }
 
 /* One of the page's status lines. In the theme's text colour: the words
@@ -156,7 +156,7 @@ static void show_key_state(options *o)
     int stored = key[0] != '\0';
     explicit_bzero(key, sizeof key);
     if (rc != RL_OK) {
-        rlc_log("options: cannot read the password container: %s", err.message);
+        rl_log("options: cannot read the password container: %s", err.message);
         show(o, "keyState", str(o, "options.key.unknown"));
     } else {
         show(o, "keyState", str(o, stored ? "options.key.stored" : "options.key.none"));
@@ -181,7 +181,7 @@ static void set_window(options *o, uno_Interface *window)
     o->window = window;
     /* Let go of the window when the dialog disposes it. */
     if (rl_uno_XComponent_addEventListener(window, &err, &o->obj.iface) != RL_OK)
-        rlc_log("options: cannot watch the page's window: %s", err.message);
+        rl_log("options: cannot watch the page's window: %s", err.message);
 }
 
 /* "initialize" and "back": the words, then the saved values. */
@@ -200,7 +200,7 @@ static void fill(options *o)
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
         rlu_control_set_string(o->window, labels[i][0], "Label", str(o, labels[i][1]));
     if (rlc_settings_read_connection(o->ctx, &c, &err) != RL_OK) {
-        rlc_log("options: cannot read the settings: %s", err.message);
+        rl_log("options: cannot read the settings: %s", err.message);
         memset(&c, 0, sizeof c);
     }
     rlu_control_set_string(o->window, "endpoint", "Text", c.endpoint);
@@ -240,13 +240,13 @@ static void save(options *o)
     if (p != RL_URL_OK) {
         char text[OPTIONS_MAX_TEXT];
         const char *args[1] = { str(o, problem_key(p)) };
-        rlu_format(&o->strings, "options.endpoint.not_saved", text, sizeof text, args, 1);
+        rl_words_format(&o->strings, "options.endpoint.not_saved", text, sizeof text, args, 1);
         show(o, "endpointCheck", text);
-        rlc_log("options: the endpoint was not saved: it is not a ws:// or wss:// address");
+        rl_log("options: the endpoint was not saved: it is not a ws:// or wss:// address");
     }
     if (rlc_settings_write_connection(o->ctx, p == RL_URL_OK ? endpoint : NULL, auto_connect == 1, ca_file,
                                       &err) != RL_OK)
-        rlc_log("options: cannot save the settings: %s", err.message);
+        rl_log("options: cannot save the settings: %s", err.message);
 
     int len = rlu_control_take_secret(o->window, "key", key, sizeof key);
     int new_key = len > 0;
@@ -256,9 +256,9 @@ static void save(options *o)
         uno_Interface *link = rlc_link_get(o->ctx);
         rtl_uString *s = rl_uno_str(key);
         if (!link)
-            rlc_log("options: theReportLink is not available; the key is not saved");
+            rl_log("options: theReportLink is not available; the key is not saved");
         else if (rl_uno_XReportLink_setDoctorKey(link, &err, s) != RL_OK)
-            rlc_log("options: the key is not saved: %s", err.message);
+            rl_log("options: the key is not saved: %s", err.message);
         rl_uno_str_wipe_release(s);
         rl_uno_release(link);
         show_key_state(o);
@@ -269,7 +269,7 @@ static void save(options *o)
     if (new_key || new_address) {
         uno_Interface *link = rlc_link_get(o->ctx);
         if (link && rl_uno_XReportLink_connect(link, &err) != RL_OK)
-            rlc_log("options: cannot connect with the new settings: %s", err.message);
+            rl_log("options: cannot connect with the new settings: %s", err.message);
         rl_uno_release(link);
     }
 }
@@ -290,10 +290,10 @@ static void browse_ca_file(options *o)
     rl_uno_err err;
     sal_Int16 result = 0;
     uno_Sequence *files = NULL;
-    uno_Interface *picker = rlc_create_instance(o->ctx, "com.sun.star.ui.dialogs.FilePicker", &err);
+    uno_Interface *picker = rl_uno_create_instance(o->ctx, "com.sun.star.ui.dialogs.FilePicker", &err);
 
     if (!picker) {
-        rlc_log("options: no file picker: %s", err.message);
+        rl_log("options: no file picker: %s", err.message);
         return;
     }
     if (rl_uno_XExecutableDialog_execute(picker, &err, &result) == RL_OK && result == 1 &&
@@ -304,7 +304,7 @@ static void browse_ca_file(options *o)
             rl_uno_str_utf8(path, utf8, sizeof utf8) >= 0)
             rlu_control_set_string(o->window, "caFile", "Text", utf8);
         else
-            rlc_log("options: the chosen CA file is not a local file with a usable path");
+            rl_log("options: the chosen CA file is not a local file with a usable path");
         rl_uno_str_release(path);
     }
     if (files)
@@ -367,7 +367,7 @@ static void post_result(options *o, outcome result, const char *reason)
     pthread_mutex_unlock(&o->lock);
     rl_uno_any_void(&nothing);
     if (rl_uno_XRequestCallback_addCallback(o->async, &err, &o->obj.iface, &nothing) != RL_OK)
-        rlc_log("options: the test result cannot reach the main thread: %s", err.message);
+        rl_log("options: the test result cannot reach the main thread: %s", err.message);
     uno_any_destruct(&nothing, NULL);
 }
 
@@ -381,7 +381,7 @@ static void hand_over_reports(test_job *job)
         for (int i = 0; i < job->n_reports; i++)
             free(job->reports[i]);
         if (job->n_reports)
-            rlc_log("options: %d reports arrived during the connection test while the office was "
+            rl_log("options: %d reports arrived during the connection test while the office was "
                     "exiting; they were not placed", job->n_reports);
         return;
     }
@@ -391,15 +391,15 @@ static void hand_over_reports(test_job *job)
         sal_Int32 filled;
         rtl_uString *s = rl_uno_str(job->reports[i]);
         if (!link || rl_uno_XReportLink_applyReport(link, &err, &filled, s) != RL_OK)
-            rlc_log("options: a report that arrived during the connection test could not be handed "
+            rl_log("options: a report that arrived during the connection test could not be handed "
                     "to ReportLink: %s", link ? err.message : "ReportLink is not available");
         else
-            rlc_log("options: a report arrived during the connection test; handed to ReportLink");
+            rl_log("options: a report arrived during the connection test; handed to ReportLink");
         rtl_uString_release(s);
         free(job->reports[i]);
     }
     if (job->lost_reports)
-        rlc_log("options: %u reports arrived during the connection test beyond the %d it keeps; "
+        rl_log("options: %u reports arrived during the connection test beyond the %d it keeps; "
                 "they were not placed", job->lost_reports, TEST_MAX_REPORTS);
     rl_uno_release(link);
 }
@@ -483,10 +483,10 @@ static int is_current_connection(options *o, const char *url, const char *key, c
 static void watch_exit(options *o)
 {
     rl_uno_err err;
-    if (o->desktop || !(o->desktop = rlc_create_instance(o->ctx, "com.sun.star.frame.Desktop", &err)))
+    if (o->desktop || !(o->desktop = rl_uno_create_instance(o->ctx, "com.sun.star.frame.Desktop", &err)))
         return;
     if (rl_uno_XDesktop_addTerminateListener(o->desktop, &err, &o->obj.iface) != RL_OK) {
-        rlc_log("options: cannot watch the office's exit: %s", err.message);
+        rl_log("options: cannot watch the office's exit: %s", err.message);
         rl_uno_release(o->desktop);
         o->desktop = NULL;
     }
@@ -514,7 +514,7 @@ static void start_test(options *o)
     if (!(job = calloc(1, sizeof *job))) {
         char text[OPTIONS_MAX_TEXT];
         const char *args[1] = { "out of memory" };
-        rlu_format(&o->strings, "options.test.failed", text, sizeof text, args, 1);
+        rl_words_format(&o->strings, "options.test.failed", text, sizeof text, args, 1);
         show(o, "testResult", text);
         return;
     }
@@ -544,7 +544,7 @@ static void start_test(options *o)
     if (key_field[0])
         memcpy(job->key, key_field, sizeof job->key);
     else if (rlc_key_load(o->ctx, job->key, sizeof job->key, &err) != RL_OK)
-        rlc_log("options: cannot read the stored key: %s", err.message);
+        rl_log("options: cannot read the stored key: %s", err.message);
     explicit_bzero(key_field, sizeof key_field);
     if (!job->key[0]) {
         show(o, "testResult", str(o, "options.test.nokey"));
@@ -582,7 +582,7 @@ static void start_test(options *o)
         o->job = NULL;
         pthread_mutex_unlock(&o->lock);
         snprintf(a0, sizeof a0, "no thread (%s)", strerror(rc));
-        rlu_format(&o->strings, "options.test.failed", text, sizeof text, args, 1);
+        rl_words_format(&o->strings, "options.test.failed", text, sizeof text, args, 1);
         show(o, "testResult", text);
         explicit_bzero(job->key, sizeof job->key);
         pthread_cond_destroy(&job->cond);
@@ -658,18 +658,18 @@ static void show_result(options *o)
     case OUT_UNREACHABLE:
     case OUT_TLS:
         plain_reason(o, reason, plain, sizeof plain);
-        rlu_format(&o->strings, result == OUT_TLS ? "options.test.tls" : "options.test.unreachable", text,
+        rl_words_format(&o->strings, result == OUT_TLS ? "options.test.tls" : "options.test.unreachable", text,
                    sizeof text, args, 1);
         show(o, "testResult", text);
         break;
     case OUT_TIMEOUT:
         snprintf(plain, sizeof plain, "%s", reason);   /* the seconds waited */
-        rlu_format(&o->strings, "options.test.timeout", text, sizeof text, args, 1);
+        rl_words_format(&o->strings, "options.test.timeout", text, sizeof text, args, 1);
         show(o, "testResult", text);
         break;
     default:
         snprintf(plain, sizeof plain, "%s", reason);
-        rlu_format(&o->strings, "options.test.failed", text, sizeof text, args, 1);
+        rl_words_format(&o->strings, "options.test.failed", text, sizeof text, args, 1);
         show(o, "testResult", text);
         break;
     }
@@ -774,7 +774,7 @@ static void notify_termination(rl_uno_object *self, uno_Any **exc, const rl_uno_
         if (pthread_cond_timedwait(&o->idle, &o->lock, &until) != 0)
             break;
     if (o->job)
-        rlc_log("options: the connection test did not stop within %d s of the office's exit", TEST_EXIT_WAIT_S);
+        rl_log("options: the connection test did not stop within %d s of the office's exit", TEST_EXIT_WAIT_S);
     pthread_mutex_unlock(&o->lock);
     o->testing = 0;
     unwatch_exit(o);
@@ -825,8 +825,8 @@ uno_Interface *rlu_options_handler_new(uno_Interface *ctx)
     pthread_condattr_destroy(&cattr);
     rl_uno_acquire(ctx);
     o->ctx = ctx;
-    if (!(o->async = rlc_create_instance(ctx, "com.sun.star.awt.AsyncCallback", &err))) {
-        rlc_log("options: %s", err.message);
+    if (!(o->async = rl_uno_create_instance(ctx, "com.sun.star.awt.AsyncCallback", &err))) {
+        rl_log("options: %s", err.message);
         rl_uno_release(&o->obj.iface);
         return NULL;
     }

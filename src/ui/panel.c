@@ -27,7 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "component.h"   /* rlc_link_get, rlc_create_instance, rlc_settings_ui_language, rlc_log */
+#include "component.h"   /* rlc_link_get, rl_uno_create_instance, rlc_settings_ui_language, rl_log */
 
 /* The smallest ping interval the settings allow (5 s): refreshing this often
  * keeps the shown heartbeat at most one heartbeat behind. */
@@ -49,7 +49,7 @@ typedef struct panel {
     rlu_panel_base b;               /* first: the object, its window and controls */
     uno_Interface *link;            /* theReportLink; NULL once disposed or gone */
     uno_Interface *async;           /* com.sun.star.awt.AsyncCallback */
-    rlu_strings strings;
+    rl_words strings;
     int active;                     /* the shown state is one Disconnect applies to */
     int wants_key;                  /* no key, or the key was refused: the button asks for one */
     uno_Interface *ctx, *frame;     /* acquired: to open Tools > Options from the button */
@@ -83,7 +83,7 @@ static void post_tick(panel *p)
     uno_Any nothing;
     rl_uno_any_void(&nothing);
     if (rl_uno_XRequestCallback_addCallback(p->async, &err, &p->b.o.iface, &nothing) != RL_OK)
-        rlc_log("the panel cannot reach the main thread: %s", err.message);
+        rl_log("the panel cannot reach the main thread: %s", err.message);
     uno_any_destruct(&nothing, NULL);
 }
 
@@ -153,20 +153,20 @@ static void endpoint_host(const char *url, char *out, size_t cap)
 /* The state line; returns the delay of the next refresh (0: none needed). */
 static int64_t describe(panel *p, const rl_uno_ReportStatus *s, const char *state, char *text, size_t cap)
 {
-    const rlu_strings *str = &p->strings;
+    const rl_words *str = &p->strings;
     char a0[64], a1[64];
     const char *args[2] = { a0, a1 };
 
     if (strcmp(state, "connected") == 0) {
         if (s->LastHeartbeatMs < 0) {
-            rlu_format(str, "state.connected.noheartbeat", text, cap, NULL, 0);
+            rl_words_format(str, "state.connected.noheartbeat", text, cap, NULL, 0);
         } else {
             time_t at = time(NULL) - (time_t)((s->LastHeartbeatMs + 500) / 1000);
             struct tm tm;
             localtime_r(&at, &tm);
             strftime(a0, sizeof a0, "%H:%M:%S", &tm);
             snprintf(a1, sizeof a1, "%d", (int)s->LastRoundTripMs);
-            rlu_format(str, "state.connected.heartbeat", text, cap, args, 2);
+            rl_words_format(str, "state.connected.heartbeat", text, cap, args, 2);
         }
         return RLU_HEARTBEAT_REFRESH_MS;
     }
@@ -174,7 +174,7 @@ static int64_t describe(panel *p, const rl_uno_ReportStatus *s, const char *stat
         int64_t ms = s->NextRetryMs > 0 ? s->NextRetryMs : 0;
         snprintf(a0, sizeof a0, "%lld", (long long)((ms + 999) / 1000));
         snprintf(a1, sizeof a1, "%d", (int)s->Attempt);
-        rlu_format(str, "state.backoff", text, cap, args, 2);
+        rl_words_format(str, "state.backoff", text, cap, args, 2);
         /* Tick when the shown number of seconds changes. */
         int64_t rest = ms % 1000;
         return ms == 0 ? 1000 : rest == 0 ? 1000 : rest;
@@ -182,11 +182,11 @@ static int64_t describe(panel *p, const rl_uno_ReportStatus *s, const char *stat
     if (strcmp(state, "connecting") == 0 || strcmp(state, "authenticating") == 0 ||
         strcmp(state, "auth_failed") == 0 || strcmp(state, "replaced") == 0 || strcmp(state, "stopped") == 0) {
         snprintf(a0, sizeof a0, "state.%s", state);
-        rlu_format(str, a0, text, cap, NULL, 0);
+        rl_words_format(str, a0, text, cap, NULL, 0);
         return 0;
     }
     snprintf(a0, sizeof a0, "%s", state);
-    rlu_format(str, "state.unknown", text, cap, args, 1);
+    rl_words_format(str, "state.unknown", text, cap, args, 1);
     return 0;
 }
 
@@ -203,15 +203,15 @@ static void last_error_words(panel *p, const rl_uno_ReportStatus *s, const char 
         return;
     snprintf(code, sizeof code, "%d", (int)s->LastCloseCode);
     snprintf(key, sizeof key, "close.%d", (int)s->LastCloseCode);
-    if (strcmp(rlu_str(&p->strings, key), key) != 0) {
-        snprintf(reason, sizeof reason, "%s", rlu_str(&p->strings, key));
+    if (strcmp(rl_word(&p->strings, key), key) != 0) {
+        snprintf(reason, sizeof reason, "%s", rl_word(&p->strings, key));
     } else {
         const char *c[1] = { code };
-        rlu_format(&p->strings, "close.other", reason, sizeof reason, c, 1);
+        rl_words_format(&p->strings, "close.other", reason, sizeof reason, c, 1);
     }
     snprintf(key, sizeof key, "error.%s", kind);
-    if (strcmp(rlu_str(&p->strings, key), key) != 0)
-        rlu_format(&p->strings, key, out, cap, args, 2);
+    if (strcmp(rl_word(&p->strings, key), key) != 0)
+        rl_words_format(&p->strings, key, out, cap, args, 2);
 }
 
 static void show(panel *p, const rl_uno_ReportStatus *s)
@@ -226,7 +226,7 @@ static void show(panel *p, const rl_uno_ReportStatus *s)
 
     rl_uno_str_utf8(s->Endpoint, endpoint, sizeof endpoint);
     endpoint_host(endpoint, host, sizeof host);
-    rlu_form_label(&p->b.form, C_ENDPOINT, host[0] ? host : rlu_str(&p->strings, "endpoint.none"));
+    rlu_form_label(&p->b.form, C_ENDPOINT, host[0] ? host : rl_word(&p->strings, "endpoint.none"));
 
     rl_uno_str_utf8(s->LastError, error, sizeof error);
     if (!strcmp(state, "connected"))
@@ -242,10 +242,10 @@ static void show(panel *p, const rl_uno_ReportStatus *s)
         localtime_r(&at, &tm);
         strftime(when, sizeof when, "%H:%M", &tm);
         const char *args[2] = { when, text[0] ? text : error };
-        rlu_format(&p->strings, "error.when", line, sizeof line, args, 2);
+        rl_words_format(&p->strings, "error.when", line, sizeof line, args, 2);
         rlu_form_label(&p->b.form, C_ERROR, line);
     } else {
-        rlu_form_label(&p->b.form, C_ERROR, text[0] ? text : error[0] ? error : rlu_str(&p->strings, "error.none"));
+        rlu_form_label(&p->b.form, C_ERROR, text[0] ? text : error[0] ? error : rl_word(&p->strings, "error.none"));
     }
     /* The service's own words, in English, for the IT contact: as the tooltip. */
     rlu_form_text(&p->b.form, C_ERROR, "HelpText", error);
@@ -256,9 +256,9 @@ static void show(panel *p, const rl_uno_ReportStatus *s)
     p->wants_key = !p->active && (!s->HasKey || refused);
     if (!s->HasKey && !p->active) {
         /* A missing key is a state of its own: say it, and where it goes. */
-        rlu_form_label(&p->b.form, C_STATUS, rlu_str(&p->strings, "state.no_key"));
+        rlu_form_label(&p->b.form, C_STATUS, rl_word(&p->strings, "state.no_key"));
     }
-    rlu_form_label(&p->b.form, C_BUTTON, rlu_str(&p->strings, p->active ? "button.disconnect"
+    rlu_form_label(&p->b.form, C_BUTTON, rl_word(&p->strings, p->active ? "button.disconnect"
                                                  : !s->HasKey ? "button.enter_key"
                                                  : refused ? "button.other_key" : "button.connect"));
     schedule(p, next);
@@ -272,7 +272,7 @@ static void refresh(panel *p)
     if (p->disposed || !p->link)
         return;
     if (rl_uno_XReportLink_getStatus(p->link, &err, &s) != RL_OK) {
-        rlc_log("panel: cannot read the status: %s", err.message);
+        rl_log("panel: cannot read the status: %s", err.message);
         return;
     }
     show(p, &s);
@@ -322,7 +322,7 @@ static void action_performed(rl_uno_object *self, uno_Any **exc, const rl_uno_Ac
     }
     int rc = p->active ? rl_uno_XReportLink_disconnect(p->link, &err) : rl_uno_XReportLink_connect(p->link, &err);
     if (rc != RL_OK)
-        rlc_log("panel: %s failed: %s", p->active ? "disconnect" : "connect", err.message);
+        rl_log("panel: %s failed: %s", p->active ? "disconnect" : "connect", err.message);
 }
 RL_UNO_SKELETON_XActionListener_actionPerformed(m_action_performed, action_performed)
 
@@ -386,7 +386,7 @@ rl_uno_object *rlu_status_panel_new(uno_Interface *ctx, uno_Interface *frame, un
     pthread_condattr_destroy(&attr);
     rl_uno_object_init(&p->b.o, &rlu_panel_class);
     p->b.dispose = status_dispose;
-    rlu_strings_for_office(&p->strings, ctx);
+    rlc_words_for_office(&p->strings, ctx);
     rl_uno_acquire(ctx);
     p->ctx = ctx;
     if (frame)
@@ -397,7 +397,7 @@ rl_uno_object *rlu_status_panel_new(uno_Interface *ctx, uno_Interface *frame, un
         rl_uno_fail(err, RL_ERR_UNO_ARG, "theReportLink is not available");
         goto fail;
     }
-    if (!(p->async = rlc_create_instance(ctx, "com.sun.star.awt.AsyncCallback", err)))
+    if (!(p->async = rl_uno_create_instance(ctx, "com.sun.star.awt.AsyncCallback", err)))
         goto fail;
     if (rlu_form_build(&p->b.form, ctx, parent_window, "Panel.xdl", control_names, C_COUNT, NULL, err) !=
         RL_OK)
@@ -405,9 +405,9 @@ rl_uno_object *rlu_status_panel_new(uno_Interface *ctx, uno_Interface *frame, un
     uno_Interface *button = p->b.form.controls[C_BUTTON];
     if (rl_uno_XButton_addActionListener(button, err, &p->b.o.iface) != RL_OK)
         goto fail;
-    rlu_form_label(&p->b.form, C_STATUS_TITLE, rlu_str(&p->strings, "status.title"));
-    rlu_form_label(&p->b.form, C_ENDPOINT_TITLE, rlu_str(&p->strings, "endpoint.title"));
-    rlu_form_label(&p->b.form, C_ERROR_TITLE, rlu_str(&p->strings, "error.title"));
+    rlu_form_label(&p->b.form, C_STATUS_TITLE, rl_word(&p->strings, "status.title"));
+    rlu_form_label(&p->b.form, C_ENDPOINT_TITLE, rl_word(&p->strings, "endpoint.title"));
+    rlu_form_label(&p->b.form, C_ERROR_TITLE, rl_word(&p->strings, "error.title"));
     if (pthread_create(&p->ticker, NULL, ticker_main, p) != 0) {
         rl_uno_fail(err, RL_ERR_NOMEM, "cannot start the panel's ticker thread");
         goto fail;

@@ -1,15 +1,21 @@
 /*
  * ui.h - what the doctor sees of ReportLink in Writer (rlu_ names).
  *
- *   factory.c  org.reportlink.PanelFactory (XUIElementFactory) and the
- *              UI element the sidebar holds (XUIElement + XComponent)
- *   panel.c    the status panel: its window, the listener on theReportLink,
- *              the Connect/Disconnect button, the once-a-second countdown
- *   strings.c  the panel's words, from i18n/strings_<lang>.properties
- *              for objects implemented in C, and their start-up check
+ *   factory.c  org.reportlink.PanelFactory (XUIElementFactory), the UI
+ *              element the sidebar holds (XUIElement + XComponent), and the
+ *              start-up check of the ui's classes (rlu_check)
+ *   form.c     a window built from a .xdl and its named controls; what
+ *              every panel answers the sidebar (rlu_panel_base)
+ *   panel.c    the status panel: the listener on theReportLink, the
+ *              Connect/Disconnect button, the once-a-second countdown
+ *   inbox.c    "Received reports": the list, the detail, its buttons
+ *   diffmark.c the words that differ between letter and report (diffmark.h)
+ *   fields.c   "Letter template": inserting and checking fields
+ *   dispatch.c org.reportlink.Dispatcher: the menus' org.reportlink: URLs
  *   controls.c the controls of a window built from a .xdl, by name
  *   options.c  org.reportlink.OptionsHandler: the page of Tools > Options
  *
+ * The words come from src/base/words.h, the log from src/base/log.h.
  * Everything here runs on the office's main thread, except the panel's
  * ticker thread and the options page's connection test, which only post a
  * callback to the main thread.
@@ -18,7 +24,9 @@
 #ifndef RL_UI_H
 #define RL_UI_H
 
+#include "log.h"
 #include "uno_bridge.h"
+#include "words.h"
 
 #define RLU_IMPL_PANEL_FACTORY "org.reportlink.PanelFactory"
 #define RLU_IMPL_DISPATCHER    "org.reportlink.Dispatcher"
@@ -28,45 +36,6 @@
 #define RLU_PANEL_TEMPLATE "TemplatePanel"
 #define RLU_IMPL_OPTIONS_HANDLER "org.reportlink.OptionsHandler"
 
-/* ------------------------------------------------------------------ strings.c */
-
-#define RLU_MAX_STRINGS   160    /* entries of one resource file */
-#define RLU_MAX_KEY       48
-#define RLU_MAX_VALUE     256    /* bytes of UTF-8 */
-#define RLU_MAX_FILE      (64 * 1024)
-
-typedef struct rlu_strings {
-    char lang[8];                /* "fr" or "en": the file that was read */
-    int n;
-    char key[RLU_MAX_STRINGS][RLU_MAX_KEY];
-    char value[RLU_MAX_STRINGS][RLU_MAX_VALUE];
-} rlu_strings;
-
-/* The two-letter language of the resource file to use for the office's UI
- * language (ooLocale "fr-FR" -> "fr"); English for anything without a file. */
-const char *rlu_strings_language(const char *oo_locale);
-
-/* Reads <extension>/i18n/strings_<lang>.properties (UTF-8; key=value lines,
- * '#' comments, \n in values). Returns 0, or -1 after logging why. */
-int rlu_strings_load(rlu_strings *s, const char *lang);
-
-/* The text of key (borrowed from s); the key itself when it is missing, so
- * that a missing string shows instead of failing. */
-const char *rlu_str(const rlu_strings *s, const char *key);
-
-/* Writes key's text into out with {0}, {1}... replaced by args[0], args[1]
- * (at most n args). The result is cut to cap. */
-void rlu_format(const rlu_strings *s, const char *key, char *out, size_t cap,
-                const char *const *args, int n);
-
-/* The strings for the office's UI language (English when there is no file
- * for it). */
-void rlu_strings_for_office(rlu_strings *s, uno_Interface *ctx);
-
-/* A field bookmark ("diagnosis", "diagnosis_2") as the doctor calls it:
- * field.<key>'s words, or the bookmark's own name when there are none.
- * n: the bookmark's length in bytes (it may end a longer string). */
-void rlu_field_words(const rlu_strings *s, const char *bookmark, size_t n, char *out, size_t cap);
 
 /* ------------------------------------------------------------------ form.c */
 
@@ -181,7 +150,7 @@ int rlu_field_index(const char *key);
  * the configuration maps it, with the placeholder and undo title in the
  * words of s. Writes the bookmark's name into made. RL_OK or an error
  * with err set (the letter then unchanged). */
-int rlu_insert_field(uno_Interface *ctx, uno_Interface *frame, const rlu_strings *s, int field,
+int rlu_insert_field(uno_Interface *ctx, uno_Interface *frame, const rl_words *s, int field,
                      char *made, size_t cap, rl_uno_err *err);
 
 /* ------------------------------------------------------------------ dispatch.c */

@@ -218,3 +218,19 @@ const uno_Any *rl_uno_props_find(const uno_Sequence *seq, const char *name)
             return &v[i].Value;
     return NULL;
 }
+
+/* ------------------------------------------------------------ services */
+
+uno_Interface *rl_uno_create_instance(uno_Interface *ctx, const char *service, rl_uno_err *err)
+{
+    uno_Interface *smgr = NULL, *result = NULL;
+    if (rl_uno_XComponentContext_getServiceManager(ctx, err, &smgr) != RL_OK)
+        return NULL;
+    rtl_uString *name = rl_uno_str(service);
+    int rc = rl_uno_XMultiComponentFactory_createInstanceWithContext(smgr, err, &result, name, ctx);
+    rtl_uString_release(name);
+    rl_uno_release(smgr);
+    if (rc == RL_OK && !result)
+        rl_uno_fail(err, RL_ERR_UNO_ARG, "the service %s is not available", service);
+    return rc == RL_OK ? result : NULL;
+}

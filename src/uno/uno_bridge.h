@@ -242,6 +242,12 @@ void rl_uno_props_free(rl_uno_props *p);
  * arguments, a media descriptor...): borrowed from seq, or NULL if none. */
 const uno_Any *rl_uno_props_find(const uno_Sequence *seq, const char *name);
 
+/* ------------------------------------------------------------ services (props.c) */
+
+/* A new instance of `service` created with ctx (the caller releases it), or
+ * NULL with err set (RL_ERR_UNO_ARG when the office has no such service). */
+uno_Interface *rl_uno_create_instance(uno_Interface *ctx, const char *service, rl_uno_err *err);
+
 /* ------------------------------------------------------------ exceptions */
 
 /* Constructs into *exc (the storage the dispatcher received) an exception of

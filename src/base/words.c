@@ -1,4 +1,4 @@
-/* strings.c - the panel's words, in the office's language.
+/* words.c - the extension's words, in the office's language (words.h).
  *
  * The words live in the extension, beside the library:
  * i18n/strings_en.properties and i18n/strings_fr.properties. They are
@@ -6,16 +6,16 @@
  * line break in a value. Placeholders are {0}, {1}... in the order the code
  * passes them, so a translation may reorder them. The extension's folder is
  * the one that holds this library (dladdr), which needs no UNO call. */
-#include "ui.h"
+#include "words.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "component.h"   /* rlc_log */
+#include "log.h"
 
-const char *rlu_strings_language(const char *oo_locale)
+const char *rl_words_language(const char *oo_locale)
 {
     if (oo_locale && strncmp(oo_locale, "fr", 2) == 0 && (oo_locale[2] == '\0' || oo_locale[2] == '-'))
         return "fr";
@@ -65,7 +65,7 @@ static void unescape(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
-static int parse(rlu_strings *s, char *text, const char *path)
+static int parse(rl_words *s, char *text, const char *path)
 {
     int line_no = 0;
     for (char *line = text, *next; line && *line; line = next) {
@@ -78,29 +78,29 @@ static int parse(rlu_strings *s, char *text, const char *path)
             continue;
         char *eq = strchr(l, '=');
         if (!eq) {
-            rlc_log("%s:%d: not key=value", path, line_no);
+            rl_log("%s:%d: not key=value", path, line_no);
             return -1;
         }
         *eq = '\0';
         char *key = trim(l), *value = trim(eq + 1);
-        if (strlen(key) >= RLU_MAX_KEY || strlen(value) >= RLU_MAX_VALUE) {
-            rlc_log("%s:%d: key or value too long", path, line_no);
+        if (strlen(key) >= RL_WORDS_MAX_KEY || strlen(value) >= RL_WORDS_MAX_VALUE) {
+            rl_log("%s:%d: key or value too long", path, line_no);
             return -1;
         }
-        if (s->n == RLU_MAX_STRINGS) {
-            rlc_log("%s: more than %d strings", path, RLU_MAX_STRINGS);
+        if (s->n == RL_WORDS_MAX) {
+            rl_log("%s: more than %d strings", path, RL_WORDS_MAX);
             return -1;
         }
         strcpy(s->key[s->n], key);
-        unescape(s->value[s->n], RLU_MAX_VALUE, value);
+        unescape(s->value[s->n], RL_WORDS_MAX_VALUE, value);
         s->n++;
     }
     return 0;
 }
 
-int rlu_strings_load(rlu_strings *s, const char *lang)
+int rl_words_load(rl_words *s, const char *lang)
 {
-    char path[RLC_MAX_PATH];
+    char path[RL_WORDS_MAX_PATH];
     char *text = NULL;
     FILE *f = NULL;
     int rc = -1;
@@ -108,24 +108,24 @@ int rlu_strings_load(rlu_strings *s, const char *lang)
     memset(s, 0, sizeof *s);
     snprintf(s->lang, sizeof s->lang, "%s", lang);
     if (library_dir(path, sizeof path) != 0) {
-        rlc_log("cannot find the extension's folder");
+        rl_log("cannot find the extension's folder");
         return -1;
     }
     size_t dir_len = strlen(path);
     if ((size_t)snprintf(path + dir_len, sizeof path - dir_len, "i18n/strings_%s.properties", lang)
         >= sizeof path - dir_len) {
-        rlc_log("the extension's folder has too long a path");
+        rl_log("the extension's folder has too long a path");
         return -1;
     }
     if (!(f = fopen(path, "rb"))) {
-        rlc_log("cannot read %s", path);
+        rl_log("cannot read %s", path);
         goto out;
     }
-    if (!(text = malloc(RLU_MAX_FILE + 1)))
+    if (!(text = malloc(RL_WORDS_MAX_FILE + 1)))
         goto out;
-    size_t len = fread(text, 1, RLU_MAX_FILE + 1, f);
-    if (len > RLU_MAX_FILE) {
-        rlc_log("%s is larger than %d bytes", path, RLU_MAX_FILE);
+    size_t len = fread(text, 1, RL_WORDS_MAX_FILE + 1, f);
+    if (len > RL_WORDS_MAX_FILE) {
+        rl_log("%s is larger than %d bytes", path, RL_WORDS_MAX_FILE);
         goto out;
     }
     text[len] = '\0';
@@ -137,7 +137,7 @@ out:
     return rc;
 }
 
-const char *rlu_str(const rlu_strings *s, const char *key)
+const char *rl_word(const rl_words *s, const char *key)
 {
     for (int i = 0; i < s->n; i++) {
         if (strcmp(s->key[i], key) == 0)
@@ -146,10 +146,10 @@ const char *rlu_str(const rlu_strings *s, const char *key)
     return key;
 }
 
-void rlu_format(const rlu_strings *s, const char *key, char *out, size_t cap,
+void rl_words_format(const rl_words *s, const char *key, char *out, size_t cap,
                 const char *const *args, int n)
 {
-    const char *p = rlu_str(s, key);
+    const char *p = rl_word(s, key);
     size_t len = 0;
 
     if (cap == 0)
@@ -167,14 +167,14 @@ void rlu_format(const rlu_strings *s, const char *key, char *out, size_t cap,
     out[len] = '\0';
 }
 
-void rlu_field_words(const rlu_strings *s, const char *bookmark, size_t n, char *out, size_t cap)
+void rl_words_field(const rl_words *s, const char *bookmark, size_t n, char *out, size_t cap)
 {
     char key[160];
     snprintf(key, sizeof key, "field.%.*s", (int)n, bookmark);
     char *us = strrchr(key, '_');                     /* "diagnosis_2" is "diagnosis" */
     if (us && us[1] && strspn(us + 1, "0123456789") == strlen(us + 1))
         *us = 0;
-    const char *words = s ? rlu_str(s, key) : key;
+    const char *words = s ? rl_word(s, key) : key;
     if (strcmp(words, key) != 0)
         snprintf(out, cap, "%s", words);
     else

@@ -1,4 +1,6 @@
-/* entry.c - what LibreOffice's shared-library loader calls.
+/* entry.c - what LibreOffice's shared-library loader calls, and the one
+ * place that knows every layer: it wires the component's and the ui's
+ * implementations into factories (src/README.md, "Layers").
  *
  * The library declares the binary "uno" environment (here and in
  * reportlink.components): without it the loader would hand C++ objects to
@@ -23,22 +25,6 @@ SAL_DLLPUBLIC_EXPORT void *component_getFactory(const char *impl_name, void *ser
 void component_getImplementationEnvironment(const char **env_type_name, void **env)
 {
     *env_type_name = "uno";
-}
-
-/* ------------------------------------------------------------------ services */
-
-uno_Interface *rlc_create_instance(uno_Interface *ctx, const char *service, rl_uno_err *err)
-{
-    uno_Interface *smgr = NULL, *result = NULL;
-    if (rl_uno_XComponentContext_getServiceManager(ctx, err, &smgr) != RL_OK)
-        return NULL;
-    rtl_uString *name = rl_uno_str(service);
-    int rc = rl_uno_XMultiComponentFactory_createInstanceWithContext(smgr, err, &result, name, ctx);
-    rtl_uString_release(name);
-    rl_uno_release(smgr);
-    if (rc == RL_OK && !result)
-        rl_uno_fail(err, RL_ERR_UNO_ARG, "the service %s is not available", service);
-    return rc == RL_OK ? result : NULL;
 }
 
 /* ------------------------------------------------------------------ factories */
@@ -106,21 +92,21 @@ static void check(void)
     rl_uno_err err;
 
     if (rl_uno_init(&err) != RL_OK) {
-        rlc_log("cannot start: %s", err.message);
+        rl_log("cannot start: %s", err.message);
         return;
     }
     if (rl_uno_class_check(&rlc_factory_class, &err) != RL_OK) {
-        rlc_log("cannot start: %s", err.message);
+        rl_log("cannot start: %s", err.message);
         return;
     }
     for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
         if (rl_uno_class_check(classes[i], &err) != RL_OK) {
-            rlc_log("cannot start: %s", err.message);
+            rl_log("cannot start: %s", err.message);
             return;
         }
     }
     if (rlu_check(&err) != RL_OK) {
-        rlc_log("cannot start: %s", err.message);
+        rl_log("cannot start: %s", err.message);
         return;
     }
     check_ok = 1;
