@@ -14,6 +14,7 @@
  *   dispatch.c org.reportlink.Dispatcher: the menus' org.reportlink: URLs
  *   controls.c the controls of a window built from a .xdl, by name
  *   options.c  org.reportlink.OptionsHandler: the page of Tools > Options
+ *   options_test.c  its "Test connection" (options_internal.h: what they share)
  *
  * The words come from src/base/words.h, the log from src/base/log.h.
  * Everything here runs on the office's main thread, except the panel's
