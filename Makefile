@@ -94,3 +94,4 @@ include mk/bench.mk
 include mk/soak-memory.mk
 include mk/sanitize.mk
 include mk/soak.mk
+include mk/lo-25.2.mk

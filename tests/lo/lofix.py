@@ -158,12 +158,18 @@ class SilentHandler(unohelper.Base, XInteractionHandler):
 
 class Xvfb:
     """A virtual X display for a visible office: its frame buffer is a file,
-    so the screen can be saved without any X client."""
+    so the screen can be saved without any X client.
+
+    -noreset: an X server resets when its last client leaves, and refuses
+    the connections that arrive meanwhile. The office's first client is a
+    probe (its desktop detection opens the display and closes it at once),
+    so without -noreset its real connection, made just after, sometimes
+    lands in that reset: "X11 error: Can't open display"."""
 
     def __init__(self, size=(1280, 800)):
         self.fbdir = tempfile.mkdtemp(prefix="reportlink-xvfb-")
         atexit.register(shutil.rmtree, self.fbdir, True)
-        self.proc = Proc("Xvfb", ["Xvfb", "-displayfd", "1", "-fbdir", self.fbdir, "-screen", "0",
+        self.proc = Proc("Xvfb", ["Xvfb", "-displayfd", "1", "-noreset", "-fbdir", self.fbdir, "-screen", "0",
                                   "%dx%dx24" % size, "-nolisten", "tcp"])
         self.display = self.proc.wait_json(lambda e: isinstance(e, int), 10, "Xvfb's display number")
 

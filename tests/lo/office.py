@@ -19,6 +19,16 @@ read from the environment by python-uno's bootstrap, is set to LibreOffice's
 own type libraries plus build/reportlink.rdb before `uno` is imported. Import
 this module before `uno`.
 
+The office is the system's (/usr/lib/libreoffice/program) unless
+REPORTLINK_LO_PROGRAM names another program directory, e.g. LibreOffice 25.2
+unpacked by tools/libreoffice-25.2.sh (`make check-lo-25.2`). python-uno stays
+the system's: it talks URP over a socket, which does not depend on the office's
+version; it reads the types of the office under test. An unpacked office gets
+its own libraries through LD_LIBRARY_PATH (see _unpacked_lib_path). Its
+profiles are throwaway ones like any other, never shared with the system's
+office. The first start of a run prints the office's version ("# office under
+test: LibreOffice 25.2.3.2 ..."); Office.version() returns it.
+
 Use /usr/bin/python3: python3-uno works with Debian's Python only.
 """
 
@@ -34,7 +44,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 OXT = os.path.join(BUILD, "reportlink.oxt")
 RDB = os.path.join(BUILD, "reportlink.rdb")
-LO_PROGRAM = "/usr/lib/libreoffice/program"
+SYSTEM_LO_PROGRAM = "/usr/lib/libreoffice/program"
+LO_PROGRAM = os.environ.get("REPORTLINK_LO_PROGRAM") or SYSTEM_LO_PROGRAM
 SOFFICE = os.path.join(LO_PROGRAM, "soffice")
 UNOPKG = os.path.join(LO_PROGRAM, "unopkg")
 NOBODY = 65534
@@ -43,6 +54,8 @@ INIT_TIMEOUT_S = 90       # first start of a new profile, then unopkg
 START_TIMEOUT_S = 60      # soffice up and accepting the bridge
 STOP_TIMEOUT_S = 15       # terminate() to process exit
 
+# The office's own API types, which may be newer than python-uno's: the bridge
+# must know every type the office sends.
 os.environ["URE_MORE_TYPES"] = "<file://%s/types>* file://%s" % (LO_PROGRAM, RDB)
 
 import uno  # noqa: E402  (after URE_MORE_TYPES)
@@ -53,6 +66,46 @@ from com.sun.star.uno import RuntimeException  # noqa: E402
 
 class OfficeError(Exception):
     """The office could not be prepared, started or stopped."""
+
+
+def _unpacked_lib_path():
+    """LD_LIBRARY_PATH for an office unpacked outside / (tools/libreoffice-25.2.sh):
+    its program directory first (as its RUNPATH $ORIGIN would find them: a
+    library reached through <root>/usr/lib/<triplet>/libuno_sal.so.3, a symlink,
+    would look for its siblings there), then the libraries of the packages the
+    system lacks, in <root>/usr/lib/<triplet>. None for the system's office."""
+    if os.path.realpath(LO_PROGRAM) == os.path.realpath(SYSTEM_LO_PROGRAM):
+        return None
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(LO_PROGRAM.rstrip("/")))))
+    dirs = [LO_PROGRAM]
+    for lib in (os.path.join(root, "usr", "lib"), os.path.join(root, "lib")):
+        if os.path.isdir(lib):
+            dirs += sorted(os.path.join(lib, d) for d in os.listdir(lib)
+                           if d.endswith("-linux-gnu") and os.path.isdir(os.path.join(lib, d)))
+    return ":".join(dirs)
+
+
+_version_told = False   # the office's version is printed once per run
+_program_checked = False
+
+
+def _check_program(as_root):
+    """Fails at once, saying why, when the office's programs cannot be run by
+    the user the office runs as (nobody, when the tests run as root: it cannot
+    enter /root, for one)."""
+    global _program_checked
+    if _program_checked:
+        return
+    if as_root:
+        ok = subprocess.run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups",
+                             "test", "-x", SOFFICE, "-a", "-x", UNOPKG]).returncode == 0
+    else:
+        ok = os.access(SOFFICE, os.X_OK) and os.access(UNOPKG, os.X_OK)
+    if not ok:
+        raise OfficeError("%s cannot run %s and %s (REPORTLINK_LO_PROGRAM=%s)"
+                          % ("nobody" if as_root else "this user", SOFFICE, UNOPKG,
+                             os.environ.get("REPORTLINK_LO_PROGRAM", "")))
+    _program_checked = True
 
 
 def _free_port():
@@ -101,6 +154,9 @@ class Office:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("REPORTLINK_", "URE_", "UNO_", "PYTHON"))}
         env.update({"HOME": self.home, "TMPDIR": self.home, "LANG": "C.UTF-8"})
+        lib_path = _unpacked_lib_path()
+        if lib_path:
+            env["LD_LIBRARY_PATH"] = lib_path + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
         env.update(self.extra_env)
         if not visible:
             env["SAL_USE_VCLPLUGIN"] = "svp"   # no display needed
@@ -124,6 +180,7 @@ class Office:
 
     def install(self, oxt=OXT):
         """Initialises the profile, then installs the extension into it."""
+        _check_program(self.as_root)
         copy = os.path.join(self.dir, os.path.basename(oxt))
         shutil.copy(oxt, copy)
         if self.as_root:
@@ -156,9 +213,14 @@ class Office:
         accept while the other one answers. So the office that answers must
         be ours (its user installation is our profile); if not, we start
         again on another port."""
+        global _version_told
+        _check_program(self.as_root)
         for attempt in range(3):
             ctx = self._start_once(timeout, visible)
             if self._answering_is_ours():
+                if not _version_told:
+                    print("# office under test: %s (%s)" % (self.version(), LO_PROGRAM), flush=True)
+                    _version_told = True
                 return ctx
             self.ctx = None
             self.kill()
@@ -302,6 +364,11 @@ class Office:
         kind = "Update" if update else ""
         return provider.createInstanceWithArguments("com.sun.star.configuration.Configuration%sAccess" % kind,
                                                     (arg,))
+
+    def version(self):
+        """The running office's name and version, e.g. "LibreOffice 25.2.3.2"."""
+        product = self.config("/org.openoffice.Setup/Product")
+        return "%s %s" % (product.getByName("ooName"), product.getByName("ooSetupVersionAboutBox"))
 
     def set_setting(self, name, value, group="/org.reportlink.Settings/Connection"):
         """Changes one ReportLink setting and commits it."""

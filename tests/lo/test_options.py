@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
 from harness import Failure, Proc, check, secret, test, wait_until  # noqa: E402
-from lofix import close_at_exit, strings, DEVSERVER, devserver, save_xwd_as_png, wait_state  # noqa: E402
+from lofix import close_at_exit, strings, DEVSERVER, Xvfb, devserver, wait_state  # noqa: E402
 
 import uno  # noqa: E402
 
@@ -526,13 +526,10 @@ def _():
     import threading
     import time
     en = strings("en")
-    fbdir = scratch_dir()
-    xvfb = Proc("Xvfb", ["Xvfb", "-displayfd", "1", "-fbdir", fbdir, "-screen", "0", "1280x800x24",
-                         "-nolisten", "tcp"])
-    display = xvfb.wait_json(lambda e: isinstance(e, int), 10, "Xvfb's display number")
+    xvfb = Xvfb((1280, 800))
     o = office.Office("office S")
     old_display = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = ":%d" % display
+    os.environ["DISPLAY"] = ":%d" % xvfb.display
     try:
         # A wss:// service with the clinic's own CA, the key stored: the page
         # opens on a working set-up, and "Test connection" is pressed in it.
@@ -593,9 +590,7 @@ def _():
             raise Failure("no %r in the dialog" % en["options.test.connected"])
         wait_until(connected, RESULT_TIMEOUT_S, "the test's result in the dialog")
         time.sleep(1.5)
-        shots = os.path.join(office.BUILD, "screenshots")
-        os.makedirs(shots, exist_ok=True)
-        save_xwd_as_png(os.path.join(fbdir, "Xvfb_screen0"), os.path.join(shots, "options.png"))
+        xvfb.screenshot(os.path.join(office.BUILD, "screenshots", "options.png"))
 
         # Edit the address as a doctor would and press the dialog's OK: the
         # dialog sends "ok" to the handler, which saves it.
