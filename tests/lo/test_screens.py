@@ -18,7 +18,9 @@ meets, in the order a doctor meets them:
 In each state the words the state must show are read back through the
 accessibility tree (what a screen reader reads), the panels' layout is
 checked (no text cut, no control over another: layout_problems), and the
-screen is saved as build/screenshots/<state>-<lang>[-144dpi].png. The options
+screen is saved as build/screenshots/<office>/<state>-<lang>[-144dpi].png,
+<office> being the version under test ("libreoffice-7.4", "libreoffice-25.2":
+REPORTLINK_LO_PROGRAM, `make check-lo-25.2`). The options
 page's layout is checked the same way in each language and resolution.
 
 Output: "ok - name" / "FAIL - name: why" per test, then "N passed, N failed".
@@ -123,6 +125,8 @@ class Screen:
         self.doc = letter_with_deck(o)
         self.frame = self.doc.CurrentController.Frame
         self.status = panel_window(self.doc, "ReportLinkStatusPanel")
+        major_minor = ".".join(o.version().split()[-1].split(".")[:2])
+        self.shots = os.path.join(SHOTS, "libreoffice-" + major_minor)
         self.inbox = panel_window(self.doc, "ReportLinkInboxPanel")
 
     def shows(self, state, must, must_not=()):
@@ -148,7 +152,7 @@ class Screen:
                                                                      "; ".join(problems)))
         time.sleep(PAINT_S)
         suffix = "" if self.dpi == 96 else "-%ddpi" % self.dpi
-        self.xvfb.screenshot(os.path.join(SHOTS, "%s-%s%s.png" % (state, self.lang, suffix)))
+        self.xvfb.screenshot(os.path.join(self.shots, "%s-%s%s.png" % (state, self.lang, suffix)))
 
     def top_windows_find(self, name, roles):
         """The accessible context named `name` with one of roles in any of the
@@ -329,7 +333,7 @@ for _lang, _dpi in (("fr", 96), ("en", 96), ("fr", 144), ("en", 144)):
     def _(lang=_lang, dpi=_dpi):
         walk(lang, dpi)
     test("in %s at %d DPI: first start, after OK in the options, connected, key refused, server down: "
-         "each state's words on screen, nothing cut or covered (build/screenshots/*-%s%s.png)"
+         "each state's words on screen, nothing cut or covered (build/screenshots/<office>/*-%s%s.png)"
          % ({"fr": "French", "en": "English"}[_lang], _dpi, _lang, "" if _dpi == 96 else "-%ddpi" % _dpi))(_)
 
 
