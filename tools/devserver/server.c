@@ -124,27 +124,27 @@ static struct {
      * written (CLOCK_MONOTONIC us), for GET /admin/sent. */
     unsigned long long next_seq;
     struct { unsigned long long seq; long long mono_us; } sent[DS_SENT_RING];
-} srv;
+} ds_srv;
 
 /* --- Keys ---------------------------------------------------------------- */
 
 /* Index of the key, or -1. Every key is compared in constant time so the
  * answer's timing does not tell how much of a guess was right. */
-static int key_lookup(const char *k, size_t n)
+static int ds_key_lookup(const char *k, size_t n)
 {
     int found = -1;
     size_t i;
 
-    for (i = 0; i < srv.cfg->n_keys; i++)
-        if (srv.cfg->key_lens[i] == n && n > 0 &&
-            !CRYPTO_memcmp(srv.cfg->keys[i], k, n) && found < 0)
+    for (i = 0; i < ds_srv.cfg->n_keys; i++)
+        if (ds_srv.cfg->key_lens[i] == n && n > 0 &&
+            !CRYPTO_memcmp(ds_srv.cfg->keys[i], k, n) && found < 0)
             found = (int)i;
     return found;
 }
 
 /* --- Outgoing queue ------------------------------------------------------ */
 
-static void queue_free(ws_conn *c)
+static void ds_queue_free(ws_conn *c)
 {
     out_msg *m = c->head, *next;
 
@@ -158,8 +158,8 @@ static void queue_free(ws_conn *c)
 
 /* Queues a copy of data. force skips the size limits; it is for the few
  * bytes of an error notice or a close, which must not be refused. */
-static enqueue_result enqueue(ws_conn *c, out_kind kind, const void *data, size_t len,
-                              int force)
+static enqueue_result ds_enqueue(ws_conn *c, out_kind kind, const void *data, size_t len,
+                                 int force)
 {
     out_msg *m;
 
@@ -187,21 +187,21 @@ static enqueue_result enqueue(ws_conn *c, out_kind kind, const void *data, size_
     return ENQ_OK;
 }
 
-static void unregister(ws_conn *c)
+static void ds_unregister(ws_conn *c)
 {
-    if (c->key_index >= 0 && srv.holders[c->key_index] == c)
-        srv.holders[c->key_index] = NULL;
+    if (c->key_index >= 0 && ds_srv.holders[c->key_index] == c)
+        ds_srv.holders[c->key_index] = NULL;
 }
 
 /* Queues a close frame behind what is already queued and takes the
  * connection off its key at once, so later pushes cannot reach it. */
-static void conn_close(ws_conn *c, int code, const char *reason)
+static void ds_conn_close(ws_conn *c, int code, const char *reason)
 {
     out_msg *m;
 
     if (c->closing)
         return;
-    unregister(c);
+    ds_unregister(c);
     m = calloc(1, sizeof(*m) + LWS_PRE);
     if (!m) {
         /* Without memory for a close frame, ending the TCP stream is the
@@ -224,14 +224,14 @@ static void conn_close(ws_conn *c, int code, const char *reason)
 
 /* On shutdown, a message not yet started is not worth waiting for; one
  * already partly on the wire must finish to keep the framing valid. */
-static void queue_drop_unstarted(ws_conn *c)
+static void ds_queue_drop_unstarted(ws_conn *c)
 {
     out_msg *keep = c->head, *m, *next;
 
     if (!keep)
         return;
     if (keep->sent == 0 || keep->kind == OUT_CLOSE) {
-        queue_free(c);
+        ds_queue_free(c);
         return;
     }
     for (m = keep->next; m; m = next) {
@@ -244,11 +244,11 @@ static void queue_drop_unstarted(ws_conn *c)
     c->queued_bytes = keep->len;
 }
 
-static void conn_drop(ws_conn *c)
+static void ds_conn_drop(ws_conn *c)
 {
     int fd = lws_get_socket_fd(c->wsi);
 
-    unregister(c);
+    ds_unregister(c);
     c->closing = c->dropped = 1;
     /* shutdown() ends the TCP stream at once with no close frame, which is
      * what a lost network looks like to the client; lws then sees EOF and
@@ -265,31 +265,31 @@ static void conn_drop(ws_conn *c)
  * report_ready message. json_text is the object's original text. Returns a
  * malloc'd message (the caller frees it) or NULL.
  */
-static char *build_report_ready(const cJSON *report, const char *json_text,
-                                size_t json_len, size_t *msg_len)
+static char *ds_build_report_ready(const cJSON *report, const char *json_text,
+                                   size_t json_len, size_t *msg_len)
 {
     unsigned char *docx = NULL;
     size_t docx_len = 0;
-    char path[DS_MAX_LINK_PATH], url[sizeof(srv.base_url) + DS_MAX_LINK_PATH];
+    char path[DS_MAX_LINK_PATH], url[sizeof(ds_srv.base_url) + DS_MAX_LINK_PATH];
 
     if (ds_docx_build(report, &docx, &docx_len))
         return NULL;
-    if (ds_links_store(docx, docx_len, (long long)time(NULL), srv.cfg->url_ttl_s,
+    if (ds_links_store(docx, docx_len, (long long)time(NULL), ds_srv.cfg->url_ttl_s,
                        path, sizeof(path)))
         return NULL;
-    snprintf(url, sizeof(url), "%s%s", srv.base_url, path);
+    snprintf(url, sizeof(url), "%s%s", ds_srv.base_url, path);
     return ds_report_ready_message(report, json_text, json_len, url, msg_len);
 }
 
 static void send_demo(ws_conn *c)
 {
-    char *json = ds_report_demo_json(srv.demo_counter++), *msg = NULL;
+    char *json = ds_report_demo_json(ds_srv.demo_counter++), *msg = NULL;
     cJSON *report = json ? cJSON_Parse(json) : NULL;
     size_t msg_len = 0;
 
     if (report)
-        msg = build_report_ready(report, json, strlen(json), &msg_len);
-    if (!msg || enqueue(c, OUT_TEXT, msg, msg_len, 0) != ENQ_OK)
+        msg = ds_build_report_ready(report, json, strlen(json), &msg_len);
+    if (!msg || ds_enqueue(c, OUT_TEXT, msg, msg_len, 0) != ENQ_OK)
         ds_log("connection #%u: could not queue the demo report", c->id);
     else
         ds_log("connection #%u: demo report queued (%zu bytes)", c->id, msg_len);
@@ -300,7 +300,7 @@ static void send_demo(ws_conn *c)
 
 /* --- WebSocket ----------------------------------------------------------- */
 
-static int ws_filter(struct lws *wsi)
+static int ds_ws_filter(struct lws *wsi)
 {
     char uri[DS_MAX_PATH];
 
@@ -308,30 +308,30 @@ static int ws_filter(struct lws *wsi)
         ds_log("refused a WebSocket upgrade outside %s", WS_PATH);
         return 1;
     }
-    if (srv.stopping || srv.n_conns >= DS_MAX_CONNECTIONS) {
+    if (ds_srv.stopping || ds_srv.n_conns >= DS_MAX_CONNECTIONS) {
         ds_log("refused a WebSocket connection (%s)",
-               srv.stopping ? "shutting down" : "too many connections");
+               ds_srv.stopping ? "shutting down" : "too many connections");
         return 1;
     }
     return 0;
 }
 
-static int ws_established(struct lws *wsi, ws_conn *c)
+static int ds_ws_established(struct lws *wsi, ws_conn *c)
 {
     char peer[64] = "?";
 
     memset(c, 0, sizeof(*c));
     c->wsi = wsi;
-    c->id = ++srv.next_conn_id;
+    c->id = ++ds_srv.next_conn_id;
     c->key_index = -1;
     rl_buf_init(&c->rx, DS_MAX_CLIENT_MESSAGE);
-    c->next = srv.conns;
-    if (srv.conns)
-        srv.conns->prev = c;
-    srv.conns = c;
-    srv.n_conns++;
+    c->next = ds_srv.conns;
+    if (ds_srv.conns)
+        ds_srv.conns->prev = c;
+    ds_srv.conns = c;
+    ds_srv.n_conns++;
     c->timer = TIMER_AUTH;
-    lws_set_timer_usecs(wsi, (lws_usec_t)srv.cfg->auth_timeout_s * LWS_US_PER_SEC);
+    lws_set_timer_usecs(wsi, (lws_usec_t)ds_srv.cfg->auth_timeout_s * LWS_US_PER_SEC);
     lws_get_peer_simple(wsi, peer, sizeof(peer));
     ds_log("connection #%u opened from %s", c->id, peer);
     return 0;
@@ -342,7 +342,7 @@ static void authenticated(ws_conn *c, int idx)
     static const char replaced_notice[] =
         "{\"type\":\"error\",\"message\":\"Connexion remplacée par une nouvelle "
         "connexion pour la même clé\",\"code\":4000}";
-    ws_conn *old = srv.holders[idx];
+    ws_conn *old = ds_srv.holders[idx];
 
     lws_set_timer_usecs(c->wsi, LWS_SET_TIMER_USEC_CANCEL);
     c->timer = TIMER_NONE;
@@ -350,15 +350,15 @@ static void authenticated(ws_conn *c, int idx)
     if (old && old != c) {
         /* The service keeps one connection per key: the newcomer wins and
          * the older one is told why before it is closed. */
-        enqueue(old, OUT_TEXT, replaced_notice, sizeof(replaced_notice) - 1, 1);
-        conn_close(old, 4000, "replaced");
+        ds_enqueue(old, OUT_TEXT, replaced_notice, sizeof(replaced_notice) - 1, 1);
+        ds_conn_close(old, 4000, "replaced");
         ds_log("connection #%u replaced by #%u (key #%d)", old->id, c->id, idx + 1);
     }
-    srv.holders[idx] = c;
+    ds_srv.holders[idx] = c;
     ds_log("connection #%u authenticated with key #%d", c->id, idx + 1);
-    if (srv.cfg->demo) {
+    if (ds_srv.cfg->demo) {
         c->timer = TIMER_DEMO;
-        lws_set_timer_usecs(c->wsi, (lws_usec_t)srv.cfg->demo_delay_ms * 1000);
+        lws_set_timer_usecs(c->wsi, (lws_usec_t)ds_srv.cfg->demo_delay_ms * 1000);
     }
 }
 
@@ -373,10 +373,10 @@ static void authenticate(ws_conn *c)
     key = cJSON_GetObjectItemCaseSensitive(root, "doctor_key");
     if (!cJSON_IsObject(root) || !cJSON_IsString(key)) {
         ds_log("connection #%u: first message is not an authentication message", c->id);
-        conn_close(c, 1008, "authentication message expected");
-    } else if ((idx = key_lookup(key->valuestring, strlen(key->valuestring))) < 0) {
+        ds_conn_close(c, 1008, "authentication message expected");
+    } else if ((idx = ds_key_lookup(key->valuestring, strlen(key->valuestring))) < 0) {
         ds_log("connection #%u: unknown key", c->id);
-        conn_close(c, 1008, "unknown key");
+        ds_conn_close(c, 1008, "unknown key");
     } else {
         authenticated(c, idx);
     }
@@ -397,7 +397,7 @@ static void ws_message(ws_conn *c)
     if (!c->rx_binary && c->rx_total == 4 && rl_buf_ptr(&c->rx) &&
         !memcmp(rl_buf_ptr(&c->rx), "ping", 4)) {
         /* No log line per ping: a client pings every 30 s. */
-        if (srv.pong_enabled && enqueue(c, OUT_TEXT, "pong", 4, 0) != ENQ_OK)
+        if (ds_srv.pong_enabled && ds_enqueue(c, OUT_TEXT, "pong", 4, 0) != ENQ_OK)
             ds_log("connection #%u: could not queue a pong", c->id);
         return;
     }
@@ -405,7 +405,7 @@ static void ws_message(ws_conn *c)
            c->rx_binary ? "binary" : "text");
 }
 
-static int ws_receive(ws_conn *c, const void *in, size_t len)
+static int ds_ws_receive(ws_conn *c, const void *in, size_t len)
 {
     if (c->closing)
         return 0;
@@ -427,7 +427,7 @@ static int ws_receive(ws_conn *c, const void *in, size_t len)
     return 0;
 }
 
-static int ws_writeable(ws_conn *c)
+static int ds_ws_writeable(ws_conn *c)
 {
     out_msg *m = c->head;
     struct timespec ts;
@@ -463,8 +463,8 @@ static int ws_writeable(ws_conn *c)
     }
     m->sent += chunk;
     if (m->sent == m->len && m->seq) {
-        srv.sent[m->seq % DS_SENT_RING].seq = m->seq;
-        srv.sent[m->seq % DS_SENT_RING].mono_us = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        ds_srv.sent[m->seq % DS_SENT_RING].seq = m->seq;
+        ds_srv.sent[m->seq % DS_SENT_RING].mono_us = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
     }
     if (m->sent == m->len) {
         c->head = m->next;
@@ -479,7 +479,7 @@ static int ws_writeable(ws_conn *c)
     return 0;
 }
 
-static int ws_timer(ws_conn *c)
+static int ds_ws_timer(ws_conn *c)
 {
     timer_kind t = c->timer;
 
@@ -488,27 +488,27 @@ static int ws_timer(ws_conn *c)
         return 0;
     if (t == TIMER_AUTH && c->key_index < 0) {
         ds_log("connection #%u: no authentication within %d s", c->id,
-               srv.cfg->auth_timeout_s);
-        conn_close(c, 1008, "authentication timeout");
+               ds_srv.cfg->auth_timeout_s);
+        ds_conn_close(c, 1008, "authentication timeout");
     } else if (t == TIMER_DEMO && c->key_index >= 0) {
         send_demo(c);
     }
     return 0;
 }
 
-static void ws_closed(ws_conn *c)
+static void ds_ws_closed(ws_conn *c)
 {
     if (!c->wsi)
         return;
-    unregister(c);
+    ds_unregister(c);
     if (c->prev)
         c->prev->next = c->next;
     else
-        srv.conns = c->next;
+        ds_srv.conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    srv.n_conns--;
-    queue_free(c);
+    ds_srv.n_conns--;
+    ds_queue_free(c);
     rl_buf_free(&c->rx);
     ds_log("connection #%u closed", c->id);
     c->wsi = NULL;
@@ -516,7 +516,7 @@ static void ws_closed(ws_conn *c)
 
 /* --- HTTP ---------------------------------------------------------------- */
 
-static void http_reset(http_req *r)
+static void ds_http_reset(http_req *r)
 {
     lws_sul_cancel(&r->delay_sul);
     rl_buf_free(&r->body);
@@ -553,12 +553,12 @@ static int respond_text(struct lws *wsi, http_req *r, unsigned status, const cha
     return respond(wsi, r, status, ctype, strdup(text), strlen(text));
 }
 
-static int respond_json(struct lws *wsi, http_req *r, unsigned status, const char *json)
+static int ds_respond_json(struct lws *wsi, http_req *r, unsigned status, const char *json)
 {
     return respond_text(wsi, r, status, "application/json", json);
 }
 
-static int http_writeable(struct lws *wsi, http_req *r)
+static int ds_http_writeable(struct lws *wsi, http_req *r)
 {
     unsigned char buf[LWS_PRE + DS_HTTP_CHUNK];
     size_t n;
@@ -586,7 +586,7 @@ static int http_writeable(struct lws *wsi, http_req *r)
 }
 
 /* Key index from X-Doctor-Key: -2 when the header is missing, -1 unknown. */
-static int request_key(struct lws *wsi)
+static int ds_request_key(struct lws *wsi)
 {
     char k[DS_MAX_KEY_BYTES + 1];
     int n = lws_hdr_custom_length(wsi, "x-doctor-key:", 13), idx;
@@ -595,13 +595,13 @@ static int request_key(struct lws *wsi)
         return -2;
     if (n > DS_MAX_KEY_BYTES || lws_hdr_custom_copy(wsi, k, sizeof(k), "x-doctor-key:", 13) < 0)
         return -1;
-    idx = key_lookup(k, strlen(k));
+    idx = ds_key_lookup(k, strlen(k));
     explicit_bzero(k, sizeof(k));
     return idx;
 }
 
 /* Value of query argument `name_eq` ("raw=") or NULL; borrowed from buf. */
-static const char *query(struct lws *wsi, const char *name_eq, char *buf, int len)
+static const char *ds_query(struct lws *wsi, const char *name_eq, char *buf, int len)
 {
     return lws_get_urlarg_by_name(wsi, name_eq, buf, len);
 }
@@ -609,23 +609,23 @@ static const char *query(struct lws *wsi, const char *name_eq, char *buf, int le
 static int query_flag(struct lws *wsi, const char *name_eq)
 {
     char buf[64];
-    const char *v = query(wsi, name_eq, buf, sizeof(buf));
+    const char *v = ds_query(wsi, name_eq, buf, sizeof(buf));
 
     return v && (!strcmp(v, "1") || !strcmp(v, "true"));
 }
 
 /* Answers the two key errors shared by push and admin. Returns 1 if it did
  * (and *rc is the callback's return), 0 if idx is a known key. */
-static int key_error(struct lws *wsi, http_req *r, int idx, int is_push, int *rc)
+static int ds_key_error(struct lws *wsi, http_req *r, int idx, int is_push, int *rc)
 {
     if (idx >= 0)
         return 0;
     if (is_push)
-        *rc = respond_json(wsi, r, 401, idx == -2
+        *rc = ds_respond_json(wsi, r, 401, idx == -2
             ? "{\"delivered\":false,\"reason\":\"missing X-Doctor-Key header\"}"
             : "{\"delivered\":false,\"reason\":\"unknown key\"}");
     else
-        *rc = respond_json(wsi, r, 401, idx == -2
+        *rc = ds_respond_json(wsi, r, 401, idx == -2
             ? "{\"ok\":false,\"reason\":\"missing X-Doctor-Key header\"}"
             : "{\"ok\":false,\"reason\":\"unknown key\"}");
     return 1;
@@ -636,11 +636,11 @@ static int is_json_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static int handle_push(struct lws *wsi, http_req *r)
+static int ds_handle_push(struct lws *wsi, http_req *r)
 {
     static const char no_conn[] =
         "{\"delivered\":false,\"reason\":\"no authenticated connection for this key\"}";
-    int idx = request_key(wsi), rc = 0, raw, binary, verbatim;
+    int idx = ds_request_key(wsi), rc = 0, raw, binary, verbatim;
     const char *body = rl_buf_ptr(&r->body) ? rl_buf_ptr(&r->body) : "";
     size_t len = rl_buf_len(&r->body), mlen = 0;
     cJSON *root = NULL;
@@ -648,10 +648,10 @@ static int handle_push(struct lws *wsi, http_req *r)
     enqueue_result er;
     ws_conn *c;
 
-    if (key_error(wsi, r, idx, 1, &rc))
+    if (ds_key_error(wsi, r, idx, 1, &rc))
         return rc;
     if (r->body_too_large)
-        return respond_json(wsi, r, 413, "{\"delivered\":false,\"reason\":\"body larger than 24 MiB\"}");
+        return ds_respond_json(wsi, r, 413, "{\"delivered\":false,\"reason\":\"body larger than 24 MiB\"}");
     raw = query_flag(wsi, "raw=");
     binary = query_flag(wsi, "binary=");
     verbatim = raw || binary;
@@ -659,28 +659,28 @@ static int handle_push(struct lws *wsi, http_req *r)
         const char *end = NULL;
 
         if (!ds_utf8_valid(body, len) || memchr(body, '\0', len))
-            return respond_json(wsi, r, 400, "{\"delivered\":false,\"reason\":\"body is not valid UTF-8 text\"}");
+            return ds_respond_json(wsi, r, 400, "{\"delivered\":false,\"reason\":\"body is not valid UTF-8 text\"}");
         root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
         while (root && end < body + len && is_json_space(*end))
             end++;
         if (!root || end != body + len) {
             cJSON_Delete(root);
-            return respond_json(wsi, r, 400, "{\"delivered\":false,\"reason\":\"invalid JSON\"}");
+            return ds_respond_json(wsi, r, 400, "{\"delivered\":false,\"reason\":\"invalid JSON\"}");
         }
         if (!cJSON_IsObject(root)) {
             cJSON_Delete(root);
-            return respond_json(wsi, r, 400, "{\"delivered\":false,\"reason\":\"body must be a JSON object\"}");
+            return ds_respond_json(wsi, r, 400, "{\"delivered\":false,\"reason\":\"body must be a JSON object\"}");
         }
         /* An object naming its own type is a whole message, sent as is. */
         verbatim = cJSON_GetObjectItemCaseSensitive(root, "type") != NULL;
     }
-    c = srv.holders[idx];
+    c = ds_srv.holders[idx];
     if (!c) {
         cJSON_Delete(root);
-        return respond_json(wsi, r, 404, no_conn);
+        return ds_respond_json(wsi, r, 404, no_conn);
     }
     if (verbatim) {
-        er = enqueue(c, binary ? OUT_BINARY : OUT_TEXT, body, len, 0);
+        er = ds_enqueue(c, binary ? OUT_BINARY : OUT_TEXT, body, len, 0);
     } else {
         /* json_report is copied as sent, less surrounding whitespace. */
         const char *b = body, *e = body + len;
@@ -689,23 +689,23 @@ static int handle_push(struct lws *wsi, http_req *r)
             b++;
         while (e > b && is_json_space(e[-1]))
             e--;
-        msg = build_report_ready(root, b, (size_t)(e - b), &mlen);
+        msg = ds_build_report_ready(root, b, (size_t)(e - b), &mlen);
         if (!msg) {
             cJSON_Delete(root);
-            return respond_json(wsi, r, 413, "{\"delivered\":false,\"reason\":\"could not build the report (too large?)\"}");
+            return ds_respond_json(wsi, r, 413, "{\"delivered\":false,\"reason\":\"could not build the report (too large?)\"}");
         }
-        er = enqueue(c, OUT_TEXT, msg, mlen, 0);
+        er = ds_enqueue(c, OUT_TEXT, msg, mlen, 0);
     }
     cJSON_Delete(root);
     free(msg);
     if (er == ENQ_OK)
-        c->tail->seq = ++srv.next_seq;
+        c->tail->seq = ++ds_srv.next_seq;
     if (er == ENQ_FULL)
-        return respond_json(wsi, r, 503, "{\"delivered\":false,\"reason\":\"queue full\"}");
+        return ds_respond_json(wsi, r, 503, "{\"delivered\":false,\"reason\":\"queue full\"}");
     if (er != ENQ_OK)
-        return respond_json(wsi, r, er == ENQ_CLOSING ? 404 : 500,
-                            er == ENQ_CLOSING ? no_conn
-                                              : "{\"delivered\":false,\"reason\":\"out of memory\"}");
+        return ds_respond_json(wsi, r, er == ENQ_CLOSING ? 404 : 500,
+                               er == ENQ_CLOSING ? no_conn
+                                                 : "{\"delivered\":false,\"reason\":\"out of memory\"}");
     ds_log("connection #%u: queued a %zu-byte %s %s (push %llu)", c->id, verbatim ? len : mlen,
            binary ? "binary" : "text",
            verbatim ? (raw || binary ? "raw push" : "message") : "report_ready", c->tail->seq);
@@ -713,7 +713,7 @@ static int handle_push(struct lws *wsi, http_req *r)
         char ok[64];
 
         snprintf(ok, sizeof(ok), "{\"delivered\":true,\"seq\":%llu}", c->tail->seq);
-        return respond_json(wsi, r, 200, ok);
+        return ds_respond_json(wsi, r, 200, ok);
     }
 }
 
@@ -724,7 +724,7 @@ static int sendable_close_code(long code)
            (code >= 3000 && code <= 4999);
 }
 
-static int handle_admin(struct lws *wsi, http_req *r, const char *what)
+static int ds_handle_admin(struct lws *wsi, http_req *r, const char *what)
 {
     static const char no_conn[] =
         "{\"ok\":false,\"reason\":\"no authenticated connection for this key\"}";
@@ -736,66 +736,66 @@ static int handle_admin(struct lws *wsi, http_req *r, const char *what)
     if (!strcmp(what, "files")) {
         char *end;
         unsigned long ms;
-        v = query(wsi, "delay_ms=", buf, sizeof(buf));
+        v = ds_query(wsi, "delay_ms=", buf, sizeof(buf));
         ms = v && *v ? strtoul(v, &end, 10) : 0;
         if (!v || !*v || *end || ms > 600000)
-            return respond_json(wsi, r, 400, "{\"ok\":false,\"reason\":\"delay_ms must be "
-                                "0 to 600000\"}");
-        srv.files_delay_ms = (unsigned)ms;
+            return ds_respond_json(wsi, r, 400, "{\"ok\":false,\"reason\":\"delay_ms must be "
+                                   "0 to 600000\"}");
+        ds_srv.files_delay_ms = (unsigned)ms;
         ds_log("/files answers held back %lu ms", ms);
-        return respond_json(wsi, r, 200, "{\"ok\":true}");
+        return ds_respond_json(wsi, r, 200, "{\"ok\":true}");
     }
     if (!strcmp(what, "pong")) {
-        v = query(wsi, "enabled=", buf, sizeof(buf));
+        v = ds_query(wsi, "enabled=", buf, sizeof(buf));
         if (!v || (strcmp(v, "0") && strcmp(v, "1")))
-            return respond_json(wsi, r, 400, "{\"ok\":false,\"reason\":\"enabled must be 0 or 1\"}");
-        srv.pong_enabled = v[0] == '1';
-        ds_log("pong answers %s", srv.pong_enabled ? "enabled" : "disabled");
-        return respond_json(wsi, r, 200, "{\"ok\":true}");
+            return ds_respond_json(wsi, r, 400, "{\"ok\":false,\"reason\":\"enabled must be 0 or 1\"}");
+        ds_srv.pong_enabled = v[0] == '1';
+        ds_log("pong answers %s", ds_srv.pong_enabled ? "enabled" : "disabled");
+        return ds_respond_json(wsi, r, 200, "{\"ok\":true}");
     }
-    idx = request_key(wsi);
-    if (key_error(wsi, r, idx, 0, &rc))
+    idx = ds_request_key(wsi);
+    if (ds_key_error(wsi, r, idx, 0, &rc))
         return rc;
     if (!strcmp(what, "close")) {
         char *end;
         long code;
 
-        v = query(wsi, "code=", buf, sizeof(buf));
+        v = ds_query(wsi, "code=", buf, sizeof(buf));
         code = v ? strtol(v, &end, 10) : 0;
         if (!v || !*v || *end || !sendable_close_code(code))
-            return respond_json(wsi, r, 400, "{\"ok\":false,\"reason\":\"code must be a "
-                                "sendable close code (1000-1003, 1007-1014, 3000-4999)\"}");
-        if (!(c = srv.holders[idx]))
-            return respond_json(wsi, r, 404, no_conn);
+            return ds_respond_json(wsi, r, 400, "{\"ok\":false,\"reason\":\"code must be a "
+                                   "sendable close code (1000-1003, 1007-1014, 3000-4999)\"}");
+        if (!(c = ds_srv.holders[idx]))
+            return ds_respond_json(wsi, r, 404, no_conn);
         ds_log("admin: closing connection #%u with %ld", c->id, code);
-        conn_close(c, (int)code, "closed by admin");
-        return respond_json(wsi, r, 200, "{\"ok\":true}");
+        ds_conn_close(c, (int)code, "closed by admin");
+        return ds_respond_json(wsi, r, 200, "{\"ok\":true}");
     }
     /* drop */
-    if (!(c = srv.holders[idx]))
-        return respond_json(wsi, r, 404, no_conn);
+    if (!(c = ds_srv.holders[idx]))
+        return ds_respond_json(wsi, r, 404, no_conn);
     ds_log("admin: dropping connection #%u without a close frame", c->id);
-    conn_drop(c);
-    return respond_json(wsi, r, 200, "{\"ok\":true}");
+    ds_conn_drop(c);
+    return ds_respond_json(wsi, r, 200, "{\"ok\":true}");
 }
 
 /* GET /admin/sent?seq=N: when push N's last frame was written. */
-static int handle_sent(struct lws *wsi, http_req *r)
+static int ds_handle_sent(struct lws *wsi, http_req *r)
 {
     char buf[32], out[96];
-    const char *v = query(wsi, "seq=", buf, sizeof(buf));
+    const char *v = ds_query(wsi, "seq=", buf, sizeof(buf));
     char *end;
     unsigned long long seq = v && *v ? strtoull(v, &end, 10) : 0;
 
     if (!seq || *end)
-        return respond_json(wsi, r, 400, "{\"sent\":false,\"reason\":\"seq must be a push number\"}");
-    if (srv.sent[seq % DS_SENT_RING].seq != seq) {
+        return ds_respond_json(wsi, r, 400, "{\"sent\":false,\"reason\":\"seq must be a push number\"}");
+    if (ds_srv.sent[seq % DS_SENT_RING].seq != seq) {
         snprintf(out, sizeof(out), "{\"seq\":%llu,\"sent\":false}", seq);
-        return respond_json(wsi, r, 404, out);
+        return ds_respond_json(wsi, r, 404, out);
     }
     snprintf(out, sizeof(out), "{\"seq\":%llu,\"sent\":true,\"sent_mono_us\":%lld}", seq,
-             srv.sent[seq % DS_SENT_RING].mono_us);
-    return respond_json(wsi, r, 200, out);
+             ds_srv.sent[seq % DS_SENT_RING].mono_us);
+    return ds_respond_json(wsi, r, 200, out);
 }
 
 static int handle_file(struct lws *wsi, http_req *r)
@@ -813,8 +813,8 @@ static int handle_file(struct lws *wsi, http_req *r)
         return respond_text(wsi, r, 404, "text/plain", "document not found\n");
     memcpy(id, name, n);
     id[n] = '\0';
-    switch (ds_links_check(id, query(wsi, "expires=", ebuf, sizeof(ebuf)),
-                           query(wsi, "sig=", sbuf, sizeof(sbuf)), (long long)time(NULL),
+    switch (ds_links_check(id, ds_query(wsi, "expires=", ebuf, sizeof(ebuf)),
+                           ds_query(wsi, "sig=", sbuf, sizeof(sbuf)), (long long)time(NULL),
                            &data, &len)) {
     case DS_LINK_NOT_FOUND:
         return respond_text(wsi, r, 404, "text/plain", "document not found\n");
@@ -841,7 +841,7 @@ static void delayed_file(lws_sorted_usec_list_t *sul)
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-static int route(struct lws *wsi, http_req *r)
+static int ds_http_route(struct lws *wsi, http_req *r)
 {
     const char *p = r->path;
 
@@ -849,43 +849,43 @@ static int route(struct lws *wsi, http_req *r)
         return 0;
     r->routed = 1;
     if (r->path_too_long)
-        return respond_json(wsi, r, 404, "{\"error\":\"not found\"}");
+        return ds_respond_json(wsi, r, 404, "{\"error\":\"not found\"}");
     if (!strcmp(p, "/healthz"))
         return r->method == M_GET ? respond_text(wsi, r, 200, "text/plain", "ok")
-                                  : respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
-    if (!strncmp(p, "/files/", 7) && r->method == M_GET && srv.files_delay_ms) {
+                                  : ds_respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
+    if (!strncmp(p, "/files/", 7) && r->method == M_GET && ds_srv.files_delay_ms) {
         /* The whole answer waits, the link checks included: an expiring
          * link held back long enough is answered "link expired". */
         r->wsi = wsi;
-        lws_sul_schedule(srv.ctx, 0, &r->delay_sul, delayed_file,
-                         (lws_usec_t)srv.files_delay_ms * LWS_US_PER_MS);
+        lws_sul_schedule(ds_srv.ctx, 0, &r->delay_sul, delayed_file,
+                         (lws_usec_t)ds_srv.files_delay_ms * LWS_US_PER_MS);
         /* lws drops a request left unanswered for 5 s: not this one. */
-        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)(srv.files_delay_ms / 1000) + 10);
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)(ds_srv.files_delay_ms / 1000) + 10);
         return 0;
     }
     if (!strncmp(p, "/files/", 7))
         return r->method == M_GET ? handle_file(wsi, r)
-                                  : respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
+                                  : ds_respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
     if (!strcmp(p, "/reports/push"))
-        return r->method == M_POST ? handle_push(wsi, r)
-                                   : respond_json(wsi, r, 405, "{\"error\":\"use POST\"}");
+        return r->method == M_POST ? ds_handle_push(wsi, r)
+                                   : ds_respond_json(wsi, r, 405, "{\"error\":\"use POST\"}");
     if (!strcmp(p, "/admin/sent"))
-        return r->method == M_GET ? handle_sent(wsi, r)
-                                  : respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
+        return r->method == M_GET ? ds_handle_sent(wsi, r)
+                                  : ds_respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
     if (!strcmp(p, "/admin/close") || !strcmp(p, "/admin/pong") || !strcmp(p, "/admin/drop") ||
         !strcmp(p, "/admin/files"))
-        return r->method == M_POST ? handle_admin(wsi, r, p + strlen("/admin/"))
-                                   : respond_json(wsi, r, 405, "{\"error\":\"use POST\"}");
+        return r->method == M_POST ? ds_handle_admin(wsi, r, p + strlen("/admin/"))
+                                   : ds_respond_json(wsi, r, 405, "{\"error\":\"use POST\"}");
     if (!strcmp(p, WS_PATH))
-        return respond_json(wsi, r, 400, "{\"error\":\"WebSocket upgrade expected\"}");
-    return respond_json(wsi, r, 404, "{\"error\":\"not found\"}");
+        return ds_respond_json(wsi, r, 400, "{\"error\":\"WebSocket upgrade expected\"}");
+    return ds_respond_json(wsi, r, 404, "{\"error\":\"not found\"}");
 }
 
-static int http_begin(struct lws *wsi, http_req *r, const char *uri)
+static int ds_http_begin(struct lws *wsi, http_req *r, const char *uri)
 {
     char cl[32];
 
-    http_reset(r);
+    ds_http_reset(r);
     rl_buf_init(&r->body, DS_MAX_PUSH_BYTES);
     if (strlen(uri) >= sizeof(r->path))
         r->path_too_long = 1;
@@ -896,12 +896,12 @@ static int http_begin(struct lws *wsi, http_req *r, const char *uri)
     else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0)
         r->method = M_POST;
     if (r->method != M_POST)
-        return route(wsi, r);
+        return ds_http_route(wsi, r);
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
         /* Bodies must come with a Content-Length; a chunked body would be
          * left unread on the stream, so the connection ends here. */
         r->close_after = 1;
-        return respond_json(wsi, r, 411, "{\"error\":\"Content-Length required\"}");
+        return ds_respond_json(wsi, r, 411, "{\"error\":\"Content-Length required\"}");
     }
     if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
         strtoull(cl, NULL, 10) > 0) {
@@ -911,10 +911,10 @@ static int http_begin(struct lws *wsi, http_req *r, const char *uri)
             r->body_too_large = 1;
         return 0;   /* wait for HTTP_BODY_COMPLETION */
     }
-    return route(wsi, r);
+    return ds_http_route(wsi, r);
 }
 
-static int http_body(http_req *r, const void *in, size_t len)
+static int ds_http_body(http_req *r, const void *in, size_t len)
 {
     if (r->body_too_large)
         return 0;
@@ -929,22 +929,22 @@ static int http_body(http_req *r, const void *in, size_t len)
 
 static void grace_over(lws_sorted_usec_list_t *sul)
 {
-    srv.grace_over = 1;
+    ds_srv.grace_over = 1;
 }
 
 static void begin_shutdown(void)
 {
     ws_conn *c;
 
-    srv.stopping = 1;
-    ds_log("stopping: closing %u connection(s)", srv.n_conns);
-    for (c = srv.conns; c; c = c->next) {
+    ds_srv.stopping = 1;
+    ds_log("stopping: closing %u connection(s)", ds_srv.n_conns);
+    for (c = ds_srv.conns; c; c = c->next) {
         if (c->closing)
             continue;
-        queue_drop_unstarted(c);
-        conn_close(c, 1001, "server shutting down");
+        ds_queue_drop_unstarted(c);
+        ds_conn_close(c, 1001, "server shutting down");
     }
-    lws_sul_schedule(srv.ctx, 0, &srv.grace_sul, grace_over, DS_SHUTDOWN_GRACE_US);
+    lws_sul_schedule(ds_srv.ctx, 0, &ds_srv.grace_sul, grace_over, DS_SHUTDOWN_GRACE_US);
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -954,39 +954,39 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     switch (reason) {
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (atomic_load(&srv.stop_requested) && !srv.stopping)
+        if (atomic_load(&ds_srv.stop_requested) && !ds_srv.stopping)
             begin_shutdown();
         return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return ws_filter(wsi);
+        return ds_ws_filter(wsi);
     case LWS_CALLBACK_ESTABLISHED:
-        return ws_established(wsi, &s->ws);
+        return ds_ws_established(wsi, &s->ws);
     case LWS_CALLBACK_RECEIVE:
-        return ws_receive(&s->ws, in, len);
+        return ds_ws_receive(&s->ws, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return ws_writeable(&s->ws);
+        return ds_ws_writeable(&s->ws);
     case LWS_CALLBACK_TIMER:
-        return s ? ws_timer(&s->ws) : 0;
+        return s ? ds_ws_timer(&s->ws) : 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (len >= 2)
             ds_log("connection #%u: client closed with %d", s->ws.id,
                    ((const unsigned char *)in)[0] << 8 | ((const unsigned char *)in)[1]);
         return 0;
     case LWS_CALLBACK_CLOSED:
-        ws_closed(&s->ws);
+        ds_ws_closed(&s->ws);
         return 0;
     case LWS_CALLBACK_HTTP:
-        return http_begin(wsi, &s->http, in);
+        return ds_http_begin(wsi, &s->http, in);
     case LWS_CALLBACK_HTTP_BODY:
-        return http_body(&s->http, in, len);
+        return ds_http_body(&s->http, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return route(wsi, &s->http);
+        return ds_http_route(wsi, &s->http);
     case LWS_CALLBACK_HTTP_WRITEABLE:
-        return http_writeable(wsi, &s->http);
+        return ds_http_writeable(wsi, &s->http);
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
         if (s)
-            http_reset(&s->http);
+            ds_http_reset(&s->http);
         break;
     default:
         break;
@@ -1022,9 +1022,9 @@ int ds_server_start(const ds_config *cfg)
     int v6 = inet_pton(AF_INET6, bind, a6) == 1, port;
     uint64_t ipv6_opt = v6 ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6;
 
-    srv.cfg = cfg;
-    srv.pong_enabled = cfg->pong_enabled;
-    pthread_mutex_init(&srv.ctx_lock, NULL);
+    ds_srv.cfg = cfg;
+    ds_srv.pong_enabled = cfg->pong_enabled;
+    pthread_mutex_init(&ds_srv.ctx_lock, NULL);
     if (ds_links_init()) {
         ds_log("no randomness for the link secret");
         return -1;
@@ -1042,8 +1042,8 @@ int ds_server_start(const ds_config *cfg)
     info.max_http_header_data = DS_MAX_HEADER_DATA;
     info.pt_serv_buf_size = 65536;
     info.count_threads = 1;
-    srv.ctx = lws_create_context(&info);
-    if (!srv.ctx) {
+    ds_srv.ctx = lws_create_context(&info);
+    if (!ds_srv.ctx) {
         ds_log("could not create the libwebsockets context");
         return -1;
     }
@@ -1057,16 +1057,16 @@ int ds_server_start(const ds_config *cfg)
         /* HTTP/1.1 only: test clients and curl scripts stay simple. */
         info.alpn = "http/1.1";
     }
-    srv.vhost = lws_create_vhost(srv.ctx, &info);
-    if (!srv.vhost) {
+    ds_srv.vhost = lws_create_vhost(ds_srv.ctx, &info);
+    if (!ds_srv.vhost) {
         ds_log("could not listen on %s port %d%s", bind, cfg->port,
                cfg->tls_cert ? " (or load the TLS certificate/key)" : "");
-        lws_context_destroy(srv.ctx);
-        srv.ctx = NULL;
+        lws_context_destroy(ds_srv.ctx);
+        ds_srv.ctx = NULL;
         return -1;
     }
-    port = lws_get_vhost_listen_port(srv.vhost);
-    snprintf(srv.base_url, sizeof(srv.base_url), "%s://%s%s%s:%d",
+    port = lws_get_vhost_listen_port(ds_srv.vhost);
+    snprintf(ds_srv.base_url, sizeof(ds_srv.base_url), "%s://%s%s%s:%d",
              cfg->tls_cert ? "https" : "http", v6 && host == bind ? "[" : "", host,
              v6 && host == bind ? "]" : "", port);
     ds_log("listening on %s:%d%s, %zu key(s)%s", bind, port, cfg->tls_cert ? " with TLS" : "",
@@ -1079,29 +1079,29 @@ int ds_server_start(const ds_config *cfg)
 
 void ds_server_request_stop(void)
 {
-    atomic_store(&srv.stop_requested, 1);
-    pthread_mutex_lock(&srv.ctx_lock);
-    if (srv.ctx)
-        lws_cancel_service(srv.ctx);
-    pthread_mutex_unlock(&srv.ctx_lock);
+    atomic_store(&ds_srv.stop_requested, 1);
+    pthread_mutex_lock(&ds_srv.ctx_lock);
+    if (ds_srv.ctx)
+        lws_cancel_service(ds_srv.ctx);
+    pthread_mutex_unlock(&ds_srv.ctx_lock);
 }
 
 int ds_server_run(void)
 {
     int rc = 0;
 
-    while (!(srv.stopping && (srv.n_conns == 0 || srv.grace_over))) {
-        if (lws_service(srv.ctx, 0) < 0) {
+    while (!(ds_srv.stopping && (ds_srv.n_conns == 0 || ds_srv.grace_over))) {
+        if (lws_service(ds_srv.ctx, 0) < 0) {
             ds_log("service loop failed");
             rc = -1;
             break;
         }
     }
-    lws_sul_cancel(&srv.grace_sul);
-    pthread_mutex_lock(&srv.ctx_lock);
-    lws_context_destroy(srv.ctx);
-    srv.ctx = NULL;
-    pthread_mutex_unlock(&srv.ctx_lock);
+    lws_sul_cancel(&ds_srv.grace_sul);
+    pthread_mutex_lock(&ds_srv.ctx_lock);
+    lws_context_destroy(ds_srv.ctx);
+    ds_srv.ctx = NULL;
+    pthread_mutex_unlock(&ds_srv.ctx_lock);
     ds_links_shutdown();
     ds_log("stopped");
     return rc;
