@@ -1,0 +1,137 @@
+/*
+ * server_internal.h - what the devserver's server files share, and nothing
+ * else: the connection and HTTP request types, the one state of the server,
+ * and the calls one file makes into another. main.c sees only server.h.
+ *
+ * Everything here runs on the service thread (server.h), so the state needs
+ * no lock; only stop_requested and ctx_lock are shared with the signal thread.
+ */
+#ifndef DS_SERVER_INTERNAL_H
+#define DS_SERVER_INTERNAL_H
+
+#include "server.h"
+#include "buf.h"
+
+#include <cJSON.h>
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#define WS_PATH                "/reports/ws"
+#define DS_MAX_PATH            256
+#define DS_SENT_RING           4096           /* pushes whose send time is kept */
+
+/* --- Types --------------------------------------------------------------- */
+
+typedef enum out_kind { OUT_TEXT, OUT_BINARY, OUT_CLOSE } out_kind;
+
+/* One queued outgoing message. The payload sits after LWS_PRE bytes of
+ * headroom because lws writes the frame header in front of what it sends. */
+typedef struct out_msg {
+    struct out_msg *next;
+    out_kind kind;
+    int close_code;
+    const char *close_reason;   /* static string, OUT_CLOSE only */
+    size_t len;
+    size_t sent;                /* payload bytes already handed to lws */
+    unsigned long long seq;     /* push number (1, 2, ...), 0 if not a push */
+    unsigned char data[];       /* LWS_PRE + len bytes */
+} out_msg;
+
+typedef enum timer_kind { TIMER_NONE, TIMER_AUTH, TIMER_DEMO } timer_kind;
+
+typedef struct ws_conn {
+    struct lws *wsi;            /* NULL until ESTABLISHED */
+    struct ws_conn *prev, *next;
+    unsigned id;                /* "connection #id" in logs */
+    int key_index;              /* -1 until authenticated */
+    int closing;                /* close queued or dropped: takes nothing more */
+    int dropped;                /* TCP shut down without a close frame */
+    int close_sent;             /* the close frame has been handed to lws */
+    timer_kind timer;
+    out_msg *head, *tail;       /* owned */
+    size_t queued_msgs, queued_bytes;
+    rl_buf rx;                  /* the message being received, bounded */
+    size_t rx_total;            /* its real size, even past the bound */
+    int rx_binary;
+    int rx_in_message;
+} ws_conn;
+
+typedef enum http_method { M_OTHER, M_GET, M_POST } http_method;
+
+/* One HTTP transaction; lws gives each its own (zeroed) session data. */
+typedef struct http_req {
+    http_method method;
+    char path[DS_MAX_PATH];
+    int path_too_long;
+    rl_buf body;                /* owned */
+    int body_too_large;
+    char *resp;                 /* owned response body */
+    size_t resp_len, resp_sent;
+    int close_after;            /* the stream cannot be reused after this */
+    int routed;                 /* answered: lws may still report the end of
+                                 * an empty body, which must not answer twice */
+    lws_sorted_usec_list_t delay_sul;  /* a /files answer held back (admin/files) */
+    struct lws *wsi;            /* the stream, while an answer is held back */
+} http_req;
+
+typedef struct session {
+    ws_conn ws;
+    http_req http;
+} session;
+
+typedef enum enqueue_result { ENQ_OK, ENQ_FULL, ENQ_NOMEM, ENQ_CLOSING } enqueue_result;
+
+typedef struct ds_server_state {
+    const ds_config *cfg;
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    char base_url[96];          /* "http://127.0.0.1:8080", no slash */
+    int pong_enabled;
+    unsigned files_delay_ms;    /* POST /admin/files: hold /files answers back */
+    ws_conn *conns;             /* live WebSocket connections */
+    unsigned n_conns;
+    unsigned next_conn_id;
+    unsigned demo_counter;
+    ws_conn *holders[DS_MAX_KEYS];  /* the authenticated connection per key */
+    atomic_int stop_requested;
+    /* Held by the signal thread while it wakes the loop and by the service
+     * thread while it destroys the context, so a late signal never touches
+     * a freed context. */
+    pthread_mutex_t ctx_lock;
+    int stopping;
+    int grace_over;
+    lws_sorted_usec_list_t grace_sul;
+    /* Pushes: their numbers, and when the last frame of the last ones was
+     * written (CLOCK_MONOTONIC us), for GET /admin/sent. */
+    unsigned long long next_seq;
+    struct { unsigned long long seq; long long mono_us; } sent[DS_SENT_RING];
+} ds_server_state;
+
+/* Defined in server.c. */
+extern ds_server_state ds_srv;
+
+/* --- conn.c -------------------------------------------------------------- */
+
+/* Index of the key, or -1. Every key is compared in constant time so the
+ * answer's timing does not tell how much of a guess was right. */
+int ds_key_lookup(const char *k, size_t n);
+/* Frees every queued message. */
+void ds_queue_free(ws_conn *c);
+/* Queues a copy of data. force skips the size limits; it is for the few
+ * bytes of an error notice or a close, which must not be refused. */
+enqueue_result ds_enqueue(ws_conn *c, out_kind kind, const void *data, size_t len,
+                          int force);
+/* Takes the connection off its key, if it holds one. */
+void ds_unregister(ws_conn *c);
+/* Queues a close frame behind what is already queued and takes the
+ * connection off its key at once, so later pushes cannot reach it. */
+void ds_conn_close(ws_conn *c, int code, const char *reason);
+/* On shutdown, a message not yet started is not worth waiting for; one
+ * already partly on the wire must finish to keep the framing valid. */
+void ds_queue_drop_unstarted(ws_conn *c);
+/* Ends the TCP stream with no close frame, as a lost network would. */
+void ds_conn_drop(ws_conn *c);
+
+#endif
