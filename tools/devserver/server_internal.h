@@ -134,4 +134,42 @@ void ds_queue_drop_unstarted(ws_conn *c);
 /* Ends the TCP stream with no close frame, as a lost network would. */
 void ds_conn_drop(ws_conn *c);
 
+/* --- http.c: the HTTP reasons of the callback, and answering ------------- */
+
+/* Frees what the request owns and zeroes it. */
+void ds_http_reset(http_req *r);
+int ds_http_begin(struct lws *wsi, http_req *r, const char *uri);
+int ds_http_body(http_req *r, const void *in, size_t len);
+/* Answers the request once it is whole (once only). */
+int ds_http_route(struct lws *wsi, http_req *r);
+int ds_http_writeable(struct lws *wsi, http_req *r);
+/* Answers with status and a copy of json as an application/json body. */
+int ds_respond_json(struct lws *wsi, http_req *r, unsigned status, const char *json);
+/* Key index from X-Doctor-Key: -2 when the header is missing, -1 unknown. */
+int ds_request_key(struct lws *wsi);
+/* Value of query argument `name_eq` ("raw=") or NULL; borrowed from buf. */
+const char *ds_query(struct lws *wsi, const char *name_eq, char *buf, int len);
+/* Answers the two key errors shared by push and admin. Returns 1 if it did
+ * (and *rc is the callback's return), 0 if idx is a known key. */
+int ds_key_error(struct lws *wsi, http_req *r, int idx, int is_push, int *rc);
+
+/* --- push.c -------------------------------------------------------------- */
+
+/*
+ * Renders the document, stores it behind a signed link and builds the
+ * report_ready message. json_text is the object's original text. Returns a
+ * malloc'd message (the caller frees it) or NULL.
+ */
+char *ds_build_report_ready(const cJSON *report, const char *json_text,
+                            size_t json_len, size_t *msg_len);
+/* POST /reports/push. */
+int ds_handle_push(struct lws *wsi, http_req *r);
+
+/* --- admin.c ------------------------------------------------------------- */
+
+/* POST /admin/<what>: close, pong, drop or files. */
+int ds_handle_admin(struct lws *wsi, http_req *r, const char *what);
+/* GET /admin/sent. */
+int ds_handle_sent(struct lws *wsi, http_req *r);
+
 #endif
