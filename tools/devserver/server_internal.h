@@ -5,6 +5,13 @@
  *
  * Everything here runs on the service thread (server.h), so the state needs
  * no lock; only stop_requested and ctx_lock are shared with the signal thread.
+ *
+ *   server.c  the context's life cycle, the lws callback, shutdown
+ *   conn.c    keys, a connection's outgoing queue, closing and dropping it
+ *   ws.c      /reports/ws: authentication, messages, writing the queue, timers
+ *   http.c    an HTTP transaction: reading, routing, answering; /files, /healthz
+ *   push.c    POST /reports/push and the report_ready message
+ *   admin.c   the fault switches under /admin/ and GET /admin/sent
  */
 #ifndef DS_SERVER_INTERNAL_H
 #define DS_SERVER_INTERNAL_H
@@ -133,6 +140,17 @@ void ds_conn_close(ws_conn *c, int code, const char *reason);
 void ds_queue_drop_unstarted(ws_conn *c);
 /* Ends the TCP stream with no close frame, as a lost network would. */
 void ds_conn_drop(ws_conn *c);
+
+/* --- ws.c: the WebSocket reasons of the callback ------------------------- */
+
+/* FILTER_PROTOCOL_CONNECTION, ESTABLISHED, RECEIVE, SERVER_WRITEABLE, TIMER
+ * and CLOSED, in that order; each returns what the callback returns. */
+int ds_ws_filter(struct lws *wsi);
+int ds_ws_established(struct lws *wsi, ws_conn *c);
+int ds_ws_receive(ws_conn *c, const void *in, size_t len);
+int ds_ws_writeable(ws_conn *c);
+int ds_ws_timer(ws_conn *c);
+void ds_ws_closed(ws_conn *c);
 
 /* --- http.c: the HTTP reasons of the callback, and answering ------------- */
 
