@@ -41,6 +41,18 @@ void ds_queue_free(ws_conn *c)
     c->queued_msgs = c->queued_bytes = 0;
 }
 
+/* Links m in at the tail; a close (len 0) counts as a message, not bytes. */
+static void queue_append(ws_conn *c, out_msg *m)
+{
+    if (c->tail)
+        c->tail->next = m;
+    else
+        c->head = m;
+    c->tail = m;
+    c->queued_msgs++;
+    c->queued_bytes += m->len;
+}
+
 enqueue_result ds_enqueue(ws_conn *c, out_kind kind, const void *data, size_t len,
                           int force)
 {
@@ -59,13 +71,7 @@ enqueue_result ds_enqueue(ws_conn *c, out_kind kind, const void *data, size_t le
     m->len = len;
     if (len)
         memcpy(m->data + LWS_PRE, data, len);
-    if (c->tail)
-        c->tail->next = m;
-    else
-        c->head = m;
-    c->tail = m;
-    c->queued_msgs++;
-    c->queued_bytes += len;
+    queue_append(c, m);
     lws_callback_on_writable(c->wsi);
     return ENQ_OK;
 }
@@ -92,12 +98,7 @@ void ds_conn_close(ws_conn *c, int code, const char *reason)
         m->kind = OUT_CLOSE;
         m->close_code = code;
         m->close_reason = reason;
-        if (c->tail)
-            c->tail->next = m;
-        else
-            c->head = m;
-        c->tail = m;
-        c->queued_msgs++;
+        queue_append(c, m);
     }
     c->closing = 1;
     lws_callback_on_writable(c->wsi);
