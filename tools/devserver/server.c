@@ -1,950 +1,48 @@
 /*
- * server.c - one libwebsockets context serving the report service's
- * WebSocket endpoint (/reports/ws) and the HTTP control API (push, admin,
- * signed document links) on the same port. See server.h and README.md.
+ * server.c - the libwebsockets context that serves the report service's
+ * WebSocket endpoint and the HTTP control API on one port: its start, the
+ * service loop, shutdown, and the one callback, which hands each reason to
+ * ws.c or http.c. See server.h, server_internal.h and README.md.
  *
  * Everything here runs on the service thread, so the connection registry
  * needs no lock: an HTTP push finds the WebSocket connection holding a key,
  * appends to its queue and asks lws for a WRITEABLE callback, where the
  * queue is written out one piece at a time.
  */
-#include "server.h"
-#include "docx.h"
+#include "server_internal.h"
 #include "links.h"
-#include "report.h"
 #include "util.h"
 
 #include <arpa/inet.h>
-#include <cJSON.h>
-#include <libwebsockets.h>
-#include <openssl/crypto.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
-#define WS_PATH                "/reports/ws"
-#define DS_MAX_PUSH_BYTES      (24u * 1024u * 1024u)  /* HTTP body; more: 413 */
-#define DS_MAX_QUEUED_MESSAGES 1024                   /* per connection; more: 503 */
-#define DS_MAX_QUEUED_BYTES    (512u * 1024u * 1024u) /* per connection; more: 503 */
-#define DS_MAX_CLIENT_MESSAGE  (64u * 1024u)  /* bytes kept of a client message */
-#define DS_MAX_CONNECTIONS     256            /* WebSocket connections at once */
-#define DS_WS_CHUNK            (64u * 1024u)  /* payload per frame on the wire */
-#define DS_HTTP_CHUNK          (16u * 1024u)  /* response bytes per WRITEABLE */
-#define DS_MAX_PATH            256
 #define DS_MAX_HEADER_DATA     16384          /* room for a 4 KiB key header */
 #define DS_SHUTDOWN_GRACE_US   (1000 * 1000)  /* to deliver 1001 closes */
-#define DS_SENT_RING           4096           /* pushes whose send time is kept */
 
-/* --- Types --------------------------------------------------------------- */
-
-typedef enum out_kind { OUT_TEXT, OUT_BINARY, OUT_CLOSE } out_kind;
-
-/* One queued outgoing message. The payload sits after LWS_PRE bytes of
- * headroom because lws writes the frame header in front of what it sends. */
-typedef struct out_msg {
-    struct out_msg *next;
-    out_kind kind;
-    int close_code;
-    const char *close_reason;   /* static string, OUT_CLOSE only */
-    size_t len;
-    size_t sent;                /* payload bytes already handed to lws */
-    unsigned long long seq;     /* push number (1, 2, ...), 0 if not a push */
-    unsigned char data[];       /* LWS_PRE + len bytes */
-} out_msg;
-
-typedef enum timer_kind { TIMER_NONE, TIMER_AUTH, TIMER_DEMO } timer_kind;
-
-typedef struct ws_conn {
-    struct lws *wsi;            /* NULL until ESTABLISHED */
-    struct ws_conn *prev, *next;
-    unsigned id;                /* "connection #id" in logs */
-    int key_index;              /* -1 until authenticated */
-    int closing;                /* close queued or dropped: takes nothing more */
-    int dropped;                /* TCP shut down without a close frame */
-    int close_sent;             /* the close frame has been handed to lws */
-    timer_kind timer;
-    out_msg *head, *tail;       /* owned */
-    size_t queued_msgs, queued_bytes;
-    rl_buf rx;                  /* the message being received, bounded */
-    size_t rx_total;            /* its real size, even past the bound */
-    int rx_binary;
-    int rx_in_message;
-} ws_conn;
-
-typedef enum http_method { M_OTHER, M_GET, M_POST } http_method;
-
-/* One HTTP transaction; lws gives each its own (zeroed) session data. */
-typedef struct http_req {
-    http_method method;
-    char path[DS_MAX_PATH];
-    int path_too_long;
-    rl_buf body;                /* owned */
-    int body_too_large;
-    char *resp;                 /* owned response body */
-    size_t resp_len, resp_sent;
-    int close_after;            /* the stream cannot be reused after this */
-    int routed;                 /* answered: lws may still report the end of
-                                 * an empty body, which must not answer twice */
-    lws_sorted_usec_list_t delay_sul;  /* a /files answer held back (admin/files) */
-    struct lws *wsi;            /* the stream, while an answer is held back */
-} http_req;
-
-typedef struct session {
-    ws_conn ws;
-    http_req http;
-} session;
-
-typedef enum enqueue_result { ENQ_OK, ENQ_FULL, ENQ_NOMEM, ENQ_CLOSING } enqueue_result;
-
-static struct {
-    const ds_config *cfg;
-    struct lws_context *ctx;
-    struct lws_vhost *vhost;
-    char base_url[96];          /* "http://127.0.0.1:8080", no slash */
-    int pong_enabled;
-    unsigned files_delay_ms;    /* POST /admin/files: hold /files answers back */
-    ws_conn *conns;             /* live WebSocket connections */
-    unsigned n_conns;
-    unsigned next_conn_id;
-    unsigned demo_counter;
-    ws_conn *holders[DS_MAX_KEYS];  /* the authenticated connection per key */
-    atomic_int stop_requested;
-    /* Held by the signal thread while it wakes the loop and by the service
-     * thread while it destroys the context, so a late signal never touches
-     * a freed context. */
-    pthread_mutex_t ctx_lock;
-    int stopping;
-    int grace_over;
-    lws_sorted_usec_list_t grace_sul;
-    /* Pushes: their numbers, and when the last frame of the last ones was
-     * written (CLOCK_MONOTONIC us), for GET /admin/sent. */
-    unsigned long long next_seq;
-    struct { unsigned long long seq; long long mono_us; } sent[DS_SENT_RING];
-} srv;
-
-/* --- Keys ---------------------------------------------------------------- */
-
-/* Index of the key, or -1. Every key is compared in constant time so the
- * answer's timing does not tell how much of a guess was right. */
-static int key_lookup(const char *k, size_t n)
-{
-    int found = -1;
-    size_t i;
-
-    for (i = 0; i < srv.cfg->n_keys; i++)
-        if (srv.cfg->key_lens[i] == n && n > 0 &&
-            !CRYPTO_memcmp(srv.cfg->keys[i], k, n) && found < 0)
-            found = (int)i;
-    return found;
-}
-
-/* --- Outgoing queue ------------------------------------------------------ */
-
-static void queue_free(ws_conn *c)
-{
-    out_msg *m = c->head, *next;
-
-    for (; m; m = next) {
-        next = m->next;
-        free(m);
-    }
-    c->head = c->tail = NULL;
-    c->queued_msgs = c->queued_bytes = 0;
-}
-
-/* Queues a copy of data. force skips the size limits; it is for the few
- * bytes of an error notice or a close, which must not be refused. */
-static enqueue_result enqueue(ws_conn *c, out_kind kind, const void *data, size_t len,
-                              int force)
-{
-    out_msg *m;
-
-    if (c->closing)
-        return ENQ_CLOSING;
-    if (!force && (c->queued_msgs >= DS_MAX_QUEUED_MESSAGES ||
-                   len > DS_MAX_QUEUED_BYTES - c->queued_bytes))
-        return ENQ_FULL;
-    m = malloc(sizeof(*m) + LWS_PRE + len);
-    if (!m)
-        return ENQ_NOMEM;
-    memset(m, 0, sizeof(*m));
-    m->kind = kind;
-    m->len = len;
-    if (len)
-        memcpy(m->data + LWS_PRE, data, len);
-    if (c->tail)
-        c->tail->next = m;
-    else
-        c->head = m;
-    c->tail = m;
-    c->queued_msgs++;
-    c->queued_bytes += len;
-    lws_callback_on_writable(c->wsi);
-    return ENQ_OK;
-}
-
-static void unregister(ws_conn *c)
-{
-    if (c->key_index >= 0 && srv.holders[c->key_index] == c)
-        srv.holders[c->key_index] = NULL;
-}
-
-/* Queues a close frame behind what is already queued and takes the
- * connection off its key at once, so later pushes cannot reach it. */
-static void conn_close(ws_conn *c, int code, const char *reason)
-{
-    out_msg *m;
-
-    if (c->closing)
-        return;
-    unregister(c);
-    m = calloc(1, sizeof(*m) + LWS_PRE);
-    if (!m) {
-        /* Without memory for a close frame, ending the TCP stream is the
-         * only honest way left to close. */
-        c->dropped = 1;
-    } else {
-        m->kind = OUT_CLOSE;
-        m->close_code = code;
-        m->close_reason = reason;
-        if (c->tail)
-            c->tail->next = m;
-        else
-            c->head = m;
-        c->tail = m;
-        c->queued_msgs++;
-    }
-    c->closing = 1;
-    lws_callback_on_writable(c->wsi);
-}
-
-/* On shutdown, a message not yet started is not worth waiting for; one
- * already partly on the wire must finish to keep the framing valid. */
-static void queue_drop_unstarted(ws_conn *c)
-{
-    out_msg *keep = c->head, *m, *next;
-
-    if (!keep)
-        return;
-    if (keep->sent == 0 || keep->kind == OUT_CLOSE) {
-        queue_free(c);
-        return;
-    }
-    for (m = keep->next; m; m = next) {
-        next = m->next;
-        free(m);
-    }
-    keep->next = NULL;
-    c->head = c->tail = keep;
-    c->queued_msgs = 1;
-    c->queued_bytes = keep->len;
-}
-
-static void conn_drop(ws_conn *c)
-{
-    int fd = lws_get_socket_fd(c->wsi);
-
-    unregister(c);
-    c->closing = c->dropped = 1;
-    /* shutdown() ends the TCP stream at once with no close frame, which is
-     * what a lost network looks like to the client; lws then sees EOF and
-     * frees the connection. */
-    if (fd >= 0)
-        shutdown(fd, SHUT_RDWR);
-    lws_callback_on_writable(c->wsi);
-}
-
-/* --- Reports ------------------------------------------------------------- */
-
-/*
- * Renders the document, stores it behind a signed link and builds the
- * report_ready message. json_text is the object's original text. Returns a
- * malloc'd message (the caller frees it) or NULL.
- */
-static char *build_report_ready(const cJSON *report, const char *json_text,
-                                size_t json_len, size_t *msg_len)
-{
-    unsigned char *docx = NULL;
-    size_t docx_len = 0;
-    char path[DS_MAX_LINK_PATH], url[sizeof(srv.base_url) + DS_MAX_LINK_PATH];
-
-    if (ds_docx_build(report, &docx, &docx_len))
-        return NULL;
-    if (ds_links_store(docx, docx_len, (long long)time(NULL), srv.cfg->url_ttl_s,
-                       path, sizeof(path)))
-        return NULL;
-    snprintf(url, sizeof(url), "%s%s", srv.base_url, path);
-    return ds_report_ready_message(report, json_text, json_len, url, msg_len);
-}
-
-static void send_demo(ws_conn *c)
-{
-    char *json = ds_report_demo_json(srv.demo_counter++), *msg = NULL;
-    cJSON *report = json ? cJSON_Parse(json) : NULL;
-    size_t msg_len = 0;
-
-    if (report)
-        msg = build_report_ready(report, json, strlen(json), &msg_len);
-    if (!msg || enqueue(c, OUT_TEXT, msg, msg_len, 0) != ENQ_OK)
-        ds_log("connection #%u: could not queue the demo report", c->id);
-    else
-        ds_log("connection #%u: demo report queued (%zu bytes)", c->id, msg_len);
-    free(msg);
-    cJSON_Delete(report);
-    free(json);
-}
-
-/* --- WebSocket ----------------------------------------------------------- */
-
-static int ws_filter(struct lws *wsi)
-{
-    char uri[DS_MAX_PATH];
-
-    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, WS_PATH)) {
-        ds_log("refused a WebSocket upgrade outside %s", WS_PATH);
-        return 1;
-    }
-    if (srv.stopping || srv.n_conns >= DS_MAX_CONNECTIONS) {
-        ds_log("refused a WebSocket connection (%s)",
-               srv.stopping ? "shutting down" : "too many connections");
-        return 1;
-    }
-    return 0;
-}
-
-static int ws_established(struct lws *wsi, ws_conn *c)
-{
-    char peer[64] = "?";
-
-    memset(c, 0, sizeof(*c));
-    c->wsi = wsi;
-    c->id = ++srv.next_conn_id;
-    c->key_index = -1;
-    rl_buf_init(&c->rx, DS_MAX_CLIENT_MESSAGE);
-    c->next = srv.conns;
-    if (srv.conns)
-        srv.conns->prev = c;
-    srv.conns = c;
-    srv.n_conns++;
-    c->timer = TIMER_AUTH;
-    lws_set_timer_usecs(wsi, (lws_usec_t)srv.cfg->auth_timeout_s * LWS_US_PER_SEC);
-    lws_get_peer_simple(wsi, peer, sizeof(peer));
-    ds_log("connection #%u opened from %s", c->id, peer);
-    return 0;
-}
-
-static void authenticated(ws_conn *c, int idx)
-{
-    static const char replaced_notice[] =
-        "{\"type\":\"error\",\"message\":\"Connexion remplacée par une nouvelle "
-        "connexion pour la même clé\",\"code\":4000}";
-    ws_conn *old = srv.holders[idx];
-
-    lws_set_timer_usecs(c->wsi, LWS_SET_TIMER_USEC_CANCEL);
-    c->timer = TIMER_NONE;
-    c->key_index = idx;
-    if (old && old != c) {
-        /* The service keeps one connection per key: the newcomer wins and
-         * the older one is told why before it is closed. */
-        enqueue(old, OUT_TEXT, replaced_notice, sizeof(replaced_notice) - 1, 1);
-        conn_close(old, 4000, "replaced");
-        ds_log("connection #%u replaced by #%u (key #%d)", old->id, c->id, idx + 1);
-    }
-    srv.holders[idx] = c;
-    ds_log("connection #%u authenticated with key #%d", c->id, idx + 1);
-    if (srv.cfg->demo) {
-        c->timer = TIMER_DEMO;
-        lws_set_timer_usecs(c->wsi, (lws_usec_t)srv.cfg->demo_delay_ms * 1000);
-    }
-}
-
-static void authenticate(ws_conn *c)
-{
-    cJSON *root = NULL;
-    const cJSON *key;
-    int idx;
-
-    if (!c->rx_binary && !rl_buf_error(&c->rx) && rl_buf_ptr(&c->rx))
-        root = cJSON_ParseWithLength(rl_buf_ptr(&c->rx), rl_buf_len(&c->rx));
-    key = cJSON_GetObjectItemCaseSensitive(root, "doctor_key");
-    if (!cJSON_IsObject(root) || !cJSON_IsString(key)) {
-        ds_log("connection #%u: first message is not an authentication message", c->id);
-        conn_close(c, 1008, "authentication message expected");
-    } else if ((idx = key_lookup(key->valuestring, strlen(key->valuestring))) < 0) {
-        ds_log("connection #%u: unknown key", c->id);
-        conn_close(c, 1008, "unknown key");
-    } else {
-        authenticated(c, idx);
-    }
-    /* The message held a key: leave no copy of it in freed memory. */
-    if (cJSON_IsString(key))
-        explicit_bzero(key->valuestring, strlen(key->valuestring));
-    if (rl_buf_ptr(&c->rx))
-        explicit_bzero(rl_buf_ptr(&c->rx), rl_buf_len(&c->rx));
-    cJSON_Delete(root);
-}
-
-static void ws_message(ws_conn *c)
-{
-    if (c->key_index < 0) {
-        authenticate(c);
-        return;
-    }
-    if (!c->rx_binary && c->rx_total == 4 && rl_buf_ptr(&c->rx) &&
-        !memcmp(rl_buf_ptr(&c->rx), "ping", 4)) {
-        /* No log line per ping: a client pings every 30 s. */
-        if (srv.pong_enabled && enqueue(c, OUT_TEXT, "pong", 4, 0) != ENQ_OK)
-            ds_log("connection #%u: could not queue a pong", c->id);
-        return;
-    }
-    ds_log("connection #%u: ignored a %zu-byte %s message", c->id, c->rx_total,
-           c->rx_binary ? "binary" : "text");
-}
-
-static int ws_receive(ws_conn *c, const void *in, size_t len)
-{
-    if (c->closing)
-        return 0;
-    if (!c->rx_in_message) {
-        rl_buf_free(&c->rx);
-        c->rx_total = 0;
-        c->rx_binary = lws_frame_is_binary(c->wsi);
-        c->rx_in_message = 1;
-    }
-    c->rx_total += len;
-    /* Past the bound the message is only counted: nothing a client sends
-     * needs more than a key, and a flood must not grow memory. */
-    rl_buf_add(&c->rx, in, len);
-    if (!lws_is_final_fragment(c->wsi))
-        return 0;
-    ws_message(c);
-    c->rx_in_message = 0;
-    rl_buf_free(&c->rx);
-    return 0;
-}
-
-static int ws_writeable(ws_conn *c)
-{
-    out_msg *m = c->head;
-    struct timespec ts;
-    size_t chunk;
-    int flags, n;
-
-    if (c->dropped || c->close_sent)
-        return -1;
-    if (!m)
-        return 0;
-    if (m->kind == OUT_CLOSE) {
-        lws_close_reason(c->wsi, (enum lws_close_status)m->close_code,
-                         (unsigned char *)m->close_reason, strlen(m->close_reason));
-        ds_log("connection #%u: closing with %d (%s)", c->id, m->close_code, m->close_reason);
-        /* lws may call WRITEABLE again while the close handshake runs. */
-        c->close_sent = 1;
-        return -1;
-    }
-    chunk = m->len - m->sent;
-    if (chunk > DS_WS_CHUNK)
-        chunk = DS_WS_CHUNK;
-    flags = lws_write_ws_flags(m->kind == OUT_BINARY ? LWS_WRITE_BINARY : LWS_WRITE_TEXT,
-                               m->sent == 0, m->sent + chunk == m->len);
-    /* A push's send time is taken just before its last frame is written,
-     * so no client can have received the message earlier. */
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    /* Writing in place is safe: lws puts the frame header in the LWS_PRE
-     * bytes before the chunk, which are headroom or payload already sent. */
-    n = lws_write(c->wsi, m->data + LWS_PRE + m->sent, chunk, (enum lws_write_protocol)flags);
-    if (n < 0 || (size_t)n < chunk) {
-        ds_log("connection #%u: write failed", c->id);
-        return -1;
-    }
-    m->sent += chunk;
-    if (m->sent == m->len && m->seq) {
-        srv.sent[m->seq % DS_SENT_RING].seq = m->seq;
-        srv.sent[m->seq % DS_SENT_RING].mono_us = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    }
-    if (m->sent == m->len) {
-        c->head = m->next;
-        if (!c->head)
-            c->tail = NULL;
-        c->queued_msgs--;
-        c->queued_bytes -= m->len;
-        free(m);
-    }
-    if (c->head)
-        lws_callback_on_writable(c->wsi);
-    return 0;
-}
-
-static int ws_timer(ws_conn *c)
-{
-    timer_kind t = c->timer;
-
-    c->timer = TIMER_NONE;
-    if (c->closing)
-        return 0;
-    if (t == TIMER_AUTH && c->key_index < 0) {
-        ds_log("connection #%u: no authentication within %d s", c->id,
-               srv.cfg->auth_timeout_s);
-        conn_close(c, 1008, "authentication timeout");
-    } else if (t == TIMER_DEMO && c->key_index >= 0) {
-        send_demo(c);
-    }
-    return 0;
-}
-
-static void ws_closed(ws_conn *c)
-{
-    if (!c->wsi)
-        return;
-    unregister(c);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        srv.conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    srv.n_conns--;
-    queue_free(c);
-    rl_buf_free(&c->rx);
-    ds_log("connection #%u closed", c->id);
-    c->wsi = NULL;
-}
-
-/* --- HTTP ---------------------------------------------------------------- */
-
-static void http_reset(http_req *r)
-{
-    lws_sul_cancel(&r->delay_sul);
-    rl_buf_free(&r->body);
-    free(r->resp);
-    memset(r, 0, sizeof(*r));
-}
-
-/* Sends the status line and headers now and the body from WRITEABLE. Takes
- * ownership of body (malloc'd, len bytes). */
-static int respond(struct lws *wsi, http_req *r, unsigned status, const char *ctype,
-                   char *body, size_t len)
-{
-    unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start,
-                  *end = hdr + sizeof(hdr) - 1;
-
-    free(r->resp);
-    r->resp = body;
-    r->resp_len = len;
-    r->resp_sent = 0;
-    if (!body)
-        return -1;
-    if (lws_add_http_common_headers(wsi, status, ctype, (lws_filepos_t)len, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)"no-store", 8, &p, end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
-        return -1;
-    lws_callback_on_writable(wsi);
-    return 0;
-}
-
-static int respond_text(struct lws *wsi, http_req *r, unsigned status, const char *ctype,
-                        const char *text)
-{
-    return respond(wsi, r, status, ctype, strdup(text), strlen(text));
-}
-
-static int respond_json(struct lws *wsi, http_req *r, unsigned status, const char *json)
-{
-    return respond_text(wsi, r, status, "application/json", json);
-}
-
-static int http_writeable(struct lws *wsi, http_req *r)
-{
-    unsigned char buf[LWS_PRE + DS_HTTP_CHUNK];
-    size_t n;
-    int final;
-
-    if (!r->resp)
-        return 0;
-    n = r->resp_len - r->resp_sent;
-    if (n > DS_HTTP_CHUNK)
-        n = DS_HTTP_CHUNK;
-    final = r->resp_sent + n == r->resp_len;
-    memcpy(buf + LWS_PRE, r->resp + r->resp_sent, n);
-    if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
-        return -1;
-    r->resp_sent += n;
-    if (!final) {
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
-    free(r->resp);
-    r->resp = NULL;
-    if (r->close_after || lws_http_transaction_completed(wsi))
-        return -1;
-    return 0;
-}
-
-/* Key index from X-Doctor-Key: -2 when the header is missing, -1 unknown. */
-static int request_key(struct lws *wsi)
-{
-    char k[DS_MAX_KEY_BYTES + 1];
-    int n = lws_hdr_custom_length(wsi, "x-doctor-key:", 13), idx;
-
-    if (n < 0)
-        return -2;
-    if (n > DS_MAX_KEY_BYTES || lws_hdr_custom_copy(wsi, k, sizeof(k), "x-doctor-key:", 13) < 0)
-        return -1;
-    idx = key_lookup(k, strlen(k));
-    explicit_bzero(k, sizeof(k));
-    return idx;
-}
-
-/* Value of query argument `name_eq` ("raw=") or NULL; borrowed from buf. */
-static const char *query(struct lws *wsi, const char *name_eq, char *buf, int len)
-{
-    return lws_get_urlarg_by_name(wsi, name_eq, buf, len);
-}
-
-static int query_flag(struct lws *wsi, const char *name_eq)
-{
-    char buf[64];
-    const char *v = query(wsi, name_eq, buf, sizeof(buf));
-
-    return v && (!strcmp(v, "1") || !strcmp(v, "true"));
-}
-
-/* Answers the two key errors shared by push and admin. Returns 1 if it did
- * (and *rc is the callback's return), 0 if idx is a known key. */
-static int key_error(struct lws *wsi, http_req *r, int idx, int is_push, int *rc)
-{
-    if (idx >= 0)
-        return 0;
-    if (is_push)
-        *rc = respond_json(wsi, r, 401, idx == -2
-            ? "{\"delivered\":false,\"reason\":\"missing X-Doctor-Key header\"}"
-            : "{\"delivered\":false,\"reason\":\"unknown key\"}");
-    else
-        *rc = respond_json(wsi, r, 401, idx == -2
-            ? "{\"ok\":false,\"reason\":\"missing X-Doctor-Key header\"}"
-            : "{\"ok\":false,\"reason\":\"unknown key\"}");
-    return 1;
-}
-
-static int is_json_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static int handle_push(struct lws *wsi, http_req *r)
-{
-    static const char no_conn[] =
-        "{\"delivered\":false,\"reason\":\"no authenticated connection for this key\"}";
-    int idx = request_key(wsi), rc = 0, raw, binary, verbatim;
-    const char *body = rl_buf_ptr(&r->body) ? rl_buf_ptr(&r->body) : "";
-    size_t len = rl_buf_len(&r->body), mlen = 0;
-    cJSON *root = NULL;
-    char *msg = NULL;
-    enqueue_result er;
-    ws_conn *c;
-
-    if (key_error(wsi, r, idx, 1, &rc))
-        return rc;
-    if (r->body_too_large)
-        return respond_json(wsi, r, 413, "{\"delivered\":false,\"reason\":\"body larger than 24 MiB\"}");
-    raw = query_flag(wsi, "raw=");
-    binary = query_flag(wsi, "binary=");
-    verbatim = raw || binary;
-    if (!verbatim) {
-        const char *end = NULL;
-
-        if (!ds_utf8_valid(body, len) || memchr(body, '\0', len))
-            return respond_json(wsi, r, 400, "{\"delivered\":false,\"reason\":\"body is not valid UTF-8 text\"}");
-        root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-        while (root && end < body + len && is_json_space(*end))
-            end++;
-        if (!root || end != body + len) {
-            cJSON_Delete(root);
-            return respond_json(wsi, r, 400, "{\"delivered\":false,\"reason\":\"invalid JSON\"}");
-        }
-        if (!cJSON_IsObject(root)) {
-            cJSON_Delete(root);
-            return respond_json(wsi, r, 400, "{\"delivered\":false,\"reason\":\"body must be a JSON object\"}");
-        }
-        /* An object naming its own type is a whole message, sent as is. */
-        verbatim = cJSON_GetObjectItemCaseSensitive(root, "type") != NULL;
-    }
-    c = srv.holders[idx];
-    if (!c) {
-        cJSON_Delete(root);
-        return respond_json(wsi, r, 404, no_conn);
-    }
-    if (verbatim) {
-        er = enqueue(c, binary ? OUT_BINARY : OUT_TEXT, body, len, 0);
-    } else {
-        /* json_report is copied as sent, less surrounding whitespace. */
-        const char *b = body, *e = body + len;
-
-        while (b < e && is_json_space(*b))
-            b++;
-        while (e > b && is_json_space(e[-1]))
-            e--;
-        msg = build_report_ready(root, b, (size_t)(e - b), &mlen);
-        if (!msg) {
-            cJSON_Delete(root);
-            return respond_json(wsi, r, 413, "{\"delivered\":false,\"reason\":\"could not build the report (too large?)\"}");
-        }
-        er = enqueue(c, OUT_TEXT, msg, mlen, 0);
-    }
-    cJSON_Delete(root);
-    free(msg);
-    if (er == ENQ_OK)
-        c->tail->seq = ++srv.next_seq;
-    if (er == ENQ_FULL)
-        return respond_json(wsi, r, 503, "{\"delivered\":false,\"reason\":\"queue full\"}");
-    if (er != ENQ_OK)
-        return respond_json(wsi, r, er == ENQ_CLOSING ? 404 : 500,
-                            er == ENQ_CLOSING ? no_conn
-                                              : "{\"delivered\":false,\"reason\":\"out of memory\"}");
-    ds_log("connection #%u: queued a %zu-byte %s %s (push %llu)", c->id, verbatim ? len : mlen,
-           binary ? "binary" : "text",
-           verbatim ? (raw || binary ? "raw push" : "message") : "report_ready", c->tail->seq);
-    {
-        char ok[64];
-
-        snprintf(ok, sizeof(ok), "{\"delivered\":true,\"seq\":%llu}", c->tail->seq);
-        return respond_json(wsi, r, 200, ok);
-    }
-}
-
-/* Close codes a server may put on the wire (RFC 6455 section 7.4). */
-static int sendable_close_code(long code)
-{
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-           (code >= 3000 && code <= 4999);
-}
-
-static int handle_admin(struct lws *wsi, http_req *r, const char *what)
-{
-    static const char no_conn[] =
-        "{\"ok\":false,\"reason\":\"no authenticated connection for this key\"}";
-    char buf[32];
-    const char *v;
-    int idx, rc = 0;
-    ws_conn *c;
-
-    if (!strcmp(what, "files")) {
-        char *end;
-        unsigned long ms;
-        v = query(wsi, "delay_ms=", buf, sizeof(buf));
-        ms = v && *v ? strtoul(v, &end, 10) : 0;
-        if (!v || !*v || *end || ms > 600000)
-            return respond_json(wsi, r, 400, "{\"ok\":false,\"reason\":\"delay_ms must be "
-                                "0 to 600000\"}");
-        srv.files_delay_ms = (unsigned)ms;
-        ds_log("/files answers held back %lu ms", ms);
-        return respond_json(wsi, r, 200, "{\"ok\":true}");
-    }
-    if (!strcmp(what, "pong")) {
-        v = query(wsi, "enabled=", buf, sizeof(buf));
-        if (!v || (strcmp(v, "0") && strcmp(v, "1")))
-            return respond_json(wsi, r, 400, "{\"ok\":false,\"reason\":\"enabled must be 0 or 1\"}");
-        srv.pong_enabled = v[0] == '1';
-        ds_log("pong answers %s", srv.pong_enabled ? "enabled" : "disabled");
-        return respond_json(wsi, r, 200, "{\"ok\":true}");
-    }
-    idx = request_key(wsi);
-    if (key_error(wsi, r, idx, 0, &rc))
-        return rc;
-    if (!strcmp(what, "close")) {
-        char *end;
-        long code;
-
-        v = query(wsi, "code=", buf, sizeof(buf));
-        code = v ? strtol(v, &end, 10) : 0;
-        if (!v || !*v || *end || !sendable_close_code(code))
-            return respond_json(wsi, r, 400, "{\"ok\":false,\"reason\":\"code must be a "
-                                "sendable close code (1000-1003, 1007-1014, 3000-4999)\"}");
-        if (!(c = srv.holders[idx]))
-            return respond_json(wsi, r, 404, no_conn);
-        ds_log("admin: closing connection #%u with %ld", c->id, code);
-        conn_close(c, (int)code, "closed by admin");
-        return respond_json(wsi, r, 200, "{\"ok\":true}");
-    }
-    /* drop */
-    if (!(c = srv.holders[idx]))
-        return respond_json(wsi, r, 404, no_conn);
-    ds_log("admin: dropping connection #%u without a close frame", c->id);
-    conn_drop(c);
-    return respond_json(wsi, r, 200, "{\"ok\":true}");
-}
-
-/* GET /admin/sent?seq=N: when push N's last frame was written. */
-static int handle_sent(struct lws *wsi, http_req *r)
-{
-    char buf[32], out[96];
-    const char *v = query(wsi, "seq=", buf, sizeof(buf));
-    char *end;
-    unsigned long long seq = v && *v ? strtoull(v, &end, 10) : 0;
-
-    if (!seq || *end)
-        return respond_json(wsi, r, 400, "{\"sent\":false,\"reason\":\"seq must be a push number\"}");
-    if (srv.sent[seq % DS_SENT_RING].seq != seq) {
-        snprintf(out, sizeof(out), "{\"seq\":%llu,\"sent\":false}", seq);
-        return respond_json(wsi, r, 404, out);
-    }
-    snprintf(out, sizeof(out), "{\"seq\":%llu,\"sent\":true,\"sent_mono_us\":%lld}", seq,
-             srv.sent[seq % DS_SENT_RING].mono_us);
-    return respond_json(wsi, r, 200, out);
-}
-
-static int handle_file(struct lws *wsi, http_req *r)
-{
-    static const char docx_type[] =
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-    char id[DS_DOC_ID_HEX + 1], ebuf[48], sbuf[96];
-    const char *name = r->path + strlen("/files/"), *dot = strrchr(name, '.');
-    const unsigned char *data = NULL;
-    size_t n, len = 0;
-    char *copy;
-
-    n = dot ? (size_t)(dot - name) : 0;
-    if (!dot || strcmp(dot, ".docx") || n != DS_DOC_ID_HEX)
-        return respond_text(wsi, r, 404, "text/plain", "document not found\n");
-    memcpy(id, name, n);
-    id[n] = '\0';
-    switch (ds_links_check(id, query(wsi, "expires=", ebuf, sizeof(ebuf)),
-                           query(wsi, "sig=", sbuf, sizeof(sbuf)), (long long)time(NULL),
-                           &data, &len)) {
-    case DS_LINK_NOT_FOUND:
-        return respond_text(wsi, r, 404, "text/plain", "document not found\n");
-    case DS_LINK_BAD_SIGNATURE:
-        return respond_text(wsi, r, 403, "text/plain", "bad signature\n");
-    case DS_LINK_EXPIRED:
-        return respond_text(wsi, r, 403, "text/plain", "link expired\n");
-    case DS_LINK_OK:
-        break;
-    }
-    /* A copy, because a push during the download may evict the original. */
-    copy = malloc(len ? len : 1);
-    if (copy && len)
-        memcpy(copy, data, len);
-    return respond(wsi, r, 200, docx_type, copy, len);
-}
-
-static void delayed_file(lws_sorted_usec_list_t *sul)
-{
-    http_req *r = lws_container_of(sul, http_req, delay_sul);
-    struct lws *wsi = r->wsi;
-    r->wsi = NULL;
-    if (wsi && handle_file(wsi, r))
-        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-}
-
-static int route(struct lws *wsi, http_req *r)
-{
-    const char *p = r->path;
-
-    if (r->routed)
-        return 0;
-    r->routed = 1;
-    if (r->path_too_long)
-        return respond_json(wsi, r, 404, "{\"error\":\"not found\"}");
-    if (!strcmp(p, "/healthz"))
-        return r->method == M_GET ? respond_text(wsi, r, 200, "text/plain", "ok")
-                                  : respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
-    if (!strncmp(p, "/files/", 7) && r->method == M_GET && srv.files_delay_ms) {
-        /* The whole answer waits, the link checks included: an expiring
-         * link held back long enough is answered "link expired". */
-        r->wsi = wsi;
-        lws_sul_schedule(srv.ctx, 0, &r->delay_sul, delayed_file,
-                         (lws_usec_t)srv.files_delay_ms * LWS_US_PER_MS);
-        /* lws drops a request left unanswered for 5 s: not this one. */
-        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)(srv.files_delay_ms / 1000) + 10);
-        return 0;
-    }
-    if (!strncmp(p, "/files/", 7))
-        return r->method == M_GET ? handle_file(wsi, r)
-                                  : respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
-    if (!strcmp(p, "/reports/push"))
-        return r->method == M_POST ? handle_push(wsi, r)
-                                   : respond_json(wsi, r, 405, "{\"error\":\"use POST\"}");
-    if (!strcmp(p, "/admin/sent"))
-        return r->method == M_GET ? handle_sent(wsi, r)
-                                  : respond_json(wsi, r, 405, "{\"error\":\"use GET\"}");
-    if (!strcmp(p, "/admin/close") || !strcmp(p, "/admin/pong") || !strcmp(p, "/admin/drop") ||
-        !strcmp(p, "/admin/files"))
-        return r->method == M_POST ? handle_admin(wsi, r, p + strlen("/admin/"))
-                                   : respond_json(wsi, r, 405, "{\"error\":\"use POST\"}");
-    if (!strcmp(p, WS_PATH))
-        return respond_json(wsi, r, 400, "{\"error\":\"WebSocket upgrade expected\"}");
-    return respond_json(wsi, r, 404, "{\"error\":\"not found\"}");
-}
-
-static int http_begin(struct lws *wsi, http_req *r, const char *uri)
-{
-    char cl[32];
-
-    http_reset(r);
-    rl_buf_init(&r->body, DS_MAX_PUSH_BYTES);
-    if (strlen(uri) >= sizeof(r->path))
-        r->path_too_long = 1;
-    else
-        strcpy(r->path, uri);
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)
-        r->method = M_GET;
-    else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0)
-        r->method = M_POST;
-    if (r->method != M_POST)
-        return route(wsi, r);
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
-        /* Bodies must come with a Content-Length; a chunked body would be
-         * left unread on the stream, so the connection ends here. */
-        r->close_after = 1;
-        return respond_json(wsi, r, 411, "{\"error\":\"Content-Length required\"}");
-    }
-    if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-        strtoull(cl, NULL, 10) > 0) {
-        /* An oversized body is still read (and discarded) so that the client
-         * gets to read the 413 instead of a reset connection. */
-        if (strtoull(cl, NULL, 10) > DS_MAX_PUSH_BYTES)
-            r->body_too_large = 1;
-        return 0;   /* wait for HTTP_BODY_COMPLETION */
-    }
-    return route(wsi, r);
-}
-
-static int http_body(http_req *r, const void *in, size_t len)
-{
-    if (r->body_too_large)
-        return 0;
-    if (rl_buf_add(&r->body, in, len)) {
-        r->body_too_large = 1;
-        rl_buf_free(&r->body);
-    }
-    return 0;
-}
+ds_server_state ds_srv;
 
 /* --- The callback -------------------------------------------------------- */
 
 static void grace_over(lws_sorted_usec_list_t *sul)
 {
-    srv.grace_over = 1;
+    ds_srv.grace_over = 1;
 }
 
 static void begin_shutdown(void)
 {
     ws_conn *c;
 
-    srv.stopping = 1;
-    ds_log("stopping: closing %u connection(s)", srv.n_conns);
-    for (c = srv.conns; c; c = c->next) {
+    ds_srv.stopping = 1;
+    ds_log("stopping: closing %u connection(s)", ds_srv.n_conns);
+    for (c = ds_srv.conns; c; c = c->next) {
         if (c->closing)
             continue;
-        queue_drop_unstarted(c);
-        conn_close(c, 1001, "server shutting down");
+        ds_queue_drop_unstarted(c);
+        ds_conn_close(c, 1001, "server shutting down");
     }
-    lws_sul_schedule(srv.ctx, 0, &srv.grace_sul, grace_over, DS_SHUTDOWN_GRACE_US);
+    lws_sul_schedule(ds_srv.ctx, 0, &ds_srv.grace_sul, grace_over, DS_SHUTDOWN_GRACE_US);
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -954,39 +52,39 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     switch (reason) {
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (atomic_load(&srv.stop_requested) && !srv.stopping)
+        if (atomic_load(&ds_srv.stop_requested) && !ds_srv.stopping)
             begin_shutdown();
         return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return ws_filter(wsi);
+        return ds_ws_filter(wsi);
     case LWS_CALLBACK_ESTABLISHED:
-        return ws_established(wsi, &s->ws);
+        return ds_ws_established(wsi, &s->ws);
     case LWS_CALLBACK_RECEIVE:
-        return ws_receive(&s->ws, in, len);
+        return ds_ws_receive(&s->ws, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return ws_writeable(&s->ws);
+        return ds_ws_writeable(&s->ws);
     case LWS_CALLBACK_TIMER:
-        return s ? ws_timer(&s->ws) : 0;
+        return s ? ds_ws_timer(&s->ws) : 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (len >= 2)
             ds_log("connection #%u: client closed with %d", s->ws.id,
                    ((const unsigned char *)in)[0] << 8 | ((const unsigned char *)in)[1]);
         return 0;
     case LWS_CALLBACK_CLOSED:
-        ws_closed(&s->ws);
+        ds_ws_closed(&s->ws);
         return 0;
     case LWS_CALLBACK_HTTP:
-        return http_begin(wsi, &s->http, in);
+        return ds_http_begin(wsi, &s->http, in);
     case LWS_CALLBACK_HTTP_BODY:
-        return http_body(&s->http, in, len);
+        return ds_http_body(&s->http, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return route(wsi, &s->http);
+        return ds_http_route(wsi, &s->http);
     case LWS_CALLBACK_HTTP_WRITEABLE:
-        return http_writeable(wsi, &s->http);
+        return ds_http_writeable(wsi, &s->http);
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
         if (s)
-            http_reset(&s->http);
+            ds_http_reset(&s->http);
         break;
     default:
         break;
@@ -1022,9 +120,9 @@ int ds_server_start(const ds_config *cfg)
     int v6 = inet_pton(AF_INET6, bind, a6) == 1, port;
     uint64_t ipv6_opt = v6 ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6;
 
-    srv.cfg = cfg;
-    srv.pong_enabled = cfg->pong_enabled;
-    pthread_mutex_init(&srv.ctx_lock, NULL);
+    ds_srv.cfg = cfg;
+    ds_srv.pong_enabled = cfg->pong_enabled;
+    pthread_mutex_init(&ds_srv.ctx_lock, NULL);
     if (ds_links_init()) {
         ds_log("no randomness for the link secret");
         return -1;
@@ -1042,8 +140,8 @@ int ds_server_start(const ds_config *cfg)
     info.max_http_header_data = DS_MAX_HEADER_DATA;
     info.pt_serv_buf_size = 65536;
     info.count_threads = 1;
-    srv.ctx = lws_create_context(&info);
-    if (!srv.ctx) {
+    ds_srv.ctx = lws_create_context(&info);
+    if (!ds_srv.ctx) {
         ds_log("could not create the libwebsockets context");
         return -1;
     }
@@ -1057,16 +155,16 @@ int ds_server_start(const ds_config *cfg)
         /* HTTP/1.1 only: test clients and curl scripts stay simple. */
         info.alpn = "http/1.1";
     }
-    srv.vhost = lws_create_vhost(srv.ctx, &info);
-    if (!srv.vhost) {
+    ds_srv.vhost = lws_create_vhost(ds_srv.ctx, &info);
+    if (!ds_srv.vhost) {
         ds_log("could not listen on %s port %d%s", bind, cfg->port,
                cfg->tls_cert ? " (or load the TLS certificate/key)" : "");
-        lws_context_destroy(srv.ctx);
-        srv.ctx = NULL;
+        lws_context_destroy(ds_srv.ctx);
+        ds_srv.ctx = NULL;
         return -1;
     }
-    port = lws_get_vhost_listen_port(srv.vhost);
-    snprintf(srv.base_url, sizeof(srv.base_url), "%s://%s%s%s:%d",
+    port = lws_get_vhost_listen_port(ds_srv.vhost);
+    snprintf(ds_srv.base_url, sizeof(ds_srv.base_url), "%s://%s%s%s:%d",
              cfg->tls_cert ? "https" : "http", v6 && host == bind ? "[" : "", host,
              v6 && host == bind ? "]" : "", port);
     ds_log("listening on %s:%d%s, %zu key(s)%s", bind, port, cfg->tls_cert ? " with TLS" : "",
@@ -1079,29 +177,29 @@ int ds_server_start(const ds_config *cfg)
 
 void ds_server_request_stop(void)
 {
-    atomic_store(&srv.stop_requested, 1);
-    pthread_mutex_lock(&srv.ctx_lock);
-    if (srv.ctx)
-        lws_cancel_service(srv.ctx);
-    pthread_mutex_unlock(&srv.ctx_lock);
+    atomic_store(&ds_srv.stop_requested, 1);
+    pthread_mutex_lock(&ds_srv.ctx_lock);
+    if (ds_srv.ctx)
+        lws_cancel_service(ds_srv.ctx);
+    pthread_mutex_unlock(&ds_srv.ctx_lock);
 }
 
 int ds_server_run(void)
 {
     int rc = 0;
 
-    while (!(srv.stopping && (srv.n_conns == 0 || srv.grace_over))) {
-        if (lws_service(srv.ctx, 0) < 0) {
+    while (!(ds_srv.stopping && (ds_srv.n_conns == 0 || ds_srv.grace_over))) {
+        if (lws_service(ds_srv.ctx, 0) < 0) {
             ds_log("service loop failed");
             rc = -1;
             break;
         }
     }
-    lws_sul_cancel(&srv.grace_sul);
-    pthread_mutex_lock(&srv.ctx_lock);
-    lws_context_destroy(srv.ctx);
-    srv.ctx = NULL;
-    pthread_mutex_unlock(&srv.ctx_lock);
+    lws_sul_cancel(&ds_srv.grace_sul);
+    pthread_mutex_lock(&ds_srv.ctx_lock);
+    lws_context_destroy(ds_srv.ctx);
+    ds_srv.ctx = NULL;
+    pthread_mutex_unlock(&ds_srv.ctx_lock);
     ds_links_shutdown();
     ds_log("stopped");
     return rc;
