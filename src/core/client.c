@@ -1,127 +1,16 @@
 /* client.c - the report-service client: libwebsockets, one service thread,
- * one command queue.
- *
- * Threads: only the service thread touches libwebsockets and the state
- * machine. Other threads put commands into a bounded queue under `lock` and
- * wake the thread with lws_cancel_service(); it drains the whole queue on
- * LWS_CALLBACK_EVENT_WAIT_CANCELLED (wake-ups merge, so one drain may serve
- * several commands). The status snapshot has its own lock so that readers
- * never wait behind the network.
- *
- * Links: each connection attempt gets a new generation number, stored as the
- * wsi's opaque user data. Events of an older generation (a link we already
- * closed or dropped) are never fed to the state machine. */
-#include "core_internal.h"
+ * one command queue. Its threads, its links' generations and the struct they
+ * share: client_internal.h. */
+#include "client_internal.h"
 
-#include "buf.h"
-
-#include <libwebsockets.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
-
-#define RL__RX_KEEP_BYTES   (1u << 20)  /* keep a receive buffer this big between messages */
-#define RL__CLOSE_WAIT_MS   1000        /* destroy waits this long for the close handshake */
-#define RL__PENDING_INPUTS  8           /* inputs raised while another is processed */
-
-typedef enum cmd_kind {
-    CMD_CONNECT,
-    CMD_DISCONNECT,
-    CMD_SET_URL,
-    CMD_SET_KEY,
-    CMD_SET_PING,
-    CMD_FETCH_DOCX,
-    CMD_SHUTDOWN
-} cmd_kind;
-
-typedef struct command {
-    cmd_kind kind;
-    char *text;     /* SET_URL / SET_KEY / FETCH_DOCX: owned by the queue until taken */
-    int value;      /* SET_PING */
-    uint64_t id;    /* FETCH_DOCX */
-} command;
-
-typedef struct pending_input {
-    rl__input in;
-    char text[RL_MAX_DETAIL];
-} pending_input;
-
-struct rl_client {
-    /* Fixed at creation. */
-    rl_event_fn on_event;
-    void *user;
-    rl_clock_fn clock;
-    rl_random_fn random;
-    void *clock_user;
-    char *ca_file;
-
-    /* Command queue: shared, under lock. */
-    pthread_mutex_t lock;
-    command queue[RL_MAX_COMMANDS];
-    unsigned q_head, q_len;
-    int shutting_down;
-
-    /* Status snapshot: shared, under status_lock. */
-    pthread_mutex_t status_lock;
-    rl_status status;
-
-    /* Everything below belongs to the service thread. */
-    pthread_t thread;
-    struct lws_context *ctx;
-    rl__fsm fsm;
-    char *url;
-    char *key;
-    rl__url target;
-    int target_ok;
-    char target_err[RL_MAX_DETAIL];
-
-    struct lws *wsi;            /* current link, or NULL */
-    uintptr_t gen;              /* generation of the current link */
-    uintptr_t next_gen;
-    struct lws *closing;        /* a link being closed politely */
-    uintptr_t closing_gen;
-    int closing_code;
-
-    int want_auth, want_ping;
-    int peer_close_code;
-    char peer_close_reason[128];
-    /* A refused message or frame (refuse_link): the close code we send, the words
-     * for the state's detail, and where we are: reading the rest of the frame to
-     * drop it, or asking for the WRITEABLE callback that writes the close. */
-    int refuse_code;
-    const char *refuse_text;
-    int refuse_discarding, refuse_closing;
-    char link_error[RL_MAX_DETAIL];
-
-    rl_buf rx;                  /* the text message being received, RL_MAX_MESSAGE_BYTES at most */
-    size_t rx_binary_len;       /* the binary message being skipped: its bytes so far */
-    int rx_binary;
-    rl__utf8 rx_utf8;           /* the text message's UTF-8, checked as it comes */
-
-    int draining;               /* commands are being run: see drain_commands */
-    int open_deferred;
-    pending_input pending[RL__PENDING_INPUTS];
-    unsigned n_pending;
-    int stepping;
-
-    lws_sorted_usec_list_t sul;
-    int64_t sul_at;
-    int exit_loop;
-    int64_t exit_deadline;
-    uint64_t reports, rejected;
-
-    int no_docx;                /* fixed at creation */
-    rl__fetcher fetcher;        /* the reports' DOCX downloads (fetch.c) */
-    atomic_uint_fast64_t next_fetch_id;
-};
 
 /* ------------------------------------------------------------------ time */
 
@@ -138,11 +27,6 @@ static uint32_t default_random(void *user)
     if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
         r = (uint32_t)default_clock(NULL) * 2654435761u;   /* never expected */
     return r;
-}
-
-static int64_t now_ms(rl_client *c)
-{
-    return c->clock(c->clock_user);
 }
 
 /* --------------------------------------------------------------- secrets */
@@ -221,7 +105,7 @@ static void emit_state(rl_client *c)
     ev.kind = RL_EVENT_STATE;
     ev.state = c->fsm.state;
     ev.attempt = c->fsm.attempt;
-    ev.retry_in_ms = c->fsm.state == RL_STATE_BACKOFF ? c->fsm.retry_at - now_ms(c) : 0;
+    ev.retry_in_ms = c->fsm.state == RL_STATE_BACKOFF ? c->fsm.retry_at - rl__now_ms(c) : 0;
     if (ev.retry_in_ms < 0)
         ev.retry_in_ms = 0;
     ev.detail = c->fsm.detail;
@@ -376,7 +260,7 @@ static void feed(rl_client *c, rl__input_kind kind, int code, int by_server, con
 
         rl__output out;
         rl_state before = c->fsm.state;
-        rl__fsm_step(&c->fsm, &cur.in, now_ms(c), &out);
+        rl__fsm_step(&c->fsm, &cur.in, rl__now_ms(c), &out);
         publish_status(c);
         if (out.state_changed) {
             if (c->fsm.state != before)
@@ -416,7 +300,7 @@ static void schedule(rl_client *c)
         lws_sul_schedule(c->ctx, 0, &c->sul, on_timer, LWS_SET_TIMER_USEC_CANCEL);
         return;
     }
-    int64_t delta = at - now_ms(c);
+    int64_t delta = at - rl__now_ms(c);
     if (delta < 0)
         delta = 0;
     lws_sul_schedule(c->ctx, 0, &c->sul, on_timer, (lws_usec_t)delta * LWS_US_PER_MS + 1000);
@@ -479,7 +363,7 @@ static void run_command(rl_client *c, command *cmd)
         rl__fetch_cancel_all(&c->fetcher);
         feed(c, RL__IN_DISCONNECT, 0, 0, NULL);
         c->exit_loop = 1;
-        c->exit_deadline = now_ms(c) + RL__CLOSE_WAIT_MS;
+        c->exit_deadline = rl__now_ms(c) + RL__CLOSE_WAIT_MS;
         break;
     }
     cmd->text = NULL;
@@ -591,7 +475,7 @@ static void handle_message(rl_client *c, const char *buf, size_t len)
         ev.kind = RL_EVENT_SERVER_ERROR;
         ev.code = code;
         ev.message = message;
-        c->fsm.last_error_at = now_ms(c);
+        c->fsm.last_error_at = rl__now_ms(c);
         snprintf(c->fsm.last_error, sizeof c->fsm.last_error, "the service reported "
                  "error %d", code);
         publish_status(c);
@@ -929,7 +813,7 @@ static void *service_main(void *arg)
 {
     rl_client *c = arg;
     publish_status(c);
-    while (!c->exit_loop || ((c->wsi || c->closing) && now_ms(c) < c->exit_deadline)) {
+    while (!c->exit_loop || ((c->wsi || c->closing) && rl__now_ms(c) < c->exit_deadline)) {
         if (lws_service(c->ctx, 0) < 0)
             break;
         if (c->exit_loop && !c->sul_at) {
