@@ -68,7 +68,7 @@ static size_t auth_message(const char *key, char *out, size_t cap)
 
 /* ---------------------------------------------------------------- events */
 
-static void emit(rl_client *c, rl_event *ev)
+void rl__emit(rl_client *c, rl_event *ev)
 {
     if (c->on_event)
         c->on_event(c->user, ev);
@@ -78,7 +78,7 @@ static void emit(rl_client *c, rl_event *ev)
         rl_docx_free(ev->docx);
 }
 
-static void publish_status(rl_client *c)
+void rl__publish_status(rl_client *c)
 {
     const rl__fsm *f = &c->fsm;
     pthread_mutex_lock(&c->status_lock);
@@ -109,33 +109,22 @@ static void emit_state(rl_client *c)
     if (ev.retry_in_ms < 0)
         ev.retry_in_ms = 0;
     ev.detail = c->fsm.detail;
-    emit(c, &ev);
+    rl__emit(c, &ev);
 }
 
-static void emit_rejected(rl_client *c, const char *reason)
+void rl__emit_rejected(rl_client *c, const char *reason)
 {
     rl_event ev = {0};
     c->rejected++;
     ev.kind = RL_EVENT_REJECTED;
     ev.reason = reason;
     lwsl_user("reportlink: message rejected: %s\n", reason);
-    emit(c, &ev);
+    rl__emit(c, &ev);
 }
 
 /* ----------------------------------------------------------------- links */
 
 static void schedule(rl_client *c);
-static void feed(rl_client *c, rl__input_kind kind, int code, int by_server, const char *text);
-
-static void drop_rx(rl_client *c)
-{
-    c->rx_binary = 0;
-    c->rx_binary_len = 0;
-    if (rl_buf_capacity(&c->rx) > RL__RX_KEEP_BYTES)
-        rl_buf_free(&c->rx);
-    else
-        rl_buf_reset(&c->rx);
-}
 
 static void detach_link(rl_client *c, int polite_code)
 {
@@ -155,7 +144,7 @@ static void detach_link(rl_client *c, int polite_code)
     c->wsi = NULL;
     c->gen = 0;
     c->want_auth = c->want_ping = 0;
-    drop_rx(c);
+    rl__drop_rx(c);
 }
 
 static void open_link(rl_client *c)
@@ -165,7 +154,7 @@ static void open_link(rl_client *c)
     int defport = c->target.tls ? 443 : 80;
 
     if (!c->target_ok) {
-        feed(c, RL__IN_CONNECT_ERROR, 0, 0, c->target_err);
+        rl__feed(c, RL__IN_CONNECT_ERROR, 0, 0, c->target_err);
         return;
     }
     if (strchr(c->target.host, ':'))
@@ -194,7 +183,7 @@ static void open_link(rl_client *c)
     c->refuse_code = c->refuse_discarding = c->refuse_closing = 0;
     c->refuse_text = NULL;
     c->link_error[0] = 0;
-    drop_rx(c);
+    rl__drop_rx(c);
 
     uintptr_t gen = c->gen;
     struct lws *w = lws_client_connect_via_info(&ci);
@@ -203,7 +192,7 @@ static void open_link(rl_client *c)
         return;
     if (!w) {
         c->gen = 0;
-        feed(c, RL__IN_CONNECT_ERROR, 0, 0, "could not start a connection");
+        rl__feed(c, RL__IN_CONNECT_ERROR, 0, 0, "could not start a connection");
         return;
     }
     c->wsi = w;
@@ -233,7 +222,7 @@ static void apply(rl_client *c, const rl__output *out)
 /* Feeds one input to the state machine and carries out what it says. Inputs
  * raised while doing so (a connection attempt that fails at once) are queued
  * and handled in order, so the machine never runs re-entrantly. */
-static void feed(rl_client *c, rl__input_kind kind, int code, int by_server, const char *text)
+void rl__feed(rl_client *c, rl__input_kind kind, int code, int by_server, const char *text)
 {
     if (c->n_pending == RL__PENDING_INPUTS) {
         lwsl_err("reportlink: internal input queue full, input %d dropped\n", (int)kind);
@@ -261,7 +250,7 @@ static void feed(rl_client *c, rl__input_kind kind, int code, int by_server, con
         rl__output out;
         rl_state before = c->fsm.state;
         rl__fsm_step(&c->fsm, &cur.in, rl__now_ms(c), &out);
-        publish_status(c);
+        rl__publish_status(c);
         if (out.state_changed) {
             if (c->fsm.state != before)
                 lwsl_user("reportlink: %s: %s\n", rl_state_name(c->fsm.state), c->fsm.detail);
@@ -272,7 +261,7 @@ static void feed(rl_client *c, rl__input_kind kind, int code, int by_server, con
             rl_event ev = {0};
             ev.kind = RL_EVENT_HEARTBEAT;
             ev.rtt_ms = c->fsm.last_rtt_ms;
-            emit(c, &ev);
+            rl__emit(c, &ev);
         }
     }
     c->stepping = 0;
@@ -285,7 +274,7 @@ static void on_timer(lws_sorted_usec_list_t *sul)
 {
     rl_client *c = lws_container_of(sul, rl_client, sul);
     c->sul_at = 0;
-    feed(c, RL__IN_TIMER, 0, 0, NULL);
+    rl__feed(c, RL__IN_TIMER, 0, 0, NULL);
 }
 
 /* Arms the one timer for the state machine's next deadline: between pings
@@ -325,10 +314,10 @@ static void run_command(rl_client *c, command *cmd)
 {
     switch (cmd->kind) {
     case CMD_CONNECT:
-        feed(c, RL__IN_CONNECT, 0, 0, NULL);
+        rl__feed(c, RL__IN_CONNECT, 0, 0, NULL);
         break;
     case CMD_DISCONNECT:
-        feed(c, RL__IN_DISCONNECT, 0, 0, NULL);
+        rl__feed(c, RL__IN_DISCONNECT, 0, 0, NULL);
         break;
     case CMD_SET_URL:
         if (!c->url || strcmp(c->url, cmd->text) != 0) {
@@ -338,8 +327,8 @@ static void run_command(rl_client *c, command *cmd)
             c->fsm.last_error_kind = RL_ERROR_NONE;
             c->fsm.last_error_at = 0;
             c->fsm.last_close_code = 0;
-            publish_status(c);
-            feed(c, RL__IN_RECONFIGURE, 0, 0, NULL);
+            rl__publish_status(c);
+            rl__feed(c, RL__IN_RECONFIGURE, 0, 0, NULL);
         }
         free(cmd->text);
         break;
@@ -347,7 +336,7 @@ static void run_command(rl_client *c, command *cmd)
         if (!c->key || strcmp(c->key, cmd->text) != 0) {
             wipe_free(c->key);
             c->key = cmd->text;
-            feed(c, RL__IN_RECONFIGURE, 0, 0, NULL);
+            rl__feed(c, RL__IN_RECONFIGURE, 0, 0, NULL);
         } else {
             wipe_free(cmd->text);
         }
@@ -361,7 +350,7 @@ static void run_command(rl_client *c, command *cmd)
         break;
     case CMD_SHUTDOWN:
         rl__fetch_cancel_all(&c->fetcher);
-        feed(c, RL__IN_DISCONNECT, 0, 0, NULL);
+        rl__feed(c, RL__IN_DISCONNECT, 0, 0, NULL);
         c->exit_loop = 1;
         c->exit_deadline = rl__now_ms(c) + RL__CLOSE_WAIT_MS;
         break;
@@ -426,167 +415,12 @@ static int enqueue(rl_client *c, cmd_kind kind, char *text, int value)
     return enqueue_id(c, kind, text, value, 0);
 }
 
-/* ------------------------------------------------------------- receiving */
-
-/* Real monotonic microseconds, for measurements (timers use c->clock). */
-static int64_t monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void handle_message(rl_client *c, const char *buf, size_t len)
-{
-    int64_t arrived_us = monotonic_us();
-    if (len == 4 && memcmp(buf, "pong", 4) == 0) {
-        feed(c, RL__IN_PONG, 0, 0, NULL);
-        return;
-    }
-    rl_event_kind kind = RL_EVENT_REJECTED;
-    rl_report *report = NULL;
-    int code = 0;
-    char *message = NULL;
-    char reason[RL_MAX_DETAIL];
-
-    if (rl_validate_message(buf, len, &kind, &report, &code, &message, reason,
-                            sizeof reason) != RL_OK) {
-        emit_rejected(c, reason);
-        return;
-    }
-    rl_event ev = {0};
-    if (kind == RL_EVENT_REPORT) {
-        /* The signed DOCX expires: its download starts now, after the report
-         * is handed over (so the owner always hears of the report first). */
-        char *docx_url = report->url && !c->no_docx ? strdup(report->url) : NULL;
-        report->received_us = arrived_us;
-        report->docx_fetch = docx_url ? atomic_fetch_add(&c->next_fetch_id, 1) + 1 : 0;
-        uint64_t fetch = report->docx_fetch;
-        c->reports++;
-        feed(c, RL__IN_REPORT, 0, 0, NULL);
-        publish_status(c);
-        ev.kind = RL_EVENT_REPORT;
-        ev.report = report;
-        emit(c, &ev);
-        if (docx_url)
-            rl__fetch_start(&c->fetcher, fetch, docx_url);
-        free(docx_url);
-    } else {
-        ev.kind = RL_EVENT_SERVER_ERROR;
-        ev.code = code;
-        ev.message = message;
-        c->fsm.last_error_at = rl__now_ms(c);
-        snprintf(c->fsm.last_error, sizeof c->fsm.last_error, "the service reported "
-                 "error %d", code);
-        publish_status(c);
-        emit(c, &ev);
-        free(message);
-    }
-}
-
-/* The contract with libwebsockets for refusing a message (src/core/README.md,
- * "Refusing a message"): CLIENT_RECEIVE never returns non-zero. libwebsockets
- * 4.1.6 does not reset its receive buffer's index when the callback asks to
- * close in the middle of a frame, and goes on parsing the rest of that frame
- * past the end of the buffer (a heap overflow: one ordinary 17 MiB frame took
- * the office down). So a refusal records the close code, reads the rest of the
- * frame and drops it (up to RL__DISCARD_MAX_BYTES; a frame that announces more
- * is cut at once), and only then asks for a WRITEABLE callback, which writes
- * the close frame. Closing while the peer's bytes are still unread would reset
- * the TCP connection, and the peer would never read our close code. */
-#define RL__DISCARD_MAX_BYTES (64u << 20)
-
-static void close_refused(rl_client *c, struct lws *wsi)
-{
-    c->refuse_discarding = 0;
-    c->refuse_closing = 1;
-    lws_callback_on_writable(wsi);
-}
-
-static void refuse_link(rl_client *c, struct lws *wsi, int code, const char *text,
-                        const char *reason)
-{
-    if (c->refuse_code)
-        return;
-    emit_rejected(c, reason);
-    drop_rx(c);
-    c->refuse_code = code;
-    c->refuse_text = text;
-    size_t left = lws_remaining_packet_payload(wsi);
-    if (left && left <= RL__DISCARD_MAX_BYTES)
-        c->refuse_discarding = 1;
-    else
-        close_refused(c, wsi);
-}
-
-static int on_receive(rl_client *c, struct lws *wsi, const unsigned char *in, size_t len)
-{
-    if (c->refuse_code) {
-        /* Refused: the rest of the frame is dropped, then the close goes. */
-        if (c->refuse_discarding && !lws_remaining_packet_payload(wsi))
-            close_refused(c, wsi);
-        return 0;
-    }
-    if (lws_is_first_fragment(wsi)) {
-        rl_buf_reset(&c->rx);
-        c->rx_binary_len = 0;
-        c->rx_binary = lws_frame_is_binary(wsi);
-        memset(&c->rx_utf8, 0, sizeof c->rx_utf8);
-    }
-    int last = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
-    if (!c->rx_binary) {
-        /* RFC 6455 8.1: a text message that is not UTF-8 fails the link
-         * with 1007, found at its first impossible byte, whatever the cuts. */
-        if (rl__utf8_feed(&c->rx_utf8, in, len) != RL_OK ||
-            (last && rl__utf8_end(&c->rx_utf8) != RL_OK)) {
-            refuse_link(c, wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "invalid UTF-8",
-                        "a text message that is not valid UTF-8: connection closed with 1007");
-            return 0;
-        }
-        /* What this frame still announces counts too, so a 64 MiB frame is
-         * refused at its first bytes, and never more than the limit is held:
-         * room for all of it is reserved before any of it is kept. */
-        size_t announced = lws_remaining_packet_payload(wsi);
-        rl_buf_status r = rl_buf_reserve(&c->rx, announced > SIZE_MAX - len ? SIZE_MAX
-                                                                            : len + announced);
-        if (r == RL_ERR_TOO_BIG) {
-            char reason[128];
-            snprintf(reason, sizeof reason, "message larger than the %u-byte limit: "
-                     "connection closed with 1009", RL_MAX_MESSAGE_BYTES);
-            refuse_link(c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big", reason);
-            return 0;
-        }
-        if (r != RL_OK) {
-            emit_rejected(c, "out of memory while receiving a message");
-            rl_buf_reset(&c->rx);
-            c->rx_binary = 1;   /* skip the rest of it */
-            return 0;
-        }
-        rl_buf_add(&c->rx, in, len);    /* cannot fail: reserved */
-    } else {
-        c->rx_binary_len += len;
-    }
-
-    if (last) {
-        if (c->rx_binary) {
-            char reason[128];
-            snprintf(reason, sizeof reason, "binary message of %zu bytes: only text "
-                     "messages are accepted", c->rx_binary_len);
-            emit_rejected(c, reason);
-        } else {
-            handle_message(c, rl_buf_ptr(&c->rx), rl_buf_len(&c->rx));
-        }
-        drop_rx(c);
-    }
-    return 0;
-}
-
 /* --------------------------------------------------------------- sending */
 
 static int on_writeable(rl_client *c, struct lws *wsi)
 {
     if (c->refuse_closing) {
-        /* A refused message (on_receive): the close frame goes now. */
+        /* A refused message (rl__on_receive): the close frame goes now. */
         lws_close_reason(wsi, (enum lws_close_status)c->refuse_code,
                          (unsigned char *)c->refuse_text, strlen(c->refuse_text));
         return -1;
@@ -642,48 +476,6 @@ static const char *cert_error_text(int err)
 }
 
 
-static const char *clean_text(const void *in, size_t len, char *out, size_t cap)
-{
-    size_t j = 0;
-    const unsigned char *s = in;
-    for (size_t i = 0; s && i < len && j + 1 < cap; i++)
-        out[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : ' ';
-    out[j] = 0;
-    return out;
-}
-
-/* The server's close frame. libwebsockets 4.1.6 already turns codes below 1000
- * and the reserved ones into 1002 before we see them, and echoes the payload;
- * it echoes a 1-byte payload, a code from 5000 up and a reason that is not
- * UTF-8 as they are. Those fail the link here with the RFC's code: returning
- * non-zero from this callback makes libwebsockets send the close reason set
- * here instead of the echo (a control frame: at most 125 bytes in its buffer,
- * so the index left behind stays in bounds). */
-static int on_peer_close(rl_client *c, struct lws *wsi, const unsigned char *p, size_t len)
-{
-    rl__utf8 u = {0};
-    int bad = 0;
-    const char *text = NULL;
-
-    c->peer_close_code = len >= 2 ? (p[0] << 8) | p[1] : 1005;
-    if (len >= 2)
-        clean_text(p + 2, len - 2, c->peer_close_reason, sizeof c->peer_close_reason);
-    if (len == 1 || c->peer_close_code >= 5000) {
-        bad = LWS_CLOSE_STATUS_PROTOCOL_ERR;
-        text = "invalid close frame";
-    } else if (len > 2 && (rl__utf8_feed(&u, p + 2, len - 2) != RL_OK ||
-                           rl__utf8_end(&u) != RL_OK)) {
-        bad = LWS_CLOSE_STATUS_INVALID_PAYLOAD;
-        text = "close reason not UTF-8";
-    }
-    if (!bad)
-        return 0;
-    c->refuse_code = bad;
-    c->refuse_text = text;
-    lws_close_reason(wsi, (enum lws_close_status)bad, (unsigned char *)text, strlen(text));
-    return -1;
-}
-
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
@@ -738,7 +530,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         {
             char why[128];
             int tls = 0;
-            clean_text(in, in ? strlen(in) : 0, why, sizeof why);
+            rl__clean_text(in, in ? strlen(in) : 0, why, sizeof why);
             if (c->link_error[0] || (c->target.tls && strstr(why, "SSL")))
                 tls = RL_ERROR_TLS;
             if (c->link_error[0])
@@ -751,33 +543,33 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             else
                 snprintf(text, sizeof text, "cannot connect to %s: %s", c->target.host,
                          why[0] ? why : "unknown error");
-            feed(c, RL__IN_CONNECT_ERROR, tls, 0, text);
+            rl__feed(c, RL__IN_CONNECT_ERROR, tls, 0, text);
         }
         break;
 
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         c->wsi = wsi;
-        feed(c, RL__IN_ESTABLISHED, 0, 0, NULL);
+        rl__feed(c, RL__IN_ESTABLISHED, 0, 0, NULL);
         break;
 
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        return on_receive(c, wsi, in, len);
+        return rl__on_receive(c, wsi, in, len);
 
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         return on_writeable(c, wsi);
 
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        return on_peer_close(c, wsi, in, len);
+        return rl__on_peer_close(c, wsi, in, len);
 
     case LWS_CALLBACK_CLIENT_CLOSED:
         c->wsi = NULL;
         c->gen = 0;
         if (c->refuse_code)
-            feed(c, RL__IN_CLOSED, c->refuse_code, 0, c->refuse_text);
+            rl__feed(c, RL__IN_CLOSED, c->refuse_code, 0, c->refuse_text);
         else if (c->peer_close_code)
-            feed(c, RL__IN_CLOSED, c->peer_close_code, 1, c->peer_close_reason);
+            rl__feed(c, RL__IN_CLOSED, c->peer_close_code, 1, c->peer_close_reason);
         else
-            feed(c, RL__IN_CLOSED, 1006, 0, NULL);
+            rl__feed(c, RL__IN_CLOSED, 1006, 0, NULL);
         break;
 
     default:
@@ -791,7 +583,7 @@ static void emit_docx(void *user, rl_docx *d)
     rl_event ev = {0};
     ev.kind = RL_EVENT_DOCX;
     ev.docx = d;
-    emit(user, &ev);
+    rl__emit(user, &ev);
 }
 
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -812,7 +604,7 @@ static const struct lws_protocols protocols[] = {
 static void *service_main(void *arg)
 {
     rl_client *c = arg;
-    publish_status(c);
+    rl__publish_status(c);
     while (!c->exit_loop || ((c->wsi || c->closing) && rl__now_ms(c) < c->exit_deadline)) {
         if (lws_service(c->ctx, 0) < 0)
             break;

@@ -127,4 +127,31 @@ static inline int64_t rl__now_ms(rl_client *c)
     return c->clock(c->clock_user);
 }
 
+/* ---------------------------------------------------------------- client.c */
+
+/* Feeds one input to the state machine and carries out what it says; text
+ * is copied. Never re-entrant: an input raised meanwhile waits its turn. */
+void rl__feed(rl_client *c, rl__input_kind kind, int code, int by_server, const char *text);
+/* Hands ev to the owner's callback; a report or DOCX in it passes to the
+ * owner (freed here when there is no callback). */
+void rl__emit(rl_client *c, rl_event *ev);
+/* A rejected event with reason (borrowed), counted in the status. */
+void rl__emit_rejected(rl_client *c, const char *reason);
+/* Copies the state machine and the counters into the status snapshot. */
+void rl__publish_status(rl_client *c);
+
+/* -------------------------------------------------------- client_receive.c */
+
+/* Forgets the message being received; a buffer grown beyond
+ * RL__RX_KEEP_BYTES is given back. */
+void rl__drop_rx(rl_client *c);
+/* LWS_CALLBACK_CLIENT_RECEIVE. Always 0: see "Refusing a message". */
+int rl__on_receive(rl_client *c, struct lws *wsi, const unsigned char *in, size_t len);
+/* LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: 0, or -1 to fail the link with the
+ * close reason it set. */
+int rl__on_peer_close(rl_client *c, struct lws *wsi, const unsigned char *p, size_t len);
+/* Copies len bytes of in (may be NULL) into out, each byte that is not
+ * printable ASCII as a space, cut to cap - 1 bytes. Returns out. */
+const char *rl__clean_text(const void *in, size_t len, char *out, size_t cap);
+
 #endif
