@@ -154,4 +154,17 @@ int rl__on_peer_close(rl_client *c, struct lws *wsi, const unsigned char *p, siz
  * printable ASCII as a space, cut to cap - 1 bytes. Returns out. */
 const char *rl__clean_text(const void *in, size_t len, char *out, size_t cap);
 
+/* -------------------------------------------------------- client_connect.c */
+
+/* Opens a new link to c->target with a new generation, or feeds the
+ * connect error when it cannot even start. */
+void rl__open_link(rl_client *c);
+/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS; ssl_ctx: its SSL_CTX. */
+void rl__tls_load_trust(rl_client *c, void *ssl_ctx);
+/* LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION; store_ctx: its
+ * X509_STORE_CTX. Keeps the reason of a refusal in c->link_error. */
+void rl__tls_verify_result(rl_client *c, int preverify_ok, void *store_ctx);
+/* LWS_CALLBACK_CLIENT_CONNECTION_ERROR of the current link; in: lws' text. */
+void rl__connect_error(rl_client *c, const char *in);
+
 #endif
