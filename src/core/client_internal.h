@@ -104,7 +104,7 @@ struct rl_client {
     int rx_binary;
     rl__utf8 rx_utf8;           /* the text message's UTF-8, checked as it comes */
 
-    int draining;               /* commands are being run: see drain_commands */
+    int draining;               /* commands are being run: see rl__drain_commands */
     int open_deferred;
     pending_input pending[RL__PENDING_INPUTS];
     unsigned n_pending;
@@ -129,6 +129,12 @@ static inline int64_t rl__now_ms(rl_client *c)
 
 /* ---------------------------------------------------------------- client.c */
 
+/* Runs every queued command; a link they ask for is opened once, after the
+ * last. Service thread, on LWS_CALLBACK_EVENT_WAIT_CANCELLED. */
+void rl__drain_commands(rl_client *c);
+
+/* -------------------------------------------------------- client_service.c */
+
 /* Feeds one input to the state machine and carries out what it says; text
  * is copied. Never re-entrant: an input raised meanwhile waits its turn. */
 void rl__feed(rl_client *c, rl__input_kind kind, int code, int by_server, const char *text);
@@ -139,6 +145,13 @@ void rl__emit(rl_client *c, rl_event *ev);
 void rl__emit_rejected(rl_client *c, const char *reason);
 /* Copies the state machine and the counters into the status snapshot. */
 void rl__publish_status(rl_client *c);
+/* The fetcher's emit (user: the client): a DOCX event, d to the owner. */
+void rl__emit_docx(void *user, rl_docx *d);
+/* The context's protocols: "reportlink" (the WebSocket) and the downloads'. */
+extern const struct lws_protocols rl__protocols[];
+/* The service thread's body (arg: the client). Returns after the shutdown
+ * command, once no link is left or RL__CLOSE_WAIT_MS have passed. */
+void *rl__service_main(void *arg);
 
 /* -------------------------------------------------------- client_receive.c */
 
