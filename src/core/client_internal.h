@@ -91,9 +91,10 @@ struct rl_client {
     int want_auth, want_ping;
     int peer_close_code;
     char peer_close_reason[128];
-    /* A refused message or frame (refuse_link): the close code we send, the words
-     * for the state's detail, and where we are: reading the rest of the frame to
-     * drop it, or asking for the WRITEABLE callback that writes the close. */
+    /* A refused message or frame (refuse_link, rl__on_peer_close in
+     * client_receive.c): the close code we send, the words for the state's
+     * detail, and where we are: reading the rest of the frame to drop it, or
+     * asking for the WRITEABLE callback that writes the close. */
     int refuse_code;
     const char *refuse_text;
     int refuse_discarding, refuse_closing;

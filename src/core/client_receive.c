@@ -94,8 +94,9 @@ static void handle_message(rl_client *c, const char *buf, size_t len)
  * the office down). So a refusal records the close code, reads the rest of the
  * frame and drops it (up to RL__DISCARD_MAX_BYTES; a frame that announces more
  * is cut at once), and only then asks for a WRITEABLE callback, which writes
- * the close frame. Closing while the peer's bytes are still unread would reset
- * the TCP connection, and the peer would never read our close code. */
+ * the close frame (on_writeable, client_service.c). Closing while the peer's
+ * bytes are still unread would reset the TCP connection, and the peer would
+ * never read our close code. */
 #define RL__DISCARD_MAX_BYTES (64u << 20)
 
 static void close_refused(rl_client *c, struct lws *wsi)
