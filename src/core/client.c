@@ -1,127 +1,24 @@
-/* client.c - the report-service client: libwebsockets, one service thread,
- * one command queue.
+/* client.c - the public API of reportlink_core.h: creating and destroying
+ * a client, the commands (connect, disconnect, a new URL, key or ping
+ * interval, a DOCX download) and the command queue that carries them to the
+ * service thread, the status snapshot.
  *
- * Threads: only the service thread touches libwebsockets and the state
- * machine. Other threads put commands into a bounded queue under `lock` and
- * wake the thread with lws_cancel_service(); it drains the whole queue on
- * LWS_CALLBACK_EVENT_WAIT_CANCELLED (wake-ups merge, so one drain may serve
- * several commands). The status snapshot has its own lock so that readers
- * never wait behind the network.
+ * Threads: rl_client_create and rl_client_destroy run on the owner's thread
+ * (destroy never from the callback); the commands and rl_client_get_status on
+ * any thread: they only take `lock` (the queue) or `status_lock` (the
+ * snapshot), briefly, and never wait for the network. The queue's other end,
+ * rl__drain_commands and run_command, runs on the service thread.
  *
- * Links: each connection attempt gets a new generation number, stored as the
- * wsi's opaque user data. Events of an older generation (a link we already
- * closed or dropped) are never fed to the state machine. */
-#include "core_internal.h"
+ * Ownership: the client is its creator's until rl_client_destroy. A
+ * command's text is the queue's until run_command takes it (a URL is copied,
+ * a key becomes c->key); every copy of a key is wiped before it is freed. */
+#include "client_internal.h"
 
-#include "buf.h"
-
-#include <libwebsockets.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
-
-#define RL__RX_KEEP_BYTES   (1u << 20)  /* keep a receive buffer this big between messages */
-#define RL__CLOSE_WAIT_MS   1000        /* destroy waits this long for the close handshake */
-#define RL__PENDING_INPUTS  8           /* inputs raised while another is processed */
-
-typedef enum cmd_kind {
-    CMD_CONNECT,
-    CMD_DISCONNECT,
-    CMD_SET_URL,
-    CMD_SET_KEY,
-    CMD_SET_PING,
-    CMD_FETCH_DOCX,
-    CMD_SHUTDOWN
-} cmd_kind;
-
-typedef struct command {
-    cmd_kind kind;
-    char *text;     /* SET_URL / SET_KEY / FETCH_DOCX: owned by the queue until taken */
-    int value;      /* SET_PING */
-    uint64_t id;    /* FETCH_DOCX */
-} command;
-
-typedef struct pending_input {
-    rl__input in;
-    char text[RL_MAX_DETAIL];
-} pending_input;
-
-struct rl_client {
-    /* Fixed at creation. */
-    rl_event_fn on_event;
-    void *user;
-    rl_clock_fn clock;
-    rl_random_fn random;
-    void *clock_user;
-    char *ca_file;
-
-    /* Command queue: shared, under lock. */
-    pthread_mutex_t lock;
-    command queue[RL_MAX_COMMANDS];
-    unsigned q_head, q_len;
-    int shutting_down;
-
-    /* Status snapshot: shared, under status_lock. */
-    pthread_mutex_t status_lock;
-    rl_status status;
-
-    /* Everything below belongs to the service thread. */
-    pthread_t thread;
-    struct lws_context *ctx;
-    rl__fsm fsm;
-    char *url;
-    char *key;
-    rl__url target;
-    int target_ok;
-    char target_err[RL_MAX_DETAIL];
-
-    struct lws *wsi;            /* current link, or NULL */
-    uintptr_t gen;              /* generation of the current link */
-    uintptr_t next_gen;
-    struct lws *closing;        /* a link being closed politely */
-    uintptr_t closing_gen;
-    int closing_code;
-
-    int want_auth, want_ping;
-    int peer_close_code;
-    char peer_close_reason[128];
-    /* A refused message or frame (refuse_link): the close code we send, the words
-     * for the state's detail, and where we are: reading the rest of the frame to
-     * drop it, or asking for the WRITEABLE callback that writes the close. */
-    int refuse_code;
-    const char *refuse_text;
-    int refuse_discarding, refuse_closing;
-    char link_error[RL_MAX_DETAIL];
-
-    rl_buf rx;                  /* the text message being received, RL_MAX_MESSAGE_BYTES at most */
-    size_t rx_binary_len;       /* the binary message being skipped: its bytes so far */
-    int rx_binary;
-    rl__utf8 rx_utf8;           /* the text message's UTF-8, checked as it comes */
-
-    int draining;               /* commands are being run: see drain_commands */
-    int open_deferred;
-    pending_input pending[RL__PENDING_INPUTS];
-    unsigned n_pending;
-    int stepping;
-
-    lws_sorted_usec_list_t sul;
-    int64_t sul_at;
-    int exit_loop;
-    int64_t exit_deadline;
-    uint64_t reports, rejected;
-
-    int no_docx;                /* fixed at creation */
-    rl__fetcher fetcher;        /* the reports' DOCX downloads (fetch.c) */
-    atomic_uint_fast64_t next_fetch_id;
-};
 
 /* ------------------------------------------------------------------ time */
 
@@ -140,11 +37,6 @@ static uint32_t default_random(void *user)
     return r;
 }
 
-static int64_t now_ms(rl_client *c)
-{
-    return c->clock(c->clock_user);
-}
-
 /* --------------------------------------------------------------- secrets */
 
 static void wipe_free(char *s)
@@ -153,273 +45,6 @@ static void wipe_free(char *s)
         explicit_bzero(s, strlen(s));
         free(s);
     }
-}
-
-/* Writes "{"doctor_key":"<escaped key>"}" into out (LWS_PRE bytes reserved
- * before it by the caller). Returns its length, or 0 if it does not fit. */
-static size_t auth_message(const char *key, char *out, size_t cap)
-{
-    static const char head[] = "{\"doctor_key\":\"";
-    size_t n = 0;
-    if (cap < sizeof head + 3)
-        return 0;
-    memcpy(out, head, sizeof head - 1);
-    n = sizeof head - 1;
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-        if (n + 8 >= cap)
-            return 0;
-        if (*p == '"' || *p == '\\') {
-            out[n++] = '\\';
-            out[n++] = (char)*p;
-        } else if (*p < 0x20) {
-            n += (size_t)snprintf(out + n, cap - n, "\\u%04x", *p);
-        } else {
-            out[n++] = (char)*p;
-        }
-    }
-    out[n++] = '"';
-    out[n++] = '}';
-    return n;
-}
-
-/* ---------------------------------------------------------------- events */
-
-static void emit(rl_client *c, rl_event *ev)
-{
-    if (c->on_event)
-        c->on_event(c->user, ev);
-    else if (ev->kind == RL_EVENT_REPORT)
-        rl_report_free(ev->report);
-    else if (ev->kind == RL_EVENT_DOCX)
-        rl_docx_free(ev->docx);
-}
-
-static void publish_status(rl_client *c)
-{
-    const rl__fsm *f = &c->fsm;
-    pthread_mutex_lock(&c->status_lock);
-    rl_status *s = &c->status;
-    s->state = f->state;
-    s->attempt = f->attempt;
-    s->retry_at_ms = f->state == RL_STATE_BACKOFF ? f->retry_at : 0;
-    s->last_pong_ms = f->last_pong_at;
-    s->last_rtt_ms = f->last_rtt_ms;
-    s->reports_received = c->reports;
-    s->messages_rejected = c->rejected;
-    s->last_close_code = f->last_close_code;
-    s->last_error_kind = f->last_error_kind;
-    s->last_error_ms = f->last_error[0] ? f->last_error_at : 0;
-    snprintf(s->detail, sizeof s->detail, "%s", f->detail);
-    snprintf(s->last_error, sizeof s->last_error, "%s", f->last_error);
-    snprintf(s->endpoint, sizeof s->endpoint, "%s", c->url ? c->url : "");
-    pthread_mutex_unlock(&c->status_lock);
-}
-
-static void emit_state(rl_client *c)
-{
-    rl_event ev = {0};
-    ev.kind = RL_EVENT_STATE;
-    ev.state = c->fsm.state;
-    ev.attempt = c->fsm.attempt;
-    ev.retry_in_ms = c->fsm.state == RL_STATE_BACKOFF ? c->fsm.retry_at - now_ms(c) : 0;
-    if (ev.retry_in_ms < 0)
-        ev.retry_in_ms = 0;
-    ev.detail = c->fsm.detail;
-    emit(c, &ev);
-}
-
-static void emit_rejected(rl_client *c, const char *reason)
-{
-    rl_event ev = {0};
-    c->rejected++;
-    ev.kind = RL_EVENT_REJECTED;
-    ev.reason = reason;
-    lwsl_user("reportlink: message rejected: %s\n", reason);
-    emit(c, &ev);
-}
-
-/* ----------------------------------------------------------------- links */
-
-static void schedule(rl_client *c);
-static void feed(rl_client *c, rl__input_kind kind, int code, int by_server, const char *text);
-
-static void drop_rx(rl_client *c)
-{
-    c->rx_binary = 0;
-    c->rx_binary_len = 0;
-    if (rl_buf_capacity(&c->rx) > RL__RX_KEEP_BYTES)
-        rl_buf_free(&c->rx);
-    else
-        rl_buf_reset(&c->rx);
-}
-
-static void detach_link(rl_client *c, int polite_code)
-{
-    if (!c->wsi)
-        return;
-    if (polite_code) {
-        if (c->closing)     /* never two polite closes at once: kill the older */
-            lws_set_timeout(c->closing, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-        c->closing = c->wsi;
-        c->closing_gen = c->gen;
-        c->closing_code = polite_code;
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 2);   /* if the peer is mute */
-        lws_callback_on_writable(c->wsi);
-    } else {
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-    }
-    c->wsi = NULL;
-    c->gen = 0;
-    c->want_auth = c->want_ping = 0;
-    drop_rx(c);
-}
-
-static void open_link(rl_client *c)
-{
-    struct lws_client_connect_info ci;
-    char host_hdr[RL__MAX_HOST + 16];
-    int defport = c->target.tls ? 443 : 80;
-
-    if (!c->target_ok) {
-        feed(c, RL__IN_CONNECT_ERROR, 0, 0, c->target_err);
-        return;
-    }
-    if (strchr(c->target.host, ':'))
-        snprintf(host_hdr, sizeof host_hdr, c->target.port == defport ? "[%s]" : "[%s]:%d",
-                 c->target.host, c->target.port);
-    else
-        snprintf(host_hdr, sizeof host_hdr, c->target.port == defport ? "%s" : "%s:%d",
-                 c->target.host, c->target.port);
-
-    memset(&ci, 0, sizeof ci);
-    ci.context = c->ctx;
-    ci.address = c->target.host;
-    ci.port = c->target.port;
-    ci.path = c->target.path;
-    ci.host = host_hdr;
-    ci.origin = host_hdr;
-    ci.protocol = NULL;                 /* the service names no subprotocol */
-    ci.local_protocol_name = "reportlink";
-    /* Certificate and host name are always verified: there is deliberately no
-     * flag here that could turn that off. */
-    ci.ssl_connection = c->target.tls ? LCCSCF_USE_SSL : 0;
-    c->gen = ++c->next_gen;
-    ci.opaque_user_data = (void *)c->gen;
-    c->peer_close_code = 0;
-    c->peer_close_reason[0] = 0;
-    c->refuse_code = c->refuse_discarding = c->refuse_closing = 0;
-    c->refuse_text = NULL;
-    c->link_error[0] = 0;
-    drop_rx(c);
-
-    uintptr_t gen = c->gen;
-    struct lws *w = lws_client_connect_via_info(&ci);
-    /* The attempt may already have failed inside the call (and been fed). */
-    if (c->gen != gen)
-        return;
-    if (!w) {
-        c->gen = 0;
-        feed(c, RL__IN_CONNECT_ERROR, 0, 0, "could not start a connection");
-        return;
-    }
-    c->wsi = w;
-}
-
-static void apply(rl_client *c, const rl__output *out)
-{
-    if (out->actions & RL__ACT_ABORT)
-        detach_link(c, 0);
-    if (out->actions & RL__ACT_CLOSE)
-        detach_link(c, out->close_code ? out->close_code : 1000);
-    if (out->actions & RL__ACT_OPEN) {
-        if (c->draining)
-            c->open_deferred = 1;
-        else
-            open_link(c);
-    }
-    if ((out->actions & (RL__ACT_SEND_AUTH | RL__ACT_SEND_PING)) && c->wsi) {
-        if (out->actions & RL__ACT_SEND_AUTH)
-            c->want_auth = 1;
-        if (out->actions & RL__ACT_SEND_PING)
-            c->want_ping = 1;
-        lws_callback_on_writable(c->wsi);
-    }
-}
-
-/* Feeds one input to the state machine and carries out what it says. Inputs
- * raised while doing so (a connection attempt that fails at once) are queued
- * and handled in order, so the machine never runs re-entrantly. */
-static void feed(rl_client *c, rl__input_kind kind, int code, int by_server, const char *text)
-{
-    if (c->n_pending == RL__PENDING_INPUTS) {
-        lwsl_err("reportlink: internal input queue full, input %d dropped\n", (int)kind);
-        return;
-    }
-    pending_input *p = &c->pending[c->n_pending++];
-    memset(p, 0, sizeof *p);
-    p->in.kind = kind;
-    p->in.code = code;
-    p->in.by_server = by_server;
-    if (text) {
-        snprintf(p->text, sizeof p->text, "%s", text);
-        p->in.text = p->text;
-    }
-    if (c->stepping)
-        return;
-
-    c->stepping = 1;
-    while (c->n_pending) {
-        pending_input cur = c->pending[0];
-        cur.in.text = cur.in.text ? cur.text : NULL;
-        memmove(c->pending, c->pending + 1, (c->n_pending - 1) * sizeof c->pending[0]);
-        c->n_pending--;
-
-        rl__output out;
-        rl_state before = c->fsm.state;
-        rl__fsm_step(&c->fsm, &cur.in, now_ms(c), &out);
-        publish_status(c);
-        if (out.state_changed) {
-            if (c->fsm.state != before)
-                lwsl_user("reportlink: %s: %s\n", rl_state_name(c->fsm.state), c->fsm.detail);
-            emit_state(c);
-        }
-        apply(c, &out);
-        if (cur.in.kind == RL__IN_PONG && c->fsm.last_rtt_ms >= 0) {
-            rl_event ev = {0};
-            ev.kind = RL_EVENT_HEARTBEAT;
-            ev.rtt_ms = c->fsm.last_rtt_ms;
-            emit(c, &ev);
-        }
-    }
-    c->stepping = 0;
-    schedule(c);
-}
-
-/* ---------------------------------------------------------------- timers */
-
-static void on_timer(lws_sorted_usec_list_t *sul)
-{
-    rl_client *c = lws_container_of(sul, rl_client, sul);
-    c->sul_at = 0;
-    feed(c, RL__IN_TIMER, 0, 0, NULL);
-}
-
-/* Arms the one timer for the state machine's next deadline: between pings
- * an idle client wakes only when there is something to do. */
-static void schedule(rl_client *c)
-{
-    int64_t at = rl__fsm_next_deadline(&c->fsm);
-    if (at == c->sul_at)
-        return;
-    c->sul_at = at;
-    if (!at) {
-        lws_sul_schedule(c->ctx, 0, &c->sul, on_timer, LWS_SET_TIMER_USEC_CANCEL);
-        return;
-    }
-    int64_t delta = at - now_ms(c);
-    if (delta < 0)
-        delta = 0;
-    lws_sul_schedule(c->ctx, 0, &c->sul, on_timer, (lws_usec_t)delta * LWS_US_PER_MS + 1000);
 }
 
 /* -------------------------------------------------------------- commands */
@@ -441,10 +66,10 @@ static void run_command(rl_client *c, command *cmd)
 {
     switch (cmd->kind) {
     case CMD_CONNECT:
-        feed(c, RL__IN_CONNECT, 0, 0, NULL);
+        rl__feed(c, RL__IN_CONNECT, 0, 0, NULL);
         break;
     case CMD_DISCONNECT:
-        feed(c, RL__IN_DISCONNECT, 0, 0, NULL);
+        rl__feed(c, RL__IN_DISCONNECT, 0, 0, NULL);
         break;
     case CMD_SET_URL:
         if (!c->url || strcmp(c->url, cmd->text) != 0) {
@@ -454,8 +79,8 @@ static void run_command(rl_client *c, command *cmd)
             c->fsm.last_error_kind = RL_ERROR_NONE;
             c->fsm.last_error_at = 0;
             c->fsm.last_close_code = 0;
-            publish_status(c);
-            feed(c, RL__IN_RECONFIGURE, 0, 0, NULL);
+            rl__publish_status(c);
+            rl__feed(c, RL__IN_RECONFIGURE, 0, 0, NULL);
         }
         free(cmd->text);
         break;
@@ -463,7 +88,7 @@ static void run_command(rl_client *c, command *cmd)
         if (!c->key || strcmp(c->key, cmd->text) != 0) {
             wipe_free(c->key);
             c->key = cmd->text;
-            feed(c, RL__IN_RECONFIGURE, 0, 0, NULL);
+            rl__feed(c, RL__IN_RECONFIGURE, 0, 0, NULL);
         } else {
             wipe_free(cmd->text);
         }
@@ -477,9 +102,9 @@ static void run_command(rl_client *c, command *cmd)
         break;
     case CMD_SHUTDOWN:
         rl__fetch_cancel_all(&c->fetcher);
-        feed(c, RL__IN_DISCONNECT, 0, 0, NULL);
+        rl__feed(c, RL__IN_DISCONNECT, 0, 0, NULL);
         c->exit_loop = 1;
-        c->exit_deadline = now_ms(c) + RL__CLOSE_WAIT_MS;
+        c->exit_deadline = rl__now_ms(c) + RL__CLOSE_WAIT_MS;
         break;
     }
     cmd->text = NULL;
@@ -489,7 +114,7 @@ static void run_command(rl_client *c, command *cmd)
  * each URL or key change reconnects, and a burst of them would otherwise open
  * (and abort) one socket per command before libwebsockets gets a turn to free
  * any, until it refuses new sockets ("Too many fds"). */
-static void drain_commands(rl_client *c)
+void rl__drain_commands(rl_client *c)
 {
     c->draining = 1;
     for (;;) {
@@ -509,7 +134,7 @@ static void drain_commands(rl_client *c)
     if (c->open_deferred) {
         c->open_deferred = 0;
         if (c->fsm.state == RL_STATE_CONNECTING && !c->wsi)
-            open_link(c);
+            rl__open_link(c);
     }
 }
 
@@ -540,405 +165,6 @@ static int enqueue_id(rl_client *c, cmd_kind kind, char *text, int value, uint64
 static int enqueue(rl_client *c, cmd_kind kind, char *text, int value)
 {
     return enqueue_id(c, kind, text, value, 0);
-}
-
-/* ------------------------------------------------------------- receiving */
-
-/* Real monotonic microseconds, for measurements (timers use c->clock). */
-static int64_t monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void handle_message(rl_client *c, const char *buf, size_t len)
-{
-    int64_t arrived_us = monotonic_us();
-    if (len == 4 && memcmp(buf, "pong", 4) == 0) {
-        feed(c, RL__IN_PONG, 0, 0, NULL);
-        return;
-    }
-    rl_event_kind kind = RL_EVENT_REJECTED;
-    rl_report *report = NULL;
-    int code = 0;
-    char *message = NULL;
-    char reason[RL_MAX_DETAIL];
-
-    if (rl_validate_message(buf, len, &kind, &report, &code, &message, reason,
-                            sizeof reason) != RL_OK) {
-        emit_rejected(c, reason);
-        return;
-    }
-    rl_event ev = {0};
-    if (kind == RL_EVENT_REPORT) {
-        /* The signed DOCX expires: its download starts now, after the report
-         * is handed over (so the owner always hears of the report first). */
-        char *docx_url = report->url && !c->no_docx ? strdup(report->url) : NULL;
-        report->received_us = arrived_us;
-        report->docx_fetch = docx_url ? atomic_fetch_add(&c->next_fetch_id, 1) + 1 : 0;
-        uint64_t fetch = report->docx_fetch;
-        c->reports++;
-        feed(c, RL__IN_REPORT, 0, 0, NULL);
-        publish_status(c);
-        ev.kind = RL_EVENT_REPORT;
-        ev.report = report;
-        emit(c, &ev);
-        if (docx_url)
-            rl__fetch_start(&c->fetcher, fetch, docx_url);
-        free(docx_url);
-    } else {
-        ev.kind = RL_EVENT_SERVER_ERROR;
-        ev.code = code;
-        ev.message = message;
-        c->fsm.last_error_at = now_ms(c);
-        snprintf(c->fsm.last_error, sizeof c->fsm.last_error, "the service reported "
-                 "error %d", code);
-        publish_status(c);
-        emit(c, &ev);
-        free(message);
-    }
-}
-
-/* The contract with libwebsockets for refusing a message (src/core/README.md,
- * "Refusing a message"): CLIENT_RECEIVE never returns non-zero. libwebsockets
- * 4.1.6 does not reset its receive buffer's index when the callback asks to
- * close in the middle of a frame, and goes on parsing the rest of that frame
- * past the end of the buffer (a heap overflow: one ordinary 17 MiB frame took
- * the office down). So a refusal records the close code, reads the rest of the
- * frame and drops it (up to RL__DISCARD_MAX_BYTES; a frame that announces more
- * is cut at once), and only then asks for a WRITEABLE callback, which writes
- * the close frame. Closing while the peer's bytes are still unread would reset
- * the TCP connection, and the peer would never read our close code. */
-#define RL__DISCARD_MAX_BYTES (64u << 20)
-
-static void close_refused(rl_client *c, struct lws *wsi)
-{
-    c->refuse_discarding = 0;
-    c->refuse_closing = 1;
-    lws_callback_on_writable(wsi);
-}
-
-static void refuse_link(rl_client *c, struct lws *wsi, int code, const char *text,
-                        const char *reason)
-{
-    if (c->refuse_code)
-        return;
-    emit_rejected(c, reason);
-    drop_rx(c);
-    c->refuse_code = code;
-    c->refuse_text = text;
-    size_t left = lws_remaining_packet_payload(wsi);
-    if (left && left <= RL__DISCARD_MAX_BYTES)
-        c->refuse_discarding = 1;
-    else
-        close_refused(c, wsi);
-}
-
-static int on_receive(rl_client *c, struct lws *wsi, const unsigned char *in, size_t len)
-{
-    if (c->refuse_code) {
-        /* Refused: the rest of the frame is dropped, then the close goes. */
-        if (c->refuse_discarding && !lws_remaining_packet_payload(wsi))
-            close_refused(c, wsi);
-        return 0;
-    }
-    if (lws_is_first_fragment(wsi)) {
-        rl_buf_reset(&c->rx);
-        c->rx_binary_len = 0;
-        c->rx_binary = lws_frame_is_binary(wsi);
-        memset(&c->rx_utf8, 0, sizeof c->rx_utf8);
-    }
-    int last = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
-    if (!c->rx_binary) {
-        /* RFC 6455 8.1: a text message that is not UTF-8 fails the link
-         * with 1007, found at its first impossible byte, whatever the cuts. */
-        if (rl__utf8_feed(&c->rx_utf8, in, len) != RL_OK ||
-            (last && rl__utf8_end(&c->rx_utf8) != RL_OK)) {
-            refuse_link(c, wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "invalid UTF-8",
-                        "a text message that is not valid UTF-8: connection closed with 1007");
-            return 0;
-        }
-        /* What this frame still announces counts too, so a 64 MiB frame is
-         * refused at its first bytes, and never more than the limit is held:
-         * room for all of it is reserved before any of it is kept. */
-        size_t announced = lws_remaining_packet_payload(wsi);
-        rl_buf_status r = rl_buf_reserve(&c->rx, announced > SIZE_MAX - len ? SIZE_MAX
-                                                                            : len + announced);
-        if (r == RL_ERR_TOO_BIG) {
-            char reason[128];
-            snprintf(reason, sizeof reason, "message larger than the %u-byte limit: "
-                     "connection closed with 1009", RL_MAX_MESSAGE_BYTES);
-            refuse_link(c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big", reason);
-            return 0;
-        }
-        if (r != RL_OK) {
-            emit_rejected(c, "out of memory while receiving a message");
-            rl_buf_reset(&c->rx);
-            c->rx_binary = 1;   /* skip the rest of it */
-            return 0;
-        }
-        rl_buf_add(&c->rx, in, len);    /* cannot fail: reserved */
-    } else {
-        c->rx_binary_len += len;
-    }
-
-    if (last) {
-        if (c->rx_binary) {
-            char reason[128];
-            snprintf(reason, sizeof reason, "binary message of %zu bytes: only text "
-                     "messages are accepted", c->rx_binary_len);
-            emit_rejected(c, reason);
-        } else {
-            handle_message(c, rl_buf_ptr(&c->rx), rl_buf_len(&c->rx));
-        }
-        drop_rx(c);
-    }
-    return 0;
-}
-
-/* --------------------------------------------------------------- sending */
-
-static int on_writeable(rl_client *c, struct lws *wsi)
-{
-    if (c->refuse_closing) {
-        /* A refused message (on_receive): the close frame goes now. */
-        lws_close_reason(wsi, (enum lws_close_status)c->refuse_code,
-                         (unsigned char *)c->refuse_text, strlen(c->refuse_text));
-        return -1;
-    }
-    if (c->want_auth) {
-        size_t cap = LWS_PRE + RL_MAX_KEY * 6 + 32;
-        char *buf = malloc(cap);
-        if (!buf)
-            return -1;
-        size_t n = auth_message(c->key ? c->key : "", buf + LWS_PRE, cap - LWS_PRE);
-        int w = n ? lws_write(wsi, (unsigned char *)buf + LWS_PRE, n, LWS_WRITE_TEXT) : -1;
-        explicit_bzero(buf, cap);
-        free(buf);
-        c->want_auth = 0;
-        if (w < (int)n || !n)
-            return -1;
-    } else if (c->want_ping) {
-        unsigned char buf[LWS_PRE + 4];
-        memcpy(buf + LWS_PRE, "ping", 4);
-        c->want_ping = 0;
-        if (lws_write(wsi, buf + LWS_PRE, 4, LWS_WRITE_TEXT) < 4)
-            return -1;
-    }
-    if (c->want_auth || c->want_ping)
-        lws_callback_on_writable(wsi);
-    return 0;
-}
-
-/* -------------------------------------------------------------- callback */
-
-
-/* Words for the certificate problems a clinic's IT person will meet. */
-static const char *cert_error_text(int err)
-{
-    switch (err) {
-    case X509_V_ERR_HOSTNAME_MISMATCH:
-        return "the server's certificate is for another host name";
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-        return "the server's certificate has expired";
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-        return "the server's certificate is not valid yet (check the computer's clock)";
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        return "the server's certificate is self-signed and not trusted";
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-        return "the server's certificate was not issued by a trusted authority";
-    case X509_V_ERR_CERT_REVOKED:
-        return "the server's certificate has been revoked";
-    }
-    return X509_verify_cert_error_string(err);
-}
-
-
-static const char *clean_text(const void *in, size_t len, char *out, size_t cap)
-{
-    size_t j = 0;
-    const unsigned char *s = in;
-    for (size_t i = 0; s && i < len && j + 1 < cap; i++)
-        out[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : ' ';
-    out[j] = 0;
-    return out;
-}
-
-/* The server's close frame. libwebsockets 4.1.6 already turns codes below 1000
- * and the reserved ones into 1002 before we see them, and echoes the payload;
- * it echoes a 1-byte payload, a code from 5000 up and a reason that is not
- * UTF-8 as they are. Those fail the link here with the RFC's code: returning
- * non-zero from this callback makes libwebsockets send the close reason set
- * here instead of the echo (a control frame: at most 125 bytes in its buffer,
- * so the index left behind stays in bounds). */
-static int on_peer_close(rl_client *c, struct lws *wsi, const unsigned char *p, size_t len)
-{
-    rl__utf8 u = {0};
-    int bad = 0;
-    const char *text = NULL;
-
-    c->peer_close_code = len >= 2 ? (p[0] << 8) | p[1] : 1005;
-    if (len >= 2)
-        clean_text(p + 2, len - 2, c->peer_close_reason, sizeof c->peer_close_reason);
-    if (len == 1 || c->peer_close_code >= 5000) {
-        bad = LWS_CLOSE_STATUS_PROTOCOL_ERR;
-        text = "invalid close frame";
-    } else if (len > 2 && (rl__utf8_feed(&u, p + 2, len - 2) != RL_OK ||
-                           rl__utf8_end(&u) != RL_OK)) {
-        bad = LWS_CLOSE_STATUS_INVALID_PAYLOAD;
-        text = "close reason not UTF-8";
-    }
-    if (!bad)
-        return 0;
-    c->refuse_code = bad;
-    c->refuse_text = text;
-    lws_close_reason(wsi, (enum lws_close_status)bad, (unsigned char *)text, strlen(text));
-    return -1;
-}
-
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                    size_t len)
-{
-    rl_client *c = lws_context_user(lws_get_context(wsi));
-    uintptr_t gen = wsi ? (uintptr_t)lws_get_opaque_user_data(wsi) : 0;
-    char text[RL_MAX_DETAIL];
-
-    switch (reason) {
-    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        drain_commands(c);
-        return 0;
-
-    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
-        /* The system trust store, plus the administrator's CA file if any. */
-        SSL_CTX_set_default_verify_paths((SSL_CTX *)user);
-        if (c->ca_file && !SSL_CTX_load_verify_locations((SSL_CTX *)user, c->ca_file, NULL))
-            lwsl_err("reportlink: cannot load the CA file %s\n", c->ca_file);
-        return 0;
-
-    default:
-        break;
-    }
-
-    if (wsi && wsi == c->closing) {
-        if (reason == LWS_CALLBACK_CLIENT_WRITEABLE) {
-            lws_close_reason(wsi, (enum lws_close_status)c->closing_code,
-                             (unsigned char *)"bye", 3);
-            return -1;
-        }
-        if (reason == LWS_CALLBACK_CLIENT_CLOSED || reason == LWS_CALLBACK_WSI_DESTROY ||
-            reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR)
-            c->closing = NULL;
-        return 0;
-    }
-    if (!gen || gen != c->gen)
-        return 0;   /* an old link: its end was already accounted for */
-
-    switch (reason) {
-    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
-        /* OpenSSL has decided (len = preverify_ok); we only keep its reason
-         * in words and never overrule it. */
-        if (!len && user) {
-            int err = X509_STORE_CTX_get_error((X509_STORE_CTX *)user);
-            snprintf(c->link_error, sizeof c->link_error, "%s (TLS: %s)", cert_error_text(err),
-                     X509_verify_cert_error_string(err));
-        }
-        return 0;
-
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        c->wsi = NULL;
-        c->gen = 0;
-        {
-            char why[128];
-            int tls = 0;
-            clean_text(in, in ? strlen(in) : 0, why, sizeof why);
-            if (c->link_error[0] || (c->target.tls && strstr(why, "SSL")))
-                tls = RL_ERROR_TLS;
-            if (c->link_error[0])
-                snprintf(text, sizeof text, "cannot connect to %s: %s", c->target.host,
-                         c->link_error);
-            else if (c->target.tls && strstr(why, "SSL"))
-                snprintf(text, sizeof text, "cannot connect to %s: the TLS handshake failed; "
-                         "does the server speak TLS on port %d? (%s)", c->target.host,
-                         c->target.port, why);
-            else
-                snprintf(text, sizeof text, "cannot connect to %s: %s", c->target.host,
-                         why[0] ? why : "unknown error");
-            feed(c, RL__IN_CONNECT_ERROR, tls, 0, text);
-        }
-        break;
-
-    case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        c->wsi = wsi;
-        feed(c, RL__IN_ESTABLISHED, 0, 0, NULL);
-        break;
-
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-        return on_receive(c, wsi, in, len);
-
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-        return on_writeable(c, wsi);
-
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        return on_peer_close(c, wsi, in, len);
-
-    case LWS_CALLBACK_CLIENT_CLOSED:
-        c->wsi = NULL;
-        c->gen = 0;
-        if (c->refuse_code)
-            feed(c, RL__IN_CLOSED, c->refuse_code, 0, c->refuse_text);
-        else if (c->peer_close_code)
-            feed(c, RL__IN_CLOSED, c->peer_close_code, 1, c->peer_close_reason);
-        else
-            feed(c, RL__IN_CLOSED, 1006, 0, NULL);
-        break;
-
-    default:
-        break;
-    }
-    return 0;
-}
-
-static void emit_docx(void *user, rl_docx *d)
-{
-    rl_event ev = {0};
-    ev.kind = RL_EVENT_DOCX;
-    ev.docx = d;
-    emit(user, &ev);
-}
-
-static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                         size_t len)
-{
-    rl_client *c = lws_context_user(lws_get_context(wsi));
-    return rl__fetch_callback(&c->fetcher, wsi, (int)reason, user, in, len);
-}
-
-static const struct lws_protocols protocols[] = {
-    { "reportlink", callback, 0, 65536, 0, NULL, 0 },
-    { RL__FETCH_PROTOCOL, http_callback, 0, 0, 0, NULL, 0 },
-    { NULL, NULL, 0, 0, 0, NULL, 0 }
-};
-
-/* ---------------------------------------------------------------- thread */
-
-static void *service_main(void *arg)
-{
-    rl_client *c = arg;
-    publish_status(c);
-    while (!c->exit_loop || ((c->wsi || c->closing) && now_ms(c) < c->exit_deadline)) {
-        if (lws_service(c->ctx, 0) < 0)
-            break;
-        if (c->exit_loop && !c->sul_at) {
-            /* Make sure the loop wakes to notice the exit deadline. */
-            lws_sul_schedule(c->ctx, 0, &c->sul, on_timer, 50 * LWS_US_PER_MS);
-            c->sul_at = -1;
-        }
-    }
-    return NULL;
 }
 
 /* ------------------------------------------------------------------ API */
@@ -985,7 +211,7 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
 
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = protocols;
+    info.protocols = rl__protocols;
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.user = c;
     info.fd_limit_per_thread = 8 + RL_MAX_FETCHES;   /* the link, a closing one, downloads */
@@ -1001,7 +227,7 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
         snprintf(err, errlen, "cannot create the libwebsockets context");
         goto fail;
     }
-    if (rl__fetch_init(&c->fetcher, c->ctx, emit_docx, c) != RL_OK) {
+    if (rl__fetch_init(&c->fetcher, c->ctx, rl__emit_docx, c) != RL_OK) {
         snprintf(err, errlen, "out of memory");
         lws_context_destroy(c->ctx);
         goto fail;
@@ -1011,7 +237,7 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
         cmd->kind = CMD_CONNECT;
         c->q_len = 1;
     }
-    if (pthread_create(&c->thread, NULL, service_main, c) != 0) {
+    if (pthread_create(&c->thread, NULL, rl__service_main, c) != 0) {
         snprintf(err, errlen, "cannot start the network thread");
         lws_context_destroy(c->ctx);
         rl__fetch_free(&c->fetcher);

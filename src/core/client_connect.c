@@ -1,0 +1,144 @@
+/* client_connect.c - opening a link: the connect info for the target
+ * (address, Host header, path, TLS), the link's generation, and what a new
+ * link starts from; the TLS trust (the system store plus the optional CA
+ * file) and the words for a certificate OpenSSL refused; why an attempt
+ * failed, for the state's detail.
+ *
+ * Certificate and host name are always verified: no option, flag or build
+ * switch turns that off (src/core/README.md, "TLS").
+ *
+ * Thread: the service thread only (from the lws callback and the command
+ * drain). Ownership: the wsi belongs to libwebsockets; c->wsi and c->gen name
+ * the current link until it ends (client_internal.h, "Links"). */
+#include "client_internal.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ----------------------------------------------------------------- links */
+
+void rl__open_link(rl_client *c)
+{
+    struct lws_client_connect_info ci;
+    char host_hdr[RL__MAX_HOST + 16];
+    int defport = c->target.tls ? 443 : 80;
+
+    if (!c->target_ok) {
+        rl__feed(c, RL__IN_CONNECT_ERROR, 0, 0, c->target_err);
+        return;
+    }
+    if (strchr(c->target.host, ':'))
+        snprintf(host_hdr, sizeof host_hdr, c->target.port == defport ? "[%s]" : "[%s]:%d",
+                 c->target.host, c->target.port);
+    else
+        snprintf(host_hdr, sizeof host_hdr, c->target.port == defport ? "%s" : "%s:%d",
+                 c->target.host, c->target.port);
+
+    memset(&ci, 0, sizeof ci);
+    ci.context = c->ctx;
+    ci.address = c->target.host;
+    ci.port = c->target.port;
+    ci.path = c->target.path;
+    ci.host = host_hdr;
+    ci.origin = host_hdr;
+    ci.protocol = NULL;                 /* the service names no subprotocol */
+    ci.local_protocol_name = "reportlink";
+    /* Certificate and host name are always verified: there is deliberately no
+     * flag here that could turn that off. */
+    ci.ssl_connection = c->target.tls ? LCCSCF_USE_SSL : 0;
+    c->gen = ++c->next_gen;
+    ci.opaque_user_data = (void *)c->gen;
+    c->peer_close_code = 0;
+    c->peer_close_reason[0] = 0;
+    c->refuse_code = c->refuse_discarding = c->refuse_closing = 0;
+    c->refuse_text = NULL;
+    c->link_error[0] = 0;
+    rl__drop_rx(c);
+
+    uintptr_t gen = c->gen;
+    struct lws *w = lws_client_connect_via_info(&ci);
+    /* The attempt may already have failed inside the call (and been fed). */
+    if (c->gen != gen)
+        return;
+    if (!w) {
+        c->gen = 0;
+        rl__feed(c, RL__IN_CONNECT_ERROR, 0, 0, "could not start a connection");
+        return;
+    }
+    c->wsi = w;
+}
+
+/* ------------------------------------------------------------------- TLS */
+
+/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS: the system trust
+ * store, plus the administrator's CA file if any. */
+void rl__tls_load_trust(rl_client *c, void *ssl_ctx)
+{
+    SSL_CTX_set_default_verify_paths((SSL_CTX *)ssl_ctx);
+    if (c->ca_file && !SSL_CTX_load_verify_locations((SSL_CTX *)ssl_ctx, c->ca_file, NULL))
+        lwsl_err("reportlink: cannot load the CA file %s\n", c->ca_file);
+}
+
+/* Words for the certificate problems a clinic's IT person will meet. */
+static const char *cert_error_text(int err)
+{
+    switch (err) {
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+        return "the server's certificate is for another host name";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        return "the server's certificate has expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        return "the server's certificate is not valid yet (check the computer's clock)";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        return "the server's certificate is self-signed and not trusted";
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        return "the server's certificate was not issued by a trusted authority";
+    case X509_V_ERR_CERT_REVOKED:
+        return "the server's certificate has been revoked";
+    }
+    return X509_verify_cert_error_string(err);
+}
+
+/* LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION: OpenSSL has
+ * decided (preverify_ok); we only keep its reason in words and never
+ * overrule it. */
+void rl__tls_verify_result(rl_client *c, int preverify_ok, void *store_ctx)
+{
+    if (!preverify_ok && store_ctx) {
+        int err = X509_STORE_CTX_get_error((X509_STORE_CTX *)store_ctx);
+        snprintf(c->link_error, sizeof c->link_error, "%s (TLS: %s)", cert_error_text(err),
+                 X509_verify_cert_error_string(err));
+    }
+}
+
+/* -------------------------------------------------------------- failures */
+
+/* LWS_CALLBACK_CLIENT_CONNECTION_ERROR of the current link: the words for
+ * why it failed (the verification's own reason when it refused the
+ * certificate), fed to the state machine. in: libwebsockets' text, or NULL. */
+void rl__connect_error(rl_client *c, const char *in)
+{
+    char text[RL_MAX_DETAIL];
+    char why[128];
+    int tls = 0;
+    rl__clean_text(in, in ? strlen(in) : 0, why, sizeof why);
+    if (c->link_error[0] || (c->target.tls && strstr(why, "SSL")))
+        tls = RL_ERROR_TLS;
+    if (c->link_error[0])
+        snprintf(text, sizeof text, "cannot connect to %s: %s", c->target.host,
+                 c->link_error);
+    else if (c->target.tls && strstr(why, "SSL"))
+        snprintf(text, sizeof text, "cannot connect to %s: the TLS handshake failed; "
+                 "does the server speak TLS on port %d? (%s)", c->target.host,
+                 c->target.port, why);
+    else
+        snprintf(text, sizeof text, "cannot connect to %s: %s", c->target.host,
+                 why[0] ? why : "unknown error");
+    rl__feed(c, RL__IN_CONNECT_ERROR, tls, 0, text);
+}
