@@ -41,7 +41,25 @@
     XX(EDITED,           -48, "edited",           "the doctor changed a field an earlier report filled") \
     XX(SAVED,            -49, "saved",            "the letter was saved since the earlier report") \
     XX(NO_TEMPLATE,      -50, "no_template",      "the letter has no template and no file to start again from") \
-    XX(PRINTED,          -51, "printed",          "the letter was printed since the earlier report")
+    XX(PRINTED,          -51, "printed",          "the letter was printed since the earlier report") \
+    /* Why the link to the report service failed (src/core: rl_error_kind) */ \
+    XX(UNREACHABLE,      -60, "unreachable",      "no connection: the server is down, or the address is wrong") \
+    XX(TLS,              -61, "tls",              "the server's certificate or the TLS handshake was refused") \
+    XX(NO_ANSWER,        -62, "no_answer",        "no answer within the connect timeout") \
+    XX(LINK_DEAD,        -63, "link_dead",        "no pong within the pong timeout") \
+    XX(CLOSED,           -64, "closed",           "the service closed the connection") \
+    XX(KEY_REFUSED,      -65, "key_refused",      "the service refused the doctor's key (close 1008)") \
+    /* Why a report's Word document was not downloaded (src/core: rl_docx_error); \
+     * also RL_ERR_TLS, RL_ERR_UNREACHABLE */ \
+    XX(EXPIRED,          -80, "expired",          "the document's signed link has expired") \
+    XX(FORBIDDEN,        -81, "forbidden",        "the server refused the document (401, 403)") \
+    XX(NOT_FOUND,        -82, "not_found",        "the document no longer exists (404, 410)") \
+    XX(HTTP,             -83, "http",             "the server answered with another HTTP status") \
+    XX(TIMEOUT,          -84, "timeout",          "the download did not finish in time") \
+    XX(TOO_LARGE,        -85, "too_large",        "the document is larger than the limit") \
+    XX(NOT_DOCX,         -86, "not_docx",         "what was sent is not a Word document") \
+    XX(BAD_URL,          -87, "bad_url",          "not an http:// or https:// address ReportLink accepts") \
+    XX(CANCELLED,        -88, "cancelled",        "the client stopped, or too many downloads at once")
 
 enum {
     RL_OK = 0,

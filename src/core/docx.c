@@ -122,21 +122,7 @@ int rl__http_url_parse(const char *url, rl__url *out, char *err, size_t errlen)
 
 const char *rl_docx_error_name(rl_docx_error e)
 {
-    switch (e) {
-    case RL_DOCX_OK: return "ok";
-    case RL_DOCX_EXPIRED: return "expired";
-    case RL_DOCX_FORBIDDEN: return "forbidden";
-    case RL_DOCX_NOT_FOUND: return "not_found";
-    case RL_DOCX_HTTP: return "http";
-    case RL_DOCX_TIMEOUT: return "timeout";
-    case RL_DOCX_TOO_LARGE: return "too_large";
-    case RL_DOCX_NOT_DOCX: return "not_docx";
-    case RL_DOCX_TLS: return "tls";
-    case RL_DOCX_UNREACHABLE: return "unreachable";
-    case RL_DOCX_BAD_URL: return "bad_url";
-    case RL_DOCX_CANCELLED: return "cancelled";
-    }
-    return "unknown";
+    return rl_err_name(e);
 }
 
 void rl_docx_free(rl_docx *d)

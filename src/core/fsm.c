@@ -46,16 +46,7 @@ const char *rl__close_code_text(int code)
 
 const char *rl_error_kind_name(rl_error_kind k)
 {
-    switch (k) {
-    case RL_ERROR_NONE: return "";
-    case RL_ERROR_UNREACHABLE: return "unreachable";
-    case RL_ERROR_TLS: return "tls";
-    case RL_ERROR_NO_ANSWER: return "no_answer";
-    case RL_ERROR_LINK_DEAD: return "link_dead";
-    case RL_ERROR_CLOSED: return "closed";
-    case RL_ERROR_KEY_REFUSED: return "key_refused";
-    }
-    return "";
+    return k == RL_ERROR_NONE ? "" : rl_err_name(k);
 }
 
 static void set_detail(rl__fsm *f, const char *fmt, ...)

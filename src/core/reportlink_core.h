@@ -76,18 +76,19 @@ const char *rl_state_name(rl_state s);
 
 /* What the last connection error was, for words in the user's language
  * (rl_status.last_error holds the English detail). */
+/* The subset of the one error table (rl_error.h) a link failure can be. */
 typedef enum rl_error_kind {
-    RL_ERROR_NONE = 0,
-    RL_ERROR_UNREACHABLE,   /* no TCP connection / the handshake failed */
-    RL_ERROR_TLS,           /* the server's certificate or TLS was refused */
-    RL_ERROR_NO_ANSWER,     /* connect timeout */
-    RL_ERROR_LINK_DEAD,     /* no pong within the pong timeout */
-    RL_ERROR_CLOSED,        /* closed: see last_close_code */
-    RL_ERROR_KEY_REFUSED    /* closed with 1008 */
+    RL_ERROR_NONE = RL_OK,
+    RL_ERROR_UNREACHABLE = RL_ERR_UNREACHABLE,   /* no TCP connection / the handshake failed */
+    RL_ERROR_TLS = RL_ERR_TLS,                   /* the server's certificate or TLS was refused */
+    RL_ERROR_NO_ANSWER = RL_ERR_NO_ANSWER,       /* connect timeout */
+    RL_ERROR_LINK_DEAD = RL_ERR_LINK_DEAD,       /* no pong within the pong timeout */
+    RL_ERROR_CLOSED = RL_ERR_CLOSED,             /* closed: see last_close_code */
+    RL_ERROR_KEY_REFUSED = RL_ERR_KEY_REFUSED    /* closed with 1008 */
 } rl_error_kind;
 
-/* "unreachable", "tls", "no_answer", "link_dead", "closed", "key_refused";
- * "" for none. */
+/* rl_err_name() ("unreachable", "tls", "no_answer", "link_dead", "closed",
+ * "key_refused"), and "" for none. */
 const char *rl_error_kind_name(rl_error_kind k);
 
 /* One json_report entry. Both strings are NUL-terminated UTF-8 and owned by
@@ -121,23 +122,24 @@ const char *rl_report_field(const rl_report *r, const char *key);
 
 /* Why a report's DOCX could not be had. The names (rl_docx_error_name) are
  * stable: the extension turns them into words in the doctor's language. */
+/* The subset of the one error table (rl_error.h) a download's outcome can be. */
 typedef enum rl_docx_error {
-    RL_DOCX_OK = 0,
-    RL_DOCX_EXPIRED,      /* 403 whose body says "link expired" */
-    RL_DOCX_FORBIDDEN,    /* any other 403 (a bad signature), 401 */
-    RL_DOCX_NOT_FOUND,    /* 404, 410 */
-    RL_DOCX_HTTP,         /* any other status but 200, redirects included */
-    RL_DOCX_TIMEOUT,      /* not complete within RL_DOCX_TIMEOUT_MS */
-    RL_DOCX_TOO_LARGE,    /* above RL_MAX_DOCX_BYTES */
-    RL_DOCX_NOT_DOCX,     /* 200, but not a Word document (see src/core/README.md) */
-    RL_DOCX_TLS,          /* the certificate or the TLS handshake failed */
-    RL_DOCX_UNREACHABLE,  /* DNS, TCP, connection cut before the end */
-    RL_DOCX_BAD_URL,      /* not an http:// or https:// URL we accept */
-    RL_DOCX_CANCELLED     /* the client stopped, or too many downloads at once */
+    RL_DOCX_OK = RL_OK,
+    RL_DOCX_EXPIRED = RL_ERR_EXPIRED,          /* 403 whose body says "link expired" */
+    RL_DOCX_FORBIDDEN = RL_ERR_FORBIDDEN,      /* any other 403 (a bad signature), 401 */
+    RL_DOCX_NOT_FOUND = RL_ERR_NOT_FOUND,      /* 404, 410 */
+    RL_DOCX_HTTP = RL_ERR_HTTP,                /* any other status but 200, redirects included */
+    RL_DOCX_TIMEOUT = RL_ERR_TIMEOUT,          /* not complete within RL_DOCX_TIMEOUT_MS */
+    RL_DOCX_TOO_LARGE = RL_ERR_TOO_LARGE,      /* above RL_MAX_DOCX_BYTES */
+    RL_DOCX_NOT_DOCX = RL_ERR_NOT_DOCX,        /* 200, but not a Word document (see src/core/README.md) */
+    RL_DOCX_TLS = RL_ERR_TLS,                  /* the certificate or the TLS handshake failed */
+    RL_DOCX_UNREACHABLE = RL_ERR_UNREACHABLE,  /* DNS, TCP, connection cut before the end */
+    RL_DOCX_BAD_URL = RL_ERR_BAD_URL,          /* not an http:// or https:// URL we accept */
+    RL_DOCX_CANCELLED = RL_ERR_CANCELLED       /* the client stopped, or too many downloads at once */
 } rl_docx_error;
 
-/* "ok", "expired", "forbidden", "not_found", "http", "timeout", "too_large",
- * "not_docx", "tls", "unreachable", "bad_url", "cancelled". Never NULL. */
+/* rl_err_name(): "ok", "expired", "forbidden", "not_found", "http", "timeout",
+ * "too_large", "not_docx", "tls", "unreachable", "bad_url", "cancelled". Never NULL. */
 const char *rl_docx_error_name(rl_docx_error e);
 
 /* The outcome of one DOCX download. */
