@@ -10,7 +10,7 @@
  * reopening in .odt and .docx. No report text is ever stored: a fingerprint is
  * a 64-bit FNV-1a hash.
  *
- * UNO-free and pure: the Writer layer (writer.c) reads and writes the property.
+ * UNO-free and pure: the Writer layer (letterstate.c) reads and writes the property.
  */
 #ifndef RL_WRITER_MEMORY_H
 #define RL_WRITER_MEMORY_H
