@@ -30,6 +30,7 @@ optional=(libreoffice-script-provider-python)
 # apt's plan as upgrades; the office does not need these.
 unwanted='^[^=]*-(dev|dev-common|dbg|doc)='
 
+umask 022   # the tree is read by nobody when the tests run as root
 say() { echo "libreoffice-$series: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
@@ -100,7 +101,7 @@ apt-get -q update --error-on=any >&2 \
   || die "cannot read the package lists from $mirror (bookworm and $suite); is deb.debian.org reachable?"
 
 for p in "${optional[@]}"; do
-  if apt-cache madison "$p" 2>/dev/null | grep -q "$suite"; then
+  if [[ $(apt-cache madison "$p" 2>/dev/null) == *"$suite"* ]]; then
     wanted+=("$p")
   else
     say "$p is not in $suite; going on without it"

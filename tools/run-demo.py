@@ -59,6 +59,8 @@ def main():
     print("2. Installing ReportLink into a fresh LibreOffice profile and starting LibreOffice%s..."
           % ("" if visible else " on a virtual display (Xvfb)" if xvfb else " (headless: no display)"))
     o = office.Office("make run")
+    if visible:
+        o.visible_plugin = None   # on the user's own display, the office looks as it does for them
     try:
         o.install()
         o.set_before_start("/org.reportlink.Settings/Connection", "AutoConnect", "false")

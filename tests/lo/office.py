@@ -127,6 +127,14 @@ class Office:
     def __init__(self, name="office"):
         self.name = name
         self.extra_env = {}       # added to the office's environment by start()
+        # The VCL plugin of a visible office. The tests read and press its
+        # windows through the AWT toolkit's accessibility, which reaches every
+        # control only when VCL draws the dialogs itself (gen): with a native
+        # plugin (gtk3, kf5, qt), present on many machines and chosen first
+        # when it is, Tools > Options is a native dialog whose OK button is
+        # out of reach, and the sidebar is drawn differently. None: the
+        # office chooses, as for a user (make run on a real display).
+        self.visible_plugin = "gen"
         self.as_root = os.geteuid() == 0
         self.dir = tempfile.mkdtemp(prefix="reportlink-lo-")
         self.profile = os.path.join(self.dir, "profile")
@@ -160,6 +168,8 @@ class Office:
         env.update(self.extra_env)
         if not visible:
             env["SAL_USE_VCLPLUGIN"] = "svp"   # no display needed
+        elif self.visible_plugin:
+            env["SAL_USE_VCLPLUGIN"] = self.visible_plugin
         return env
 
     def _run(self, argv, timeout, what):

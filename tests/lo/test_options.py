@@ -609,8 +609,8 @@ def _():
         for i in range(toolkit.getTopWindowCount()):
             field = field or editable(toolkit.getTopWindow(i), en["options.endpoint.title"])
             ok = ok or find(toolkit.getTopWindow(i), "OK")
-        check(field is not None and ok is not None, "no address field (%s) or no OK button (%s) found"
-              % (field is not None, ok is not None))
+        check(field is not None, "no address field named %r in the dialog" % en["options.endpoint.title"])
+        check(ok is not None, "no OK button in the dialog's accessibility tree")
         check(field.getText() == url, "the address field holds %r" % field.getText())
         field.setText(url + "?clinic=1")
         ok.doAccessibleAction(0)
