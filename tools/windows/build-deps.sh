@@ -67,7 +67,7 @@ stamps=$prefix/stamps
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 deps=(openssl cjson libwebsockets)   # Debian source package names, in build order
 # Bump a recipe's revision when the way that dependency is built changes.
-declare -A recipe=([openssl]=1 [cjson]=1 [libwebsockets]=3 [proof]=1)
+declare -A recipe=([openssl]=2 [cjson]=1 [libwebsockets]=3 [proof]=1)
 
 # ---------------------------------------------------------------- packages
 # As tools/ensure-deps.sh: apt-get when root, otherwise the command to run.
@@ -233,10 +233,20 @@ EOF
 build_openssl() {   # source dir
   cd "$1"
   # build_libs + install_dev: libcrypto.a, libssl.a, headers and .pc files only.
+  # The directories compiled into libcrypto must be Windows paths only administrators
+  # can write: by default they derive from --prefix (this Linux cache), which on
+  # Windows reads as C:\root\..., a folder any user may create, and OpenSSL reads its
+  # openssl.cnf (which can load modules) and trusted certificates from there
+  # (CVE-2019-1552). These are OpenSSL's own defaults for mingw without --prefix,
+  # given to make (Configure would take --openssldir=C:/... as relative to --prefix).
+  local windir="C:/Program Files/OpenSSL"
   run perl ./Configure mingw64 --cross-compile-prefix="$host-" CC=gcc-posix \
-      --prefix="$prefix" --libdir=lib \
-      no-shared no-module no-legacy no-tests
-  run make -j"$jobs" build_libs
+      --prefix="$prefix" --libdir=lib no-shared no-module no-legacy no-tests
+  run make -j"$jobs" build_libs OPENSSLDIR="C:/Program Files/Common Files/SSL" \
+      ENGINESDIR="$windir/lib/engines-3" MODULESDIR="$windir/lib/ossl-modules"
+  grep -aqF 'OPENSSLDIR: "C:/Program Files/Common Files/SSL"' libcrypto.a \
+    || die "libcrypto.a does not name C:/Program Files/Common Files/SSL as OPENSSLDIR"
+  ! grep -aqF "$prefix" libcrypto.a || die "libcrypto.a names $prefix"
   run make install_dev
   rmdir "$prefix/bin" 2>/dev/null || true   # made for DLLs; there are none
 }
