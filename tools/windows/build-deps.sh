@@ -73,9 +73,10 @@ declare -A recipe=([openssl]=2 [cjson]=1 [libwebsockets]=3 [proof]=1)
 # As tools/ensure-deps.sh: apt-get when root, otherwise the command to run.
 # wine64: the wine package alone may bring only the 32-bit wine.
 pkgs=(gcc-mingw-w64-x86-64 wine wine64 cmake make perl pkg-config dpkg-dev debian-archive-keyring)
+installed=" $(dpkg-query -W -f='${db:Status-Abbrev}${Package} ' "${pkgs[@]}" 2>/dev/null || true) "
 missing=()
 for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  case "$installed" in *" ii $p "*) ;; *) missing+=("$p") ;; esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "the Windows build needs these Debian packages: ${missing[*]}"
@@ -90,7 +91,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 command -v "$cc" >/dev/null 2>&1 || die "$cc is missing (package gcc-mingw-w64-x86-64-posix)"
-cc_version=$("$cc" -dumpfullversion)
+# The toolchain's part of every key: a new compiler or C runtime rebuilds everything.
+cc_version=$(dpkg-query -W -f='${Package} ${Version} ' gcc-mingw-w64-x86-64-posix mingw-w64-x86-64-dev)
+cc_version=${cc_version% }
 
 mkdir -p "$work" "$stamps"
 exec 9>"$prefix/.lock"
@@ -327,7 +330,7 @@ built=0
 for dep in "${deps[@]}"; do
   resolve "$dep"
   v=$version
-  k="$dep $v recipe=${recipe[$dep]} cc=$cc $cc_version"
+  k="$dep $v recipe=${recipe[$dep]} with $cc_version"
   [ "$dep" = libwebsockets ] && k="$k with ${key[openssl]}"
   key[$dep]=$k
   if [ "$(cat "$stamps/$dep" 2>/dev/null)" = "$k" ]; then
@@ -428,7 +431,7 @@ EOF
   say "linking the proof: ${flags[*]}"
   run "$cc" -std=c11 -Wall -Wextra -Werror -O2 "$proof/proof.c" -o "$proof/proof.exe" -static "${flags[@]}"
   "$host-strip" -o "$proof/proof-stripped.exe" "$proof/proof.exe"
-  say "running it under wine (the first run creates $work/wine)"
+  if [ -d "$work/wine" ]; then say "running it under wine"; else say "running it under wine (first run: creating $work/wine)"; fi
   export WINEPREFIX=$work/wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
   set +e
   nice -n 19 timeout 600 wine "$proof/proof.exe" >"$proof/output.txt" 2>>"$log" </dev/null
