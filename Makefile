@@ -95,3 +95,4 @@ include mk/soak-memory.mk
 include mk/sanitize.mk
 include mk/soak.mk
 include mk/lo-25.2.mk
+include mk/windows.mk
