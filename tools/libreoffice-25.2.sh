@@ -19,6 +19,8 @@
 # or /etc/libreoffice are pointed inside the tree. The office needs LD_LIBRARY_PATH with
 # the program directory, then <tree>/usr/lib/x86_64-linux-gnu (office.py sets it).
 set -euo pipefail
+# shellcheck source=tools/private-apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/private-apt.sh"
 
 series=25.2
 suite=bookworm-backports
@@ -67,8 +69,8 @@ fi
 # ---------------------------------------------------------------- private apt
 apt=$dir/apt
 rm -rf "$apt"
-mkdir -p "$apt"/etc/apt.conf.d "$apt"/etc/preferences.d "$apt"/etc/sources.list.d \
-         "$apt"/state/lists/partial "$apt"/cache/archives/partial "$apt"/dpkg "$apt"/debs
+private_apt_dirs "$apt"
+mkdir -p "$apt"/dpkg "$apt"/debs
 cp /var/lib/dpkg/status "$apt/dpkg/status"   # a copy: apt locks beside it, not in /var/lib/dpkg
 cat >"$apt/etc/sources.list" <<EOF
 deb [signed-by=$keyring] $mirror bookworm main
@@ -76,25 +78,11 @@ deb [signed-by=$keyring] $mirror bookworm-updates main
 deb [signed-by=$keyring] http://deb.debian.org/debian-security bookworm-security main
 deb [signed-by=$keyring] $mirror $suite main
 EOF
-cat >"$apt/apt.conf" <<EOF
-Dir::Etc::main "/dev/null";
-Dir::Etc::parts "$apt/etc/apt.conf.d";
-Dir::Etc::sourcelist "$apt/etc/sources.list";
-Dir::Etc::sourceparts "$apt/etc/sources.list.d";
-Dir::Etc::preferences "/dev/null";
-Dir::Etc::preferencesparts "$apt/etc/preferences.d";
-Dir::State "$apt/state";
-Dir::State::status "$apt/dpkg/status";
-Dir::Cache "$apt/cache";
-Acquire::Languages "none";
-APT::Architectures { "$(dpkg --print-architecture)"; };
-APT::Install-Recommends "false";
-APT::Install-Suggests "false";
-EOF
+private_apt_conf "$apt" "$apt/dpkg/status" \
+  "APT::Architectures { \"$(dpkg --print-architecture)\"; };" \
+  'APT::Install-Recommends "false";' 'APT::Install-Suggests "false";'
 export APT_CONFIG=$apt/apt.conf
-if [ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1; then
-  chown _apt "$apt/debs"   # apt downloads as _apt when it can
-fi
+private_apt_sandbox "$apt" "$apt/debs"
 
 say "reading the package lists of bookworm and $suite from deb.debian.org"
 apt-get -q update --error-on=any >&2 \

@@ -43,6 +43,8 @@
 # prefix's pkg-config files and runs under wine (WINEPREFIX work/wine/).
 # docs/windows-build.md has the versions, sizes and times measured.
 set -euo pipefail
+# shellcheck source=tools/private-apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../private-apt.sh"
 
 usage() { echo "usage: $0 [--update]" >&2; }
 update=0
@@ -108,8 +110,7 @@ apt_ready=0
 setup_apt() {
   [ "$apt_ready" -eq 1 ] && return 0
   local apt=$work/apt signed=""
-  mkdir -p "$apt"/etc/apt.conf.d "$apt"/etc/preferences.d "$apt"/etc/sources.list.d \
-           "$apt"/state/lists/partial "$apt"/cache/archives/partial
+  private_apt_dirs "$apt"
   : >"$apt/status"
   [ -r "$keyring" ] && signed="[signed-by=$keyring] "
   # shellcheck disable=SC2016  # $(REPO_URI)... are apt's format fields
@@ -124,27 +125,9 @@ setup_apt() {
   else
     rm -f "$apt/etc/sources.list.new"
   fi
-  cat >"$apt/apt.conf" <<EOF
-Dir::Etc::main "/dev/null";
-Dir::Etc::parts "$apt/etc/apt.conf.d";
-Dir::Etc::sourcelist "$apt/etc/sources.list";
-Dir::Etc::sourceparts "$apt/etc/sources.list.d";
-Dir::Etc::preferences "/dev/null";
-Dir::Etc::preferencesparts "$apt/etc/preferences.d";
-Dir::State "$apt/state";
-Dir::State::status "$apt/status";
-Dir::Cache "$apt/cache";
-Acquire::Languages "none";
-Acquire::GzipIndexes "true";
-EOF
+  private_apt_conf "$apt" "$apt/status" 'Acquire::GzipIndexes "true";'
   mkdir -p "$sources"
-  if [ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1; then
-    # apt downloads as _apt when it can; under /root (0700) it cannot, and says so
-    # for every file: then download as root, as apt would anyway. The files are still
-    # checked against the signed indexes.
-    chown _apt "$sources" "$apt/state/lists/partial" "$apt/cache/archives/partial"
-    runuser -u _apt -- test -w "$sources" 2>/dev/null || echo 'APT::Sandbox::User "root";' >>"$apt/apt.conf"
-  fi
+  private_apt_sandbox "$apt" "$sources"
   export APT_CONFIG=$apt/apt.conf
   if [ "$update" -eq 1 ] || ! compgen -G "$apt/state/lists/*Sources*" >/dev/null; then
     say "reading the source lists of: $(awk '{ printf "%s%s %s", sep, $(NF-2), $(NF-1); sep=", " }' "$apt/etc/sources.list")"
