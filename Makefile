@@ -33,6 +33,8 @@ help:
 	@echo "make soak     the long fault runs (server down for minutes, 200 reconnects), ~5 min"
 	@echo "make tsan     the core under ThreadSanitizer; make valgrind: listen under memcheck"
 	@echo "make fuzz-frames  1,000,000 fuzzed frames against the client under ASan+UBSan, ~10 min"
+	@echo "make windows  reportlink.dll, reportlink-listen.exe and the unit tests for Windows x64"
+	@echo "make check-windows-unit  the unit tests under wine (docs/windows-build.md)"
 	@echo "make clean    remove build/"
 
 deps:

@@ -117,8 +117,19 @@ windows-check-deps:
 windows: windows-check-deps
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) $(WIN_ALL)
 
-# The unit tests under wine, in the prefix make windows-deps made. Each .exe is one
-# runner; wine's own start-up chatter goes to stderr with WINEDEBUG=-all.
+# The unit tests under wine, in the prefix make windows-deps made: one runner per
+# .exe, for tests/run-runners.sh (make check can take WIN_UNIT_RUNNERS as they are).
+# WINEDEBUG=-all keeps wine's own chatter out of the output. The wineserver and
+# wine's services (services.exe, winedevice.exe...) are started first, with nothing
+# to inherit: started by a runner, they would keep its output pipe open, and
+# run-runners.sh would wait for them (seconds per runner, or as long as another
+# checkout's wine keeps them alive). The server stays 30 s after its last client.
+WIN_WINE = WINEPREFIX=$(WIN_WINEPREFIX) WINEDEBUG=-all
+WIN_UNIT_RUNNERS = $(foreach t,$(WIN_UNIT_BINS),"$(WIN_WINE) wine $t")
+WIN_WINE_START = $(WIN_WINE) wineserver -p 30 </dev/null >/dev/null 2>&1; \
+                 $(WIN_WINE) wine cmd /c exit </dev/null >/dev/null 2>&1 || true
+
 check-windows-unit: windows
 	@command -v wine >/dev/null || { echo "check-windows-unit: wine is missing; make windows-deps installs it" >&2; exit 1; }
-	@WINEPREFIX=$(WIN_WINEPREFIX) WINEDEBUG=-all tests/run-runners.sh $(foreach t,$(WIN_UNIT_BINS),"wine $t")
+	@$(WIN_WINE_START)
+	@tests/run-runners.sh $(WIN_UNIT_RUNNERS)

@@ -183,6 +183,13 @@ void rl_os_wipe(void *p, size_t len);
  * (OutputDebugStringW) and to the file rl_os_log_to_file named. */
 void rl_os_log_write(const char *line, size_t len);
 
+/* Where a person finds the log, in words for a message. */
+#ifdef _WIN32
+#define RL_OS_LOG_PLACE "the user profile's reportlink\\reportlink.log"
+#else
+#define RL_OS_LOG_PLACE "the office's stderr"
+#endif
+
 /* Windows: where rl_os_log_write appends when the process has no stderr
  * (the component names <profile>/user/reportlink/reportlink.log once it
  * knows the profile); a file already past 1 MiB starts over. POSIX: nothing

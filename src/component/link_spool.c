@@ -12,6 +12,7 @@
  * Ownership: the reports written are borrowed; a file's name belongs to its
  * inbox entry (rl_inbox_entry.spool), and a recovered report to the inbox. */
 #include "link_internal.h"
+#include "platform.h"
 #include "spool.h"
 
 #include <stdio.h>
@@ -125,6 +126,11 @@ void rlc__spool_start(report_link *l)
         l->spool_dir[0] = '\0';
         return;
     }
+    /* Where the log goes on Windows, whose soffice.exe has no stderr (on
+     * Linux nothing changes). Beside the inbox: created private with it. */
+    char log_path[RLC_MAX_PATH + 32];
+    snprintf(log_path, sizeof log_path, "%s/reportlink/reportlink.log", profile);
+    rl_os_log_to_file(log_path);
     int clean = rl_spool_clean_exit(l->spool_dir, 0) == 1;
     const char *key = clean ? "inbox.kept" : "inbox.recovered";
     recovery rc = { l, clean ? "kept from the previous LibreOffice session; not placed yet"

@@ -45,7 +45,7 @@ static void create_with_context(rl_uno_object *self, uno_Any **exc, uno_Interfac
                               : rlu_panel_factory_new(ctx);
     if (!instance) {
         rl_uno_throw(exc, RL_UNO_T_RuntimeException, &self->iface,
-                     "%s cannot start; the office's stderr says why (lines starting with reportlink:)",
+                     "%s cannot start; " RL_OS_LOG_PLACE " says why (lines starting with reportlink:)",
                      f->impl);
         return;
     }
