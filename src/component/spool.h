@@ -6,9 +6,10 @@
  * the report's original message, byte for byte, named
  * "<received, Unix seconds>-<pid>-<sequence>.json" so that the time it was
  * received survives and names never collide between sessions. The
- * directory is 0700 and the files 0600: readable by the profile's owner
- * only. A file is written atomically (a temporary file in the same
- * directory, fsync, rename, fsync of the directory) and removed once its
+ * directory is 0700 and the files 0600 (on Windows an owner-only ACL):
+ * readable by the profile's owner only. A file is written atomically (a
+ * temporary file in the same directory, fsync, rename, fsync of the
+ * directory: platform.h's rl_os_* on each system) and removed once its
  * report is placed or discarded. Files that cannot be used are moved aside
  * into "<dir>/rejected/", never deleted. Only waiting reports are on disk:
  * patient data at rest is kept to what could otherwise be lost.
