@@ -4,12 +4,17 @@
  * it; each compiles to nothing on the other platform. No other file of src/
  * has a platform #ifdef.
  *
+ * (Besides the two RL_PRINTF and RL_OS_LOG_PLACE spellings below.)
+ *
  * Paths are UTF-8 strings in all of ReportLink. On Windows they become
  * UTF-16 at this layer's edge (CreateFileW, MoveFileExW, ...), so that a
  * profile under C:\Users\Hélène Dupont\ works, and either '/' or '\' may
  * separate their parts. Functions that fail return -1 with errno set
  * (Windows errors are mapped to the nearest errno), unless said otherwise.
- * Every function is thread-safe.
+ * Every function is thread-safe. Nothing here keeps memory for the caller:
+ * results go into the caller's buffers, and what is opened (a descriptor,
+ * a FILE, an rl_os_dir, an rl_os_stop) is closed by the caller as each
+ * function says.
  *
  * "Private" means readable and writable by the current user only: mode
  * 0700 for a folder, 0600 for a file on POSIX; on Windows a protected DACL
@@ -33,7 +38,7 @@
 #define RL_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
 #else
 #define RL_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#endif      /* bytes of a UTF-8 path this layer accepts, with NUL */
+#endif
 
 /* ------------------------------------------------------------ files */
 
@@ -60,8 +65,9 @@ int rl_os_file_size(int fd, uint64_t *size);
 /* write() until len bytes are written (EINTR retried). 0 or -1. */
 int rl_os_write_all(int fd, const void *data, size_t len);
 
-/* fopen with a UTF-8 path; "b" is added on Windows whatever mode says
- * (ReportLink's files are UTF-8 with '\n'). fclose() the result. */
+/* fopen with a UTF-8 path ("r", "w", "a", with or without "+"); on Windows
+ * always binary (ReportLink's files are UTF-8 with '\n') and sharing
+ * delete, so that the file can still be replaced. fclose() the result. */
 FILE *rl_os_fopen(const char *path, const char *mode);
 
 /* Renames from onto to, replacing to if it exists: atomically (a reader
