@@ -115,6 +115,8 @@ struct rl_client {
     lws_sorted_usec_list_t sul;
     int64_t sul_at;
     int pong_spin;              /* a ping just went: wait for its pong awake (client_service.c) */
+    void *tls_ctx;              /* the context's client SSL_CTX (owned by lws), or NULL */
+    int trust_loaded;           /* its trust store is filled: rl__tls_ensure_trust */
     int exit_loop;
     int64_t exit_deadline;
     uint64_t reports, rejected;
@@ -175,8 +177,13 @@ const char *rl__clean_text(const void *in, size_t len, char *out, size_t cap);
 /* Opens a new link to c->target with a new generation, or feeds the
  * connect error when it cannot even start. */
 void rl__open_link(rl_client *c);
-/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS; ssl_ctx: its SSL_CTX. */
+/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS; ssl_ctx: its SSL_CTX,
+ * kept for rl__tls_ensure_trust. */
 void rl__tls_load_trust(rl_client *c, void *ssl_ctx);
+/* Fills the SSL_CTX's trust (the system store plus the CA file) once, before
+ * the first TLS connection: a wss:// link (url NULL) or a download of url,
+ * if it is https://. */
+void rl__tls_ensure_trust(rl_client *c, const char *url);
 /* LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION; store_ctx: its
  * X509_STORE_CTX. Keeps the reason of a refusal in c->link_error. */
 void rl__tls_verify_result(rl_client *c, int preverify_ok, void *store_ctx);
