@@ -509,6 +509,24 @@ def check_letter_contains(doc, needle, who):
         raise RuntimeError("%s: the letter lacks %r" % (who, needle))
 
 
+def placement_chains(spans, gap_us=1000):
+    """Lengths (us) of runs of placements [(start, end)] that followed each
+    other within gap_us: the main thread went from one to the next without
+    returning to the office's event loop for long."""
+    out = []
+    first = last = None
+    for start, end in sorted(spans):
+        if last is not None and start - last < gap_us:
+            last = max(last, end)
+        else:
+            if first is not None:
+                out.append(last - first)
+            first, last = start, end
+    if first is not None:
+        out.append(last - first)
+    return out
+
+
 def push_burst(srv, key, n, seconds, make):
     """Pushes n reports evenly over `seconds`; returns their push numbers."""
     seqs = []
@@ -546,6 +564,7 @@ def ours_burst(srv, key, rl, pid, args):
     st = rl.getStatus()
     placed = [e for e in new if e.Status == "placed"]
     costs = [e.PlaceCostUs for e in placed]
+    chained = placement_chains([(e.PlacedMonoUs - e.PlaceCostUs, e.PlacedMonoUs) for e in placed])
     first_sent = srv.sent_us(seqs[0])
     last_placed = max(e.PlacedMonoUs for e in placed) if placed else 0
     out = {"pushed": args.burst, "push_seconds": round(push_s, 3),
@@ -555,8 +574,13 @@ def ours_burst(srv, key, rl, pid, args):
            "main_thread_total_ms": round(sum(costs) / 1000.0, 3),
            "main_thread_cpu_ms": round(cpu_ms, 3),
            "max_placement_ms": round(max(costs) / 1000.0, 3) if costs else None,
-           "max_block_ms": round(max(sampler.blocks_us or [0]) / 1000.0, 3),
-           "blocks_over_50ms": sum(1 for b in sampler.blocks_us if b > 50000),
+           # The longer of the two views of the main thread's longest block:
+           # sampled from /proc, and placements that followed each other
+           # within 1 ms (one drain of the hand-over, as far as one can tell).
+           "max_block_ms": round(max(sampler.blocks_us + chained + [0]) / 1000.0, 3),
+           "max_block_sampled_ms": round(max(sampler.blocks_us or [0]) / 1000.0, 3),
+           "max_block_chained_ms": round(max(chained or [0]) / 1000.0, 3),
+           "blocks_over_50ms": sum(1 for b in sampler.blocks_us + chained if b > 50000),
            "first_sent_to_last_placed_ms": round((last_placed - first_sent) / 1000.0, 1) if placed else None,
            "placement_samples_us": costs, "blocks_sampled_us": sorted(sampler.blocks_us)[-20:]}
     log("ours: burst of %d: %d in the inbox (%d placed), main thread %.0f ms, longest block %.1f ms"
