@@ -923,7 +923,7 @@ def table(r):
                      % (name, c["bytes"], "{:,.0f}".format(c["msgs_per_s"]), "%.0f" % c["mb_per_s"]))
     oi, ti = ours.get("idle", {}), theirs.get("idle", {})
     row("4", "idle: network-thread wake-ups per minute (%s s window)" % fmt(oi.get("window_s"), "%.0f"),
-        oi.get("wakeups_per_min"), ti.get("wakeups_per_min"), "≤ 3", "%.1f")
+        oi.get("wakeups_per_min"), ti.get("wakeups_per_min"), "≤ the macro's", "%.1f")
     row("4", "idle: network-thread CPU over the window (ms)", oi.get("thread_cpu_ms"),
         ti.get("thread_cpu_ms"), "", "%.3f")
     row("4", "idle: whole soffice.bin CPU over the window (ms)", oi.get("process_cpu_ms"),
@@ -996,7 +996,7 @@ def main():
     ap.add_argument("--big-mib", type=int, default=5)
     ap.add_argument("--core-seconds", type=float, default=2.0)
     ap.add_argument("--formatted-reports", type=int, default=50)
-    ap.add_argument("--big-html-rows", type=int, default=1500, help="table rows of the ~200 KB HTML report")
+    ap.add_argument("--big-html-rows", type=int, default=1900, help="table rows of the ~200 KB HTML report")
     ap.add_argument("--burst", type=int, default=100)
     ap.add_argument("--starts", type=int, default=10, help="counted starts of each office (one more is not)")
     ap.add_argument("--skip-alt", action="store_true")
