@@ -958,7 +958,7 @@ def table(r):
         row("7", "burst: main-thread CPU over the burst (ms)", ob["main_thread_cpu_ms"],
             tb.get("main_thread_cpu_ms"), "", "%.0f")
         row("7", "burst: longest placement (ms) *", ob["max_placement_ms"], tb.get("max_placement_ms"), "", "%.2f")
-        row("7", "burst: longest main-thread block, sampled (ms) †", ob["max_block_ms"], tb.get("max_block_ms"),
+        row("7", "burst: longest main-thread block (ms) †", ob["max_block_ms"], tb.get("max_block_ms"),
             "< 50", "%.1f")
         row("7", "burst: first sent to last placed (ms)", ob["first_sent_to_last_placed_ms"],
             tb.get("first_sent_to_last_placed_ms"), "", "%.0f")
@@ -980,8 +980,9 @@ def table(r):
     lines.append("\\* ReportLink: main-thread time (PlaceCostUs). Python macro: wall time of its placement "
                  "on its own thread, which takes LibreOffice's SolarMutex call by call (the UI waits meanwhile).")
     lines.append("† The longest stretch the office's main thread ran without going back to sleep, sampled from "
-                 "/proc about every millisecond (BlockSampler). For the macro this misses the waits of the UI for "
-                 "the SolarMutex its thread holds.")
+                 "/proc about every millisecond (BlockSampler); for ReportLink's burst, the longer of that and its "
+                 "placements that followed each other within 1 ms. For the macro this misses the waits of the UI "
+                 "for the SolarMutex its thread holds.")
     if st:
         lines.append("‡ A visible office (Xvfb), the letter given on the command line, AutoConnect on with a key "
                      "and the devserver on loopback, or the same profile without the extension; the first start of "
