@@ -11,9 +11,13 @@ bookmarks of the sample letter (extension/templates/lettre-patient.odt).
 Rows: 1 end to end (devserver's last frame written -> placed, one
 CLOCK_MONOTONIC), 2 main-thread time per report, 3 rl_validate_message
 throughput (build/validate-bench), 4 idle cost of the network thread, 5 memory
-(PSS of soffice.bin with minus without). Prints one table; writes
-build/bench.json. Run through `make bench`, or:
-  /usr/bin/python3 bench/bench.py [--reports N] [--idle-seconds S] [--skip-alt]
+(PSS of soffice.bin with minus without), and (issue #17) 6 formatted
+reports (Source = html) against the macro's HTML import, 7 a burst of 100
+reports in a second, 8 the office's start-up with the letter on its command
+line, with and without the extension, and the connection after it. Prints
+one table; writes build/bench.json (README.md, "Benchmark"). Run through
+`make bench` / `make bench-lo-25.2`, or:
+  /usr/bin/python3 bench/bench.py [--reports N] [--idle-seconds S] [--skip-alt] [--skip-startup]
 """
 
 import argparse
