@@ -14,6 +14,11 @@
 #   {"event":"thread","tid":N}   {"event":"connected"}
 #   {"event":"placed","recv_us":T,"placed_us":T,"cost_us":T,"fields":N}
 #   {"event":"waiting","reason":"..."}   {"event":"error","detail":"..."}
+# set_html(True) switches it to formatted reports (issue #17): each field
+# takes its <h2> section of html_content (the headings of ReportLink's
+# defaults), inserted through LibreOffice's HTML import (the cursor's
+# insertDocumentFromURL from a temporary file, filter "HTML (StarWriter)") -
+# what ReportLink does with Fields/<key>/Source = html.
 # Times are CLOCK_MONOTONIC microseconds, the clock of the devserver's
 # GET /admin/sent.
 
@@ -26,6 +31,23 @@ import websocket  # Debian's python3-websocket (websocket-client)
 
 PING_S = 30.0
 _SUFFIX = re.compile(r"^(.+)_[0-9]+$")
+_HEADINGS = {"history": "Anamnèse", "findings": "Examen clinique", "diagnosis": "Diagnostic",
+             "procedure": "Procédure", "recommendation": "Recommandations"}
+_H2 = re.compile(r"<h2[^>]*>(.*?)</h2>", re.S | re.I)
+
+
+def _sections(html):
+    """{field: its HTML section}: what follows the field's <h2> up to the next."""
+    out = {}
+    found = list(_H2.finditer(html))
+    by_heading = {v: k for k, v in _HEADINGS.items()}
+    for i, m in enumerate(found):
+        key = by_heading.get(re.sub(r"<[^>]+>", "", m.group(1)).strip())
+        if key and key not in out:
+            end = found[i + 1].start() if i + 1 < len(found) else len(html)
+            body = html[m.end():end].replace("</body>", "").replace("</html>", "")
+            out[key] = "<html><body>" + body + "</body></html>"
+    return out
 _running = {}
 
 
@@ -40,6 +62,7 @@ class _Alt:
         self.key = key
         self.log = open(log_path, "a", buffering=1, encoding="utf-8")
         self.stop = threading.Event()
+        self.html = False
 
     def emit(self, **ev):
         self.log.write(json.dumps(ev) + "\n")
@@ -91,11 +114,31 @@ class _Alt:
                 if msg.get("type") == "error":
                     self.emit(event="error", detail="service error %s" % msg.get("code"))
                 elif msg.get("type") == "report_ready" and isinstance(msg.get("json_report"), dict):
-                    self.place(msg["json_report"], recv_us)
+                    html = msg.get("html_content") if self.html else None
+                    self.place(msg["json_report"], recv_us,
+                               _sections(html) if isinstance(html, str) else None)
         finally:
             ws.close()
 
-    def place(self, fields, recv_us):
+    def insert_html(self, cursor, html):
+        # insertDocumentFromURL reads a URL only (a private:stream with an
+        # InputStream inserts nothing in 7.4): a temporary file it is.
+        import os
+        import tempfile
+        import uno
+        from com.sun.star.beans import PropertyValue
+        fd, path = tempfile.mkstemp(suffix=".html")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(html.encode("utf-8"))
+            os.chmod(path, 0o644)
+            p = PropertyValue()
+            p.Name, p.Value = "FilterName", "HTML (StarWriter)"
+            cursor.insertDocumentFromURL(uno.systemPathToFileUrl(path), (p,))
+        finally:
+            os.unlink(path)
+
+    def place(self, fields, recv_us, sections=None):
         t0 = time.monotonic()
         smgr = self.ctx.ServiceManager
         desktop = smgr.createInstanceWithContext("com.sun.star.frame.Desktop", self.ctx)
@@ -123,7 +166,25 @@ class _Alt:
                 text = anchor.getText()
                 cursor = text.createTextCursorByRange(anchor)
                 text.removeTextContent(bm)
-                cursor.setString(value.replace("\r\n", "\n").replace("\n", "\r"))
+                html = sections.get(name if name in fields else _SUFFIX.match(name).group(1)) \
+                    if sections else None
+                if html is None:
+                    cursor.setString(value.replace("\r\n", "\n").replace("\n", "\r"))
+                else:
+                    # The bookmark must span what the import brought: a
+                    # zero-width mark after the insertion point and the
+                    # character before it stay put while the import
+                    # inserts between them.
+                    cursor.setString("\u200b")
+                    mark = text.createTextCursorByRange(cursor)
+                    before = text.createTextCursorByRange(cursor.getStart())
+                    before.goLeft(1, False)
+                    cursor.collapseToStart()
+                    self.insert_html(cursor, html)
+                    before.goRight(1, False)
+                    before.gotoRange(mark.getStart(), True)
+                    mark.setString("")
+                    cursor = before
                 new = doc.createInstance("com.sun.star.text.Bookmark")
                 new.setName(name)
                 text.insertTextContent(cursor, new, True)
@@ -145,4 +206,10 @@ def start(url, key, log_path):
     return "started"
 
 
-g_exportedScripts = (start,)
+def set_html(on):
+    """Macro entry point: formatted reports (True) or json_report's text."""
+    _running["alt"].html = bool(on)
+    return "html" if on else "json"
+
+
+g_exportedScripts = (start, set_html)

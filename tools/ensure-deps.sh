@@ -12,8 +12,9 @@ check_pkgs=(xvfb xauth python3-websocket openssl nodejs npm clang libclang-rt-de
             poppler-utils libreoffice-l10n-fr)
 # make check: tests/lo/test_screens.py runs the office in French, as doctors do
 # (libreoffice-l10n-fr: its menus and dialogs in French).
-# make bench: the Python alternative runs as a Python macro inside the office.
-bench_pkgs=(python3-websocket libreoffice-script-provider-python)
+# make bench: the Python alternative runs as a Python macro inside the office;
+# the start-up rows start a visible office on Xvfb.
+bench_pkgs=(python3-websocket libreoffice-script-provider-python xvfb)
 
 pkgs=("${build_pkgs[@]}")
 case "$want" in

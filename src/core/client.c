@@ -93,6 +93,7 @@ static void run_command(rl_client *c, command *cmd)
         c->fsm.cfg.ping_interval_ms = cmd->value;
         break;
     case CMD_FETCH_DOCX:
+        rl__tls_ensure_trust(c, cmd->text);   /* an https:// link needs it (client_connect.c) */
         rl__fetch_start(&c->fetcher, cmd->id, cmd->text);
         free(cmd->text);
         break;

@@ -17,6 +17,7 @@
 #include <openssl/x509_vfy.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* ----------------------------------------------------------------- links */
 
@@ -49,6 +50,8 @@ void rl__open_link(rl_client *c)
     /* Certificate and host name are always verified: there is deliberately no
      * flag here that could turn that off. */
     ci.ssl_connection = c->target.tls ? LCCSCF_USE_SSL : 0;
+    if (c->target.tls)
+        rl__tls_ensure_trust(c, NULL);
     c->gen = ++c->next_gen;
     ci.opaque_user_data = (void *)c->gen;
     c->peer_close_code = 0;
@@ -73,12 +76,26 @@ void rl__open_link(rl_client *c)
 
 /* ------------------------------------------------------------------- TLS */
 
-/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS: the system trust
- * store, plus the administrator's CA file if any. */
+/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS, when the context is
+ * created. The trust is not loaded here: parsing the system store's ~140
+ * certificates cost time at the office's start and, with the OpenSSL code it
+ * touches, about 1 MiB of the connected overhead (make bench, row 5) - for
+ * nothing when the endpoint is ws:// and the reports' links http://. */
 void rl__tls_load_trust(rl_client *c, void *ssl_ctx)
 {
-    SSL_CTX_set_default_verify_paths((SSL_CTX *)ssl_ctx);
-    if (c->ca_file && !SSL_CTX_load_verify_locations((SSL_CTX *)ssl_ctx, c->ca_file, NULL))
+    c->tls_ctx = ssl_ctx;
+}
+
+/* The system trust store, plus the administrator's CA file if any: before
+ * the first TLS connection, on the service thread. Verification never goes
+ * without it: every TLS connection is opened after this call. */
+void rl__tls_ensure_trust(rl_client *c, const char *url)
+{
+    if (c->trust_loaded || !c->tls_ctx || (url && strncasecmp(url, "https:", 6) != 0))
+        return;
+    c->trust_loaded = 1;
+    SSL_CTX_set_default_verify_paths((SSL_CTX *)c->tls_ctx);
+    if (c->ca_file && !SSL_CTX_load_verify_locations((SSL_CTX *)c->tls_ctx, c->ca_file, NULL))
         lwsl_err("reportlink: cannot load the CA file %s\n", c->ca_file);
 }
 

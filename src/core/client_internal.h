@@ -29,6 +29,7 @@
 #define RL__RX_KEEP_BYTES   (1u << 20)  /* keep a receive buffer this big between messages */
 #define RL__CLOSE_WAIT_MS   1000        /* destroy waits this long for the close handshake */
 #define RL__PENDING_INPUTS  8           /* inputs raised while another is processed */
+#define RL__PONG_SPIN_US    2000        /* how long the thread waits awake for a pong */
 
 typedef enum cmd_kind {
     CMD_CONNECT,
@@ -113,6 +114,9 @@ struct rl_client {
 
     lws_sorted_usec_list_t sul;
     int64_t sul_at;
+    int pong_spin;              /* a ping just went: wait for its pong awake (client_service.c) */
+    void *tls_ctx;              /* the context's client SSL_CTX (owned by lws), or NULL */
+    int trust_loaded;           /* its trust store is filled: rl__tls_ensure_trust */
     int exit_loop;
     int64_t exit_deadline;
     uint64_t reports, rejected;
@@ -173,8 +177,13 @@ const char *rl__clean_text(const void *in, size_t len, char *out, size_t cap);
 /* Opens a new link to c->target with a new generation, or feeds the
  * connect error when it cannot even start. */
 void rl__open_link(rl_client *c);
-/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS; ssl_ctx: its SSL_CTX. */
+/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS; ssl_ctx: its SSL_CTX,
+ * kept for rl__tls_ensure_trust. */
 void rl__tls_load_trust(rl_client *c, void *ssl_ctx);
+/* Fills the SSL_CTX's trust (the system store plus the CA file) once, before
+ * the first TLS connection: a wss:// link (url NULL) or a download of url,
+ * if it is https://. */
+void rl__tls_ensure_trust(rl_client *c, const char *url);
 /* LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION; store_ctx: its
  * X509_STORE_CTX. Keeps the reason of a refusal in c->link_error. */
 void rl__tls_verify_result(rl_client *c, int preverify_ok, void *store_ctx);

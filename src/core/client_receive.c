@@ -68,8 +68,10 @@ static void handle_message(rl_client *c, const char *buf, size_t len)
         ev.kind = RL_EVENT_REPORT;
         ev.report = report;
         rl__emit(c, &ev);
-        if (docx_url)
+        if (docx_url) {
+            rl__tls_ensure_trust(c, docx_url);
             rl__fetch_start(&c->fetcher, fetch, docx_url);
+        }
         free(docx_url);
     } else {
         ev.kind = RL_EVENT_SERVER_ERROR;

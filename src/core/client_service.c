@@ -14,9 +14,12 @@
  * is wiped after the write. */
 #include "client_internal.h"
 
+#include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------- events */
 
@@ -251,6 +254,7 @@ static int on_writeable(rl_client *c, struct lws *wsi)
         c->want_ping = 0;
         if (lws_write(wsi, buf + LWS_PRE, 4, LWS_WRITE_TEXT) < 4)
             return -1;
+        c->pong_spin = 1;
     }
     if (c->want_auth || c->want_ping)
         lws_callback_on_writable(wsi);
@@ -357,6 +361,55 @@ const struct lws_protocols rl__protocols[] = {
 
 /* ---------------------------------------------------------------- thread */
 
+/* An idle connection costs wake-ups (issue #17, make bench row 4): our ping
+ * timer, the pong, and libwebsockets' own 30 s timers (its header-table and
+ * platform checks, which 4.1 arms by itself and offers no option against).
+ * Two habits put them into one wake-up:
+ *
+ *  - piggy_back_ping: when the thread is awake anyway (libwebsockets' timer,
+ *    a report, a command) and the next ping is due within half an interval,
+ *    the ping goes now. libwebsockets' timers run every 30 s like the default
+ *    ping, so after the first early ping the ping rides on them.
+ *  - wait_for_pong: right after a ping is written, the thread waits awake,
+ *    at most RL__PONG_SPIN_US, for the socket to become readable, so that the
+ *    pong of a near server (loopback, a clinic's LAN) is read in the same
+ *    wake-up instead of after one more sleep. A farther server's pong comes
+ *    later and wakes the thread as before.
+ *
+ * Pinging up to half an interval early is harmless: it is a heartbeat, and
+ * the state machine still never sends a ping while one is outstanding. */
+static void piggy_back_ping(rl_client *c)
+{
+    rl__fsm *f = &c->fsm;
+    if (c->wsi && f->state == RL_STATE_CONNECTED && f->next_ping_at && !f->pong_deadline) {
+        int64_t now = rl__now_ms(c);
+        if (now < f->next_ping_at && now >= f->next_ping_at - f->cfg.ping_interval_ms / 2) {
+            f->next_ping_at = now;
+            rl__feed(c, RL__IN_TIMER, 0, 0, NULL);
+        }
+    }
+}
+
+static void wait_for_pong(rl_client *c)
+{
+    struct timespec t0, t;
+    c->pong_spin = 0;
+    if (!c->wsi)
+        return;
+    struct pollfd pfd = { .fd = lws_get_socket_fd(c->wsi), .events = POLLIN };
+    if (pfd.fd < 0)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (poll(&pfd, 1, 0) != 0)
+            return;     /* readable (the next lws_service reads it at once), or an error */
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000000 + (t.tv_nsec - t0.tv_nsec) / 1000 > RL__PONG_SPIN_US)
+            return;
+        sched_yield();
+    }
+}
+
 void *rl__service_main(void *arg)
 {
     rl_client *c = arg;
@@ -364,6 +417,10 @@ void *rl__service_main(void *arg)
     while (!c->exit_loop || ((c->wsi || c->closing) && rl__now_ms(c) < c->exit_deadline)) {
         if (lws_service(c->ctx, 0) < 0)
             break;
+        if (c->pong_spin)
+            wait_for_pong(c);
+        else if (!c->exit_loop)
+            piggy_back_ping(c);
         if (c->exit_loop && !c->sul_at) {
             /* Make sure the loop wakes to notice the exit deadline. */
             lws_sul_schedule(c->ctx, 0, &c->sul, on_timer, 50 * LWS_US_PER_MS);
