@@ -29,7 +29,6 @@
 #define RL__RX_KEEP_BYTES   (1u << 20)  /* keep a receive buffer this big between messages */
 #define RL__CLOSE_WAIT_MS   1000        /* destroy waits this long for the close handshake */
 #define RL__PENDING_INPUTS  8           /* inputs raised while another is processed */
-#define RL__PONG_SPIN_US    2000        /* how long the thread waits awake for a pong */
 
 typedef enum cmd_kind {
     CMD_CONNECT,
@@ -114,7 +113,6 @@ struct rl_client {
 
     lws_sorted_usec_list_t sul;
     int64_t sul_at;
-    int pong_spin;              /* a ping just went: wait for its pong awake (client_service.c) */
     void *tls_ctx;              /* the context's client SSL_CTX (owned by lws), or NULL */
     int trust_loaded;           /* its trust store is filled: rl__tls_ensure_trust */
     int exit_loop;

@@ -14,12 +14,9 @@
  * is wiped after the write. */
 #include "client_internal.h"
 
-#include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---------------------------------------------------------------- events */
 
@@ -254,7 +251,6 @@ static int on_writeable(rl_client *c, struct lws *wsi)
         c->want_ping = 0;
         if (lws_write(wsi, buf + LWS_PRE, 4, LWS_WRITE_TEXT) < 4)
             return -1;
-        c->pong_spin = 1;
     }
     if (c->want_auth || c->want_ping)
         lws_callback_on_writable(wsi);
@@ -364,17 +360,12 @@ const struct lws_protocols rl__protocols[] = {
 /* An idle connection costs wake-ups (issue #17, make bench row 4): our ping
  * timer, the pong, and libwebsockets' own 30 s timers (its header-table and
  * platform checks, which 4.1 arms by itself and offers no option against).
- * Two habits put them into one wake-up:
- *
- *  - piggy_back_ping: when the thread is awake anyway (libwebsockets' timer,
- *    a report, a command) and the next ping is due within half an interval,
- *    the ping goes now. libwebsockets' timers run every 30 s like the default
- *    ping, so after the first early ping the ping rides on them.
- *  - wait_for_pong: right after a ping is written, the thread waits awake,
- *    at most RL__PONG_SPIN_US, for the socket to become readable, so that the
- *    pong of a near server (loopback, a clinic's LAN) is read in the same
- *    wake-up instead of after one more sleep. A farther server's pong comes
- *    later and wakes the thread as before.
+ * piggy_back_ping puts the ping on a wake-up that happens anyway: when the
+ * thread is awake (libwebsockets' timer, a report, a command) and the next
+ * ping is due within half an interval, the ping goes now. libwebsockets'
+ * timers run every 30 s like the default ping, so after the first early ping
+ * the ping rides on them. The pong still wakes the thread once: waiting for
+ * it awake would only move the cost from a wake-up to a busy core.
  *
  * Pinging up to half an interval early is harmless: it is a heartbeat, and
  * the state machine still never sends a ping while one is outstanding. */
@@ -390,26 +381,6 @@ static void piggy_back_ping(rl_client *c)
     }
 }
 
-static void wait_for_pong(rl_client *c)
-{
-    struct timespec t0, t;
-    c->pong_spin = 0;
-    if (!c->wsi)
-        return;
-    struct pollfd pfd = { .fd = lws_get_socket_fd(c->wsi), .events = POLLIN };
-    if (pfd.fd < 0)
-        return;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        if (poll(&pfd, 1, 0) != 0)
-            return;     /* readable (the next lws_service reads it at once), or an error */
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) * 1000000 + (t.tv_nsec - t0.tv_nsec) / 1000 > RL__PONG_SPIN_US)
-            return;
-        sched_yield();
-    }
-}
-
 void *rl__service_main(void *arg)
 {
     rl_client *c = arg;
@@ -417,9 +388,7 @@ void *rl__service_main(void *arg)
     while (!c->exit_loop || ((c->wsi || c->closing) && rl__now_ms(c) < c->exit_deadline)) {
         if (lws_service(c->ctx, 0) < 0)
             break;
-        if (c->pong_spin)
-            wait_for_pong(c);
-        else if (!c->exit_loop)
+        if (!c->exit_loop)
             piggy_back_ping(c);
         if (c->exit_loop && !c->sul_at) {
             /* Make sure the loop wakes to notice the exit deadline. */
