@@ -74,10 +74,12 @@ void rl__open_link(rl_client *c)
 /* ------------------------------------------------------------------- TLS */
 
 /* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS: the system trust
- * store, plus the administrator's CA file if any. */
+ * store (on Windows its certificate store, trust_win.c), plus the
+ * administrator's CA file if any. */
 void rl__tls_load_trust(rl_client *c, void *ssl_ctx)
 {
     SSL_CTX_set_default_verify_paths((SSL_CTX *)ssl_ctx);
+    rl__tls_add_system_roots(ssl_ctx);
     if (c->ca_file && !SSL_CTX_load_verify_locations((SSL_CTX *)ssl_ctx, c->ca_file, NULL))
         lwsl_err("reportlink: cannot load the CA file %s\n", c->ca_file);
 }

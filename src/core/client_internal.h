@@ -175,6 +175,15 @@ const char *rl__clean_text(const void *in, size_t len, char *out, size_t cap);
 void rl__open_link(rl_client *c);
 /* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS; ssl_ctx: its SSL_CTX. */
 void rl__tls_load_trust(rl_client *c, void *ssl_ctx);
+/* trust_win.c: adds the Windows ROOT store's certificates (user and machine)
+ * to ssl_ctx's trust store; returns how many, or -1 if the store cannot be
+ * opened. Other platforms have their system store through OpenSSL's default
+ * paths: nothing to add. */
+#ifdef _WIN32
+int rl__tls_add_system_roots(void *ssl_ctx);
+#else
+static inline int rl__tls_add_system_roots(void *ssl_ctx) { (void)ssl_ctx; return 0; }
+#endif
 /* LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION; store_ctx: its
  * X509_STORE_CTX. Keeps the reason of a refusal in c->link_error. */
 void rl__tls_verify_result(rl_client *c, int preverify_ok, void *store_ctx);
