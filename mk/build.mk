@@ -10,6 +10,8 @@
 #              build/fuzz/replay_*
 #   tsan       $(TSAN_CC) ThreadSanitizer: build/tsan/unit/, build/tsan/reportlink-listen
 #   libfuzzer  $(FUZZ_CC) libFuzzer (make fuzz only): build/fuzz/fuzz_*
+#   windows    x86_64-w64-mingw32-gcc (make windows only: mk/windows.mk adds it
+#              with the rules below): build/windows/
 #
 # Each layer of src/ is a static library per flavour, build/<flavour>/lib/
 # libreportlink-<layer>.a; programs link the libraries they need, and the linker
@@ -79,13 +81,18 @@ INC_bench     = $(INC_core)
 # needs none, but has always been compiled with them into reportlink.so, and its
 # objects are shared by the .so and the unit tests.
 SDK_LAYERS   := uno writer component ui entry format
+# Flavours that build the component, and the SDK flags of each (windows: mk/windows.mk).
+SDK_FLAVOURS := normal
+SDK_CFLAGS_normal = $(SDK_CFLAGS)
 
 # The folder a source belongs to: src/core/url.c -> core, tests/unit/x.c -> unit,
 # tools/devserver/x.c -> devserver, tools/reportlink-listen.c -> tools.
 folder_of = $(notdir $(patsubst %/,%,$(dir $1)))
 # Everything a source of that folder is compiled with, in flavour $1.
-src_flags = $(FLAGS_$1) $(if $(and $(filter normal,$1),$(filter $2,$(SDK_LAYERS))),$(SDK_CFLAGS)) \
-            $(INC_$2) $(CJSON_CFLAGS) $(USER_$1)
+# DEP_CFLAGS_<flavour>, where set, replaces cJSON's flags (windows: the cross-built
+# libraries' headers).
+src_flags = $(FLAGS_$1) $(if $(and $(filter $(SDK_FLAVOURS),$1),$(filter $2,$(SDK_LAYERS))),$(SDK_CFLAGS_$1)) \
+            $(INC_$2) $(or $(DEP_CFLAGS_$1),$(CJSON_CFLAGS)) $(USER_$1)
 
 # --- Sources ----------------------------------------------------------------
 SRC_base      := $(wildcard src/base/*.c)
@@ -123,10 +130,11 @@ endef
 $(foreach f,$(FLAVOURS),$(eval $(call flavour_rules,$f)))
 
 # --- Libraries ---------------------------------------------------------------
+# AR_<flavour>, where set, is that flavour's archiver (windows: mingw's).
 define layer_lib
 $(call lib_of,$1,$2): $(call obj_of,$1,$(LAYER_SRC_$1_$2)) $3
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	rm -f $$@ && $$(or $$(AR_$1),ar) rcs $$@ $$^
 endef
 $(foreach f,$(FLAVOURS),$(foreach l,$(filter-out uno,$(LAYERS)),\
   $(if $(LAYER_SRC_$f_$l),$(eval $(call layer_lib,$f,$l)))))

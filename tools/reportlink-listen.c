@@ -18,26 +18,24 @@
  * CLOCK_MONOTONIC time in milliseconds at which it happened, so retry delays
  * can be measured from the output alone.
  *
+ * On Windows (reportlink-listen.exe) Ctrl-C and Ctrl-Break count as SIGINT
+ * and the console closing as SIGTERM (platform.h: rl_os_stop_*); stdout is
+ * binary, so each line ends in one '\n' as on Linux.
+ *
  * REPORTLINK_LWS_LOG=N sets libwebsockets' own log mask (lws_set_log_level;
  * 15 adds its INFO lines), for reading what the library decided on a link. */
 #include "reportlink_core.h"
+#include "platform.h"
 
 #include <cJSON.h>
 #include <errno.h>
 #include <libwebsockets.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #define EXIT_USAGE 2
 #define EXIT_AUTH_FAILED 3
@@ -46,7 +44,7 @@
 typedef struct listener {
     long count_wanted;      /* 0: unlimited */
     long count_seen;
-    int wake_fd;            /* eventfd: the service thread asks main to finish */
+    rl_os_stop *stop;       /* the service thread asks main to finish */
     atomic_int exit_code;   /* -1 while running */
 } listener;
 
@@ -80,18 +78,13 @@ static void print_line(cJSON *obj)
 static void finish(listener *l, int code)
 {
     int expected = -1;
-    if (atomic_compare_exchange_strong(&l->exit_code, &expected, code)) {
-        uint64_t one = 1;
-        if (write(l->wake_fd, &one, sizeof one) < 0)
-            perror("reportlink-listen: eventfd");
-    }
+    if (atomic_compare_exchange_strong(&l->exit_code, &expected, code))
+        rl_os_stop_wake(l->stop);
 }
 
 static int64_t monotonic_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return rl_os_monotonic_ms();
 }
 
 /* Runs on the client's service thread. */
@@ -161,14 +154,13 @@ static void on_event(void *user, const rl_event *ev)
  * buffer is the caller's; it wipes it. */
 static int read_key_file(const char *path, char *key, size_t cap)
 {
-    FILE *f = fopen(path, "r");
-    struct stat st;
+    FILE *f = rl_os_fopen(path, "r");
     if (!f) {
         fprintf(stderr, "reportlink-listen: cannot open the key file %s: %s\n", path,
                 strerror(errno));
         return -1;
     }
-    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+    if (rl_os_readable_by_others(path) == 1)
         fprintf(stderr, "reportlink-listen: warning: the key file %s is readable by "
                 "other users (chmod 600 it)\n", path);
     if (!fgets(key, (int)cap, f)) {
@@ -198,6 +190,8 @@ int main(int argc, char **argv)
     int backoff_base_ms = 0, backoff_cap_ms = 0;
     long count = 0;
     static char key[RL_MAX_KEY + 2];
+
+    rl_os_stdout_binary();
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -268,30 +262,22 @@ bad_value:
         }
         snprintf(key, sizeof key, "%s", env);
         /* Wipe the original so it no longer shows in /proc/PID/environ. */
-        explicit_bzero(env, strlen(env));
-        unsetenv("REPORTLINK_DOCTOR_KEY");
+        rl_os_unsetenv_wipe("REPORTLINK_DOCTOR_KEY");
     }
     if (strlen(key) >= RL_MAX_KEY) {
         fprintf(stderr, "reportlink-listen: the key is too long\n");
-        explicit_bzero(key, sizeof key);
+        rl_os_wipe(key, sizeof key);
         return EXIT_USAGE;
     }
 
     lws_set_log_level(getenv("REPORTLINK_LWS_LOG") ? atoi(getenv("REPORTLINK_LWS_LOG")) : quiet ? LLL_ERR : (LLL_ERR | LLL_WARN | LLL_USER),
                       lwsl_emit_stderr_notimestamp);
 
-    /* Signals are taken synchronously by the main thread only. */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-
-    listener l = { .count_wanted = count, .wake_fd = eventfd(0, EFD_CLOEXEC) };
+    /* Signals are taken synchronously by the main thread only: this runs
+     * before the client creates its thread. */
+    listener l = { .count_wanted = count, .stop = rl_os_stop_open() };
     atomic_init(&l.exit_code, -1);
-    if (sfd < 0 || l.wake_fd < 0) {
+    if (!l.stop) {
         perror("reportlink-listen");
         return 1;
     }
@@ -312,30 +298,27 @@ bad_value:
     };
     char err[256];
     rl_client *c = rl_client_create(&cfg, err, sizeof err);
-    explicit_bzero(key, sizeof key);
+    rl_os_wipe(key, sizeof key);
     if (!c) {
         fprintf(stderr, "reportlink-listen: %s\n", err);
         return strstr(err, "address") || strstr(err, "port") || strstr(err, "host") ? EXIT_USAGE
                                                                                    : 1;
     }
 
-    struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { l.wake_fd, POLLIN, 0 } };
     int code = -1;
     while (code < 0) {
-        if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+        const char *why = NULL;
+        int r = rl_os_stop_wait(l.stop, &why);
+        if (r < 0)
             break;
-        if (pfd[0].revents & POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
-                fprintf(stderr, "reportlink-listen: %s, closing\n",
-                        si.ssi_signo == SIGINT ? "interrupted" : "terminated");
+        if (r == 1) {
+            fprintf(stderr, "reportlink-listen: %s, closing\n", why);
             code = 0;
-        }
-        if (pfd[1].revents & POLLIN)
+        } else {
             code = atomic_load(&l.exit_code);
+        }
     }
     rl_client_destroy(c);   /* closes with 1000 */
-    close(sfd);
-    close(l.wake_fd);
+    rl_os_stop_close(l.stop);
     return code < 0 ? 1 : code;
 }

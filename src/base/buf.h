@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 
+#include "platform.h"
 #include "rl_error.h"
 
 /* The functions return RL_OK, RL_ERR_TOO_BIG (the contents would pass the
@@ -61,7 +62,7 @@ rl_buf_status rl_buf_add_str(rl_buf *b, const char *s);
 /* Appends printf-style text. As rl_buf_add; text that vsnprintf cannot
  * format (longer than INT_MAX) is RL_ERR_TOO_BIG. */
 rl_buf_status rl_buf_printf(rl_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    RL_PRINTF(2, 3);
 
 /* Makes room for n more bytes, so that adding up to n bytes then cannot fail.
  * RL_ERR_TOO_BIG when the length plus n would pass the maximum (checked before

@@ -3,7 +3,6 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <unistd.h>
 
 void rl_log(const char *fmt, ...)
 {
@@ -20,6 +19,5 @@ void rl_log(const char *fmt, ...)
     while (n > 0 && line[n - 1] == '\n')
         n--;
     line[n++] = '\n';
-    ssize_t ignored = write(STDERR_FILENO, line, (size_t)n);
-    (void)ignored;   /* nowhere to report a failing stderr */
+    rl_os_log_write(line, (size_t)n);
 }

@@ -5,36 +5,22 @@
  * UTF-8 (not Java's Latin-1): "key=value" lines, '#' comments, "\n" for a
  * line break in a value. Placeholders are {0}, {1}... in the order the code
  * passes them, so a translation may reorder them. The extension's folder is
- * the one that holds this library (dladdr), which needs no UNO call. */
+ * the one that holds this library (rl_os_library_dir: dladdr, or
+ * GetModuleFileNameW on Windows), which needs no UNO call. */
 #include "words.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "platform.h"
 
 const char *rl_words_language(const char *oo_locale)
 {
     if (oo_locale && strncmp(oo_locale, "fr", 2) == 0 && (oo_locale[2] == '\0' || oo_locale[2] == '-'))
         return "fr";
     return "en";
-}
-
-/* The folder of this library, with a trailing '/'. */
-static int library_dir(char *out, size_t cap)
-{
-    Dl_info info;
-    if (!dladdr((void *)library_dir, &info) || !info.dli_fname)
-        return -1;
-    const char *slash = strrchr(info.dli_fname, '/');
-    size_t len = slash ? (size_t)(slash - info.dli_fname) + 1 : 0;
-    if (len + 1 > cap)
-        return -1;
-    memcpy(out, info.dli_fname, len);
-    out[len] = '\0';
-    return 0;
 }
 
 static char *trim(char *s)
@@ -107,7 +93,7 @@ int rl_words_load(rl_words *s, const char *lang)
 
     memset(s, 0, sizeof *s);
     snprintf(s->lang, sizeof s->lang, "%s", lang);
-    if (library_dir(path, sizeof path) != 0) {
+    if (rl_os_library_dir(path, sizeof path) != 0) {
         rl_log("cannot find the extension's folder");
         return -1;
     }
@@ -117,7 +103,7 @@ int rl_words_load(rl_words *s, const char *lang)
         rl_log("the extension's folder has too long a path");
         return -1;
     }
-    if (!(f = fopen(path, "rb"))) {
+    if (!(f = rl_os_fopen(path, "rb"))) {
         rl_log("cannot read %s", path);
         goto out;
     }

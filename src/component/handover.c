@@ -22,8 +22,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 struct rlc_apply_request {
     rlc_handover *h;
@@ -117,16 +115,15 @@ int rlc_handover_on_main(rlc_handover *h)
     if (atomic_load(&h->main_known))
         return pthread_equal(pthread_self(), h->main_thread);
     /* Before the first callback: soffice runs its main loop on the process's
-     * initial thread, whose thread id is the process id. */
-    return gettid() == getpid();
+     * initial thread. */
+    return rl_os_is_main_thread();
 }
 
 int rlc_handover_apply(rlc_handover *h, rl_report *report, sal_Int32 entry_id,
                        unsigned place_flags, int timeout_ms)
 {
     rlc_apply_request *req = calloc(1, sizeof *req);
-    pthread_condattr_t attr;
-    struct timespec deadline;
+    int64_t deadline;
     rlc_item item;
     int queued, result;
 
@@ -138,21 +135,12 @@ int rlc_handover_apply(rlc_handover *h, rl_report *report, sal_Int32 entry_id,
     req->report = report;
     req->entry_id = entry_id;
     req->place_flags = place_flags;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&req->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    rl_os_cond_init(&req->cond);
     memset(&item, 0, sizeof item);
     item.kind = RLC_ITEM_APPLY;
     item.apply = req;
 
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    deadline = rl_os_monotonic_ms() + timeout_ms;
 
     pthread_mutex_lock(&h->q.lock);
     uno_Interface *async = push_locked(h, &item, &queued);
@@ -167,7 +155,7 @@ int rlc_handover_apply(rlc_handover *h, rl_report *report, sal_Int32 entry_id,
     }
     pthread_mutex_lock(&h->q.lock);
     while (!req->done) {
-        if (pthread_cond_timedwait(&req->cond, &h->q.lock, &deadline) == ETIMEDOUT && !req->done) {
+        if (rl_os_cond_wait_until(&req->cond, &h->q.lock, deadline) == ETIMEDOUT && !req->done) {
             req->abandoned = 1;   /* the main thread frees it */
             pthread_mutex_unlock(&h->q.lock);
             return -1;

@@ -124,7 +124,7 @@ int rlc_key_load(uno_Interface *ctx, char *key, size_t cap, rl_uno_err *err)
                 continue;
             rtl_uString *stored = *(rtl_uString **)(void *)users[i].Passwords->elements;
             if (rl_uno_str_utf8(stored, key, cap) < 0) {
-                explicit_bzero(key, cap);
+                rl_os_wipe(key, cap);
                 rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "the stored doctor key is too long");
             }
             /* Our copy of the key is wiped before it is released - only

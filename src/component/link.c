@@ -38,16 +38,12 @@ static int terminated;
 
 int64_t rlc_now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return rl_os_monotonic_us();
 }
 
 int64_t rlc_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return rl_os_monotonic_ms();
 }
 
 void rlc__link_destroy(rl_uno_object *self)

@@ -72,7 +72,7 @@ static void set_doctor_key(rl_uno_object *self, uno_Any **exc, rtl_uString *arg)
     int persistent;
 
     if (rl_uno_str_utf8(arg, key, sizeof key) < 0) {
-        explicit_bzero(key, sizeof key);
+        rl_os_wipe(key, sizeof key);
         rl_uno_throw_illegal_argument(exc, &l->obj.iface, 0, "the key is longer than %d bytes",
                                       RL_MAX_KEY - 1);
         return;
@@ -88,7 +88,7 @@ static void set_doctor_key(rl_uno_object *self, uno_Any **exc, rtl_uString *arg)
         rl_client_set_key(l->client, key);
     l->has_key = key[0] != '\0';
     pthread_mutex_unlock(&l->lock);
-    explicit_bzero(key, sizeof key);
+    rl_os_wipe(key, sizeof key);
     /* The sidebar says whether a key is there: tell it now, whatever the
      * connection does next. */
     rlc__announce_status(l);

@@ -60,7 +60,7 @@ static rl_client *new_client(report_link *l, const rlc_connection *s, unsigned g
         .clock = core_clock,
     };
     c = rl_client_create(&cfg, err, errlen);
-    explicit_bzero(key, sizeof key);
+    rl_os_wipe(key, sizeof key);
     if (!c)
         free(tag);
     else

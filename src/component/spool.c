@@ -1,15 +1,13 @@
 /* spool.c - see spool.h. */
 #include "spool.h"
+#include "platform.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define TMP_PREFIX  ".tmp-"
@@ -24,23 +22,13 @@ static int fail(char *err, size_t errlen, const char *what, const char *path)
     return -1;
 }
 
-/* mkdir 0700, or make an existing directory 0700. */
+/* A private folder (platform.h: 0700, or an owner-only DACL), made
+ * private again if it exists. */
 static int make_private_dir(const char *path, char *err, size_t errlen)
 {
-    struct stat st;
-    if (mkdir(path, 0700) == 0)
+    if (rl_os_mkdir_private(path) == 0)
         return 0;
-    if (errno != EEXIST)
-        return fail(err, errlen, "cannot create", path);
-    if (lstat(path, &st) != 0)
-        return fail(err, errlen, "cannot look at", path);
-    if (!S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return fail(err, errlen, "cannot use", path);
-    }
-    if ((st.st_mode & 07777) != 0700 && chmod(path, 0700) != 0)
-        return fail(err, errlen, "cannot make private", path);
-    return 0;
+    return fail(err, errlen, errno == ENOTDIR ? "cannot use" : "cannot create", path);
 }
 
 int rl_spool_open(const char *dir, char *err, size_t errlen)
@@ -70,41 +58,21 @@ static int path_of(char *out, size_t cap, const char *dir, const char *sub, cons
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* Writes len bytes to a new file path (0600). Returns its descriptor, still
- * open so that the caller can fsync it, or -1. */
+/* Writes len bytes to a new private file path (0600). Returns its
+ * descriptor, still open so that the caller can fsync it, or -1. */
 static int write_file(const char *path, const char *data, size_t len)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = rl_os_create_private(path);
     if (fd < 0)
         return -1;
-    if (fchmod(fd, 0600) != 0)
-        goto fail;
-    for (size_t done = 0; done < len;) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto fail;
-        done += (size_t)w;
-    }
-    return fd;
-fail: {
+    if (rl_os_write_all(fd, data, len) != 0) {
         int saved = errno;
         close(fd);
-        unlink(path);
+        rl_os_remove(path);
         errno = saved;
         return -1;
     }
+    return fd;
 }
 
 int rl_spool_sync(const char *dir, int fd, char *err, size_t errlen)
@@ -112,12 +80,12 @@ int rl_spool_sync(const char *dir, int fd, char *err, size_t errlen)
     int rc = 0;
     if (fd < 0)
         return 0;
-    if (fsync(fd) != 0)
+    if (rl_os_fsync(fd) != 0)
         rc = fail(err, errlen, "cannot sync a file of", dir);
     close(fd);
     /* The file is complete either way; only its survival of a power cut is
      * in doubt. Keep it rather than lose the report. */
-    if (fsync_dir(dir) != 0)
+    if (rl_os_sync_dir(dir) != 0)
         rc = fail(err, errlen, "cannot sync", dir);
     return rc;
 }
@@ -137,7 +105,7 @@ int rl_spool_write_unsynced(const char *dir, const char *data, size_t len, time_
 {
     char final[RL_SPOOL_PATH], tmp[RL_SPOOL_PATH], nm[RL_SPOOL_NAME], tmpname[RL_SPOOL_NAME + 8];
 
-    snprintf(nm, sizeof nm, "%" PRId64 "-%ld-%u.json", (int64_t)received_at, (long)getpid(),
+    snprintf(nm, sizeof nm, "%" PRId64 "-%ld-%u.json", (int64_t)received_at, rl_os_pid(),
              atomic_fetch_add(&sequence, 1) + 1);
     snprintf(tmpname, sizeof tmpname, TMP_PREFIX "%s", nm);
     if (path_of(final, sizeof final, dir, NULL, nm) != 0 || path_of(tmp, sizeof tmp, dir, NULL, tmpname) != 0 ||
@@ -148,10 +116,10 @@ int rl_spool_write_unsynced(const char *dir, const char *data, size_t len, time_
     int fd = write_file(tmp, data, len);
     if (fd < 0)
         return fail(err, errlen, "cannot write", tmp);
-    if (rename(tmp, final) != 0) {
+    if (rl_os_replace(tmp, final) != 0) {
         fail(err, errlen, "cannot rename into", final);
         close(fd);
-        unlink(tmp);
+        rl_os_remove(tmp);
         return -1;
     }
     snprintf(name, namecap, "%s", nm);
@@ -193,7 +161,7 @@ int rl_spool_remove(const char *dir, const char *name)
     char path[RL_SPOOL_PATH];
     if (!name[0] || path_of(path, sizeof path, dir, NULL, name) != 0)
         return -1;
-    return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+    return rl_os_remove(path);
 }
 
 int rl_spool_reject(const char *dir, const char *name)
@@ -205,7 +173,7 @@ int rl_spool_reject(const char *dir, const char *name)
         return -1;
     if (make_private_dir(sub, NULL, 0) != 0)
         return -1;
-    return rename(from, to);
+    return rl_os_replace(from, to);
 }
 
 int rl_spool_clean_exit(const char *dir, int set)
@@ -214,50 +182,56 @@ int rl_spool_clean_exit(const char *dir, int set)
     if (path_of(path, sizeof path, dir, NULL, CLEAN_EXIT) != 0)
         return -1;
     if (set) {
-        unlink(path);
+        rl_os_remove(path);
         int fd = write_file(path, "", 0);
         if (fd < 0)
             return -1;
-        fsync(fd);
+        rl_os_fsync(fd);
         return close(fd);
     }
-    return unlink(path) == 0;
+    /* 1 if it was there (and is gone now). */
+    int fd = rl_os_open_read(path);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return rl_os_remove(path) == 0;
 }
 
 /* Reads a regular file of at most max bytes, NUL-terminated; the caller
  * frees it. NULL with why set. */
-static char *read_file(int dirfd, const char *name, size_t max, size_t *len, const char **why)
+static char *read_file(const char *dir, const char *name, size_t max, size_t *len, const char **why)
 {
-    struct stat st;
+    char path[RL_SPOOL_PATH];
+    uint64_t size;
     char *buf = NULL;
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    int fd = path_of(path, sizeof path, dir, NULL, name) == 0 ? rl_os_open_read(path) : -1;
 
     if (fd < 0) {
         *why = "cannot be opened";
         return NULL;
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (rl_os_file_size(fd, &size) != 0) {
         *why = "is not a regular file";
         goto out;
     }
-    if ((uint64_t)st.st_size > max) {
+    if (size > max) {
         *why = "is larger than the largest message";
         goto out;
     }
-    if (!(buf = malloc((size_t)st.st_size + 1))) {
+    if (!(buf = malloc((size_t)size + 1))) {
         *why = "does not fit in memory";
         goto out;
     }
     size_t done = 0;
-    while (done < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + done, (size_t)st.st_size - done);
+    while (done < (size_t)size) {
+        ssize_t r = read(fd, buf + done, (size_t)size - done);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             break;
         done += (size_t)r;
     }
-    if (done != (size_t)st.st_size) {
+    if (done != (size_t)size) {
         *why = "cannot be read";
         free(buf);
         buf = NULL;
@@ -288,23 +262,21 @@ int rl_spool_scan(const char *dir, size_t max_bytes, rl_spool_visit_fn visit, rl
 {
     found *list = calloc(RL_SPOOL_MAX_FILES, sizeof *list);
     size_t n = 0;
-    struct dirent *de;
-    DIR *d;
+    const char *nm;
+    rl_os_dir *d;
     int visited = 0;
 
     if (!list) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (!(d = opendir(dir))) {
+    if (!(d = rl_os_dir_open(dir))) {
         free(list);
         return fail(err, errlen, "cannot read", dir);
     }
-    while ((de = readdir(d)) != NULL && n < RL_SPOOL_MAX_FILES) {
-        const char *nm = de->d_name;
+    while (n < RL_SPOOL_MAX_FILES && (nm = rl_os_dir_next(d)) != NULL) {
         time_t at;
-        if (!strcmp(nm, ".") || !strcmp(nm, "..") || !strcmp(nm, RL_SPOOL_REJECTED) ||
-            !strcmp(nm, CLEAN_EXIT))
+        if (!strcmp(nm, RL_SPOOL_REJECTED) || !strcmp(nm, CLEAN_EXIT))
             continue;
         if (strlen(nm) >= RL_SPOOL_NAME || parse_name(nm, &at) != 0) {
             /* An interrupted write (".tmp-…") or a name we never write. */
@@ -317,6 +289,9 @@ int rl_spool_scan(const char *dir, size_t max_bytes, rl_spool_visit_fn visit, rl
         snprintf(list[n].name, sizeof list[n].name, "%s", nm);
         list[n++].at = at;
     }
+    /* Closed before files are moved aside: Windows lets a listed folder
+     * change, but nothing is gained by holding it. */
+    rl_os_dir_close(d);
     qsort(list, n, sizeof *list, by_time);
     for (size_t i = 0; i < n; i++) {
         const char *why = NULL;
@@ -326,7 +301,7 @@ int rl_spool_scan(const char *dir, size_t max_bytes, rl_spool_visit_fn visit, rl
             why = strncmp(list[i].name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0
                       ? "is an interrupted write" : "is not a report file";
         else
-            data = read_file(dirfd(d), list[i].name, max_bytes, &len, &why);
+            data = read_file(dir, list[i].name, max_bytes, &len, &why);
         if (!data) {
             rl_spool_reject(dir, list[i].name);
             if (bad)
@@ -338,7 +313,6 @@ int rl_spool_scan(const char *dir, size_t max_bytes, rl_spool_visit_fn visit, rl
         free(data);
         visited++;
     }
-    closedir(d);
     free(list);
     return visited;
 }

@@ -17,22 +17,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 /* ------------------------------------------------------------------ time */
 
 static int64_t default_clock(void *user)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return rl_os_monotonic_ms();
 }
 
 static uint32_t default_random(void *user)
 {
     uint32_t r = 0;
-    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+    if (rl_os_random(&r, sizeof r) != 0)
         r = (uint32_t)default_clock(NULL) * 2654435761u;   /* never expected */
     return r;
 }
@@ -42,7 +38,7 @@ static uint32_t default_random(void *user)
 static void wipe_free(char *s)
 {
     if (s) {
-        explicit_bzero(s, strlen(s));
+        rl_os_wipe(s, strlen(s));
         free(s);
     }
 }
@@ -188,7 +184,7 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
     c->on_event = cfg->on_event;
     c->user = cfg->user;
     c->clock = cfg->clock ? cfg->clock : default_clock;
-    c->random = cfg->random ? cfg->random : default_random;
+    c->random_fn = cfg->random_fn ? cfg->random_fn : default_random;
     c->clock_user = cfg->clock_user;
     c->no_docx = cfg->no_docx;
     rl_buf_init(&c->rx, RL_MAX_MESSAGE_BYTES);
@@ -202,7 +198,7 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
         .backoff_base_ms = cfg->backoff_base_ms,
         .backoff_cap_ms = cfg->backoff_cap_ms,
     };
-    rl__fsm_init(&c->fsm, &fc, c->random, c->clock_user);
+    rl__fsm_init(&c->fsm, &fc, c->random_fn, c->clock_user);
     if ((cfg->ca_file && !(c->ca_file = strdup(cfg->ca_file))) ||
         set_target(c, cfg->url) != RL_OK || !(c->key = strdup(cfg->key ? cfg->key : ""))) {
         snprintf(err, errlen, "out of memory");

@@ -57,7 +57,7 @@ struct rl_client {
     rl_event_fn on_event;
     void *user;
     rl_clock_fn clock;
-    rl_random_fn random;
+    rl_random_fn random_fn;
     void *clock_user;
     char *ca_file;
 

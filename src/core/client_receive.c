@@ -33,9 +33,7 @@ void rl__drop_rx(rl_client *c)
 /* Real monotonic microseconds, for measurements (timers use c->clock). */
 static int64_t monotonic_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return rl_os_monotonic_us();
 }
 
 static void handle_message(rl_client *c, const char *buf, size_t len)

@@ -240,7 +240,7 @@ static int on_writeable(rl_client *c, struct lws *wsi)
             return -1;
         size_t n = auth_message(c->key ? c->key : "", buf + LWS_PRE, cap - LWS_PRE);
         int w = n ? lws_write(wsi, (unsigned char *)buf + LWS_PRE, n, LWS_WRITE_TEXT) : -1;
-        explicit_bzero(buf, cap);
+        rl_os_wipe(buf, cap);
         free(buf);
         c->want_auth = 0;
         if (w < (int)n || !n)

@@ -124,13 +124,13 @@ typedef struct rl__fsm {
     int64_t last_error_at;     /* clock time of last_error, 0 if none */
     int unencrypted_remote;    /* ws:// to a non-loopback host: say so */
     char endpoint_host[RL__MAX_HOST];
-    rl_random_fn random;
+    rl_random_fn random_fn;
     void *random_user;
     char detail[RL_MAX_DETAIL];
     char last_error[RL_MAX_DETAIL];
 } rl__fsm;
 
-void rl__fsm_init(rl__fsm *f, const rl__fsm_config *cfg, rl_random_fn random,
+void rl__fsm_init(rl__fsm *f, const rl__fsm_config *cfg, rl_random_fn random_fn,
                   void *random_user);
 /* Records where the next links go, for the state details. */
 void rl__fsm_set_endpoint(rl__fsm *f, const rl__url *u);

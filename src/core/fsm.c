@@ -62,7 +62,7 @@ static void set_detail(rl__fsm *f, const char *fmt, ...)
     }
 }
 
-void rl__fsm_init(rl__fsm *f, const rl__fsm_config *cfg, rl_random_fn random,
+void rl__fsm_init(rl__fsm *f, const rl__fsm_config *cfg, rl_random_fn random_fn,
                   void *random_user)
 {
     memset(f, 0, sizeof(*f));
@@ -72,7 +72,7 @@ void rl__fsm_init(rl__fsm *f, const rl__fsm_config *cfg, rl_random_fn random,
     if (f->cfg.connect_timeout_ms <= 0) f->cfg.connect_timeout_ms = 15000;
     if (f->cfg.backoff_base_ms <= 0) f->cfg.backoff_base_ms = RL__BACKOFF_BASE_MS;
     if (f->cfg.backoff_cap_ms <= 0) f->cfg.backoff_cap_ms = RL__BACKOFF_CAP_MS;
-    f->random = random;
+    f->random_fn = random_fn;
     f->random_user = random_user;
     f->state = RL_STATE_STOPPED;
     f->last_rtt_ms = -1;
@@ -116,7 +116,7 @@ static void start_backoff(rl__fsm *f, int64_t now, rl_error_kind kind, const cha
     f->last_error_kind = kind;
     f->last_error_at = now;
     f->attempt++;
-    uint32_t r = f->random ? f->random(f->random_user) : 0x80000000u;
+    uint32_t r = f->random_fn ? f->random_fn(f->random_user) : 0x80000000u;
     int64_t delay = rl__backoff_delay(f->attempt, f->cfg.backoff_base_ms,
                                       f->cfg.backoff_cap_ms, r);
     clear_link_timers(f);

@@ -201,7 +201,8 @@ typedef struct rl_client_config {
     rl_event_fn on_event;
     void *user;
     rl_clock_fn clock;          /* NULL: CLOCK_MONOTONIC */
-    rl_random_fn random;        /* NULL: seeded from getrandom() */
+    rl_random_fn random_fn;     /* NULL: the system's generator (rl_os_random). (Not "random":
+                                   libwebsockets.h defines random as rand on Windows.) */
     void *clock_user;
 } rl_client_config;
 

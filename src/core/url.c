@@ -1,9 +1,9 @@
 /* url.c - parsing of ws:// and wss:// endpoint URLs. */
 #include "core_internal.h"
 
-#include <arpa/inet.h>
+#include "platform.h"
+
 #include <ctype.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +25,21 @@ static int fail(rl__url *u, rl_url_problem problem, char *err, size_t errlen, co
  * when it is ::1 or an IPv4-mapped 127.0.0.0/8 address. */
 static int is_loopback(const char *host, int ipv6_literal)
 {
+    static const unsigned char zeros[10];
+    unsigned char a[16];
     if (ipv6_literal) {
-        struct in6_addr a6;
-        if (inet_pton(AF_INET6, host, &a6) != 1)
+        if (rl_os_inet_pton(1, host, a) != 1)
             return 0;
-        return IN6_IS_ADDR_LOOPBACK(&a6) ||
-               (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+        /* ::1, or ::ffff:127.x.y.z */
+        int mapped = memcmp(a, zeros, 10) == 0 && a[10] == 0xff && a[11] == 0xff;
+        return (memcmp(a, zeros, 10) == 0 && a[10] == 0 && a[11] == 0 && a[12] == 0 && a[13] == 0 &&
+                a[14] == 0 && a[15] == 1) || (mapped && a[12] == 127);
     }
     if (strcmp(host, "localhost") == 0)
         return 1;
-    struct in_addr a4;
-    if (inet_pton(AF_INET, host, &a4) != 1)
+    if (rl_os_inet_pton(0, host, a) != 1)
         return 0;
-    return ((const unsigned char *)&a4.s_addr)[0] == 127;   /* network byte order */
+    return a[0] == 127;   /* network byte order */
 }
 
 int rl_url_host(const char *url, char *out, size_t cap)
@@ -101,8 +103,8 @@ int rl__url_parse(const char *url, rl__url *out, char *err, size_t errlen)
         /* Brackets hold an IPv6 address and nothing else (RFC 3986's
          * IP-literal; zone identifiers and IPvFuture are not supported):
          * "[evil.com]" would otherwise reach the resolver as a name. */
-        struct in6_addr a6;
-        if (inet_pton(AF_INET6, out->host, &a6) != 1)
+        unsigned char a6[16];
+        if (rl_os_inet_pton(1, out->host, a6) != 1)
             return fail(out, RL_URL_BAD_HOST, err, errlen, "invalid [IPv6] address");
         ipv6_literal = 1;
         after = host_end + 1;

@@ -96,9 +96,9 @@ int rlu_control_take_secret(uno_Interface *window, const char *control, char *bu
         rtl_uString *s = *(rtl_uString **)v.pData;
         len = rl_uno_str_utf8(s, buf, cap);
         if (len < 0)
-            explicit_bzero(buf, cap);
+            rl_os_wipe(buf, cap);
         if (s->refCount == 1)
-            explicit_bzero(s->buffer, (size_t)s->length * sizeof s->buffer[0]);
+            rl_os_wipe(s->buffer, (size_t)s->length * sizeof s->buffer[0]);
     }
     uno_any_destruct(&v, NULL);
     return (int)len;

@@ -98,7 +98,7 @@ static void show_key_state(options *o)
     rl_uno_err err;
     int rc = rlc_key_load(o->ctx, key, sizeof key, &err);
     int stored = key[0] != '\0';
-    explicit_bzero(key, sizeof key);
+    rl_os_wipe(key, sizeof key);
     if (rc != RL_OK) {
         rl_log("options: cannot read the password container: %s", err.message);
         rlu__opt_show(o, "keyState", rlu__opt_str(o, "options.key.unknown"));
@@ -207,7 +207,7 @@ static void save(options *o)
         rl_uno_release(link);
         show_key_state(o);
     }
-    explicit_bzero(key, sizeof key);
+    rl_os_wipe(key, sizeof key);
     /* A new key or address and OK mean "use this": connect with it, even after
      * the doctor disconnected by hand (without a key, connect() dials nothing). */
     if (new_key || new_address) {
@@ -340,10 +340,8 @@ RL_UNO_SKELETON_XTerminateListener_queryTermination(m_query_termination, query_t
 static void notify_termination(rl_uno_object *self, uno_Any **exc, const rl_uno_EventObject *ev)
 {
     options *o = options_of(self);
-    struct timespec until;
+    int64_t until = rl_os_monotonic_ms() + TEST_EXIT_WAIT_S * 1000;
 
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += TEST_EXIT_WAIT_S;
     pthread_mutex_lock(&o->lock);
     if (o->job) {
         pthread_mutex_lock(&o->job->lock);
@@ -352,7 +350,7 @@ static void notify_termination(rl_uno_object *self, uno_Any **exc, const rl_uno_
         pthread_mutex_unlock(&o->job->lock);
     }
     while (o->job)
-        if (pthread_cond_timedwait(&o->idle, &o->lock, &until) != 0)
+        if (rl_os_cond_wait_until(&o->idle, &o->lock, until) != 0)
             break;
     if (o->job)
         rl_log("options: the connection test did not stop within %d s of the office's exit", TEST_EXIT_WAIT_S);
@@ -399,11 +397,7 @@ uno_Interface *rlu_options_handler_new(uno_Interface *ctx)
         return NULL;
     rl_uno_object_init(&o->obj, &rlu_options_class);
     pthread_mutex_init(&o->lock, NULL);
-    pthread_condattr_t cattr;
-    pthread_condattr_init(&cattr);
-    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-    pthread_cond_init(&o->idle, &cattr);
-    pthread_condattr_destroy(&cattr);
+    rl_os_cond_init(&o->idle);
     rl_uno_acquire(ctx);
     o->ctx = ctx;
     if (!(o->async = rl_uno_create_instance(ctx, "com.sun.star.awt.AsyncCallback", &err))) {

@@ -120,16 +120,14 @@ static void *test_main(void *arg)
         .user = job,
     };
     rl_client *c = rl_client_create(&cfg, err, sizeof err);
-    explicit_bzero(job->key, sizeof job->key);   /* the core has its own copy */
+    rl_os_wipe(job->key, sizeof job->key);   /* the core has its own copy */
 
     outcome result = OUT_FAILED;
     if (c) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += TEST_TIMEOUT_S;
+        int64_t until = rl_os_monotonic_ms() + TEST_TIMEOUT_S * 1000;
         pthread_mutex_lock(&job->lock);
         while (job->result == OUT_NONE && !job->cancelled)
-            if (pthread_cond_timedwait(&job->cond, &job->lock, &until) != 0)
+            if (rl_os_cond_wait_until(&job->cond, &job->lock, until) != 0)
                 break;
         result = job->result == OUT_NONE ? OUT_TIMEOUT : job->result;
         if (job->result == OUT_NONE)
@@ -169,7 +167,7 @@ static int is_current_connection(options *o, const char *url, const char *key, c
         return 0;
     if (rlc_key_load(o->ctx, stored, sizeof stored, &err) == RL_OK)
         same = strcmp(stored, key) == 0;
-    explicit_bzero(stored, sizeof stored);
+    rl_os_wipe(stored, sizeof stored);
     uno_Interface *link = same ? rlc_link_get(o->ctx) : NULL;
     if (link && rl_uno_XReportLink_getStatus(link, &err, &s) == RL_OK) {
         rl_uno_str_utf8(s.State, state, sizeof state);
@@ -237,7 +235,7 @@ void rlu__opt_start_test(options *o)
     rl_uno_err err;
     key_field[0] = '\0';
     if (rlu_control_get_string(o->window, "key", "Text", key_field, sizeof key_field) != RL_OK) {
-        explicit_bzero(key_field, sizeof key_field);
+        rl_os_wipe(key_field, sizeof key_field);
         rlu__opt_show(o, "testResult", rlu__opt_str(o, "options.key.too_long"));
         free(job);
         return;
@@ -246,25 +244,21 @@ void rlu__opt_start_test(options *o)
         memcpy(job->key, key_field, sizeof job->key);
     else if (rlc_key_load(o->ctx, job->key, sizeof job->key, &err) != RL_OK)
         rl_log("options: cannot read the stored key: %s", err.message);
-    explicit_bzero(key_field, sizeof key_field);
+    rl_os_wipe(key_field, sizeof key_field);
     if (!job->key[0]) {
         rlu__opt_show(o, "testResult", rlu__opt_str(o, "options.test.nokey"));
         free(job);
         return;
     }
     if (is_current_connection(o, job->url, job->key, job->ca_file)) {
-        explicit_bzero(job->key, sizeof job->key);
+        rl_os_wipe(job->key, sizeof job->key);
         free(job);
         rlu__opt_show(o, "testResult", rlu__opt_str(o, "options.test.current"));
         return;
     }
 
     pthread_mutex_init(&job->lock, NULL);
-    pthread_condattr_t cattr;
-    pthread_condattr_init(&cattr);
-    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-    pthread_cond_init(&job->cond, &cattr);
-    pthread_condattr_destroy(&cattr);
+    rl_os_cond_init(&job->cond);
     job->o = o;
     watch_exit(o);
     rl_uno_acquire(&o->obj.iface);   /* the test thread's reference */
@@ -285,7 +279,7 @@ void rlu__opt_start_test(options *o)
         snprintf(a0, sizeof a0, "no thread (%s)", strerror(rc));
         rl_words_format(&o->strings, "options.test.failed", text, sizeof text, args, 1);
         rlu__opt_show(o, "testResult", text);
-        explicit_bzero(job->key, sizeof job->key);
+        rl_os_wipe(job->key, sizeof job->key);
         pthread_cond_destroy(&job->cond);
         pthread_mutex_destroy(&job->lock);
         free(job);

@@ -70,9 +70,7 @@ static panel *panel_of(rl_uno_object *o)
 
 static int64_t mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return rl_os_monotonic_ms();
 }
 
 /* ------------------------------------------------------------------ ticker */
@@ -104,8 +102,7 @@ static void *ticker_main(void *arg)
             pthread_mutex_lock(&p->lock);
             continue;
         }
-        struct timespec until = { (time_t)(p->tick_at_ms / 1000), (long)(p->tick_at_ms % 1000) * 1000000 };
-        pthread_cond_timedwait(&p->cond, &p->lock, &until);
+        rl_os_cond_wait_until(&p->cond, &p->lock, p->tick_at_ms);
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -373,17 +370,13 @@ rl_uno_object *rlu_status_panel_new(uno_Interface *ctx, uno_Interface *frame, un
                                     rl_uno_err *err)
 {
     panel *p = calloc(1, sizeof *p);
-    pthread_condattr_t attr;
 
     if (!p) {
         rl_uno_fail(err, RL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    rl_os_cond_init(&p->cond);
     rl_uno_object_init(&p->b.o, &rlu_panel_class);
     p->b.dispose = status_dispose;
     rlc_words_for_office(&p->strings, ctx);

@@ -43,6 +43,7 @@ typedef enum _typelib_TypeClass _typelib_TypeClass;
  * RL_ERR_NOMEM, RL_ERR_UNO_TYPE (a type or member is missing, or a value has
  * another type), RL_ERR_UNO_ARG (a NULL object, or an object without the
  * interface). */
+#include "platform.h"
 #include "rl_error.h"
 
 #define RL_UNO_MAX_TYPE_NAME 128
@@ -97,7 +98,7 @@ void rl_uno_release(uno_Interface *i);
 
 /* Records a failure that is not a UNO exception; returns code. */
 int rl_uno_fail(rl_uno_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    RL_PRINTF(3, 4);
 
 /* ------------------------------------------------------------ strings */
 
@@ -255,12 +256,12 @@ uno_Interface *rl_uno_create_instance(uno_Interface *ctx, const char *service, r
  * is the formatted text and Context is context (may be NULL). Other members
  * keep their default values. */
 void rl_uno_throw(uno_Any **exc, int t, uno_Interface *context, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    RL_PRINTF(4, 5);
 
 /* An IllegalArgumentException with ArgumentPosition pos. */
 void rl_uno_throw_illegal_argument(uno_Any **exc, uno_Interface *context, int pos,
                                    const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    RL_PRINTF(4, 5);
 
 /* ------------------------------------------------------------ objects */
 

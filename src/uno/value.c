@@ -155,7 +155,7 @@ void rl_uno_str_wipe_release(rtl_uString *s)
     if (!s)
         return;
     if (s->refCount == 1)
-        explicit_bzero(s->buffer, (size_t)s->length * sizeof s->buffer[0]);
+        rl_os_wipe(s->buffer, (size_t)s->length * sizeof s->buffer[0]);
     rtl_uString_release(s);
 }
 

@@ -3,8 +3,9 @@
  * (src/writer/README.md, "The signed DOCX".) */
 #include "writer_internal.h"
 
+#include "platform.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,41 +55,37 @@ static uno_Interface *memory_stream(uno_Interface *smgr, uno_Interface *ctx, con
 /* Inserts a DOCX at cursor from a private temporary file: LibreOffice 7.4's
  * insertDocumentFromURL cannot read a DOCX (a ZIP storage) from an
  * InputStream ("Can't read contents!" in package/xstor), although it can
- * open one that way. The file is 0600 in a 0700 directory of its own and
+ * open one that way. The file is private (0600) in a private folder of its
+ * own in the user's temporary folder (platform.h: rl_os_make_temp_dir), and
  * both are removed as soon as the import returns. */
 static int import_docx_file(uno_Interface *cursor, const char *data, size_t len,
                             uno_Sequence *options, rl_uno_err *err)
 {
-    const char *tmp = getenv("TMPDIR");
-    char dir[256], path[300], url[320];
+    char dir[RL_OS_PATH_MAX], path[RL_OS_PATH_MAX + 16], url[3 * sizeof path + 16];
     int rc;
 
-    if (!tmp || tmp[0] != '/' || strlen(tmp) > 200 || strpbrk(tmp, " %#?"))
-        tmp = "/tmp";
-    snprintf(dir, sizeof dir, "%s/reportlink-docx-XXXXXX", tmp);
-    if (!mkdtemp(dir))
+    if (rl_os_make_temp_dir("reportlink-docx-", dir, sizeof dir) != 0)
         return rl_uno_fail(err, RL_ERR_UNO_TYPE, "cannot create a private temporary folder: %s",
                            strerror(errno));
     snprintf(path, sizeof path, "%s/report.docx", dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    size_t done = 0;
-    while (fd >= 0 && done < len) {
-        ssize_t n = write(fd, data + done, len - done);
-        if (n <= 0)
-            break;
-        done += (size_t)n;
+    int fd = rl_os_create_private(path);
+    int written = fd >= 0 && rl_os_write_all(fd, data, len) == 0;
+    int why = errno;
+    if (fd >= 0 && close(fd) != 0 && written) {
+        written = 0;
+        why = errno;
     }
-    if (fd < 0 || done < len || close(fd) != 0) {
-        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "cannot write the temporary DOCX: %s",
-                         strerror(errno));
+    if (!written) {
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "cannot write the temporary DOCX: %s", strerror(why));
+    } else if (rl_os_file_url(path, url, sizeof url) != 0) {
+        rc = rl_uno_fail(err, RL_ERR_UNO_TYPE, "the temporary DOCX has no URL: %s", strerror(errno));
     } else {
-        snprintf(url, sizeof url, "file://%s", path);
         rtl_uString *u = rl_uno_str(url);
         rc = rl_uno_XDocumentInsertable_insertDocumentFromURL(cursor, err, u, options);
         rtl_uString_release(u);
     }
-    unlink(path);
-    rmdir(dir);
+    rl_os_remove(path);
+    rl_os_rmdir(dir);
     return rc;
 }
 

@@ -7,6 +7,7 @@
  * (ModificationDate, PrintDate): the generated bridge reads an attribute as a
  * getter without arguments. */
 #include "writer_internal.h"
+#include "platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,11 +73,17 @@ static int letter_patient_id(uno_Interface *doc, char *buf, size_t cap)
     return get_user_string(doc, "PatientId", buf, cap) == RL_OK && buf[0];
 }
 
+/* "2026-12-03T18:40:00+0100": local time and its offset from UTC (spelled
+ * here: Windows' strftime writes the zone's name for %z). */
 static void iso_local(time_t t, char *buf, size_t cap)
 {
     struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%S%z", &tm);
+    long off = 0;
+    rl_os_localtime(t, &tm, &off);
+    size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+    long a = off < 0 ? -off : off;
+    if (n > 0)
+        snprintf(buf + n, cap - n, "%c%02ld%02ld", off < 0 ? '-' : '+', a / 3600, a / 60 % 60);
 }
 
 /* Records where the report placed in doc came from. Provenance is
@@ -227,12 +234,19 @@ static time_t placed_at(uno_Interface *doc)
     time_t t = 0;
     get_user_string(doc, RL_WRITER_PROP_PLACED, iso, sizeof iso);
     struct tm tm;
+    int used = 0;
     memset(&tm, 0, sizeof tm);
-    const char *rest = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
-    int sign = rest && (*rest == '+' || *rest == '-') ? (*rest == '-' ? -1 : 1) : 0;
+    /* As iso_local wrote it (strptime is not everywhere). */
+    if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &used) != 6 || used == 0)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    const char *rest = iso + used;
+    int sign = *rest == '+' || *rest == '-' ? (*rest == '-' ? -1 : 1) : 0;
     if (sign && strlen(rest) >= 5) {
         int hh = (rest[1] - '0') * 10 + (rest[2] - '0'), mm = (rest[3] - '0') * 10 + (rest[4] - '0');
-        t = timegm(&tm) - sign * (hh * 3600 + mm * 60);
+        t = rl_os_timegm(&tm) - sign * (hh * 3600 + mm * 60);
     }
     return t;
 }
@@ -251,7 +265,7 @@ static time_t date_of(const rl_uno_DateTime *d)
     tm.tm_min = d->Minutes;
     tm.tm_sec = d->Seconds;
     tm.tm_isdst = -1;
-    return d->IsUTC ? timegm(&tm) : mktime(&tm);
+    return d->IsUTC ? rl_os_timegm(&tm) : mktime(&tm);
 }
 
 /* Whether the text at range lies in a protected section (or one inside a

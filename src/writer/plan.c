@@ -7,6 +7,7 @@
  * letter itself. The first refusal wins and the letter stays untouched. */
 #include "plan.h"
 #include "format.h"
+#include "platform.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,7 +69,7 @@ const char *rl_plan_field_of(const char *bookmark, const rl_plan_map *map, const
 /* ------------------------------------------------------------ helpers */
 
 #if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
+RL_PRINTF(3, 4)
 #endif
 static rl_writer_refusal refuse(rl_plan *p, rl_writer_refusal why, const char *fmt, ...)
 {
