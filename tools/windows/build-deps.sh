@@ -14,7 +14,8 @@
 # compiler and C runtime packages (and, for libwebsockets, OpenSSL's key). A run whose keys all match does nothing, without the
 # network: a second run is instant. Downloaded sources are kept in work/sources/ and
 # their chosen version is reused until --update. ReportLink's own fixes to a dependency,
-# tools/windows/patches/<package>-*.patch, are applied after Debian's (bump the recipe).
+# tools/windows/patches/<package>-*.patch, are applied after Debian's; their checksum
+# is part of the key.
 #
 # Why OpenSSL and not mbedTLS (Debian's two candidates): Linux's ReportLink uses
 # OpenSSL, so with it Windows keeps ONE certificate verification code path (the
@@ -71,8 +72,8 @@ stamps=$prefix/stamps
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 deps=(openssl cjson libwebsockets)   # Debian source package names, in build order
 # Bump a recipe's revision when the way that dependency is built changes.
-# libwebsockets 4: tools/windows/patches/libwebsockets-*.patch applied (a refused
-# certificate aborted the process in lws' Windows event loop).
+# libwebsockets 4: tools/windows/patches/libwebsockets-*.patch applied (lws' Windows
+# event loop serviced connections it had just closed: an abort, a dead service loop).
 declare -A recipe=([openssl]=2 [cjson]=1 [libwebsockets]=4 [proof]=1)
 
 # ---------------------------------------------------------------- packages
@@ -202,8 +203,8 @@ unpack() {
 }
 
 # apply_patches PACKAGE SRC: ReportLink's own fixes, tools/windows/patches/PACKAGE-*.patch,
-# on top of Debian's (each file says what it fixes and why). Changing one means
-# bumping that package's recipe revision above, so that the stamp rebuilds it.
+# on top of Debian's, in name order (each file says what it fixes and why). Their
+# checksum is part of the package's stamp key: a changed patch rebuilds it.
 patches=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/patches
 apply_patches() {
   local p
@@ -331,6 +332,10 @@ for dep in "${deps[@]}"; do
   resolve "$dep"
   v=$version
   k="$dep $v recipe=${recipe[$dep]} with $cc_version"
+  # Our patches are part of the key: editing one rebuilds that dependency.
+  if compgen -G "$patches/$dep-*.patch" >/dev/null; then
+    k="$k patches=$(cat "$patches/$dep"-*.patch | sha256sum | cut -c1-16)"
+  fi
   [ "$dep" = libwebsockets ] && k="$k with ${key[openssl]}"
   key[$dep]=$k
   if [ "$(cat "$stamps/$dep" 2>/dev/null)" = "$k" ]; then
