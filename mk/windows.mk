@@ -98,11 +98,10 @@ $(WB)/reportlink-listen.exe: $(WB)/obj/tools/reportlink-listen.o $(call libs_of,
 	$(win_link)
 
 # --- the unit tests ------------------------------------------------------------------
-# Those of the layers with no UNO and no POSIX-only test harness: the core, the
-# formats, the platform layer and the spool (the same files as on Linux).
-WIN_UNIT_TESTS := test_backoff test_buf test_docx test_error test_fsm test_url test_utf8 \
-                  test_validate test_format test_html_section test_inbox test_mtqueue \
-                  test_memory test_diffmark
+# Every unit test, the same files as on Linux: the platform layer and the spool,
+# the core (test_client with its service thread and libwebsockets' Windows event
+# loop), the formats and the UNO-free modules of the upper layers.
+WIN_UNIT_TESTS := $(UNIT_TESTS)
 WIN_UNIT_BINS  := $(addprefix $(WB)/unit/,$(addsuffix .exe,$(WIN_UNIT_TESTS)))
 $(WIN_UNIT_BINS): $(WB)/unit/%.exe: $(WB)/obj/tests/unit/%.o $(call libs_of,windows,$(UNIT_LAYERS))
 	$(win_link)

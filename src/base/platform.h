@@ -64,10 +64,13 @@ int rl_os_write_all(int fd, const void *data, size_t len);
  * (ReportLink's files are UTF-8 with '\n'). fclose() the result. */
 FILE *rl_os_fopen(const char *path, const char *mode);
 
-/* Renames from onto to, replacing to atomically if it exists: a reader
- * sees the old file or the new one, never none. Works while from is open
- * (opened by this layer) and while to is open by another handle (opened by
- * this layer, or by any POSIX program). Both must be on one volume. */
+/* Renames from onto to, replacing to if it exists: atomically (a reader
+ * sees the old file or the new one, never none), also while from is open
+ * (opened by this layer). While to is open by another handle (opened by
+ * this layer) it works too, atomically on POSIX and on Windows 10 1709+
+ * with NTFS; elsewhere (wine, older Windows) by renaming the target aside
+ * first, which leaves a moment without the name (platform_win.c). Both
+ * must be on one volume. */
 int rl_os_replace(const char *from, const char *to);
 
 /* The data of fd reach the disk (fsync; FlushFileBuffers). */
@@ -84,11 +87,6 @@ int rl_os_remove(const char *path);
 
 /* Removes the empty folder path. 0 or -1. */
 int rl_os_rmdir(const char *path);
-
-/* 1 if path is exactly as private as this layer makes things: POSIX: ours,
- * and mode 0700 (folder) or 0600 (file); Windows: a protected DACL with one
- * ACE, allowing the current user's SID. 0 if not, -1 if it cannot be read. */
-int rl_os_is_private(const char *path);
 
 /* 1 if users other than the owner (and, on Windows, SYSTEM and the
  * Administrators, who can read everything anyway) may read path; 0 if

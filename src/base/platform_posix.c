@@ -132,18 +132,6 @@ int rl_os_rmdir(const char *path)
     return rmdir(path);
 }
 
-int rl_os_is_private(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return -1;
-    if (st.st_uid != geteuid())
-        return 0;
-    if (S_ISDIR(st.st_mode))
-        return (st.st_mode & 07777) == 0700;
-    return S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600;
-}
-
 int rl_os_readable_by_others(const char *path)
 {
     struct stat st;

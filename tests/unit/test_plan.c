@@ -7,6 +7,7 @@
  * memory running out. */
 #include "plan.h"
 #include "testlib.h"
+#include "testos.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -137,8 +138,7 @@ int main(void)
     rl_report r_none = REPORT(unrelated), r_patient = REPORT(for_patient);
     rl_plan_input in;
 
-    setenv("TZ", "UTC", 1);
-    tzset();
+    os_tz_utc();
     map.n = 1;
     map.entries[0].key = "recommendation";
     map.entries[0].bookmark = "conduite";

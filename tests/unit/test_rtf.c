@@ -144,7 +144,10 @@ int main(void)
     const char nul[] = "{\\rtf1 a\0{\\*\\fldinst INCLUDEPICTURE http://trap}b}";
     size_t n = 0;
     o = rl_format_clean_rtf(nul, sizeof nul - 1, &n);
-    test_cond(o && n > 0 && !memmem(o, n, "trap", 4));
+    int trapped = 0;
+    for (size_t i = 0; o && i + 4 <= n; i++)     /* memmem, which Windows lacks */
+        trapped |= memcmp(o + i, "trap", 4) == 0;
+    test_cond(o && n > 0 && !trapped);
     free(o);
 
     /* The cleaner's output is bounded by 2 x its input + 16 (rtf_clean.c): the

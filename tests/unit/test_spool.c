@@ -1,18 +1,17 @@
 /* test_spool.c - waiting reports on disk: written atomically and privately,
  * listed oldest first with the time they were received, removed on
- * request; anything else found there is moved aside, never lost. */
+ * request; anything else found there is moved aside, never lost. The same
+ * file runs on Linux and on Windows (under wine), in a profile whose path
+ * has accents and spaces. */
 #include "spool.h"
 #include "testlib.h"
+#include "testos.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-static char root[256], dir[512];
+static char root[RL_OS_PATH_MAX], dir[RL_OS_PATH_MAX];
 
 typedef struct seen {
     int n, bad;
@@ -44,24 +43,32 @@ static void bad(void *user, const char *name, const char *why)
     s->bad++;
 }
 
-static int mode_of(const char *path)
+/* 1 if folder (or file) path is private: 0700 (0600), or an owner-only DACL. */
+static int private_dir(const char *path)
 {
-    struct stat st;
-    return lstat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+    return os_owner_only(path, 1) == 1;
+}
+
+static int private_file(const char *path)
+{
+    return os_owner_only(path, 0) == 1;
 }
 
 static int exists(const char *d, const char *name)
 {
-    char p[1024];
+    char p[RL_OS_PATH_MAX + RL_SPOOL_NAME];
     snprintf(p, sizeof p, "%s/%s", d, name);
-    return access(p, F_OK) == 0;
+    FILE *f = rl_os_fopen(p, "r");
+    if (f)
+        fclose(f);
+    return f != NULL;
 }
 
 static void put(const char *name, const char *text)
 {
-    char p[1024];
+    char p[RL_OS_PATH_MAX + RL_SPOOL_NAME];
     snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
+    FILE *f = rl_os_fopen(p, "w");
     if (f) {
         fputs(text, f);
         fclose(f);
@@ -70,44 +77,49 @@ static void put(const char *name, const char *text)
 
 static int count_entries(const char *d)
 {
-    DIR *dd = opendir(d);
+    rl_os_dir *dd = rl_os_dir_open(d);
     int n = 0;
-    struct dirent *de;
+    const char *nm;
     if (!dd)
         return -1;
-    while ((de = readdir(dd)))
-        n += de->d_name[0] != '.' || strncmp(de->d_name, ".tmp-", 5) == 0;
-    closedir(dd);
+    while ((nm = rl_os_dir_next(dd)))
+        n += nm[0] != '.' || strncmp(nm, ".tmp-", 5) == 0;
+    rl_os_dir_close(dd);
     return n;
 }
 
 int main(void)
 {
-    char err[256], a[RL_SPOOL_NAME], b[RL_SPOOL_NAME], c[RL_SPOOL_NAME], p[1024];
+    char err[256], a[RL_SPOOL_NAME], b[RL_SPOOL_NAME], c[RL_SPOOL_NAME], p[RL_OS_PATH_MAX + RL_SPOOL_NAME];
+    char profile[RL_OS_PATH_MAX];
     seen s;
 
-    snprintf(root, sizeof root, "%s/rl-spool-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
+    if (rl_os_make_temp_dir("rl-spool-", root, sizeof root) != 0) {
+        perror("rl_os_make_temp_dir");
         return 1;
     }
-    snprintf(dir, sizeof dir, "%s/reportlink/inbox", root);
-    umask(022);
+    /* A profile as Windows names it for a user with an accented name. */
+    snprintf(profile, sizeof profile, "%s/H\xc3\xa9l\xc3\xa8ne Dupont", root);
+    rl_os_mkdir_private(profile);
+    snprintf(profile + strlen(profile), sizeof profile - strlen(profile), "/profil utilisateur");
+    rl_os_mkdir_private(profile);
+    snprintf(dir, sizeof dir, "%s/reportlink/inbox", profile);
+    os_umask_022();
 
-    test("opening creates the folder and its parent, both 0700");
+    test("opening creates the folder and its parent, both private (0700)");
     int rc = rl_spool_open(dir, err, sizeof err);
-    snprintf(p, sizeof p, "%s/reportlink", root);
-    test_cond(rc == 0 && mode_of(dir) == 0700 && mode_of(p) == 0700);
+    snprintf(p, sizeof p, "%s/reportlink", profile);
+    test_cond(rc == 0 && private_dir(dir) && private_dir(p));
 
-    test("opening an existing folder that others could read makes it 0700 again");
-    chmod(dir, 0755);
-    test_cond(rl_spool_open(dir, err, sizeof err) == 0 && mode_of(dir) == 0700);
+    test("opening an existing folder that others could read makes it private again");
+    int loosened = os_loosen(dir, 1) == 0 && !private_dir(dir);
+    test_cond(loosened && rl_spool_open(dir, err, sizeof err) == 0 && private_dir(dir));
 
-    test("a report is written whole into a 0600 file named after its reception time");
+    test("a report is written whole into a private (0600) file named after its reception time");
     const char *msg1 = "{\"type\":\"report_ready\",\"plaintext_report\":\"un\"}";
     rc = rl_spool_write(dir, msg1, strlen(msg1), 1700000000, a, sizeof a, err, sizeof err);
     snprintf(p, sizeof p, "%s/%s", dir, a);
-    test_cond(rc == 0 && strncmp(a, "1700000000-", 11) == 0 && mode_of(p) == 0600 &&
+    test_cond(rc == 0 && strncmp(a, "1700000000-", 11) == 0 && private_file(p) &&
               count_entries(dir) == 1);
 
     test("two reports in the same second get different names; no temporary file remains");
@@ -117,10 +129,10 @@ int main(void)
 
     test("written in two steps, the file is complete and in place before its fsync");
     {
-        char d2[RL_SPOOL_NAME], p2[600];
+        char d2[RL_SPOOL_NAME], p2[RL_OS_PATH_MAX + RL_SPOOL_NAME];
         int fd = rl_spool_write_unsynced(dir, "{\"d\":4}", 7, 1700000200, d2, sizeof d2, err, sizeof err);
         snprintf(p2, sizeof p2, "%s/%s", dir, d2);
-        int in_place = fd >= 0 && mode_of(p2) == 0600 && exists(dir, d2);
+        int in_place = fd >= 0 && private_file(p2) && exists(dir, d2);
         int synced = rl_spool_sync(dir, fd, err, sizeof err) == 0;
         test_cond(in_place && synced && rl_spool_remove(dir, d2) == 0 && count_entries(dir) == 3);
     }
@@ -142,7 +154,7 @@ int main(void)
     snprintf(p, sizeof p, "%s/" RL_SPOOL_REJECTED, dir);
     test_cond(rc == 2 && s.n == 2 && s.bad == 1 && !strcmp(s.bad_names[0], ".tmp-1700000200-1-1.json") &&
               strstr(s.bad_why[0], "interrupted") && !exists(dir, ".tmp-1700000200-1-1.json") &&
-              exists(p, ".tmp-1700000200-1-1.json") && mode_of(p) == 0700);
+              exists(p, ".tmp-1700000200-1-1.json") && private_dir(p));
 
     test("a foreign name and a file above the size limit are moved aside with the reason");
     put("notes.txt", "hello");
@@ -169,7 +181,7 @@ int main(void)
               rl_spool_clean_exit(dir, 0) == 0);
 
     test("a write into a folder that cannot be written fails with the reason and leaves nothing");
-    char ro[600];
+    char ro[RL_OS_PATH_MAX + 32];
     snprintf(ro, sizeof ro, "%s/missing/inbox", root);
     rc = rl_spool_write(ro, "{}", 2, 1, a, sizeof a, err, sizeof err);
     test_cond(rc == -1 && strstr(err, "cannot write") != NULL && strstr(err, ro) != NULL);
@@ -178,9 +190,6 @@ int main(void)
     rc = rl_spool_scan(ro, 100, visit, bad, &s, err, sizeof err);
     test_cond(rc == -1 && strstr(err, "cannot read") != NULL);
 
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", root);
+    os_rm_tree(root);
     return test_summary();
 }
