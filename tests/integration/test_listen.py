@@ -1186,6 +1186,20 @@ def tls_windows_store_connects(srv):
     check(rootstore("has", der) == 1, "the test CA is still in the ROOT store after the test")
 
 
+def tls_windows_store_restricted_refused(srv):
+    """The clinic's CA in the ROOT store, but its purposes restricted to code
+    signing: Windows would not accept it for a server, nor may the client."""
+    der = test_ca_der()
+    rootstore("remove", der)
+    check(rootstore("add-codesign", der) == 0, "the test CA could not be added to the ROOT store")
+    try:
+        check(rootstore("has", der) == 0, "the ROOT store does not show the test CA after adding it")
+        tls_refused(("not issued by a trusted authority",))(srv)
+    finally:
+        rootstore("remove", der)
+    check(rootstore("has", der) == 1, "the test CA is still in the ROOT store after the test")
+
+
 def without_test_ca_in_store(body):
     """Under wine, a refusal case must not find the test CA in the ROOT store
     (left there by an interrupted run): it is taken out first."""
@@ -1226,6 +1240,9 @@ def register_tls():
         harness.test("wss trusts the clinic's CA through the Windows certificate store (ROOT), "
                      "no CA file [devserver, wss]",
                      scenario(lambda: TlsDevServer("good"), tls_windows_store_connects))
+        harness.test("wss refuses a CA the Windows store restricts to code signing, before sending "
+                     "the key [devserver, wss]",
+                     scenario(lambda: TlsDevServer("good"), tls_windows_store_restricted_refused))
     for name in WINE_NOT_RUN if WINE else ():
         harness.note("not run under wine: %s: %s" % (name, WINE_NOT_RUN[name]))
     if not WINE:

@@ -5,6 +5,10 @@
  * with mingw-w64 for its "Windows certificate store" case.
  *
  *   rootstore.exe add CERT.der      exit 0 when the store holds it
+ *   rootstore.exe add-codesign CERT.der
+ *                                   the same, its purposes restricted to code
+ *                                   signing (certmgr's "Enable only the
+ *                                   following purposes"): not a TLS server root
  *   rootstore.exe remove CERT.der   exit 0 when the store no longer holds it
  *   rootstore.exe has CERT.der      exit 0 if the store holds it, 1 if not
  *
@@ -48,11 +52,22 @@ int main(int argc, char **argv)
     int rc = 0;
     const CERT_CONTEXT *found = CertFindCertificateInStore(store, X509_ASN_ENCODING, 0,
                                                            CERT_FIND_EXISTING, cert, NULL);
-    if (!strcmp(argv[1], "add")) {
-        if (!found && !CertAddCertificateContextToStore(store, cert, CERT_STORE_ADD_NEW, NULL)) {
+    if (!strcmp(argv[1], "add") || !strcmp(argv[1], "add-codesign")) {
+        const CERT_CONTEXT *added = NULL;
+        if (!found && !CertAddCertificateContextToStore(store, cert, CERT_STORE_ADD_NEW, &added)) {
             fprintf(stderr, "rootstore: adding failed (error %lu)\n", GetLastError());
             rc = 1;
         }
+        if (added && !strcmp(argv[1], "add-codesign")) {
+            char *oids[] = { szOID_PKIX_KP_CODE_SIGNING };
+            CERT_ENHKEY_USAGE usage = { 1, oids };
+            if (!CertSetEnhancedKeyUsage(added, &usage)) {
+                fprintf(stderr, "rootstore: restricting failed (error %lu)\n", GetLastError());
+                rc = 1;
+            }
+        }
+        if (added)
+            CertFreeCertificateContext(added);
     } else if (!strcmp(argv[1], "remove")) {
         /* CertDeleteCertificateFromStore frees the context it is given. */
         if (found && !CertDeleteCertificateFromStore(found)) {
