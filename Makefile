@@ -27,7 +27,8 @@ include mk/build.mk
 all: $(B)/reportlink-listen $(B)/reportlink-devserver $(B)/reportlink.oxt $(LIBS_normal)
 
 help:
-	@echo "make          build the extension (build/reportlink.oxt) and the two tools"
+	@echo "make          build the extension (build/reportlink.oxt, Linux half) and the two tools"
+	@echo "make package  build/reportlink.oxt for Linux x86-64 and Windows x64 (cross-builds the DLL)"
 	@echo "make run      install what is missing, build, show ReportLink at work"
 	@echo "make check    install what is missing, build, run every test"
 	@echo "make soak     the long fault runs (server down for minutes, 200 reconnects), ~5 min"
@@ -98,3 +99,4 @@ include mk/sanitize.mk
 include mk/soak.mk
 include mk/lo-25.2.mk
 include mk/windows.mk
+include mk/package.mk

@@ -4,7 +4,8 @@
 #   build/reportlink.so    the component (src/component/ + the bridge src/uno/ + the core
 #                          + Writer's sidebar panel src/ui/), from the normal flavour's
 #                          objects (mk/build.mk)
-#   build/reportlink.oxt   the package that unopkg installs
+#   build/reportlink.oxt   the package that unopkg installs: the Linux half only, or
+#                          with OXT_HALVES="linux windows" (make package) both
 #   make lo-test           tests/lo/test_component.py in a headless office
 #
 # Uses from the Makefile: B, CC, LWS_LIBS, PY; from mk/build.mk: obj_of, lib_of,
@@ -81,14 +82,30 @@ EXT_FILES := description.xml $(wildcard extension/description/*.txt) extension/M
              extension/reportlink.components $(wildcard extension/registry/*) \
              $(wildcard extension/dialogs/*) $(wildcard extension/i18n/*) $(wildcard extension/icons/*)
 
-$(B)/reportlink.oxt: $(B)/reportlink.so $(B)/reportlink.rdb $(EXT_FILES)
+# Which native halves build/reportlink.oxt carries: `make` the Linux one only,
+# `make package` (mk/package.mk) both. The choice is kept in $(B)/oxt-halves,
+# rewritten only when it changes, so that switching rebuilds the package and
+# each command always leaves what it names.
+OXT_HALVES ?= linux
+OXT_WINDOWS = $(filter windows,$(OXT_HALVES))
+OXT_DLL    ?= $(B)/windows/reportlink.dll
+.PHONY: oxt-halves-check
+oxt-halves-check:
+	@mkdir -p $(B)
+	@echo '$(OXT_HALVES)' | cmp -s - $(B)/oxt-halves || echo '$(OXT_HALVES)' > $(B)/oxt-halves
+$(B)/oxt-halves: oxt-halves-check ;
+
+$(B)/reportlink.oxt: $(B)/reportlink.so $(B)/reportlink.rdb $(EXT_FILES) $(B)/oxt-halves \
+		$(if $(OXT_WINDOWS),$(OXT_DLL) tools/windows/oxt-add-windows.py)
 	rm -rf $(B)/oxt $@
 	mkdir -p $(B)/oxt
 	cp -r description.xml extension/description extension/META-INF extension/reportlink.components \
 	  extension/registry extension/dialogs extension/i18n extension/icons \
 	  $(B)/reportlink.rdb $(B)/reportlink.so $(B)/oxt/
+	$(if $(OXT_WINDOWS),$(PY) tools/windows/oxt-add-windows.py $(B)/oxt $(OXT_DLL))
 	cd $(B)/oxt && $(PY) -m zipfile -c ../reportlink.oxt description.xml description META-INF \
-	  reportlink.components registry dialogs i18n icons reportlink.rdb reportlink.so
+	  reportlink.components registry dialogs i18n icons reportlink.rdb reportlink.so \
+	  $(if $(OXT_WINDOWS),reportlink-windows.components reportlink.dll)
 
 lo-test: $(B)/reportlink.oxt $(B)/reportlink-devserver
 	@$(PY) tests/lo/test_component.py

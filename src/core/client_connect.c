@@ -86,7 +86,7 @@ void rl__tls_load_trust(rl_client *c, void *ssl_ctx)
     c->tls_ctx = ssl_ctx;
 }
 
-/* The system trust store, plus the administrator's CA file if any: before
+/* The system trust store (on Windows its certificate store, trust_win.c), plus the administrator's CA file if any: before
  * the first TLS connection, on the service thread. Verification never goes
  * without it: every TLS connection is opened after this call. */
 void rl__tls_ensure_trust(rl_client *c, const char *url)
@@ -95,6 +95,7 @@ void rl__tls_ensure_trust(rl_client *c, const char *url)
         return;
     c->trust_loaded = 1;
     SSL_CTX_set_default_verify_paths((SSL_CTX *)c->tls_ctx);
+    rl__tls_add_system_roots(c->tls_ctx);
     if (c->ca_file && !SSL_CTX_load_verify_locations((SSL_CTX *)c->tls_ctx, c->ca_file, NULL))
         lwsl_err("reportlink: cannot load the CA file %s\n", c->ca_file);
 }

@@ -182,6 +182,11 @@ void rl__tls_load_trust(rl_client *c, void *ssl_ctx);
  * the first TLS connection: a wss:// link (url NULL) or a download of url,
  * if it is https://. */
 void rl__tls_ensure_trust(rl_client *c, const char *url);
+/* trust_win.c: adds the Windows ROOT store's certificates (user and machine)
+ * to ssl_ctx's trust store; returns how many, or -1 if the store cannot be
+ * opened. Elsewhere the system store comes through OpenSSL's default paths:
+ * it adds nothing and returns 0. */
+int rl__tls_add_system_roots(void *ssl_ctx);
 /* LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION; store_ctx: its
  * X509_STORE_CTX. Keeps the reason of a refusal in c->link_error. */
 void rl__tls_verify_result(rl_client *c, int preverify_ok, void *store_ctx);

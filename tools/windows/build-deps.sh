@@ -13,7 +13,9 @@
 # package's version, the recipe's revision below and the versions of Debian's mingw-w64
 # compiler and C runtime packages (and, for libwebsockets, OpenSSL's key). A run whose keys all match does nothing, without the
 # network: a second run is instant. Downloaded sources are kept in work/sources/ and
-# their chosen version is reused until --update.
+# their chosen version is reused until --update. ReportLink's own fixes to a dependency,
+# tools/windows/patches/<package>-*.patch, are applied after Debian's; their checksum
+# is part of the key.
 #
 # Why OpenSSL and not mbedTLS (Debian's two candidates): Linux's ReportLink uses
 # OpenSSL, so with it Windows keeps ONE certificate verification code path (the
@@ -70,7 +72,9 @@ stamps=$prefix/stamps
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 deps=(openssl cjson libwebsockets)   # Debian source package names, in build order
 # Bump a recipe's revision when the way that dependency is built changes.
-declare -A recipe=([openssl]=2 [cjson]=1 [libwebsockets]=3 [proof]=1)
+# libwebsockets 4: tools/windows/patches/libwebsockets-*.patch applied (lws' Windows
+# event loop serviced connections it had just closed: an abort, a dead service loop).
+declare -A recipe=([openssl]=2 [cjson]=1 [libwebsockets]=4 [proof]=1)
 
 # ---------------------------------------------------------------- packages
 # As tools/ensure-deps.sh: apt-get when root, otherwise the command to run.
@@ -198,6 +202,19 @@ unpack() {
   run dpkg-source --no-check -x "$(dsc_of "$1" "$2")" "$src"
 }
 
+# apply_patches PACKAGE SRC: ReportLink's own fixes, tools/windows/patches/PACKAGE-*.patch,
+# on top of Debian's, in name order (each file says what it fixes and why). Their
+# checksum is part of the package's stamp key: a changed patch rebuilds it.
+patches=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/patches
+apply_patches() {
+  local p
+  for p in "$patches/$1"-*.patch; do
+    [ -e "$p" ] || continue
+    say "applying $(basename "$p")"
+    run patch -d "$2" -p1 --forward --batch -i "$p"
+  done
+}
+
 toolchain=$prefix/toolchain.cmake
 write_toolchain() {
   cat >"$toolchain.new" <<EOF
@@ -315,6 +332,10 @@ for dep in "${deps[@]}"; do
   resolve "$dep"
   v=$version
   k="$dep $v recipe=${recipe[$dep]} with $cc_version"
+  # Our patches are part of the key: editing one rebuilds that dependency.
+  if compgen -G "$patches/$dep-*.patch" >/dev/null; then
+    k="$k patches=$(cat "$patches/$dep"-*.patch | sha256sum | cut -c1-16)"
+  fi
   [ "$dep" = libwebsockets ] && k="$k with ${key[openssl]}"
   key[$dep]=$k
   if [ "$(cat "$stamps/$dep" 2>/dev/null)" = "$k" ]; then
@@ -327,6 +348,7 @@ for dep in "${deps[@]}"; do
   say "building $dep $v for $host (log: $log)"
   start=$SECONDS
   unpack "$dep" "$v"
+  apply_patches "$dep" "$src"
   ( "build_$dep" "$src" )
   rm -rf "$work/build/$dep"   # the installed files are all that is needed from now on
   echo "$k" >"$stamps/$dep"
