@@ -59,12 +59,20 @@ integration: all
 # Everything make check builds before its runners start (built in parallel).
 CHECK_BUILD = all $(UNIT_BINS) $(ASAN_BINS) $(ASAN_LISTEN) $(REPLAY_BINS) $(TSAN_BINS) $(TSAN_LISTEN)
 
-# Everything, one summary: unit tests, the core under ASan+UBSan, integration.
+# Everything, one summary: unit tests, the core under ASan+UBSan, integration, the
+# Windows half under wine, the extension in LibreOffice. The .oxt the office tests
+# install is the two-platform one that make package ships (OXT_HALVES).
+# (windows-deps after deps, never beside it: both may install packages.)
 check: deps
-	@$(MAKE) --no-print-directory $(BUILD_JOBS) $(CHECK_BUILD)
+	@$(MAKE) --no-print-directory windows-deps
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) OXT_HALVES="linux windows" $(CHECK_BUILD) $(WIN_ALL)
 	@tests/integration/setup.sh
+	@$(WIN_WINE_START)
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run-runners.sh \
 	  $(UNIT_BINS) $(ASAN_BINS) \
+	  $(WIN_UNIT_RUNNERS) \
+	  "$(PY) tests/windows/check_dll.py" \
+	  "REPORTLINK_LISTEN_BIN=$(B)/windows/reportlink-listen.exe $(PY) tests/integration/test_listen.py" \
 	  "$(B)/fuzz/replay_validate tests/fuzz/corpus/validate" \
 	  "$(B)/fuzz/replay_html_clean tests/fuzz/corpus/html_clean" \
 	  "$(B)/fuzz/replay_rtf_clean tests/fuzz/corpus/rtf_clean" \
