@@ -96,3 +96,4 @@ include mk/sanitize.mk
 include mk/soak.mk
 include mk/lo-25.2.mk
 include mk/windows.mk
+include mk/secret-wine.mk

@@ -38,6 +38,15 @@
 #define RLC_SECRET_SCHEMA "org.reportlink.DoctorKey"
 #define RLC_SECRET_TARGET "ReportLink/doctor-key"
 
+/* The longest key the store takes, in bytes: the core takes 4,095
+ * (RL_MAX_KEY - 1); a Windows credential's blob holds 2,560
+ * (CRED_MAX_CREDENTIAL_BLOB_SIZE). A longer one: RL_ERR_TOO_BIG. */
+#ifdef _WIN32
+#define RLC_SECRET_MAX_KEY 2560
+#else
+#define RLC_SECRET_MAX_KEY 4095
+#endif
+
 /* Who keeps the key, for the words of the options page. */
 typedef enum rlc_secret_kind {
     RLC_SECRET_NONE = 0,      /* no store on this system */

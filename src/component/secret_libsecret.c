@@ -371,6 +371,8 @@ int rlc_secret_store(const char *key, int timeout_ms)
 {
     if (!key || !key[0])
         return RL_ERR_INVALID;
+    if (strlen(key) > RLC_SECRET_MAX_KEY)
+        return RL_ERR_TOO_BIG;
     return run(OP_STORE, key, NULL, 0, timeout_ms);
 }
 

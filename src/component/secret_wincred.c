@@ -49,7 +49,7 @@ int rlc_secret_store(const char *key, int timeout_ms)
     (void)timeout_ms;
     if (!n)
         return RL_ERR_INVALID;
-    if (n > CRED_MAX_CREDENTIAL_BLOB_SIZE)
+    if (n > RLC_SECRET_MAX_KEY)   /* 5 * 512 (mingw-w64 still says 512, Windows 2,560) */
         return RL_ERR_TOO_BIG;
     memset(&c, 0, sizeof c);
     c.Type = CRED_TYPE_GENERIC;

@@ -127,12 +127,21 @@ int main(int argc, char **argv)
     test_cond(count_items() == 1);
 #endif
 
-    test("a key of 4,095 bytes (the longest the core takes) goes through whole");
-    memset(long_key, 'k', sizeof long_key - 1);
+    test("the longest key the store takes goes through whole");
+    memset(long_key, 'k', RLC_SECRET_MAX_KEY);
     long_key[0] = 'L';
+    long_key[RLC_SECRET_MAX_KEY] = '\0';
     rc = rlc_secret_store(long_key, TIMEOUT_MS);
     test_cond(rc == RL_OK && rlc_secret_load(key, sizeof key, TIMEOUT_MS) == RL_OK &&
               strcmp(key, long_key) == 0);
+
+#ifdef _WIN32
+    test("a longer key is refused, the stored one stays");
+    memset(long_key, 'm', sizeof long_key - 1);
+    rc = rlc_secret_store(long_key, TIMEOUT_MS);
+    test_cond(rc == RL_ERR_TOO_BIG && rlc_secret_load(key, sizeof key, TIMEOUT_MS) == RL_OK &&
+              key[0] == 'L');
+#endif
 
     test("a buffer too small is refused and left empty");
     memset(small, 'z', sizeof small);
