@@ -133,6 +133,10 @@ uno_Interface *rlc_link_get(uno_Interface *ctx)
         if (rlc_watch_letters(ctx, &err) != RL_OK)
             rl_log("cannot watch letters being printed or exported: %s", err.message);
     }
+    /* The key comes from the keyring thread, which may wait for the
+     * doctor to unlock the keyring: the client starts without it and gets
+     * it from rlc__key_changed. */
+    rlc_key_start(ctx, rlc__key_changed);
     rlc__ensure_client(l);
     return &l->obj.iface;
 }
@@ -152,14 +156,23 @@ void rlc_link_autoconnect(uno_Interface *iface)
     report_link *l = rlc__link_of((rl_uno_object *)iface);
     if (rlc__ensure_client(l) != 0)
         return;
+    rlc_key_status ks;
+    rlc_key_status_get(&ks);
+    int loading = ks.place == RLC_KEY_LOADING;
     pthread_mutex_lock(&l->lock);
     int on = l->conn.auto_connect, has_key = l->has_key;
+    if (on && !has_key && loading)
+        l->autoconnect_waits = 1;   /* rlc__key_changed connects when the key comes */
     pthread_mutex_unlock(&l->lock);
     if (!on)
         return;
+    if (!has_key && loading) {
+        rl_log("AutoConnect: waiting for the keyring to give the doctor key");
+        return;
+    }
     if (!has_key) {
-        rl_log("AutoConnect: no doctor key available (none stored, or a master password "
-                "locks the password store); not connecting");
+        rl_log("AutoConnect: no doctor key available (none stored, or its store is locked); "
+               "not connecting");
         return;
     }
     rlc__with_client(l, rl_client_connect);
@@ -186,6 +199,7 @@ void rlc_link_shutdown(void)
     l->tag = NULL;
     pthread_mutex_unlock(&l->lock);
 
+    rlc_key_stop();
     rlc_settings_unwatch(l->watch);
     l->watch = NULL;
     rlc_unwatch_undo_all();

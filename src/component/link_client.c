@@ -35,7 +35,6 @@ static rl_client *new_client(report_link *l, const rlc_connection *s, unsigned g
                              int *has_key, char *err, size_t errlen)
 {
     char key[RL_MAX_KEY];
-    rl_uno_err uerr;
     rl_client *c = NULL;
     client_tag *tag = calloc(1, sizeof *tag);
 
@@ -43,10 +42,7 @@ static rl_client *new_client(report_link *l, const rlc_connection *s, unsigned g
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (rlc_key_load(l->ctx, key, sizeof key, &uerr) != RL_OK) {
-        rl_log("cannot read the doctor key: %s", uerr.message);
-        key[0] = '\0';
-    }
+    rlc_key_get(key, sizeof key);   /* never waits for the keyring (keystore.c) */
     *has_key = key[0] != '\0';
     tag->l = l;
     tag->gen = gen;
@@ -275,4 +271,27 @@ void rlc__connection_changed(void *user, const rlc_connection *c)
         rlc__ensure_client(l);
     }
     rlc__announce_status(l);      /* the server line follows the committed address at once */
+}
+
+void rlc__key_changed(void)
+{
+    report_link *l = rlc__link_acquire();
+    char key[RL_MAX_KEY];
+    int connect_now;
+
+    if (!l)
+        return;
+    rlc_key_get(key, sizeof key);
+    pthread_mutex_lock(&l->lock);
+    if (l->client)
+        rl_client_set_key(l->client, key);
+    l->has_key = key[0] != '\0';
+    connect_now = l->autoconnect_waits && l->has_key && l->client && !l->shut_down;
+    l->autoconnect_waits = 0;
+    pthread_mutex_unlock(&l->lock);
+    explicit_bzero(key, sizeof key);
+    if (connect_now)
+        rlc__with_client(l, rl_client_connect);
+    rlc__announce_status(l);
+    rl_uno_release(&l->obj.iface);
 }
