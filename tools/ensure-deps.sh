@@ -9,9 +9,13 @@ build_pkgs=(build-essential pkg-config libwebsockets-dev libcjson-dev libssl-dev
             libreoffice-dev libreoffice-writer python3-uno zip unzip)
 run_pkgs=(xvfb xauth python3-websocket openssl)
 check_pkgs=(xvfb xauth python3-websocket openssl nodejs npm clang libclang-rt-dev valgrind
-            poppler-utils libreoffice-l10n-fr)
+            poppler-utils libreoffice-l10n-fr dbus gnome-keyring libsecret-1-0 libsecret-tools)
 # make check: tests/lo/test_screens.py runs the office in French, as doctors do
 # (libreoffice-l10n-fr: its menus and dialogs in French).
+# make check: every LibreOffice test runs its office in a D-Bus session of its own
+# (dbus) with a real GNOME Keyring (gnome-keyring), where ReportLink keeps the
+# doctor's key through libsecret (libsecret-1-0, opened at run time); the tests
+# read the keyring with secret-tool (libsecret-tools). tests/lo/keyring.py.
 # make bench: the Python alternative runs as a Python macro inside the office.
 bench_pkgs=(python3-websocket libreoffice-script-provider-python)
 

@@ -164,21 +164,23 @@ static int container_write(uno_Interface *store, uno_Interface *handler, const c
  * since it started (seq). key NULL: leave the key in memory as it is. */
 static void settle(unsigned seq, const char *key, rlc_key_place place, int why, int migrated)
 {
+    int current;
     pthread_mutex_lock(&K.lock);
-    if (seq == K.seq) {
+    if ((current = seq == K.seq)) {
         if (key) {
             explicit_bzero(K.key, sizeof K.key);
             snprintf(K.key, sizeof K.key, "%s", key);
         }
-        K.st.place = K.key[0] ? place : RLC_KEY_NONE;
+        K.st.place = place = K.key[0] ? place : RLC_KEY_NONE;
         K.st.why = why;
         K.st.kind = rlc_secret_where();
         if (migrated)
             K.st.migrated = 1;
     }
     pthread_mutex_unlock(&K.lock);
-    rl_log("doctor key: %s%s%s", rlc_key_place_name(place),
-           why ? ", because: " : "", why ? rl_strerror(why) : "");
+    if (current)
+        rl_log("doctor key: %s%s%s", rlc_key_place_name(place), why ? ", because: " : "",
+               why ? rl_strerror(why) : "");
 }
 
 static void job_load(unsigned seq)

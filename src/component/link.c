@@ -158,15 +158,17 @@ void rlc_link_autoconnect(uno_Interface *iface)
         return;
     rlc_key_status ks;
     rlc_key_status_get(&ks);
-    int loading = ks.place == RLC_KEY_LOADING;
+    /* The keystore may have the key (or still be looking for it) while its
+     * callback has not reached the link yet: then the callback connects. */
+    int coming = ks.place != RLC_KEY_NONE;
     pthread_mutex_lock(&l->lock);
     int on = l->conn.auto_connect, has_key = l->has_key;
-    if (on && !has_key && loading)
+    if (on && !has_key && coming)
         l->autoconnect_waits = 1;   /* rlc__key_changed connects when the key comes */
     pthread_mutex_unlock(&l->lock);
     if (!on)
         return;
-    if (!has_key && loading) {
+    if (!has_key && coming) {
         rl_log("AutoConnect: waiting for the keyring to give the doctor key");
         return;
     }

@@ -64,6 +64,20 @@ static rl_client *new_client(report_link *l, const rlc_connection *s, unsigned g
     return c;
 }
 
+/* With l->lock held: gives the client the key in force now (the keyring
+ * thread may have put it in force while the client was being made, with
+ * the key read before) and returns whether there is one. */
+static int take_key_locked(report_link *l)
+{
+    char key[RL_MAX_KEY];
+    rlc_key_get(key, sizeof key);
+    if (l->client)
+        rl_client_set_key(l->client, key);   /* the same key: nothing happens */
+    int has = key[0] != '\0';
+    explicit_bzero(key, sizeof key);
+    return has;
+}
+
 /* Creates the client if there is none yet. Returns 0, or -1 with the
  * reason in l->client_error. */
 int rlc__ensure_client(report_link *l)
@@ -106,9 +120,15 @@ int rlc__ensure_client(report_link *l)
     }
     l->client = c;
     l->tag = tag;
-    l->has_key = has_key;
+    l->has_key = take_key_locked(l);
     l->client_error[0] = '\0';
+    /* AutoConnect waited for a key that came while the client was made. */
+    int connect_now = l->autoconnect_waits && l->has_key;
+    if (connect_now)
+        l->autoconnect_waits = 0;
     pthread_mutex_unlock(&l->lock);
+    if (connect_now)
+        rlc__with_client(l, rl_client_connect);
     return 0;
 }
 
@@ -192,7 +212,7 @@ static void replace_client(report_link *l)
         rl_client_get_status(old, &st);
     l->client = c;
     l->tag = c ? tag : NULL;
-    l->has_key = has_key;
+    l->has_key = take_key_locked(l);
     snprintf(l->client_error, sizeof l->client_error, "%s", c ? "" : err);
     if (c && st.state != RL_STATE_STOPPED)
         rl_client_connect(c);
@@ -287,7 +307,8 @@ void rlc__key_changed(void)
         rl_client_set_key(l->client, key);
     l->has_key = key[0] != '\0';
     connect_now = l->autoconnect_waits && l->has_key && l->client && !l->shut_down;
-    l->autoconnect_waits = 0;
+    if (connect_now || !l->has_key)
+        l->autoconnect_waits = 0;   /* a key without a client yet: rlc__ensure_client connects */
     pthread_mutex_unlock(&l->lock);
     explicit_bzero(key, sizeof key);
     if (connect_now)
