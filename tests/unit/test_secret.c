@@ -78,7 +78,8 @@ static void reexec_in_keyring(char **argv)
     (void)argv;
     execlp("dbus-run-session", "dbus-run-session", "--", "sh", "-c",
            "printf 'test-password' | gnome-keyring-daemon --unlock --components=secrets "
-           "--daemonize >/dev/null && \"$0\"; rc=$?; rm -rf \"$HOME\"; exit $rc",
+           "--daemonize >/dev/null && \"$0\"; rc=$?; "
+           "for i in 1 2 3 4 5; do rm -rf \"$HOME\" 2>/dev/null && break; sleep 0.2; done; exit $rc",
            self, (char *)NULL);
     perror("dbus-run-session");
     exit(1);
