@@ -225,8 +225,10 @@ static void job_load(unsigned seq)
         }
     }
     if (!old[0]) {
-        if (!handler)
-            handler = rlc_silent_handler_new();
+        /* Silently: the doctor was asked for their master password above
+         * at most once. */
+        rl_uno_release(handler);
+        handler = rlc_silent_handler_new();
         container_read(store, handler, old, sizeof old);
     }
 session:
