@@ -40,6 +40,7 @@ Use /usr/bin/python3: python3-uno works with Debian's Python only.
 """
 
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -160,13 +161,20 @@ class Office:
         self.ctx = None           # the office's component context (remote)
         self.exit_status = None   # of the last run
         self.keyring_mode = "unlocked"
+        self.hidden_files = []    # files the office sees as empty (root only; see _argv)
         self.keyring = None       # keyring.Keyring, from the first start() to close()
 
     # ------------------------------------------------------------ processes
 
     def _argv(self, argv):
         if self.as_root:
-            return ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + argv
+            argv = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + argv
+        if self.hidden_files:
+            # A mount namespace of the office's own, where each of these files
+            # reads as empty (root only): a system without them, for this office.
+            script = ('for f in %s; do mount --bind /dev/null "$f" || exit 97; done; exec "$@"'
+                      % " ".join(shlex.quote(f) for f in self.hidden_files))
+            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh"] + argv
         return argv
 
     def _env(self, visible=False):

@@ -10,7 +10,8 @@ of its own with a real GNOME Keyring (keyring.py, office.py):
  - locked keyring (it stays locked: no prompt can show) and no Secret Service
    at all: the key is kept for this session only, the options page says so
    and why, it is tried once - no retry loop - and asked again after a
-   restart;
+   restart; without libsecret at all (hidden from the office in a mount
+   namespace) the extension still loads and says so;
  - migration: a key stored as the previous version stored it (password
    container, default master password) moves to the keyring at the next
    start, leaves the container, and the move is told once.
@@ -252,6 +253,26 @@ def _():
 @test("no Secret Service at all: the key is for this session only, the page says why, no retry")
 def _():
     session_only("N", "none", "key.why.no_keyring", "key.why.no_keyring")
+
+
+@test("without libsecret on the system the extension loads, and the key is for this session only")
+def _():
+    lib = "/usr/lib/x86_64-linux-gnu/libsecret-1.so.0"
+    if os.geteuid() != 0 or not os.path.exists(lib):
+        print("# skipped: hiding libsecret needs root (a mount namespace) and %s" % lib)
+        return
+    o = office.Office("office S")
+    _offices["S"] = o
+    o.hidden_files = [os.path.realpath(lib)]
+    o.install()
+    o.set_before_start(CONNECTION, "AutoConnect", "false")
+    o.start()
+    rl = o.report_link()
+    check(rl is not None and rl.getStatus().State == "stopped", "ReportLink did not load")
+    rl.setDoctorKey(KEY)
+    key_state_is(o, fill(EN["options.key.session"], EN["key.why.no_keyring"]))
+    check("no libsecret on this system" in o.log_text(), "the log does not say libsecret is missing")
+    check(o.keyring.items() == 0, "the key reached the keyring without libsecret")
 
 
 # ---------------------------------------------------------------- migration
