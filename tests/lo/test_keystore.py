@@ -144,6 +144,28 @@ def key_state_is(o, want):
     return wait_until(shown, STATE_TIMEOUT_S, "the options page saying %r" % want, interval=0.5)
 
 
+PANEL_URL = "private:resource/toolpanel/ReportLinkPanelFactory/StatusPanel"
+
+
+def key_note(o):
+    """The sidebar's note about the key (the status panel as the sidebar makes it)."""
+    from com.sun.star.beans import PropertyValue
+
+    def pv(name, value):
+        p = PropertyValue()
+        p.Name, p.Value = name, value
+        return p
+    doc = o.service("com.sun.star.frame.Desktop").loadComponentFromURL("private:factory/swriter", "_blank", 0, ())
+    frame = doc.CurrentController.Frame
+    el = o.service("com.sun.star.ui.UIElementFactoryManager").createUIElement(
+        PANEL_URL, (pv("Frame", frame), pv("ParentWindow", frame.ContainerWindow)))
+    try:
+        return el.RealInterface.Window.getControl("keyNote").Text
+    finally:
+        el.dispose()
+        doc.close(True)
+
+
 def log_count(o, text):
     return o.log_text().count(text)
 
@@ -164,6 +186,7 @@ def _():
     wait_until(lambda: o.keyring.lookup() == KEY2, STATE_TIMEOUT_S, "the second key in the keyring")
     check(o.keyring.items() == 1, "%d items after a second key" % o.keyring.items())
     key_state_is(o, fill(EN["options.key.stored"], EN["key.where.gnome"]))
+    check(key_note(o) == "", "the sidebar has a note about the key: %r" % key_note(o))
     check(not container_users(o), "the password container got an entry")
     pc = o.service("com.sun.star.task.PasswordContainer")
     check(not pc.isPersistentStoringAllowed() and not pc.hasMasterPassword(),
@@ -228,6 +251,8 @@ def session_only(name, mode, why_key, load_why_key):
     rl.setDoctorKey(KEY)
     key_state_is(o, fill(EN["options.key.session"], EN[why_key]))
     check(rl.getStatus().HasKey, "the key is not in force for this session")
+    note = key_note(o)
+    check(note == fill(EN["key.session"], EN[why_key]), "the sidebar says %r" % note)
     line = "doctor key: session, because: "
     attempts = log_count(o, line)
     check(attempts == 1, "%d attempts logged" % attempts)
@@ -243,14 +268,14 @@ def session_only(name, mode, why_key, load_why_key):
     check(not o.report_link().getStatus().HasKey, "a session-only key came back after a restart")
 
 
-@test("a locked keyring that stays locked: the key is for this session only, the page says why, no retry")
+@test("a locked keyring that stays locked: the key is for this session only, the page and the sidebar say why, no retry")
 def _():
     # Nothing stored yet: the start-up look finds no item (a locked keyring
     # still lists them) - only storing meets the lock.
     session_only("L", "locked", "key.why.keyring_locked", None)
 
 
-@test("no Secret Service at all: the key is for this session only, the page says why, no retry")
+@test("no Secret Service at all: the key is for this session only, the page and the sidebar say why, no retry")
 def _():
     session_only("N", "none", "key.why.no_keyring", "key.why.no_keyring")
 
@@ -277,7 +302,7 @@ def _():
 
 # ---------------------------------------------------------------- migration
 
-@test("a key the previous version kept in the password container moves to the keyring once, and leaves the container")
+@test("a key the previous version kept in the password container moves to the keyring, leaves the container, and the sidebar tells it once")
 def _():
     o = the_office("M")
     # What today's keystore.c did: persistent storing on, the default master
@@ -300,6 +325,8 @@ def _():
     wait_until(lambda: not container_users(o), STATE_TIMEOUT_S, "the entry gone from the password container")
     wait_until(lambda: o.report_link().getStatus().HasKey, STATE_TIMEOUT_S, "the moved key in force")
     key_state_is(o, fill(EN["options.key.stored"], EN["key.where.gnome"]))
+    note = key_note(o)
+    check(note == fill(EN["key.moved"], EN["key.where.gnome"]), "the sidebar says %r" % note)
     check(log_count(o, "doctor key moved from the password container to the keyring") == 1,
           "the move is not logged once")
     pc = o.service("com.sun.star.task.PasswordContainer")
@@ -310,6 +337,7 @@ def _():
     o.start()
     wait_until(lambda: o.report_link().getStatus().HasKey, STATE_TIMEOUT_S, "the key after a second restart")
     check(log_count(o, "doctor key moved") == 1, "moved again on the second restart")
+    check(key_note(o) == "", "the sidebar tells the move again: %r" % key_note(o))
     check(KEY not in o.log_text(), "the key is in the log")
 
 
