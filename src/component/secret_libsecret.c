@@ -200,6 +200,15 @@ static int watchdog_start(watchdog *w, int timeout_ms)
     return w->running ? RL_OK : RL_ERR_SYSTEM;
 }
 
+/* Whether the watchdog cancelled the call (so far). */
+static int watchdog_fired(watchdog *w)
+{
+    pthread_mutex_lock(&w->m);
+    int fired = w->fired;
+    pthread_mutex_unlock(&w->m);
+    return fired;
+}
+
 /* Ends the watch; returns whether it cancelled the call. */
 static int watchdog_stop(watchdog *w)
 {
@@ -310,7 +319,7 @@ static int run(op what, const char *key, char *out, size_t cap, int timeout_ms)
      * is "no Secret Service here". */
     service = S.service_get_sync(SECRET_SERVICE_OPEN_SESSION, w.cancellable, &e);
     if (!service) {
-        fired = w.fired;
+        fired = watchdog_fired(&w);
         rc = e ? map_error(e, fired, "no Secret Service") : RL_ERR_NO_KEYRING;
         if (rc != RL_ERR_KEYRING_TIMEOUT)
             rc = RL_ERR_NO_KEYRING;
@@ -327,23 +336,23 @@ static int run(op what, const char *key, char *out, size_t cap, int timeout_ms)
 
     if (what == OP_STORE) {
         if (!S.storev_sync(&schema, attrs, SECRET_COLLECTION_DEFAULT, RLC_SECRET_LABEL, key, w.cancellable, &e))
-            rc = e ? map_error(e, w.fired, "store") : RL_ERR_KEYRING_FAILED;
+            rc = e ? map_error(e, watchdog_fired(&w), "store") : RL_ERR_KEYRING_FAILED;
     } else if (what == OP_FORGET) {
         if (!S.clearv_sync(&schema, attrs, w.cancellable, &e) && e)
-            rc = map_error(e, w.fired, "forget");
+            rc = map_error(e, watchdog_fired(&w), "forget");
     } else {
         GList *items = S.search_sync(service, &schema, attrs,
                                      SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
                                      w.cancellable, &e);
         if (e) {
-            rc = map_error(e, w.fired, "look up");
+            rc = map_error(e, watchdog_fired(&w), "look up");
         } else if (items) {
             /* The first item is ours (storing replaces); more would be a
              * store that ignores the replace flag - the first still wins. */
             void *value = NULL;
             const char *text;
             if (S.item_get_locked(items->data))
-                rc = w.fired ? RL_ERR_KEYRING_TIMEOUT : RL_ERR_KEYRING_LOCKED;
+                rc = watchdog_fired(&w) ? RL_ERR_KEYRING_TIMEOUT : RL_ERR_KEYRING_LOCKED;
             else if (!(value = S.item_get_secret(items->data)) || !(text = S.value_get_text(value)))
                 rc = RL_ERR_KEYRING_FAILED;
             else if (strlen(text) >= cap)

@@ -23,6 +23,8 @@
 #define TIMEOUT_MS 10000
 
 #ifndef _WIN32
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,8 +95,10 @@ int main(int argc, char **argv)
     int rc;
 
 #ifndef _WIN32
-    if (argc == 2 && strcmp(argv[1], "--load-only") == 0)
-        return -rlc_secret_load(key, sizeof key, 3000);
+    if (argc == 2 && strcmp(argv[1], "--load-only") == 0) {
+        alarm(30);   /* a call that ignores its timeout dies here: the test fails, never hangs */
+        return -rlc_secret_load(key, sizeof key, 2000);
+    }
     if (!getenv("RL_TEST_SECRET_INNER"))
         reexec_in_keyring(argv);
 #endif
@@ -168,6 +172,33 @@ int main(int argc, char **argv)
     test("no Secret Service on the bus: RL_ERR_NO_KEYRING");
     rc = load_on_bus("unix:path=/nonexistent/rl-no-bus");
     test_cond(rc == -RL_ERR_NO_KEYRING);
+
+    test("a bus that never answers: RL_ERR_KEYRING_TIMEOUT after the timeout (2 s), not D-Bus's 25 s");
+    {
+        /* A socket that accepts and then says nothing, not even the
+         * authentication: a hung session bus. */
+        char path[] = "/tmp/rl-test-secret-hang-XXXXXX", sock[128], bus[160];
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        time_t t0;
+        int hrc = -1;
+        if (mkdtemp(path) && fd >= 0) {
+            snprintf(sock, sizeof sock, "%s/bus", path);
+            snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+            snprintf(bus, sizeof bus, "unix:path=%s", sock);
+            if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 4) == 0) {
+                t0 = time(NULL);
+                hrc = load_on_bus(bus);
+                printf("# hung bus: exit %d after %lds\n", hrc, (long)(time(NULL) - t0));
+                hrc = hrc == -RL_ERR_KEYRING_TIMEOUT && time(NULL) - t0 < 10 ? 0 : -1;
+            }
+            unlink(sock);
+            rmdir(path);
+        }
+        if (fd >= 0)
+            close(fd);
+        test_cond(hrc == 0);
+    }
 
     test("a locked keyring that stays locked: RL_ERR_KEYRING_LOCKED, without waiting for the timeout");
     rlc_secret_store("locked-key", TIMEOUT_MS);
