@@ -110,7 +110,7 @@ fail:
 /* Creation holds the_lock, so it makes only calls that never wait for the
  * main thread (configuration, AsyncCallback): the main thread may itself be
  * waiting for the_lock (the start-up job). What may take the office's
- * SolarMutex - the Desktop - and the password container are used after
+ * SolarMutex - the Desktop - and the keyring thread are used after
  * the_lock is released. */
 uno_Interface *rlc_link_get(uno_Interface *ctx)
 {

@@ -13,11 +13,13 @@
  *
  * Threads: any; rlc__connection_changed runs on the thread that committed
  * the settings. l->lock guards client, tag, gen, has_key, client_error and
- * conn. It is not held while a client is created or destroyed (the key
- * comes from the password container; a close handshake takes time), so a
+ * conn. It is not held while a client is created or destroyed (a close
+ * handshake takes time), so a
  * client made meanwhile by another thread is surplus and goes. rl_client_*
  * commands run under the lock: they only queue work for the network
- * thread. */
+ * thread. The key comes from the keystore's memory (keystore.c), never
+ * from the keyring directly: it may arrive later, through rlc__key_changed,
+ * and a client installed meanwhile takes the key in force then. */
 #include "link_internal.h"
 
 #include <stdio.h>

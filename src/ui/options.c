@@ -6,14 +6,15 @@
  * dialog calls callHandlerMethod(window, "initialize" | "ok" | "back",
  * "external_event"); the page's own events arrive the same way, under the
  * method names bound in the .xdl (testConnection, endpointChanged,
- * browseCaFile).
+ * browseCaFile, forgetKey).
  *
  * What the page edits lives elsewhere: the endpoint, AutoConnect and the CA
  * file in /org.reportlink.Settings/Connection (settings.c; a commit makes
- * theReportLink reconnect at once), the doctor key in the password container
- * through theReportLink's setDoctorKey (which reconnects with it). The key is
- * never shown back: the field starts empty and a label only says whether a
- * key is stored.
+ * theReportLink reconnect at once), the doctor key in the keyring (or where
+ * src/component/keystore.c keeps it) through theReportLink's setDoctorKey
+ * (which reconnects with it). The key is never shown back: the field starts
+ * empty and a label only says whether a key is stored and where; "Forget the
+ * key" (forgetKey) removes it and disconnects.
  *
  * "Test connection" (options_test.c) runs a one-shot core client on a thread of its own (the
  * test thread): it creates the client, waits for the first decisive state
