@@ -105,7 +105,8 @@ SRC_ui        := $(wildcard src/ui/*.c)
 SRC_entry     := $(wildcard src/entry/*.c)
 # The modules of the upper layers that need no UNO: unit-tested, also under the sanitizers.
 NOUNO_writer    := src/writer/memory.c src/writer/plan.c
-NOUNO_component := src/component/inbox.c src/component/spool.c src/component/mtqueue.c
+NOUNO_component := src/component/inbox.c src/component/spool.c src/component/mtqueue.c \
+                   src/component/secret_libsecret.c src/component/secret_wincred.c
 NOUNO_ui        := src/ui/diffmark.c
 
 # LAYER_SRC_<flavour>_<layer>: what goes into that library.

@@ -9,12 +9,17 @@ build_pkgs=(build-essential pkg-config libwebsockets-dev libcjson-dev libssl-dev
             libreoffice-dev libreoffice-writer python3-uno zip unzip)
 run_pkgs=(xvfb xauth python3-websocket openssl)
 check_pkgs=(xvfb xauth python3-websocket openssl nodejs npm clang libclang-rt-dev valgrind
-            poppler-utils libreoffice-l10n-fr)
+            poppler-utils libreoffice-l10n-fr dbus gnome-keyring libsecret-1-0 libsecret-tools)
 # make check: tests/lo/test_screens.py runs the office in French, as doctors do
 # (libreoffice-l10n-fr: its menus and dialogs in French).
+# make check: every LibreOffice test runs its office in a D-Bus session of its own
+# (dbus) with a real GNOME Keyring (gnome-keyring), where ReportLink keeps the
+# doctor's key through libsecret (libsecret-1-0, opened at run time); the tests
+# read the keyring with secret-tool (libsecret-tools). tests/lo/keyring.py.
 # make bench: the Python alternative runs as a Python macro inside the office;
-# the start-up rows start a visible office on Xvfb.
-bench_pkgs=(python3-websocket libreoffice-script-provider-python xvfb)
+# the start-up rows start a visible office on Xvfb; its offices, like the tests',
+# run in a D-Bus session with a GNOME Keyring (tests/lo/office.py).
+bench_pkgs=(python3-websocket libreoffice-script-provider-python xvfb dbus gnome-keyring libsecret-1-0 libsecret-tools)
 
 pkgs=("${build_pkgs[@]}")
 case "$want" in

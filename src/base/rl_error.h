@@ -59,7 +59,12 @@
     XX(TOO_LARGE,        -85, "too_large",        "the document is larger than the limit") \
     XX(NOT_DOCX,         -86, "not_docx",         "what was sent is not a Word document") \
     XX(BAD_URL,          -87, "bad_url",          "not an http:// or https:// address ReportLink accepts") \
-    XX(CANCELLED,        -88, "cancelled",        "the client stopped, or too many downloads at once")
+    XX(CANCELLED,        -88, "cancelled",        "the client stopped, or too many downloads at once") \
+    /* Why the doctor's key is not in the system's secret store (src/component/secret.h) */ \
+    XX(NO_KEYRING,       -100, "no_keyring",      "no secret store: no Secret Service on the desktop, or no libsecret") \
+    XX(KEYRING_LOCKED,   -101, "keyring_locked",  "the keyring is locked and was not unlocked") \
+    XX(KEYRING_TIMEOUT,  -102, "keyring_timeout", "the keyring did not answer in time") \
+    XX(KEYRING_FAILED,   -103, "keyring_failed",  "the keyring refused the request")
 
 enum {
     RL_OK = 0,

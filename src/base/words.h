@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#define RL_WORDS_MAX        160    /* entries of one resource file */
+#define RL_WORDS_MAX        200    /* entries of one resource file */
 #define RL_WORDS_MAX_KEY    48
 #define RL_WORDS_MAX_VALUE  256    /* bytes of UTF-8 */
 #define RL_WORDS_MAX_FILE   (64 * 1024)

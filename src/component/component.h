@@ -5,7 +5,8 @@
  *                (link.c its life; link_internal.h says what the others do)
  *   handover.c   the one queue from any thread to the main thread
  *   settings.c   /org.reportlink.Settings and its change listener
- *   keystore.c   the doctor's key in the office's password container
+ *   keystore.c   where the doctor's key is kept, and the thread that keeps it
+ *   secret_*.c   the system's secret store (secret.h; no UNO)
  *   lifecycle.c  the OnStartApp job and the terminate listener
  *   log.c        libwebsockets' lines into the log (src/base/log.h), the debug switch
  *   spool.c      waiting reports on disk (spool.h; no UNO)
@@ -93,15 +94,48 @@ void rlc_settings_unwatch(rlc_settings_watch *w);
 
 /* ------------------------------------------------------------------ keystore.c */
 
-/* The doctor's key, in the office's password container. */
+/* Where the doctor's key is kept (keystore.c; src/component/README.md). */
+typedef enum rlc_key_place {
+    RLC_KEY_LOADING = 0,  /* the first look into the stores has not ended yet */
+    RLC_KEY_NONE,         /* no key */
+    RLC_KEY_KEYRING,      /* the system's secret store (secret.h; kind says which) */
+    RLC_KEY_CONTAINER,    /* LibreOffice's password container, under the doctor's own master password */
+    RLC_KEY_SESSION       /* memory only: asked again at the next start */
+} rlc_key_place;
 
-/* Writes the stored key into key (cap bytes), "" if there is none. */
-int rlc_key_load(uno_Interface *ctx, char *key, size_t cap, rl_uno_err *err);
+typedef struct rlc_key_status {
+    rlc_key_place place;
+    int kind;             /* an rlc_secret_kind (secret.h): the keyring seen, RLC_SECRET_NONE if none */
+    int why;              /* why not the keyring: RL_ERR_NO_KEYRING, _KEYRING_LOCKED,
+                             _KEYRING_TIMEOUT, _KEYRING_FAILED; 0 when it was used */
+    int migrated;         /* this start moved the key from the password container to the keyring */
+    int pending;          /* a store, a forget or the first load is still running */
+} rlc_key_status;
 
-/* Stores key persistently ("" removes it). *persistent_out is 1 when it is
- * on disk, 0 when the password container could only keep it in memory for
- * this session (a user-set master password protects the store). */
-int rlc_key_store(uno_Interface *ctx, const char *key, int *persistent_out, rl_uno_err *err);
+/* Called on the keyring thread after each job ended (the status changed). */
+typedef void (*rlc_key_changed_fn)(void);
+
+/* Starts the keyring thread, which looks for the stored key (and moves a
+ * key an earlier version left in the password container). Once per
+ * process; later calls do nothing. ctx is acquired. */
+void rlc_key_start(uno_Interface *ctx, rlc_key_changed_fn changed);
+/* The office is leaving: the thread ends after its current job, without
+ * calling back; the key in memory is wiped. Never waits. */
+void rlc_key_stop(void);
+
+/* The key in force into key (cap bytes; "" if none). Never blocks. Returns
+ * 1 while the first load has not ended (the key may still come), else 0. */
+int rlc_key_get(char *key, size_t cap);
+
+/* Puts key in force at once, for this session, and hands its storing to the
+ * keyring thread ("" forgets it, from every store). Never blocks. */
+void rlc_key_set(const char *key);
+
+/* Where the key is, now. Never blocks. */
+void rlc_key_status_get(rlc_key_status *out);
+
+/* A stable word for a place ("keyring", "session"...), for logs. */
+const char *rlc_key_place_name(rlc_key_place place);
 
 /* ------------------------------------------------------------------ handover.c */
 

@@ -106,7 +106,7 @@ fail:
 /* Creation holds the_lock, so it makes only calls that never wait for the
  * main thread (configuration, AsyncCallback): the main thread may itself be
  * waiting for the_lock (the start-up job). What may take the office's
- * SolarMutex - the Desktop - and the password container are used after
+ * SolarMutex - the Desktop - and the keyring thread are used after
  * the_lock is released. */
 uno_Interface *rlc_link_get(uno_Interface *ctx)
 {
@@ -129,6 +129,10 @@ uno_Interface *rlc_link_get(uno_Interface *ctx)
         if (rlc_watch_letters(ctx, &err) != RL_OK)
             rl_log("cannot watch letters being printed or exported: %s", err.message);
     }
+    /* The key comes from the keyring thread, which may wait for the
+     * doctor to unlock the keyring: the client starts without it and gets
+     * it from rlc__key_changed. */
+    rlc_key_start(ctx, rlc__key_changed);
     rlc__ensure_client(l);
     return &l->obj.iface;
 }
@@ -148,14 +152,25 @@ void rlc_link_autoconnect(uno_Interface *iface)
     report_link *l = rlc__link_of((rl_uno_object *)iface);
     if (rlc__ensure_client(l) != 0)
         return;
+    rlc_key_status ks;
+    rlc_key_status_get(&ks);
+    /* The keystore may have the key (or still be looking for it) while its
+     * callback has not reached the link yet: then the callback connects. */
+    int coming = ks.place != RLC_KEY_NONE;
     pthread_mutex_lock(&l->lock);
     int on = l->conn.auto_connect, has_key = l->has_key;
+    if (on && !has_key && coming)
+        l->autoconnect_waits = 1;   /* rlc__key_changed connects when the key comes */
     pthread_mutex_unlock(&l->lock);
     if (!on)
         return;
+    if (!has_key && coming) {
+        rl_log("AutoConnect: waiting for the keyring to give the doctor key");
+        return;
+    }
     if (!has_key) {
-        rl_log("AutoConnect: no doctor key available (none stored, or a master password "
-                "locks the password store); not connecting");
+        rl_log("AutoConnect: no doctor key available (none stored, or its store is locked); "
+               "not connecting");
         return;
     }
     rlc__with_client(l, rl_client_connect);
@@ -182,6 +197,7 @@ void rlc_link_shutdown(void)
     l->tag = NULL;
     pthread_mutex_unlock(&l->lock);
 
+    rlc_key_stop();
     rlc_settings_unwatch(l->watch);
     l->watch = NULL;
     rlc_unwatch_undo_all();

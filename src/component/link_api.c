@@ -68,8 +68,6 @@ static void set_doctor_key(rl_uno_object *self, uno_Any **exc, rtl_uString *arg)
 {
     report_link *l = rlc__link_of(self);
     char key[RL_MAX_KEY];
-    rl_uno_err err;
-    int persistent;
 
     if (rl_uno_str_utf8(arg, key, sizeof key) < 0) {
         rl_os_wipe(key, sizeof key);
@@ -77,11 +75,10 @@ static void set_doctor_key(rl_uno_object *self, uno_Any **exc, rtl_uString *arg)
                                       RL_MAX_KEY - 1);
         return;
     }
-    if (rlc_key_store(l->ctx, key, &persistent, &err) != RL_OK)
-        rl_log("cannot store the doctor key: %s", err.message);
-    else
-        rl_log("doctor key %s%s", key[0] ? "stored" : "removed",
-                persistent ? "" : " (for this session only)");
+    /* In force at once; the keyring thread stores it (or forgets the old
+     * one) and then tells the sidebar where it went (keystore.c). */
+    rlc_key_set(key);
+    rl_log("doctor key %s", key[0] ? "set" : "removed");
     rlc__ensure_client(l);
     pthread_mutex_lock(&l->lock);
     if (l->client)

@@ -13,12 +13,15 @@
  *
  * Threads: any; rlc__connection_changed runs on the thread that committed
  * the settings. l->lock guards client, tag, gen, has_key, client_error and
- * conn. It is not held while a client is created or destroyed (the key
- * comes from the password container; a close handshake takes time), so a
+ * conn. It is not held while a client is created or destroyed (a close
+ * handshake takes time), so a
  * client made meanwhile by another thread is surplus and goes. rl_client_*
  * commands run under the lock: they only queue work for the network
- * thread. */
+ * thread. The key comes from the keystore's memory (keystore.c), never
+ * from the keyring directly: it may arrive later, through rlc__key_changed,
+ * and a client installed meanwhile takes the key in force then. */
 #include "link_internal.h"
+#include "platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +38,6 @@ static rl_client *new_client(report_link *l, const rlc_connection *s, unsigned g
                              int *has_key, char *err, size_t errlen)
 {
     char key[RL_MAX_KEY];
-    rl_uno_err uerr;
     rl_client *c = NULL;
     client_tag *tag = calloc(1, sizeof *tag);
 
@@ -43,10 +45,7 @@ static rl_client *new_client(report_link *l, const rlc_connection *s, unsigned g
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (rlc_key_load(l->ctx, key, sizeof key, &uerr) != RL_OK) {
-        rl_log("cannot read the doctor key: %s", uerr.message);
-        key[0] = '\0';
-    }
+    rlc_key_get(key, sizeof key);   /* never waits for the keyring (keystore.c) */
     *has_key = key[0] != '\0';
     tag->l = l;
     tag->gen = gen;
@@ -66,6 +65,20 @@ static rl_client *new_client(report_link *l, const rlc_connection *s, unsigned g
     else
         *tag_out = tag;
     return c;
+}
+
+/* With l->lock held: gives the client the key in force now (the keyring
+ * thread may have put it in force while the client was being made, with
+ * the key read before) and returns whether there is one. */
+static int take_key_locked(report_link *l)
+{
+    char key[RL_MAX_KEY];
+    rlc_key_get(key, sizeof key);
+    if (l->client)
+        rl_client_set_key(l->client, key);   /* the same key: nothing happens */
+    int has = key[0] != '\0';
+    rl_os_wipe(key, sizeof key);
+    return has;
 }
 
 /* Creates the client if there is none yet. Returns 0, or -1 with the
@@ -110,9 +123,15 @@ int rlc__ensure_client(report_link *l)
     }
     l->client = c;
     l->tag = tag;
-    l->has_key = has_key;
+    l->has_key = take_key_locked(l);
     l->client_error[0] = '\0';
+    /* AutoConnect waited for a key that came while the client was made. */
+    int connect_now = l->autoconnect_waits && l->has_key;
+    if (connect_now)
+        l->autoconnect_waits = 0;
     pthread_mutex_unlock(&l->lock);
+    if (connect_now)
+        rlc__with_client(l, rl_client_connect);
     return 0;
 }
 
@@ -196,7 +215,7 @@ static void replace_client(report_link *l)
         rl_client_get_status(old, &st);
     l->client = c;
     l->tag = c ? tag : NULL;
-    l->has_key = has_key;
+    l->has_key = take_key_locked(l);
     snprintf(l->client_error, sizeof l->client_error, "%s", c ? "" : err);
     if (c && st.state != RL_STATE_STOPPED)
         rl_client_connect(c);
@@ -275,4 +294,28 @@ void rlc__connection_changed(void *user, const rlc_connection *c)
         rlc__ensure_client(l);
     }
     rlc__announce_status(l);      /* the server line follows the committed address at once */
+}
+
+void rlc__key_changed(void)
+{
+    report_link *l = rlc__link_acquire();
+    char key[RL_MAX_KEY];
+    int connect_now;
+
+    if (!l)
+        return;
+    rlc_key_get(key, sizeof key);
+    pthread_mutex_lock(&l->lock);
+    if (l->client)
+        rl_client_set_key(l->client, key);
+    l->has_key = key[0] != '\0';
+    connect_now = l->autoconnect_waits && l->has_key && l->client && !l->shut_down;
+    if (connect_now || !l->has_key)
+        l->autoconnect_waits = 0;   /* a key without a client yet: rlc__ensure_client connects */
+    pthread_mutex_unlock(&l->lock);
+    rl_os_wipe(key, sizeof key);
+    if (connect_now)
+        rlc__with_client(l, rl_client_connect);
+    rlc__announce_status(l);
+    rl_uno_release(&l->obj.iface);
 }

@@ -57,6 +57,7 @@ struct report_link {
     client_tag *tag;
     unsigned gen;
     int has_key;
+    int autoconnect_waits;         /* AutoConnect asked while the key was still loading */
     char client_error[RL_MAX_DETAIL];
     rlc_connection conn;           /* the Connection settings in force */
     listener listeners[RLC_MAX_LISTENERS];
@@ -98,6 +99,10 @@ int rlc__with_client(report_link *l, int (*cmd)(rl_client *));
 void rlc__connection_changed(void *user, const rlc_connection *c);
 /* Tells the listeners the current status, through the main thread. */
 void rlc__announce_status(report_link *l);
+/* The keystore's callback (keyring thread): the key in force or its place
+ * changed; gives it to the client, connects if AutoConnect waited for it,
+ * tells the listeners. */
+void rlc__key_changed(void);
 
 /* ------------------------------------------------------------------ link_spool.c */
 

@@ -6,14 +6,15 @@
  * dialog calls callHandlerMethod(window, "initialize" | "ok" | "back",
  * "external_event"); the page's own events arrive the same way, under the
  * method names bound in the .xdl (testConnection, endpointChanged,
- * browseCaFile).
+ * browseCaFile, forgetKey).
  *
  * What the page edits lives elsewhere: the endpoint, AutoConnect and the CA
  * file in /org.reportlink.Settings/Connection (settings.c; a commit makes
- * theReportLink reconnect at once), the doctor key in the password container
- * through theReportLink's setDoctorKey (which reconnects with it). The key is
- * never shown back: the field starts empty and a label only says whether a
- * key is stored.
+ * theReportLink reconnect at once), the doctor key in the keyring (or where
+ * src/component/keystore.c keeps it) through theReportLink's setDoctorKey
+ * (which reconnects with it). The key is never shown back: the field starts
+ * empty and a label only says whether a key is stored and where; "Forget the
+ * key" (forgetKey) removes it and disconnects.
  *
  * "Test connection" (options_test.c) runs a one-shot core client on a thread of its own (the
  * test thread): it creates the client, waits for the first decisive state
@@ -90,21 +91,54 @@ rl_url_problem rlu__opt_check_endpoint(options *o, const char *url)
     return p;
 }
 
-/* "A key is stored" / "No key is stored", from the password container; the
- * key itself is read into a buffer that is wiped at once. */
+/* Whether a key is stored, and where (src/component/keystore.c): read from
+ * the keystore's state, which never waits for the keyring. */
 static void show_key_state(options *o)
 {
-    char key[RL_MAX_KEY];
-    rl_uno_err err;
-    int rc = rlc_key_load(o->ctx, key, sizeof key, &err);
-    int stored = key[0] != '\0';
-    rl_os_wipe(key, sizeof key);
-    if (rc != RL_OK) {
-        rl_log("options: cannot read the password container: %s", err.message);
-        rlu__opt_show(o, "keyState", rlu__opt_str(o, "options.key.unknown"));
+    rlc_key_status ks;
+    const char *where, *why;
+    char text[OPTIONS_MAX_TEXT];
+
+    rlc_key_status_get(&ks);
+    rlu_key_words(&o->strings, &ks, &where, &why);
+    const char *args[1] = { where };
+    if (ks.place == RLC_KEY_LOADING) {
+        snprintf(text, sizeof text, "%s", rlu__opt_str(o, "options.key.loading"));
+    } else if (ks.place == RLC_KEY_KEYRING || ks.place == RLC_KEY_CONTAINER) {
+        rl_words_format(&o->strings, "options.key.stored", text, sizeof text, args, 1);
+    } else if (ks.place == RLC_KEY_SESSION && (ks.pending || !why[0])) {
+        snprintf(text, sizeof text, "%s", rlu__opt_str(o, "options.key.saving"));
+    } else if (ks.place == RLC_KEY_SESSION) {
+        args[0] = why;
+        rl_words_format(&o->strings, "options.key.session", text, sizeof text, args, 1);
+    } else if (why[0]) {
+        args[0] = why;
+        rl_words_format(&o->strings, "options.key.none.session", text, sizeof text, args, 1);
     } else {
-        rlu__opt_show(o, "keyState", rlu__opt_str(o, stored ? "options.key.stored" : "options.key.none"));
+        snprintf(text, sizeof text, "%s", rlu__opt_str(o, "options.key.none"));
     }
+    rlu__opt_show(o, "keyState", text);
+}
+
+/* "Forget the key": removed from wherever it is kept (the keyring thread
+ * does it), and the connection closed: without a key there is none. */
+static void forget_key(options *o)
+{
+    rl_uno_err err;
+    uno_Interface *link = rlc_link_get(o->ctx);
+    rtl_uString *empty = rl_uno_str("");
+
+    if (!link) {
+        rl_log("options: theReportLink is not available; the key is not forgotten");
+    } else {
+        if (rl_uno_XReportLink_setDoctorKey(link, &err, empty) != RL_OK)
+            rl_log("options: the key is not forgotten: %s", err.message);
+        if (rl_uno_XReportLink_disconnect(link, &err) != RL_OK)
+            rl_log("options: cannot disconnect: %s", err.message);
+    }
+    rtl_uString_release(empty);
+    rl_uno_release(link);
+    rlu__opt_show(o, "keyState", rlu__opt_str(o, "options.key.forgotten"));
 }
 
 /* ------------------------------------------------------------------ the page's events */
@@ -137,7 +171,7 @@ static void fill(options *o)
         { "endpointTitle", "options.endpoint.title" }, { "keyTitle", "options.key.title" },
         { "autoConnect", "options.autoconnect" },      { "caTitle", "options.ca.title" },
         { "caBrowse", "options.ca.browse" },           { "caHint", "options.ca.hint" },
-        { "test", "options.test.button" },
+        { "test", "options.test.button" },             { "forgetKey", "options.key.forget" },
     };
 
     load_strings(o);
@@ -258,7 +292,8 @@ static void browse_ca_file(options *o)
 
 /* ------------------------------------------------------------------ methods */
 
-static const char *const method_names[] = { "external_event", "testConnection", "endpointChanged", "browseCaFile" };
+static const char *const method_names[] = { "external_event", "testConnection", "endpointChanged", "browseCaFile",
+                                            "forgetKey" };
 
 static void call_handler_method(rl_uno_object *self, uno_Any **exc, sal_Bool *ret, uno_Interface *window,
                                 const uno_Any *event, rtl_uString *method)
@@ -287,6 +322,8 @@ static void call_handler_method(rl_uno_object *self, uno_Any **exc, sal_Bool *re
         endpoint_changed(o);
     } else if (rl_uno_str_equals(method, "browseCaFile")) {
         browse_ca_file(o);
+    } else if (rl_uno_str_equals(method, "forgetKey")) {
+        forget_key(o);
     } else {
         handled = sal_False;
     }

@@ -165,8 +165,8 @@ static int is_current_connection(options *o, const char *url, const char *key, c
     if (rlc_settings_read_connection(o->ctx, &c, &err) != RL_OK ||
         strcmp(c.endpoint, url) != 0 || strcmp(c.ca_file, ca_file) != 0)
         return 0;
-    if (rlc_key_load(o->ctx, stored, sizeof stored, &err) == RL_OK)
-        same = strcmp(stored, key) == 0;
+    rlc_key_get(stored, sizeof stored);
+    same = strcmp(stored, key) == 0;
     rl_os_wipe(stored, sizeof stored);
     uno_Interface *link = same ? rlc_link_get(o->ctx) : NULL;
     if (link && rl_uno_XReportLink_getStatus(link, &err, &s) == RL_OK) {
@@ -232,7 +232,6 @@ void rlu__opt_start_test(options *o)
         return;
     }
     /* The key typed in the field (left there: OK saves it), else the stored one. */
-    rl_uno_err err;
     key_field[0] = '\0';
     if (rlu_control_get_string(o->window, "key", "Text", key_field, sizeof key_field) != RL_OK) {
         rl_os_wipe(key_field, sizeof key_field);
@@ -242,8 +241,8 @@ void rlu__opt_start_test(options *o)
     }
     if (key_field[0])
         memcpy(job->key, key_field, sizeof job->key);
-    else if (rlc_key_load(o->ctx, job->key, sizeof job->key, &err) != RL_OK)
-        rl_log("options: cannot read the stored key: %s", err.message);
+    else
+        rlc_key_get(job->key, sizeof job->key);
     rl_os_wipe(key_field, sizeof key_field);
     if (!job->key[0]) {
         rlu__opt_show(o, "testResult", rlu__opt_str(o, "options.test.nokey"));

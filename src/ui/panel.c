@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "component.h"   /* rlc_link_get, rl_uno_create_instance, rlc_settings_ui_language, rl_log */
+#include "secret.h"      /* rlc_secret_kind_name */
 
 /* The smallest ping interval the settings allow (5 s): refreshing this often
  * keeps the shown heartbeat at most one heartbeat behind. */
@@ -40,9 +41,10 @@
  * sidebar of some themes (red on the classic grey face), and none can suit
  * both light and dark themes. */
 
-enum { C_STATUS_TITLE, C_STATUS, C_ENDPOINT_TITLE, C_ENDPOINT, C_ERROR_TITLE, C_ERROR, C_BUTTON, C_COUNT };
+enum { C_STATUS_TITLE, C_STATUS, C_ENDPOINT_TITLE, C_ENDPOINT, C_ERROR_TITLE, C_ERROR, C_KEY_NOTE, C_BUTTON,
+       C_COUNT };
 static const char *const control_names[C_COUNT] = {
-    "statusTitle", "status", "endpointTitle", "endpoint", "errorTitle", "error", "connect"
+    "statusTitle", "status", "endpointTitle", "endpoint", "errorTitle", "error", "keyNote", "connect"
 };
 
 typedef struct panel {
@@ -211,6 +213,44 @@ static void last_error_words(panel *p, const rl_uno_ReportStatus *s, const char 
         rl_words_format(&p->strings, key, out, cap, args, 2);
 }
 
+void rlu_key_words(const rl_words *w, const rlc_key_status *ks, const char **where, const char **why)
+{
+    char key[48];
+    snprintf(key, sizeof key, "key.where.%s",
+             ks->place == RLC_KEY_CONTAINER ? "container" : rlc_secret_kind_name((rlc_secret_kind)ks->kind));
+    if (ks->place != RLC_KEY_CONTAINER && ks->kind == RLC_SECRET_NONE)
+        snprintf(key, sizeof key, "key.where.desktop");
+    *where = rl_word(w, key);
+    if (ks->why) {
+        snprintf(key, sizeof key, "key.why.%s", rl_err_name(ks->why));
+        *why = rl_word(w, key);
+        if (strcmp(*why, key) == 0)
+            *why = rl_word(w, "key.why.keyring_failed");
+    } else {
+        *why = "";
+    }
+}
+
+/* Under the last error: the key is kept for this session only, and why;
+ * or, at the start that moved it, that it went into the keyring. */
+static void show_key_note(panel *p)
+{
+    rlc_key_status ks;
+    const char *where, *why;
+    char text[RLU_MAX_TEXT] = "";
+
+    rlc_key_status_get(&ks);
+    rlu_key_words(&p->strings, &ks, &where, &why);
+    if (ks.place == RLC_KEY_SESSION && !ks.pending && why[0]) {
+        const char *args[1] = { why };
+        rl_words_format(&p->strings, "key.session", text, sizeof text, args, 1);
+    } else if (ks.place == RLC_KEY_KEYRING && ks.migrated) {
+        const char *args[1] = { where };
+        rl_words_format(&p->strings, "key.moved", text, sizeof text, args, 1);
+    }
+    rlu_form_label(&p->b.form, C_KEY_NOTE, text);
+}
+
 static void show(panel *p, const rl_uno_ReportStatus *s)
 {
     char state[32], text[RLU_MAX_TEXT], endpoint[RL_MAX_URL], host[RL_MAX_URL], error[RLU_MAX_TEXT];
@@ -258,6 +298,7 @@ static void show(panel *p, const rl_uno_ReportStatus *s)
     rlu_form_label(&p->b.form, C_BUTTON, rl_word(&p->strings, p->active ? "button.disconnect"
                                                  : !s->HasKey ? "button.enter_key"
                                                  : refused ? "button.other_key" : "button.connect"));
+    show_key_note(p);
     schedule(p, next);
 }
 

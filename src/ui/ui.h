@@ -96,6 +96,13 @@ void rlu_open_options(uno_Interface *ctx, uno_Interface *frame);
 /* Whether theReportLink has a doctor key (its status' HasKey). */
 int rlu_link_has_key(uno_Interface *link);
 
+/* Where the doctor's key is (src/component/keystore.c), in the doctor's
+ * words: *where the store ("the GNOME keyring", key.where.*), *why the
+ * reason it is not in the keyring ("the keyring stayed locked", key.why.*;
+ * "" when there is none). Both borrowed from w. (panel.c) */
+struct rlc_key_status;
+void rlu_key_words(const rl_words *w, const struct rlc_key_status *ks, const char **where, const char **why);
+
 /* XToolPanel and XSidebarPanel, answered alike by every panel (form.c):
  * the typed implementations, and their skeletons for a panel's class table.
  * A panel's file writes RLU_PANEL_SKELETONS once, at file scope, and

@@ -29,16 +29,26 @@ profiles are throwaway ones like any other, never shared with the system's
 office. The first start of a run prints the office's version ("# office under
 test: LibreOffice 25.2.3.2 ..."); Office.version() returns it.
 
+Every office runs in a D-Bus session of its own with a real GNOME Keyring
+(keyring.py), so that the doctor's key goes where it goes on a desktop and
+never into the keyring of whoever runs the tests: keyring_mode is
+"unlocked" (the default), "locked", "none" (a bus without a Secret Service)
+or None (the caller's own environment). The keyring starts with the first
+start() and lasts until close(), across restarts, like a desktop session.
+
 Use /usr/bin/python3: python3-uno works with Debian's Python only.
 """
 
 import os
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+
+import keyring as keyring_mod
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
@@ -150,12 +160,21 @@ class Office:
         self.port = None
         self.ctx = None           # the office's component context (remote)
         self.exit_status = None   # of the last run
+        self.keyring_mode = "unlocked"
+        self.hidden_files = []    # files the office sees as empty (root only; see _argv)
+        self.keyring = None       # keyring.Keyring, from the first start() to close()
 
     # ------------------------------------------------------------ processes
 
     def _argv(self, argv):
         if self.as_root:
-            return ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + argv
+            argv = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + argv
+        if self.hidden_files:
+            # A mount namespace of the office's own, where each of these files
+            # reads as empty (root only): a system without them, for this office.
+            script = ('for f in %s; do mount --bind /dev/null "$f" || exit 97; done; exec "$@"'
+                      % " ".join(shlex.quote(f) for f in self.hidden_files))
+            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh"] + argv
         return argv
 
     def _env(self, visible=False):
@@ -165,6 +184,8 @@ class Office:
         lib_path = _unpacked_lib_path()
         if lib_path:
             env["LD_LIBRARY_PATH"] = lib_path + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+        if self.keyring:
+            env.update(self.keyring.env())
         env.update(self.extra_env)
         if not visible:
             env["SAL_USE_VCLPLUGIN"] = "svp"   # no display needed
@@ -225,6 +246,9 @@ class Office:
         again on another port."""
         global _version_told
         _check_program(self.as_root)
+        if self.keyring is None and self.keyring_mode:
+            self.keyring = keyring_mod.Keyring(self.home, os.path.join(self.dir, "run"), self.keyring_mode,
+                                               NOBODY if self.as_root else None).start()
         for attempt in range(3):
             ctx = self._start_once(timeout, visible)
             if self._answering_is_ours():
@@ -351,6 +375,9 @@ class Office:
 
     def close(self):
         self.kill()
+        if self.keyring:
+            self.keyring.stop()
+            self.keyring = None
         if not os.environ.get("REPORTLINK_KEEP_OFFICE_DIR"):
             shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -391,13 +391,17 @@ def _():
             hits += [("/proc/%d/%s" % (pid, what), n) for n, f in forms.items() if f in data]
     check(len(o.process_tree()) >= 1, "no office process to look at")
 
-    # A clean exit writes the configuration: the key must be in the password
-    # container's store (encrypted), so that the search below means something.
+    # The key must be in the keyring (the office's private GNOME Keyring,
+    # office.py), whose file is under the office's HOME: so that the search
+    # below, which reads that file too, means something. Nothing of it may
+    # be in the profile's password store.
+    wait_until(lambda: o.keyring.items() == 1, 15, "the key in the keyring")
+    check(o.keyring.files(), "no keyring file")
     check(o.stop() == 0, "the office did not exit cleanly")
     xcu = os.path.join(o.profile, "user", "registrymodifications.xcu")
     with open(xcu, "rb") as fh:
-        check(b"/org.openoffice.Office.Common/Passwords/Store" in fh.read(),
-              "no password store entry in registrymodifications.xcu")
+        check(b"/org.openoffice.Office.Common/Passwords/Store" not in fh.read(),
+              "a password store entry in registrymodifications.xcu")
     o, rl, desktop, lis = setup()
 
     # The office's crash output: a SIGSEGV makes LibreOffice's handler write
@@ -411,7 +415,9 @@ def _():
     wait_until(lambda: o.proc.poll() is not None, 30, "the office ended after SIGSEGV")
     o.kill()
 
-    hits += grep_tree(o.dir, forms)            # profile (spool, xcu, extension's copy), HOME, TMPDIR
+    # profile (spool, xcu, extension's copy), HOME with the keyring's own
+    # file (encrypted: the key is not in it in clear either), TMPDIR
+    hits += grep_tree(o.dir, forms)
     hits += grep_tree(_docs_dir, forms)
     # A core dump holds the process's memory, the connection's copy of the
     # key included: what must not carry it is its name (and the pattern).

@@ -57,10 +57,10 @@ ROLE_TEXT = uno.getConstantByName("com.sun.star.accessibility.AccessibleRole.TEX
 ROLE_PASSWORD = uno.getConstantByName("com.sun.star.accessibility.AccessibleRole.PASSWORD_TEXT")
 ROLE_BUTTON = uno.getConstantByName("com.sun.star.accessibility.AccessibleRole.PUSH_BUTTON")
 
-STATUS_CONTROLS = ("statusTitle", "status", "endpointTitle", "endpoint", "errorTitle", "error", "connect")
+STATUS_CONTROLS = ("statusTitle", "status", "endpointTitle", "endpoint", "errorTitle", "error", "keyNote", "connect")
 INBOX_CONTROLS = ("entries", "detail", "insert", "discard", "openDocx", "newLetter", "compare")
-OPTIONS_CONTROLS = ("endpointTitle", "endpoint", "endpointCheck", "keyTitle", "key", "keyState", "autoConnect",
-                    "caTitle", "caFile", "caBrowse", "caHint", "test", "testResult")
+OPTIONS_CONTROLS = ("endpointTitle", "endpoint", "endpointCheck", "keyTitle", "key", "forgetKey", "keyState",
+                    "autoConnect", "caTitle", "caFile", "caBrowse", "caHint", "test", "testResult")
 OPTIONS_LEAF = "/org.openoffice.Office.OptionsDialog/Nodes/org.reportlink.options/Leaves/org.reportlink.options.connection"
 
 REPORT = {
@@ -208,7 +208,8 @@ class Screen:
 OPTIONS_LINES = {
     "endpointCheck": ("options.endpoint.bad.", "options.endpoint.ok.", "options.endpoint.warn.",
                       "options.endpoint.not_saved"),
-    "keyState": ("options.key.stored", "options.key.none", "options.key.unknown", "options.key.too_long"),
+    "keyState": ("options.key.stored", "options.key.none", "options.key.unknown", "options.key.too_long",
+                 "options.key.session", "options.key.loading", "options.key.saving", "options.key.forgotten"),
     "caHint": ("options.ca.hint", "options.ca.too_long"),
     "testResult": ("options.test.running", "options.test.connected", "options.test.current", "options.test.refused",
                    "options.test.unreachable", "options.test.tls", "options.test.timeout", "options.test.nokey",
@@ -221,7 +222,15 @@ STATUS_LINES = {
     "status": ("state.",),
     "error": ("error.unreachable", "error.tls", "error.no_answer", "error.link_dead", "error.key_refused",
               "error.closed", "error.none"),
+    "keyNote": ("key.session", "key.moved"),
 }
+
+
+def longest_key_word(w, key):
+    """The longest words that fill {0} of a message about the doctor's key:
+    where it is (key.where.*) or why it is not in the keyring (key.why.*)."""
+    prefix = "key.why." if "session" in key else "key.where."
+    return max((v for k, v in w.items() if k.startswith(prefix)), key=len)
 LONG_HOST = "service-comptes-rendus.clinique-du-parc.example:8443"
 
 
@@ -241,6 +250,8 @@ def status_layout(win, lang):
                 text = fill(w[key], "23:59:59", "1999")
             elif key == "state.backoff":
                 text = fill(w[key], "300", "999")
+            elif control == "keyNote":
+                text = fill(w[key], longest_key_word(w, key))
             win.getControl(control).Model.Label = text
             problems += ["%s: %s" % (key, p) for p in layout_problems(win, (control,))]
     return problems
@@ -270,7 +281,8 @@ def options_layout(o, lang):
             keys = [k for k in w if k.startswith(prefixes)]
             check(keys, "no message for %s" % control)
             for key in keys:
-                win.getControl(control).Model.Label = fill(w[key], longest_reason)
+                reason = longest_key_word(w, key) if key.startswith("options.key.") else longest_reason
+                win.getControl(control).Model.Label = fill(w[key], reason)
                 problems += ["%s: %s" % (key, p) for p in layout_problems(win, (control,))]
         win.dispose()
         return problems
