@@ -89,6 +89,7 @@ check: deps
 	  "$(PY) tests/lo/test_ui.py" \
 	  "$(PY) tests/lo/test_screens.py" \
 	  "$(PY) tests/lo/test_options.py" \
+	  "$(PY) tests/lo/test_keystore.py" \
 	  "$(PY) tests/lo/test_hardening.py" \
 	  "$(PY) tests/lo/test_frames_office.py"
 
