@@ -14,10 +14,20 @@ of its own with a real GNOME Keyring (keyring.py, office.py):
    namespace) the extension still loads and says so;
  - migration: a key stored as the previous version stored it (password
    container, default master password) moves to the keyring at the next
-   start, leaves the container, and the move is told once.
+   start, leaves the container, and the move is told once;
+ - no Secret Service, and the doctor turned on persistent saving with a
+   master password of their own (typed in the office's own dialogs, on Xvfb,
+   through the office's UI test service): setDoctorKey puts the key in the
+   password container, the page says so, UseStorage and the master password
+   stay as the doctor set them, no profile file holds the key in clear; a
+   restarted office asks for the master password in its dialog and, given
+   it, connects with the key. A headless office cannot show that dialog (it
+   cancels it), so that start has no key: hence a visible office. With
+   LibreOffice's default master password instead, the key stays out of the
+   container, for this session only.
 
 Needs build/reportlink.oxt, build/reportlink.rdb, build/reportlink-devserver,
-and the Debian packages dbus, gnome-keyring, libsecret-tools. Output: "ok -
+and the Debian packages dbus, gnome-keyring, libsecret-tools, xvfb. Output: "ok -
 name" / "FAIL - name: why" per test, then "N passed, N failed".
 """
 
@@ -35,7 +45,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import office  # noqa: E402  (sets up python-uno's types before uno is imported)
 import harness  # noqa: E402
 from harness import check, secret, test, wait_until  # noqa: E402
-from lofix import STATE_TIMEOUT_S, SilentHandler, devserver, stderr_count, strings, wait_state  # noqa: E402
+from lofix import STATE_TIMEOUT_S, SilentHandler, Xvfb, devserver, stderr_count, strings, wait_state  # noqa: E402
 
 import uno  # noqa: E402
 
@@ -339,6 +349,185 @@ def _():
     check(log_count(o, "doctor key moved") == 1, "moved again on the second restart")
     check(key_note(o) == "", "the sidebar tells the move again: %r" % key_note(o))
     check(KEY not in o.log_text(), "the key is in the log")
+
+
+# ---------------------------------------------------------------- the doctor's own master password
+
+MASTER = secret("master-" + secrets.token_hex(8))
+
+
+def container_key(o, handler):
+    """The key the password container holds for ReportLink (None if none),
+    read as any caller with the master password reads it."""
+    record = o.service("com.sun.star.task.PasswordContainer").findForName(KEY_URL, "doctor", handler)
+    if not record or not record.UserList:
+        return None
+    return record.UserList[0].Passwords[0] if record.UserList[0].Passwords else ""
+
+
+def profile_files_with(o, text):
+    """The files of the office's profile and HOME that hold text in clear."""
+    needle = text.encode("utf-8")
+    found = []
+    for top in (o.profile, o.home):
+        for root, dirs, files in os.walk(top):
+            for f in files:
+                path = os.path.join(root, f)
+                try:
+                    with open(path, "rb") as fh:
+                        if needle in fh.read():
+                            found.append(os.path.relpath(path, o.dir))
+                except OSError:
+                    pass
+    return found
+
+
+def master_entries(o):
+    """Office.Common/Passwords's HasMaster and Master as the profile has them."""
+    with open(os.path.join(o.profile, "user", "registrymodifications.xcu"), encoding="utf-8") as f:
+        text = f.read()
+    out = {}
+    for name in ("HasMaster", "Master", "UseStorage"):
+        m = re.search(r'<item oor:path="/org.openoffice.Office.Common/Passwords"><prop oor:name="%s"'
+                      r'[^>]*><value>([^<]*)</value>' % name, text)
+        out[name] = m.group(1) if m else None
+    return out
+
+
+def in_dialog(o, fields, press="ok", timeout=30):
+    """Types into the office's dialog that has the controls named in fields
+    ({id: text}) and presses `press`, as the doctor does: real key presses
+    through the office's UI test service. Returns the dialog's controls."""
+    from com.sun.star.beans import PropertyValue
+    uitest = o.service("org.libreoffice.uitest.UITest")
+
+    def shown():
+        try:
+            d = uitest.getTopFocusWindow()
+            kids = d.getChildren()
+        except Exception:   # no window has the focus yet
+            raise harness.Failure("no dialog yet")
+        if all(f in kids for f in fields):
+            return d, kids
+        raise harness.Failure("the focused window has %s" % (kids[:12],))
+    d, kids = wait_until(shown, timeout, "a dialog with %s" % list(fields))
+    for name, text in fields.items():
+        arg = PropertyValue()
+        arg.Name, arg.Value = "TEXT", text
+        d.getChild(name).executeAction("TYPE", (arg,))
+    d.getChild(press).executeAction("CLICK", ())
+    return kids
+
+
+class OnXvfb:
+    """The office's next start is visible, on an X server of its own."""
+
+    def __enter__(self):
+        self.xvfb = Xvfb((1024, 768))
+        self.old = os.environ.get("DISPLAY")
+        os.environ["DISPLAY"] = ":%d" % self.xvfb.display
+        return self.xvfb
+
+    def __exit__(self, *exc):
+        if self.old is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = self.old
+
+
+@test("no keyring, the doctor's own master password: setDoctorKey puts the key in the password container, "
+      "the page says so, the doctor's settings are untouched, the key is nowhere in clear")
+def _():
+    import threading
+    o = _offices["P"] = office.Office("office P")
+    o.keyring_mode = "none"
+    o.install()
+    o.set_before_start(CONNECTION, "AutoConnect", "false")
+    with OnXvfb():
+        o.start(visible=True)
+        # What Tools > Options > Security does in the doctor's office:
+        # "Persistently save passwords", then "Master Password...", which
+        # asks for a new master password twice in the office's own dialog.
+        pc = o.service("com.sun.star.task.PasswordContainer")
+        pc.allowPersistentStoring(True)
+        result = []
+        t = threading.Thread(target=lambda: result.append(pc.changeMasterPassword(None)), daemon=True)
+        t.start()
+        kids = in_dialog(o, {"password1": MASTER, "password2": MASTER})
+        t.join(20)
+        check(result == [True], "the doctor's master password was refused: %s (dialog %s)" % (result, kids))
+        check(pc.hasMasterPassword() and not pc.isDefaultMasterPasswordUsed(), "no master password of the doctor's own")
+        rl = o.report_link()
+        rl.setDoctorKey(KEY)
+        key_state_is(o, fill(EN["options.key.stored"], EN["key.where.container"]))
+        check(rl.getStatus().HasKey, "the key is not in force")
+        check(log_count(o, "doctor key: container, because: ") == 1,
+              "the keystore does not report the password container once")
+        check(key_note(o) == "", "the sidebar has a note about the key: %r" % key_note(o))
+        # Unlocked in this session by the doctor: read back without a prompt.
+        check(container_key(o, SilentHandler()) == KEY, "the password container does not hold the key")
+        check(pc.isPersistentStoringAllowed() and pc.hasMasterPassword() and not pc.isDefaultMasterPasswordUsed(),
+              "the doctor's password settings changed")
+        check(o.stop() == 0, "office exit status %s" % o.exit_status)
+    entries = master_entries(o)
+    check(entries["UseStorage"] == "true", "UseStorage is %r, the doctor set true" % entries["UseStorage"])
+    check(entries["HasMaster"] == "true" and entries["Master"], "the master password is not the doctor's: %s"
+          % {k: v for k, v in entries.items() if k != "Master"})
+    o.saved_master = entries
+    with open(os.path.join(o.profile, "user", "registrymodifications.xcu"), encoding="utf-8") as f:
+        check("Passwords/Store" in f.read(), "no stored password in the profile")
+    where = profile_files_with(o, KEY)
+    check(not where, "the key is in clear in %s" % where)
+    check(KEY not in o.log_text(), "the key is in the log")
+
+
+@test("no keyring, the doctor's own master password: a restarted office asks for it, and with it connects "
+      "with the key from the password container")
+def _():
+    server, url = devserver(KEY)
+    o = _offices["P"]
+    o.stop()
+    o.set_before_start(CONNECTION, "AutoConnect", "true")
+    o.set_before_start(CONNECTION, "Endpoint", url)
+    # At start ReportLink reads the key with the office's own interaction
+    # handler: the office asks for the master password in its dialog (a
+    # headless office cancels it at once: the key is then not read, and not
+    # asked for again). The doctor types it and presses OK.
+    with OnXvfb():
+        o.start(visible=True)
+        in_dialog(o, {"password": MASTER})
+        wait_until(lambda: stderr_count(server, "authenticated with key #1") >= 1, STATE_TIMEOUT_S,
+                   "the devserver seeing the office authenticate with the key from the password container")
+        wait_state(o.report_link(), "connected")
+        key_state_is(o, fill(EN["options.key.stored"], EN["key.where.container"]))
+        check(o.stop() == 0, "office exit status %s" % o.exit_status)
+    entries = master_entries(o)
+    check(entries == o.saved_master, "the doctor's password settings changed: UseStorage %r, HasMaster %r"
+          % (entries["UseStorage"], entries["HasMaster"]))
+    where = profile_files_with(o, KEY)
+    check(not where, "the key is in clear in %s" % where)
+    check(KEY not in o.log_text(), "the key is in the log")
+
+
+@test("no keyring, persistent saving on with LibreOffice's default master password: the key stays out of "
+      "the password container, for this session only")
+def _():
+    o = the_office("D", mode="none")
+    pc = o.service("com.sun.star.task.PasswordContainer")
+    pc.allowPersistentStoring(True)
+    check(pc.useDefaultMasterPassword(SilentHandler()), "the default master password was refused")
+    rl = o.report_link()
+    rl.setDoctorKey(KEY)
+    key_state_is(o, fill(EN["options.key.session"], EN["key.why.no_keyring"]))
+    check(rl.getStatus().HasKey, "the key is not in force for this session")
+    check(log_count(o, "doctor key: session, because: ") == 1, "the keystore does not report this session once")
+    check(not container_users(o), "the key went into the password container under the default master password")
+    check(pc.isPersistentStoringAllowed() and pc.isDefaultMasterPasswordUsed(), "the doctor's password settings changed")
+    check(o.stop() == 0, "office exit status %s" % o.exit_status)
+    check(use_storage(o) == "true", "UseStorage is %r, the doctor set true" % use_storage(o))
+    check(not profile_files_with(o, KEY), "the key is in clear in %s" % profile_files_with(o, KEY))
+    o.start()
+    check(not o.report_link().getStatus().HasKey, "a session-only key came back after a restart")
 
 
 if __name__ == "__main__":
