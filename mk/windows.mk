@@ -1,5 +1,6 @@
 # mk/windows.mk - the Windows x64 half of the package (issue "one .oxt for Linux and
-# Windows x64"). Nothing here is part of `make all` or `make check`.
+# Windows x64"). Nothing here is part of `make all`; `make check` (Makefile) runs
+# windows-deps, builds WIN_ALL and runs WIN_UNIT_RUNNERS after WIN_WINE_START.
 #
 #   make windows-deps   OpenSSL, libwebsockets and cJSON cross-built for
 #                       x86_64-w64-mingw32 from Debian's source packages, static, into
