@@ -90,13 +90,11 @@ static int container_is_the_doctors(uno_Interface *store)
 static uno_Interface *asking_handler(uno_Interface *ctx)
 {
     rl_uno_err err;
-    uno_Interface *obj = rl_uno_create_instance(ctx, "com.sun.star.task.InteractionHandler", &err);
-    /* As an argument, binary UNO takes it to be exactly an
-     * XInteractionHandler: the XInterface createInstance returns would be
-     * called through the wrong slots (handle() landed in queryAdapter, and
-     * the office crashed at the first master password request). */
-    uno_Interface *h = rl_uno_query(obj, RL_UNO_T_XInteractionHandler);
-    rl_uno_release(obj);
+    /* Handed to the container as an argument: queried to XInteractionHandler
+     * (an unqueried one crashed the office at the first master password
+     * request). */
+    uno_Interface *h = rl_uno_create_instance_as(ctx, "com.sun.star.task.InteractionHandler",
+                                                 RL_UNO_T_XInteractionHandler, &err);
     return h ? h : rlc_silent_handler_new();
 }
 

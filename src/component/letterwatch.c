@@ -48,17 +48,15 @@ int rlc_watch_letters(uno_Interface *ctx, rl_uno_err *err)
 {
     if (atomic_exchange(&watching, 1))
         return RL_OK;
-    uno_Interface *broadcaster = rl_uno_create_instance(ctx, "com.sun.star.frame.GlobalEventBroadcaster", err);
-    uno_Interface *events = broadcaster ? rl_uno_query(broadcaster, RL_UNO_T_XDocumentEventBroadcaster) : NULL;
+    uno_Interface *events = rl_uno_create_instance_as(ctx, "com.sun.star.frame.GlobalEventBroadcaster",
+                                                      RL_UNO_T_XDocumentEventBroadcaster, err);
     int rc;
     if (!events) {
-        rl_uno_release(broadcaster);
         atomic_store(&watching, 0);
-        return err->code ? err->code : rl_uno_fail(err, RL_ERR_UNO_TYPE, "no document events");
+        return err->code;
     }
     rl_uno_object_init(&letter_listener, &rlc_letter_watch_class);
     rc = rl_uno_XDocumentEventBroadcaster_addDocumentEventListener(events, err, &letter_listener.iface);
     rl_uno_release(events);
-    rl_uno_release(broadcaster);
     return rc;
 }

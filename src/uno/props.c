@@ -234,3 +234,13 @@ uno_Interface *rl_uno_create_instance(uno_Interface *ctx, const char *service, r
         rl_uno_fail(err, RL_ERR_UNO_ARG, "the service %s is not available", service);
     return rc == RL_OK ? result : NULL;
 }
+
+uno_Interface *rl_uno_create_instance_as(uno_Interface *ctx, const char *service, int t, rl_uno_err *err)
+{
+    uno_Interface *obj = rl_uno_create_instance(ctx, service, err);
+    uno_Interface *as = obj ? rl_uno_query(obj, t) : NULL;
+    if (obj && !as)
+        rl_uno_fail(err, RL_ERR_UNO_TYPE, "the service %s lacks the interface asked for", service);
+    rl_uno_release(obj);
+    return as;
+}

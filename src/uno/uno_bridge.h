@@ -249,6 +249,14 @@ const uno_Any *rl_uno_props_find(const uno_Sequence *seq, const char *name);
  * NULL with err set (RL_ERR_UNO_ARG when the office has no such service). */
 uno_Interface *rl_uno_create_instance(uno_Interface *ctx, const char *service, rl_uno_err *err);
 
+/* The same, as its interface t (RL_UNO_T_X...): what must be handed to a
+ * call whose parameter has that type. The XInterface createInstance returns
+ * may be called on directly, but an argument is taken to be exactly the
+ * declared interface (an unqueried one crashed the office: the callee went
+ * through the wrong slots). NULL with err set (RL_ERR_UNO_TYPE when the
+ * instance lacks t); the caller releases the result. */
+uno_Interface *rl_uno_create_instance_as(uno_Interface *ctx, const char *service, int t, rl_uno_err *err);
+
 /* ------------------------------------------------------------ exceptions */
 
 /* Constructs into *exc (the storage the dispatcher received) an exception of
