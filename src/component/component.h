@@ -249,6 +249,10 @@ int64_t rlc_now_us(void);
 /* A new job object (one reference, the caller's). */
 uno_Interface *rlc_job_new(uno_Interface *ctx);
 
+/* Lets the link start (the gate of AutoConnectJob's thread): the first
+ * letter is ready. Any thread; more calls do nothing. */
+void rlc_start_gate_open(void);
+
 /* Registers a terminate listener on the Desktop that calls
  * rlc_link_shutdown(). */
 int rlc_watch_termination(uno_Interface *ctx, rl_uno_err *err);

@@ -1,7 +1,9 @@
 /* letterwatch.c - a letter leaving the practice half-filled.
  *
  * One listener on the office's global document events
- * (theGlobalEventBroadcaster). When a document is printed ("OnPrint") or a
+ * (theGlobalEventBroadcaster), registered by the start-up job. The first
+ * letter loaded or created ("OnLoad", "OnNew") lets the link start
+ * (rlc_start_gate_open, lifecycle.c). When a document is printed ("OnPrint") or a
  * copy of it is written — PDF export, "Send by e-mail", Save a Copy: all go
  * through storeToURL, "OnCopyTo" (seen in 7.4) — the link checks the letter: fields still
  * showing their placeholder, reports waiting in the inbox. LibreOffice lets
@@ -17,7 +19,9 @@ static atomic_int watching;
 
 static void document_event(rl_uno_object *self, uno_Any **exc, const rl_uno_DocumentEvent *ev)
 {
-    if (rl_uno_str_equals(ev->EventName, "OnPrint"))
+    if (rl_uno_str_equals(ev->EventName, "OnLoad") || rl_uno_str_equals(ev->EventName, "OnNew"))
+        rlc_start_gate_open();     /* a letter is ready: the link may start now */
+    else if (rl_uno_str_equals(ev->EventName, "OnPrint"))
         rlc_link_letter_leaving(ev->base.Source, "print");
     else if (rl_uno_str_equals(ev->EventName, "OnCopyTo"))
         rlc_link_letter_leaving(ev->base.Source, "copy");

@@ -9,6 +9,7 @@
  *    that it never shows a dialog. */
 #include "component.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -29,36 +30,118 @@ static void start_link(uno_Interface *ctx)
     }
 }
 
+/* ------------------------------------------------------------------ the start gate
+ *
+ * Nothing of the link may slow the office's own start: the libwebsockets
+ * context, the keyring lookup, the settings and the listeners all compete
+ * for the two cores and for the office's locks while it builds its first
+ * window. So the starter thread waits at this gate until the first letter
+ * is ready (its "OnLoad" or "OnNew", letterwatch.c), or RLC_START_ALONE_MS
+ * when the office started without one (the Start Center, a headless office
+ * driven over its socket). Connecting then takes a few milliseconds on a
+ * local network, so the link is up right after the letter appears. */
+#define RLC_START_ALONE_MS 1500
+/* Tests set another wait (milliseconds) in the office's environment, so
+ * that a letter opened over the bridge surely comes first. */
+#define RLC_START_ALONE_ENV "REPORTLINK_START_ALONE_MS"
+
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond;
+static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
+static int gate_open;
+
+static void gate_init(void)
+{
+    rl_os_cond_init(&gate_cond);
+}
+
+void rlc_start_gate_open(void)
+{
+    pthread_once(&gate_once, gate_init);
+    pthread_mutex_lock(&gate_lock);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+}
+
+/* 1 when a letter opened the gate, 0 when deadline_ms came first. */
+static int gate_wait(int64_t deadline_ms)
+{
+    int opened;
+    pthread_once(&gate_once, gate_init);
+    pthread_mutex_lock(&gate_lock);
+    while (!gate_open && rl_os_cond_wait_until(&gate_cond, &gate_lock, deadline_ms) != ETIMEDOUT)
+        ;
+    opened = gate_open;
+    pthread_mutex_unlock(&gate_lock);
+    return opened;
+}
+
+static int alone_ms(void)
+{
+    const char *e = getenv(RLC_START_ALONE_ENV);
+    char *end;
+    long v = e ? strtol(e, &end, 10) : -1;
+    return e && *e && !*end && v >= 0 && v <= 600000 ? (int)v : RLC_START_ALONE_MS;
+}
+
+/* ------------------------------------------------------------------ job */
+
+typedef struct starter {
+    uno_Interface *ctx;   /* acquired */
+    int alone_ms;         /* the gate opens by itself this long after the job */
+    int64_t deadline_ms;
+} starter;
+
 static void *starter_main(void *arg)
 {
-    uno_Interface *ctx = arg;
-    start_link(ctx);
-    rl_uno_release(ctx);
+    starter *s = arg;
+    if (gate_wait(s->deadline_ms))
+        rl_log("starting: a letter is ready");
+    else
+        rl_log("starting: no letter within %d ms of the office's start", s->alone_ms);
+    start_link(s->ctx);
+    rl_uno_release(s->ctx);
+    free(s);
     return NULL;
 }
 
 /* The office runs OnStartApp jobs on its main thread, before the documents
  * on its command line appear. Creating theReportLink there held the start
  * up by 60-100 ms (the libwebsockets context and its TLS trust alone took
- * 54 ms; make bench, "start-up"), so the job only starts a thread that does
- * it. Creation is safe on any thread (link.c); if the office leaves
- * meanwhile, rlc_link_get or the client's creation notices it. */
+ * 54 ms; make bench, "start-up"), so the job only registers the letters'
+ * listener (which opens the gate) and starts a thread that waits at the
+ * gate and then does it. Creation is safe on any thread (link.c); if the
+ * office leaves meanwhile, rlc_link_get or the client's creation notices it. */
 static void job_execute(rl_uno_object *self, uno_Any **exc, uno_Any *ret, uno_Sequence *arguments)
 {
     job *j = RL_UNO_SELF(self, job, obj);
     pthread_attr_t attr;
     pthread_t t;
-    int rc;
+    rl_uno_err err;
+    starter *s = malloc(sizeof *s);
+    int rc = -1;
 
-    rl_uno_acquire(j->ctx);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    rc = pthread_create(&t, &attr, starter_main, j->ctx);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-        rl_uno_release(j->ctx);
-        start_link(j->ctx);      /* no thread: do it here, as before */
+    if (rlc_watch_letters(j->ctx, &err) != RL_OK) {
+        rl_log("cannot watch letters being opened, printed or exported: %s", err.message);
+        rlc_start_gate_open();
     }
+    if (s) {
+        rl_uno_acquire(j->ctx);
+        s->ctx = j->ctx;
+        s->alone_ms = alone_ms();
+        s->deadline_ms = rl_os_monotonic_ms() + s->alone_ms;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        rc = pthread_create(&t, &attr, starter_main, s);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) {
+            rl_uno_release(j->ctx);
+            free(s);
+        }
+    }
+    if (rc != 0)
+        start_link(j->ctx);      /* no thread: do it here, as before */
     rl_uno_any_void(ret);
 }
 RL_UNO_SKELETON_XJob_execute(m_job_execute, job_execute)

@@ -439,6 +439,48 @@ def _():
     wait_state(o.report_link(), "connected")
 
 
+@test("AutoConnect waits for the first letter: the link starts when one opens, not during the office's start")
+def _():
+    server, url = devserver(KEY)
+    o = office_b()
+    o.set_setting("Endpoint", url)
+    check(o.stop() == 0, "office exit status %s" % o.exit_status)
+    # The gate would open by itself only after a minute: only the letter can open it here.
+    o.extra_env["REPORTLINK_START_ALONE_MS"] = "60000"
+    try:
+        logged = len(o.log_text())
+        before = stderr_count(server, "authenticated with key #1")
+        o.start()
+        time.sleep(1.0)   # the office is up and idle: nothing may have connected yet
+        check(stderr_count(server, "authenticated with key #1") == before,
+              "the link connected before any letter was opened")
+        check("starting:" not in o.log_text()[logged:], "the link started before any letter was opened")
+        letter = o.service("com.sun.star.frame.Desktop").loadComponentFromURL("private:factory/swriter", "_blank", 0, ())
+        wait_until(lambda: stderr_count(server, "authenticated with key #1") > before, STATE_TIMEOUT_S,
+                   "the devserver seeing the office authenticate once a letter is open")
+        check("reportlink: starting: a letter is ready" in o.log_text()[logged:],
+              "the log does not say the letter started the link: %s" % o.log_tail())
+        letter.close(True)
+    finally:
+        del o.extra_env["REPORTLINK_START_ALONE_MS"]
+        o.stop()
+
+
+@test("without a letter (Start Center, headless) AutoConnect starts the link 1.5 s after the office's start")
+def _():
+    server, url = devserver(KEY)
+    o = office_b()
+    o.set_setting("Endpoint", url)
+    check(o.stop() == 0, "office exit status %s" % o.exit_status)
+    logged = len(o.log_text())
+    before = stderr_count(server, "authenticated with key #1")
+    o.start()
+    wait_until(lambda: stderr_count(server, "authenticated with key #1") > before, STATE_TIMEOUT_S,
+               "the devserver seeing the office authenticate on its own")
+    check("reportlink: starting: no letter within 1500 ms of the office's start" in o.log_text()[logged:],
+          "the log does not say why the link started: %s" % o.log_tail())
+
+
 @test("quitting the office while connected closes with 1000 and leaves no soffice process")
 def _():
     server, url = devserver(KEY)
