@@ -20,7 +20,8 @@
  * (tests/unit/test_secret.c). Every call may BLOCK - a locked keyring shows
  * the desktop's unlock prompt, a hung D-Bus does not answer - for at most
  * timeout_ms (then RL_ERR_KEYRING_TIMEOUT; the pending request is
- * cancelled; on Linux the helper has 2 s more to say so, then it is killed). Call them from a thread that may wait, never from the office's
+ * cancelled; on Linux the helper has a tenth more, 0.5 to 2 s, to say so, then it is
+ * killed). Call them from a thread that may wait, never from the office's
  * main thread (src/component/keystore.c has a thread for them). Calls are
  * serialised inside; any thread may call.
  *

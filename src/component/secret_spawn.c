@@ -28,7 +28,7 @@
  * and the office's environment (the session bus's address). The key goes
  * through the pipes only - never argv or the environment - and every buffer
  * that held it is wiped. The parent waits with poll() for the answer until
- * timeout_ms plus a grace (the helper's watchdog answers
+ * timeout_ms plus a grace of 0.5 to 2 s (the helper's watchdog answers
  * RL_ERR_KEYRING_TIMEOUT at timeout_ms itself), then kills the helper; it
  * always reaps it. Compiles to nothing on Windows (secret_wincred.c). */
 #ifndef _WIN32
@@ -54,9 +54,11 @@
 #include <unistd.h>
 
 #define HELPER_NAME "reportlink-keyring"
-/* What the helper may take past timeout_ms: its watchdog fires at
- * timeout_ms, then libsecret returns, and the process writes and exits. */
-#define GRACE_MS 2000
+/* What the helper may take past timeout_ms - its watchdog fires at
+ * timeout_ms, then libsecret returns, and the process writes and exits -:
+ * a tenth of the timeout, within these bounds. */
+#define GRACE_MIN_MS 500
+#define GRACE_MAX_MS 2000
 
 extern char **environ;
 
@@ -200,7 +202,7 @@ static void reap(pid_t pid, int *status)
 static int exchange(const char *req, size_t req_len, int timeout_ms, char *ans, size_t cap, rlc_secret_msg *msg)
 {
     char helper[RL_OS_PATH_MAX];
-    int to_child = -1, from_child = -1, status = 0, rc = RL_OK, whole = 0, eof = 0, killed = 0;
+    int to_child = -1, from_child = -1, status = 0, rc = RL_OK, whole = 0, eof = 0, killed = 0, grace;
     size_t len = 0;
     int64_t deadline;
     pid_t pid;
@@ -225,7 +227,9 @@ static int exchange(const char *req, size_t req_len, int timeout_ms, char *ans, 
     }
     if ((pid = start_helper(helper, &to_child, &from_child)) < 0)
         return RL_ERR_NO_KEYRING;
-    deadline = rl_os_monotonic_ms() + timeout_ms + GRACE_MS;
+    grace = timeout_ms / 10 < GRACE_MIN_MS ? GRACE_MIN_MS : timeout_ms / 10 > GRACE_MAX_MS ? GRACE_MAX_MS
+                                                                                   : timeout_ms / 10;
+    deadline = rl_os_monotonic_ms() + timeout_ms + grace;
 
     /* The request fits in the pipe's buffer (64 KiB, RLC_PROTO_MAX is 4 KiB
      * and a bit): this write does not wait for the helper. */
@@ -278,7 +282,7 @@ static int exchange(const char *req, size_t req_len, int timeout_ms, char *ans, 
         rl_log("keyring helper: an answer it cannot read (%zu bytes)", len);
         rc = RL_ERR_KEYRING_FAILED;
     } else if (killed) {
-        rl_log("keyring helper: no answer within %d ms; stopped", timeout_ms + GRACE_MS);
+        rl_log("keyring helper: no answer within %d ms; stopped", timeout_ms + grace);
         rc = RL_ERR_KEYRING_TIMEOUT;
     } else {
         if (status != -1 && WIFEXITED(status))
