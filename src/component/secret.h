@@ -7,7 +7,8 @@
  *            reportlink.so, hands it one request on a pipe and reads its
  *            answer (secret_spawn.c; the helper: src/entry/reportlink-keyring.c
  *            with secret_libsecret.c; the bytes: secret_proto.h). The office
- *            never loads libsecret, GIO, libgcrypt nor GLib's D-Bus threads.
+ *            never maps libsecret nor runs GLib's D-Bus threads (GIO and
+ *            libgcrypt, which LibreOffice maps anyway, are left untouched).
  *            A helper that is missing or cannot start: RL_ERR_NO_KEYRING.
  *   Windows  the Credential Manager, a generic credential of the user
  *            (secret_wincred.c), in-process: it is advapi32 only.

@@ -1,8 +1,9 @@
 /* secret_libsecret.c - the desktop's Secret Service through libsecret opened
  * at run time (secret_libsecret.h). Linked into the keyring helper
  * (build/reportlink-keyring) only, never into reportlink.so: the helper runs
- * one request and exits, so libsecret, GIO, libgcrypt and GLib's D-Bus
- * threads never stay in the office (secret.h, src/component/README.md).
+ * one request and exits, so libsecret, GLib's D-Bus threads and the pages
+ * of GIO and libgcrypt they touch never stay in the office (secret.h,
+ * src/component/README.md).
  *
  * libsecret and glib are not linked: the first call opens
  * "libsecret-1.so.0" with dlopen and takes the few functions it needs with

@@ -1,8 +1,8 @@
 /*
  * secret_libsecret.h - the desktop's Secret Service through libsecret, for
  * the keyring helper only (build/reportlink-keyring, src/entry/
- * reportlink-keyring.c): the office never loads this module, libsecret, GIO
- * or libgcrypt (secret.h says why). Linux; no UNO, no sockets of ours.
+ * reportlink-keyring.c): the office never loads this module nor libsecret
+ * (secret.h says why). Linux; no UNO, no sockets of ours.
  */
 #ifndef RLC_SECRET_LIBSECRET_H
 #define RLC_SECRET_LIBSECRET_H

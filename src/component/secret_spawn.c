@@ -3,9 +3,10 @@
  *
  * Each call starts build/reportlink-keyring (src/entry/reportlink-keyring.c),
  * hands it one request on a pipe (secret_proto.h), reads its one answer from
- * another, and reaps it. libsecret, GIO, libgcrypt and GLib's D-Bus threads
- * live and die with the helper: the office never maps libsecret (in-process
- * they cost a connected office 2.4 MiB of RSS: README.md, "Memory").
+ * another, and reaps it. libsecret, GLib's D-Bus threads and the pages of
+ * GIO and libgcrypt they touch live and die with the helper: the office
+ * never maps libsecret (in-process they cost a connected office 2.4 MiB of
+ * RSS: README.md, "Memory").
  *
  * How the helper is run: through the office's own program interpreter, as
  * "<PT_INTERP of soffice.bin> <folder of reportlink.so>/reportlink-keyring".

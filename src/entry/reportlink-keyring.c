@@ -1,6 +1,6 @@
 /* reportlink-keyring.c - the keyring helper: one Secret Service request per
- * run, so that the office never loads libsecret, GIO, libgcrypt nor GLib's
- * D-Bus threads (src/component/README.md, "The doctor's key").
+ * run, so that the office never loads libsecret nor runs GLib's D-Bus
+ * threads (src/component/README.md, "The doctor's key").
  *
  * reportlink.so starts it for each call of secret.h (secret_spawn.c), from
  * the folder it is installed in, with stdin and stdout on two pipes and
