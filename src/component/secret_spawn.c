@@ -13,7 +13,7 @@
  * unopkg keeps no file mode from the .oxt: an extracted file is 0644 unless
  * the manifest declares it application/vnd.sun.star.executable, and then
  * only LibreOffice's executable backend adds the x bits, at registration
- * (checked with 7.4 and 25.2, per user and --shared). Anything else that
+ * (checked per user with 7.4 and 25.2, --shared with 7.4). Anything else that
  * puts the files in place - a bundled extension, a profile copied or
  * restored by a tool that drops modes - leaves a helper nobody can execute,
  * and in a shared installation the doctor cannot chmod a file root owns.
@@ -112,25 +112,49 @@ static int above_stdio(int fd)
     return moved;
 }
 
-/* Writes all of buf to fd with SIGPIPE blocked in this thread: a helper
- * that died early must not kill the office. A SIGPIPE this write raised is
- * taken back before the mask is restored. */
-static int write_request(int fd, const char *buf, size_t len)
+/* Writes all of buf to the helper's stdin (fd, non-blocking) by the
+ * deadline, with SIGPIPE blocked in this thread: a helper that died early
+ * must not kill the office. A SIGPIPE this write raised is taken back
+ * before the mask is restored. The request nearly always fits in the pipe
+ * at once; a pipe shrunk to one page (the user's pipe-user-pages-soft
+ * exhausted) takes it in two writes, and a helper that never reads cannot
+ * hold this thread past the deadline. 0, or -1 with errno (ETIMEDOUT). */
+static int write_request(int fd, const char *buf, size_t len, int64_t deadline)
 {
     sigset_t pipe_only, old, pending;
     const struct timespec zero = { 0, 0 };
-    int rc, was_pending;
+    size_t off = 0;
+    int rc = 0, was_pending, err = 0;
 
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
     sigpending(&pending);
     was_pending = sigismember(&pending, SIGPIPE);
-    rc = rl_os_write_all(fd, buf, len);
-    if (rc < 0 && errno == EPIPE && !was_pending)
+    while (off < len) {
+        ssize_t n = write(fd, buf + off, len - off);
+        if (n > 0) {
+            off += (size_t)n;
+        } else if (n < 0 && errno == EAGAIN) {
+            struct pollfd p = { .fd = fd, .events = POLLOUT };
+            int64_t left = deadline - rl_os_monotonic_ms();
+            if (left <= 0) {
+                rc = -1;
+                err = ETIMEDOUT;
+                break;
+            }
+            poll(&p, 1, (int)left);
+        } else if (n < 0 && errno != EINTR) {
+            rc = -1;
+            err = errno;
+            break;
+        }
+    }
+    if (err == EPIPE && !was_pending)
         while (sigtimedwait(&pipe_only, NULL, &zero) < 0 && errno == EINTR)
             ;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = err;
     return rc;
 }
 
@@ -232,9 +256,7 @@ static int exchange(const char *req, size_t req_len, int timeout_ms, char *ans, 
                                                                                    : timeout_ms / 10;
     deadline = rl_os_monotonic_ms() + timeout_ms + grace;
 
-    /* The request fits in the pipe's buffer (64 KiB, RLC_PROTO_MAX is 4 KiB
-     * and a bit): this write does not wait for the helper. */
-    if (write_request(to_child, req, req_len) < 0)
+    if (fcntl(to_child, F_SETFL, O_NONBLOCK) < 0 || write_request(to_child, req, req_len, deadline) < 0)
         rl_log("keyring helper: the request did not go through (%s)", strerror(errno));
     close(to_child);
 
