@@ -57,7 +57,7 @@ integration: all
 	  "$(PY) tests/integration/test_listen.py" "$(PY) tests/integration/test_frames.py"
 
 # Everything make check builds before its runners start (built in parallel).
-CHECK_BUILD = all $(UNIT_BINS) $(ASAN_BINS) $(ASAN_LISTEN) $(REPLAY_BINS) $(TSAN_BINS) $(TSAN_LISTEN)
+CHECK_BUILD = all $(UNIT_BINS) $(ASAN_BINS) $(KEYRING_BINS) $(ASAN_LISTEN) $(REPLAY_BINS) $(TSAN_BINS) $(TSAN_LISTEN)
 
 # Everything, one summary: unit tests, the core under ASan+UBSan, integration, the
 # Windows half under wine, the extension in LibreOffice. The .oxt the office tests

@@ -28,6 +28,7 @@
 #   component             writer and everything below
 #   ui                    component and everything below
 #   entry                 everything: the one place that wires the layers together
+#                         (reportlink.so's entry points, and the keyring helper's main)
 # INC_<layer> is the include path of a layer: itself and the layers below, so
 # an upward #include does not compile (src/README.md draws the layers).
 #
@@ -100,13 +101,16 @@ SRC_core      := $(wildcard src/core/*.c)
 SRC_format    := $(wildcard src/format/*.c)
 SRC_uno       := $(wildcard src/uno/*.c)
 SRC_writer    := $(wildcard src/writer/*.c)
-SRC_component := $(wildcard src/component/*.c)
+# The keyring helper, build/reportlink-keyring: its main and the libsecret module,
+# which never go into reportlink.so (src/component/secret.h says why).
+KEYRING_SRC   := src/entry/reportlink-keyring.c src/component/secret_libsecret.c
+SRC_component := $(filter-out $(KEYRING_SRC),$(wildcard src/component/*.c))
 SRC_ui        := $(wildcard src/ui/*.c)
-SRC_entry     := $(wildcard src/entry/*.c)
+SRC_entry     := $(filter-out $(KEYRING_SRC),$(wildcard src/entry/*.c))
 # The modules of the upper layers that need no UNO: unit-tested, also under the sanitizers.
 NOUNO_writer    := src/writer/memory.c src/writer/plan.c
 NOUNO_component := src/component/inbox.c src/component/spool.c src/component/mtqueue.c \
-                   src/component/secret_libsecret.c src/component/secret_wincred.c
+                   src/component/secret_spawn.c src/component/secret_proto.c src/component/secret_wincred.c
 NOUNO_ui        := src/ui/diffmark.c
 
 # LAYER_SRC_<flavour>_<layer>: what goes into that library.
@@ -176,6 +180,26 @@ $(ASAN_LISTEN): $(B)/asan/obj/tools/reportlink-listen.o $(call libs_of,asan,core
 	$(call link,asan)
 $(TSAN_LISTEN): $(B)/tsan/obj/tools/reportlink-listen.o $(call libs_of,tsan,core base)
 	$(call link,tsan)
+
+# The keyring helper (Linux), in three flavours: the one the .oxt ships, and one
+# next to each flavour's unit tests, where test_secret finds it as reportlink.so
+# finds its own (rl_os_library_dir: the folder of the code that asks). Only the
+# C library and libpthread: libsecret is opened at run time, and nothing else of
+# the extension's dependencies belongs in a process that lives for one request.
+KEYRING_BINS := $(B)/reportlink-keyring $(B)/unit-asan/reportlink-keyring $(B)/tsan/unit/reportlink-keyring
+keyring_link = mkdir -p $(@D) && $(CC_$1) $(LINK_$1) $(filter %.o,$^) $(filter %.a,$^) -o $@ -lpthread
+$(B)/reportlink-keyring: $(call obj_of,normal,$(KEYRING_SRC)) $(call libs_of,normal,component base)
+	$(call keyring_link,normal)
+$(B)/unit-asan/reportlink-keyring: $(call obj_of,asan,$(KEYRING_SRC)) $(call libs_of,asan,component base)
+	$(call keyring_link,asan)
+$(B)/tsan/unit/reportlink-keyring: $(call obj_of,tsan,$(KEYRING_SRC)) $(call libs_of,tsan,component base)
+	$(call keyring_link,tsan)
+$(B)/unit/reportlink-keyring: $(B)/reportlink-keyring
+	@mkdir -p $(@D)
+	cp $< $@
+$(B)/unit/test_secret: | $(B)/unit/reportlink-keyring
+$(B)/unit-asan/test_secret: | $(B)/unit-asan/reportlink-keyring
+$(B)/tsan/unit/test_secret: | $(B)/tsan/unit/reportlink-keyring
 
 # The devserver shares the bounded buffer with the extension, nothing else.
 DEVSERVER_OBJ := $(call obj_of,normal,$(wildcard tools/devserver/*.c))

@@ -4,6 +4,9 @@
 #   build/reportlink.so    the component (src/component/ + the bridge src/uno/ + the core
 #                          + Writer's sidebar panel src/ui/), from the normal flavour's
 #                          objects (mk/build.mk)
+#   build/reportlink-keyring  the keyring helper (mk/build.mk), shipped next to
+#                          reportlink.so: the office runs it for each keyring call
+#                          (src/component/secret.h)
 #   build/reportlink.oxt   the package that unopkg installs: the Linux half only, or
 #                          with OXT_HALVES="linux windows" (make package) both
 #   make lo-test           tests/lo/test_component.py in a headless office
@@ -95,16 +98,18 @@ oxt-halves-check:
 	@echo '$(OXT_HALVES)' | cmp -s - $(B)/oxt-halves || echo '$(OXT_HALVES)' > $(B)/oxt-halves
 $(B)/oxt-halves: oxt-halves-check ;
 
-$(B)/reportlink.oxt: $(B)/reportlink.so $(B)/reportlink.rdb $(EXT_FILES) $(B)/oxt-halves \
+# reportlink-keyring is not declared in META-INF/manifest.xml: it is run through
+# the program interpreter, which needs no executable bit (src/component/secret_spawn.c).
+$(B)/reportlink.oxt: $(B)/reportlink.so $(B)/reportlink-keyring $(B)/reportlink.rdb $(EXT_FILES) $(B)/oxt-halves \
 		$(if $(OXT_WINDOWS),$(OXT_DLL) tools/windows/oxt-add-windows.py)
 	rm -rf $(B)/oxt $@
 	mkdir -p $(B)/oxt
 	cp -r description.xml extension/description extension/META-INF extension/reportlink.components \
 	  extension/registry extension/dialogs extension/i18n extension/icons \
-	  $(B)/reportlink.rdb $(B)/reportlink.so $(B)/oxt/
+	  $(B)/reportlink.rdb $(B)/reportlink.so $(B)/reportlink-keyring $(B)/oxt/
 	$(if $(OXT_WINDOWS),$(PY) tools/windows/oxt-add-windows.py $(B)/oxt $(OXT_DLL))
 	cd $(B)/oxt && $(PY) -m zipfile -c ../reportlink.oxt description.xml description META-INF \
-	  reportlink.components registry dialogs i18n icons reportlink.rdb reportlink.so \
+	  reportlink.components registry dialogs i18n icons reportlink.rdb reportlink.so reportlink-keyring \
 	  $(if $(OXT_WINDOWS),reportlink-windows.components reportlink.dll)
 
 lo-test: $(B)/reportlink.oxt $(B)/reportlink-devserver

@@ -3,7 +3,8 @@
 #
 #   make          build/reportlink.oxt with the Linux half only (reportlink.so): quick
 #                 on a fresh machine, no cross-compiler; what `make run` installs
-#   make package  build/reportlink.oxt with both halves: reportlink.so declared for
+#   make package  build/reportlink.oxt with both halves: reportlink.so (and its
+#                 keyring helper, reportlink-keyring) declared for
 #                 linux_x86_64, reportlink.dll (mk/windows.mk) for windows_x86_64,
 #                 description.xml naming both platforms
 #                 (tools/windows/oxt-add-windows.py); then says what it holds. Runs
@@ -18,6 +19,6 @@
 package: windows-deps
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) OXT_HALVES="linux windows" $(B)/reportlink.oxt
 	@$(PY) -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); \
-	  n = set(z.namelist()); need = {"reportlink.so", "reportlink.dll", "reportlink.components", "reportlink-windows.components"}; \
+	  n = set(z.namelist()); need = {"reportlink.so", "reportlink-keyring", "reportlink.dll", "reportlink.components", "reportlink-windows.components"}; \
 	  sys.exit("missing from %s: %s" % (sys.argv[1], sorted(need - n))) if need - n else \
 	  print("%s: Linux x86-64 and Windows x64, %d files, %d KiB" % (sys.argv[1], len(n), sum(i.compress_size for i in z.infolist()) // 1024))' $(B)/reportlink.oxt

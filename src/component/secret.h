@@ -2,11 +2,16 @@
  * secret.h - the doctor's key in the operating system's secret store.
  *
  *   Linux    the desktop's Secret Service (GNOME Keyring, KWallet, KeePassXC...)
- *            through libsecret, opened with dlopen("libsecret-1.so.0") on first
- *            use: no link-time dependency, so the extension loads without it
- *            (secret_libsecret.c).
+ *            through libsecret - in a process of its own: each call starts
+ *            the keyring helper, build/reportlink-keyring, installed next to
+ *            reportlink.so, hands it one request on a pipe and reads its
+ *            answer (secret_spawn.c; the helper: src/entry/reportlink-keyring.c
+ *            with secret_libsecret.c; the bytes: secret_proto.h). The office
+ *            never maps libsecret nor runs GLib's D-Bus threads (GIO and
+ *            libgcrypt, which LibreOffice maps anyway, are left untouched).
+ *            A helper that is missing or cannot start: RL_ERR_NO_KEYRING.
  *   Windows  the Credential Manager, a generic credential of the user
- *            (secret_wincred.c).
+ *            (secret_wincred.c), in-process: it is advapi32 only.
  *
  * One item, not tied to the service's address (which changes): on Linux the
  * label RLC_SECRET_LABEL and the attribute application = RLC_SECRET_APP; on
@@ -16,12 +21,14 @@
  * (tests/unit/test_secret.c). Every call may BLOCK - a locked keyring shows
  * the desktop's unlock prompt, a hung D-Bus does not answer - for at most
  * timeout_ms (then RL_ERR_KEYRING_TIMEOUT; the pending request is
- * cancelled). Call them from a thread that may wait, never from the office's
+ * cancelled; on Linux the helper has a tenth more, 0.5 to 2 s, to say so, then it is
+ * killed). Call them from a thread that may wait, never from the office's
  * main thread (src/component/keystore.c has a thread for them). Calls are
  * serialised inside; any thread may call.
  *
  * Errors (src/base/rl_error.h):
- *   RL_ERR_NO_KEYRING      no store: libsecret absent, no Secret Service on the bus
+ *   RL_ERR_NO_KEYRING      no store: libsecret absent, no Secret Service on the bus,
+ *                          the keyring helper missing or unable to start (Linux)
  *   RL_ERR_KEYRING_LOCKED  the store is locked and stayed locked (the unlock prompt
  *                          was declined or could not be shown)
  *   RL_ERR_KEYRING_TIMEOUT no answer within timeout_ms
@@ -66,6 +73,14 @@ int rlc_secret_load(char *key, size_t cap, int timeout_ms);
 
 /* Removes the stored key; RL_OK also when there was none. */
 int rlc_secret_forget(int timeout_ms);
+
+#ifndef _WIN32
+/* For tests: the keyring helper to run instead of the one next to the
+ * library (NULL or "": that one again). Any thread. A setter and not an
+ * environment variable, so that nothing in the office's environment can
+ * point the key at another program. */
+void rlc_secret_set_helper(const char *path);
+#endif
 
 /* Which store this system has, as far as the last call could tell
  * (RLC_SECRET_NONE before any call, or when there is none). Does not block. */

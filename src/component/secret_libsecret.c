@@ -1,9 +1,13 @@
-/* secret_libsecret.c - the doctor's key in the desktop's Secret Service
- * (secret.h), through libsecret opened at run time.
+/* secret_libsecret.c - the desktop's Secret Service through libsecret opened
+ * at run time (secret_libsecret.h). Linked into the keyring helper
+ * (build/reportlink-keyring) only, never into reportlink.so: the helper runs
+ * one request and exits, so libsecret, GLib's D-Bus threads and the pages
+ * of GIO and libgcrypt they touch never stay in the office (secret.h,
+ * src/component/README.md).
  *
  * libsecret and glib are not linked: the first call opens
  * "libsecret-1.so.0" with dlopen and takes the few functions it needs with
- * dlsym, so reportlink.so has no DT_NEEDED on them and loads on a system
+ * dlsym, so the helper has no DT_NEEDED on them and runs on a system
  * without them (then every call answers RL_ERR_NO_KEYRING). The types used
  * are declared here with the layout of libsecret 0.20 / glib 2.x, which is
  * their stable ABI (SecretSchema is a public struct with reserved fields).
@@ -16,7 +20,7 @@
  * (libsecret then dismisses the prompt). Compiles to nothing on Windows. */
 #ifndef _WIN32
 
-#include "secret.h"
+#include "secret_libsecret.h"
 
 #include "log.h"
 #include "rl_error.h"
@@ -297,9 +301,7 @@ out:
 
 /* ------------------------------------------------------------------ the calls */
 
-typedef enum { OP_STORE, OP_LOAD, OP_FORGET } op;
-
-static int run(op what, const char *key, char *out, size_t cap, int timeout_ms)
+static int run(rlc_secret_op what, const char *key, char *out, size_t cap, int timeout_ms)
 {
     watchdog w;
     GError *e = NULL;
@@ -334,13 +336,13 @@ static int run(op what, const char *key, char *out, size_t cap, int timeout_ms)
     attrs = S.hash_new(S.str_hash, S.str_equal);
     S.hash_insert(attrs, (void *)"application", (void *)RLC_SECRET_APP);
 
-    if (what == OP_STORE) {
+    if (what == RLC_SECRET_OP_STORE) {
         if (!S.storev_sync(&schema, attrs, SECRET_COLLECTION_DEFAULT, RLC_SECRET_LABEL, key, w.cancellable, &e))
             rc = e ? map_error(e, watchdog_fired(&w), "store") : RL_ERR_KEYRING_FAILED;
-    } else if (what == OP_FORGET) {
+    } else if (what == RLC_SECRET_OP_FORGET) {
         if (!S.clearv_sync(&schema, attrs, w.cancellable, &e) && e)
             rc = map_error(e, watchdog_fired(&w), "forget");
-    } else {
+    } else if (what == RLC_SECRET_OP_LOAD) {
         GList *items = S.search_sync(service, &schema, attrs,
                                      SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
                                      w.cancellable, &e);
@@ -376,33 +378,25 @@ out:
     return rc;
 }
 
-int rlc_secret_store(const char *key, int timeout_ms)
-{
-    if (!key || !key[0])
-        return RL_ERR_INVALID;
-    if (strlen(key) > RLC_SECRET_MAX_KEY)
-        return RL_ERR_TOO_BIG;
-    return run(OP_STORE, key, NULL, 0, timeout_ms);
-}
-
-int rlc_secret_load(char *key, size_t cap, int timeout_ms)
+int rlc_libsecret_call(rlc_secret_op op, const char *key, char *out, size_t cap, int timeout_ms)
 {
     int rc;
-    if (!cap)
+    if (op == RLC_SECRET_OP_STORE && (!key || !key[0]))
         return RL_ERR_INVALID;
-    key[0] = '\0';
-    rc = run(OP_LOAD, NULL, key, cap, timeout_ms);
-    if (rc != RL_OK)
-        memset(key, 0, cap);
+    if (op == RLC_SECRET_OP_STORE && strlen(key) > RLC_SECRET_MAX_KEY)
+        return RL_ERR_TOO_BIG;
+    if (op == RLC_SECRET_OP_LOAD) {
+        if (!cap)
+            return RL_ERR_INVALID;
+        out[0] = '\0';
+    }
+    rc = run(op, key, out, cap, timeout_ms);
+    if (rc != RL_OK && op == RLC_SECRET_OP_LOAD)
+        memset(out, 0, cap);
     return rc;
 }
 
-int rlc_secret_forget(int timeout_ms)
-{
-    return run(OP_FORGET, NULL, NULL, 0, timeout_ms);
-}
-
-rlc_secret_kind rlc_secret_where(void)
+rlc_secret_kind rlc_libsecret_kind(void)
 {
     return (rlc_secret_kind)atomic_load(&kind);
 }

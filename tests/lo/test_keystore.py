@@ -4,8 +4,10 @@ headless LibreOffice with build/reportlink.oxt, each office in a D-Bus session
 of its own with a real GNOME Keyring (keyring.py, office.py):
 
  - unlocked keyring: setDoctorKey makes exactly one item (secret-tool), a
-   restarted office connects with it, the options page says "in the GNOME
-   keyring", "Forget the key" removes it and disconnects; the office's
+   restarted office connects with it - and then maps no libsecret, has none
+   of GLib's D-Bus threads, and runs no keyring helper any more (the helper,
+   reportlink-keyring, made the call in a process of its own) -, the options
+   page says "in the GNOME keyring", "Forget the key" removes it and disconnects; the office's
    Passwords/UseStorage and master password are never changed;
  - locked keyring (it stays locked: no prompt can show) and no Secret Service
    at all: the key is kept for this session only, the options page says so
@@ -218,6 +220,60 @@ def _():
     wait_until(lambda: stderr_count(server, "authenticated with key #1") >= 1, STATE_TIMEOUT_S,
                "the devserver seeing the office authenticate with the stored key")
     wait_state(o.report_link(), "connected")
+
+
+def mapped_libraries(pid):
+    """The files of the shared objects mapped into process pid."""
+    with open("/proc/%d/maps" % pid) as f:
+        return sorted({line.split(None, 5)[5] for line in f.read().splitlines()
+                       if len(line.split(None, 5)) == 6 and ".so" in line.split(None, 5)[5]})
+
+
+def comm(pid, task=None):
+    try:
+        with open("/proc/%d/%scomm" % (pid, "task/%d/" % task if task else "")) as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
+def thread_names(pid):
+    return sorted(comm(pid, int(t)) for t in os.listdir("/proc/%d/task" % pid))
+
+
+# GLib's threads: its D-Bus worker ("gdbus") and main-context thread
+# ("gmain"), which libsecret's connection starts and nothing stops.
+GLIB_DBUS_THREADS = ("gdbus", "gmain")
+
+
+@test("the office that connected with the key from the keyring maps no libsecret, has no GLib D-Bus "
+      "thread, and its keyring helper is gone")
+def _():
+    server, url = devserver(KEY2)
+    o = the_office("K")
+    o.stop()
+    o.set_before_start(CONNECTION, "AutoConnect", "true")
+    o.set_before_start(CONNECTION, "Endpoint", url)
+    o.start()
+    wait_until(lambda: stderr_count(server, "authenticated with key #1") >= 1, STATE_TIMEOUT_S,
+               "the devserver seeing the office authenticate with the key from the keyring")
+    wait_state(o.report_link(), "connected")
+    pid = o.soffice_bin_pid()
+    check(pid, "no soffice.bin")
+    libs = mapped_libraries(pid)
+    threads = thread_names(pid)
+    # libgcrypt and GIO are mapped whatever ReportLink does: LibreOffice's
+    # libmergedlo.so needs them (through libsystemd and for dconf). What
+    # only a keyring call in the office brings is libsecret and GLib's
+    # D-Bus threads.
+    secret_libs = [lib for lib in libs if os.path.basename(lib).startswith("libsecret")]
+    glib_threads = [t for t in threads if t in GLIB_DBUS_THREADS]
+    print("# soffice.bin: %d shared objects, libsecret %s; %d threads, GLib D-Bus threads %s"
+          % (len(libs), secret_libs or "none", len(threads), glib_threads or "none"))
+    check(not secret_libs, "the office maps %s" % secret_libs)
+    check(not glib_threads, "the office runs GLib's D-Bus threads %s" % glib_threads)
+    others = [(p, comm(p)) for p in o.process_tree() if comm(p) not in ("soffice", "soffice.bin", "oosplash")]
+    check(not others, "processes left beside the office: %s" % others)
 
 
 @test("Forget the key removes it from the keyring and disconnects")
