@@ -14,6 +14,7 @@
  * a key becomes c->key); every copy of a key is wiped before it is freed. */
 #include "client_internal.h"
 
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,7 +210,7 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = rl__protocols;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.options = 0;   /* no TLS yet: rl__tls_ensure_trust sets it up when a TLS connection comes */
     info.user = c;
     info.fd_limit_per_thread = 8 + RL_MAX_FETCHES;   /* the link, a closing one, downloads */
     /* lws' own limit for DNS + TCP + TLS + upgrade; our state machine has its
@@ -265,6 +266,7 @@ void rl_client_destroy(rl_client *c)
     }
     pthread_join(c->thread, NULL);
     lws_context_destroy(c->ctx);
+    SSL_CTX_free(c->tls_ctx);   /* ours: lws never frees a provided SSL_CTX */
     rl__fetch_free(&c->fetcher);
     for (unsigned i = 0; i < c->q_len; i++) {
         command *cmd = &c->queue[(c->q_head + i) % RL_MAX_COMMANDS];

@@ -76,28 +76,57 @@ void rl__open_link(rl_client *c)
 
 /* ------------------------------------------------------------------- TLS */
 
-/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS, when the context is
- * created. The trust is not loaded here: parsing the system store's ~140
- * certificates cost time at the office's start and, with the OpenSSL code it
- * touches, about 1 MiB of the connected overhead (make bench, row 5) - for
- * nothing when the endpoint is ws:// and the reports' links http://. */
+/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS. The context is made
+ * without TLS (client.c) and rl__tls_ensure_trust hands lws an SSL_CTX of
+ * our own, for which lws does not call this; kept for an lws that would. */
 void rl__tls_load_trust(rl_client *c, void *ssl_ctx)
 {
-    c->tls_ctx = ssl_ctx;
+    (void)c;
+    (void)ssl_ctx;
 }
 
-/* The system trust store (on Windows its certificate store, trust_win.c), plus the administrator's CA file if any: before
- * the first TLS connection, on the service thread. Verification never goes
- * without it: every TLS connection is opened after this call. */
+/* TLS is set up at the first TLS connection, not with the context: OpenSSL's
+ * initialisation, an SSL_CTX and the system store's ~140 certificates cost
+ * time and about 4 MiB of the office's memory (make bench, row 5) - for
+ * nothing when the endpoint is ws:// and the reports' links http://. Here,
+ * on the service thread, before the first wss:// link (url NULL) or https://
+ * download: a client SSL_CTX with what lws would set on its own (no
+ * compression, moving write buffers, buffers released when idle), the
+ * system trust store (on Windows its certificate store, trust_win.c) plus
+ * the administrator's CA file, handed to the context's vhost. lws sets the
+ * peer verification and the host name check on each connection (SSL_VERIFY_PEER,
+ * X509_VERIFY_PARAM_set1_host), never relaxed here. The client owns the
+ * SSL_CTX (rl_client_destroy frees it after the context). If it cannot be
+ * made, the TLS connection fails with lws' words; verification never goes
+ * without the trust: every TLS connection is opened after this call. */
 void rl__tls_ensure_trust(rl_client *c, const char *url)
 {
-    if (c->trust_loaded || !c->tls_ctx || (url && strncasecmp(url, "https:", 6) != 0))
+    struct lws_context_creation_info info;
+    SSL_CTX *ctx;
+
+    if (c->trust_loaded || (url && strncasecmp(url, "https:", 6) != 0))
         return;
     c->trust_loaded = 1;
-    SSL_CTX_set_default_verify_paths((SSL_CTX *)c->tls_ctx);
-    rl__tls_add_system_roots(c->tls_ctx);
-    if (c->ca_file && !SSL_CTX_load_verify_locations((SSL_CTX *)c->tls_ctx, c->ca_file, NULL))
+    if (!(ctx = SSL_CTX_new(TLS_client_method()))) {
+        lwsl_err("reportlink: cannot make a TLS context\n");
+        return;
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_default_verify_paths(ctx);
+    rl__tls_add_system_roots(ctx);
+    if (c->ca_file && !SSL_CTX_load_verify_locations(ctx, c->ca_file, NULL))
         lwsl_err("reportlink: cannot load the CA file %s\n", c->ca_file);
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;   /* else lws ignores the call */
+    info.provided_client_ssl_ctx = ctx;
+    struct lws_vhost *vh = lws_get_vhost_by_name(c->ctx, "default");
+    if (!vh || lws_init_vhost_client_ssl(&info, vh) != 0) {
+        lwsl_err("reportlink: cannot give the TLS context to libwebsockets\n");
+        SSL_CTX_free(ctx);
+        return;
+    }
+    c->tls_ctx = ctx;
 }
 
 /* Words for the certificate problems a clinic's IT person will meet. */

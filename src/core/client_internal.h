@@ -113,8 +113,8 @@ struct rl_client {
 
     lws_sorted_usec_list_t sul;
     int64_t sul_at;
-    void *tls_ctx;              /* the context's client SSL_CTX (owned by lws), or NULL */
-    int trust_loaded;           /* its trust store is filled: rl__tls_ensure_trust */
+    void *tls_ctx;              /* the vhost's client SSL_CTX, owned (freed after the context), or NULL */
+    int trust_loaded;           /* rl__tls_ensure_trust has run */
     int exit_loop;
     int64_t exit_deadline;
     uint64_t reports, rejected;
@@ -175,12 +175,12 @@ const char *rl__clean_text(const void *in, size_t len, char *out, size_t cap);
 /* Opens a new link to c->target with a new generation, or feeds the
  * connect error when it cannot even start. */
 void rl__open_link(rl_client *c);
-/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS; ssl_ctx: its SSL_CTX,
- * kept for rl__tls_ensure_trust. */
+/* LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS: nothing to do (the
+ * SSL_CTX is ours, rl__tls_ensure_trust). */
 void rl__tls_load_trust(rl_client *c, void *ssl_ctx);
-/* Fills the SSL_CTX's trust (the system store plus the CA file) once, before
- * the first TLS connection: a wss:// link (url NULL) or a download of url,
- * if it is https://. */
+/* Sets up TLS once, before the first TLS connection - a wss:// link (url
+ * NULL) or a download of url, if it is https://: an SSL_CTX with the
+ * system store plus the CA file, given to the context's vhost. */
 void rl__tls_ensure_trust(rl_client *c, const char *url);
 /* trust_win.c: adds the Windows ROOT store's certificates (user and machine)
  * to ssl_ctx's trust store; returns how many, or -1 if the store cannot be

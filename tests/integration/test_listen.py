@@ -1066,9 +1066,14 @@ INSECURE_NAMES = ("LCCSCF_ALLOW_SELFSIGNED", "LCCSCF_SKIP_SERVER_CERT_HOSTNAME_C
                   "LCCSCF_ALLOW_EXPIRED", "LCCSCF_ALLOW_INSECURE", "SSL_VERIFY_NONE",
                   "SSL_CTX_set_verify", "SSL_set_verify", "X509_STORE_CTX_set_error",
                   "SSL_CTX_set_cert_verify_callback", "LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED")
-# The OpenSSL functions the shipped binaries may import: trust-store loading
-# and reading the verdict. Anything else is new TLS code to review.
-OPENSSL_IMPORTS_ALLOWED = {"SSL_CTX_load_verify_locations", "SSL_CTX_set_default_verify_paths",
+# The OpenSSL functions the shipped binaries may import: making the client's
+# SSL_CTX when the first TLS connection comes (new, free, options and mode -
+# SSL_CTX_set_mode is SSL_CTX_ctrl; none of them touches verification, which
+# lws sets per connection), trust-store loading and reading the verdict.
+# Anything else is new TLS code to review.
+OPENSSL_IMPORTS_ALLOWED = {"TLS_client_method", "SSL_CTX_new", "SSL_CTX_free", "SSL_CTX_set_options",
+                           "SSL_CTX_ctrl",
+                           "SSL_CTX_load_verify_locations", "SSL_CTX_set_default_verify_paths",
                            "X509_STORE_CTX_get_error", "X509_verify_cert_error_string"}
 
 
