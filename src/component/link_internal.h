@@ -57,7 +57,7 @@ struct report_link {
     client_tag *tag;
     unsigned gen;
     int has_key;
-    int autoconnect_waits;         /* AutoConnect asked while the key was still loading */
+    int autoconnect_waits;         /* AutoConnect or connect() asked while the key was still loading */
     char client_error[RL_MAX_DETAIL];
     rlc_connection conn;           /* the Connection settings in force */
     listener listeners[RLC_MAX_LISTENERS];

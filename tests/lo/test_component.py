@@ -466,6 +466,26 @@ def _():
         o.stop()
 
 
+@test("connect() while the keyring is still looking for the key connects when the key comes")
+def _():
+    server, url = devserver(KEY)
+    o = office_b()
+    o.set_setting("Endpoint", url)
+    check(o.stop() == 0, "office exit status %s" % o.exit_status)
+    # AutoConnect would start only after a minute: only connect() can connect here.
+    o.extra_env["REPORTLINK_START_ALONE_MS"] = "60000"
+    try:
+        before = stderr_count(server, "authenticated with key #1")
+        o.start()
+        rl = o.report_link()     # creates the link: the keyring lookup starts now
+        rl.connect()             # ... and is still running (a helper process, ~30 ms)
+        wait_state(rl, "connected")
+        check(stderr_count(server, "authenticated with key #1") > before, "the devserver saw no authentication")
+    finally:
+        del o.extra_env["REPORTLINK_START_ALONE_MS"]
+        o.stop()
+
+
 @test("without a letter (Start Center, headless) AutoConnect starts the link 1.5 s after the office's start")
 def _():
     server, url = devserver(KEY)
