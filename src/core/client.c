@@ -189,6 +189,7 @@ rl_client *rl_client_create(const rl_client_config *cfg, char *err, size_t errle
     c->random_fn = cfg->random_fn ? cfg->random_fn : default_random;
     c->clock_user = cfg->clock_user;
     c->no_docx = cfg->no_docx;
+    c->pong_rtt_us = -1;
     rl_buf_init(&c->rx, RL_MAX_MESSAGE_BYTES);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->status_lock, NULL);

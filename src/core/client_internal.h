@@ -89,6 +89,8 @@ struct rl_client {
     int closing_code;
 
     int want_auth, want_ping;
+    int64_t ping_sent_us;       /* when the last ping was written (monotonic), 0 once its pong came */
+    int64_t pong_rtt_us;        /* the last ping's round trip, -1 before the first (service thread) */
     int peer_close_code;
     char peer_close_reason[128];
     /* A refused message or frame (refuse_link, rl__on_peer_close in

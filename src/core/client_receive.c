@@ -40,6 +40,10 @@ static void handle_message(rl_client *c, const char *buf, size_t len)
 {
     int64_t arrived_us = monotonic_us();
     if (len == 4 && memcmp(buf, "pong", 4) == 0) {
+        if (c->ping_sent_us) {
+            c->pong_rtt_us = arrived_us - c->ping_sent_us;
+            c->ping_sent_us = 0;
+        }
         rl__feed(c, RL__IN_PONG, 0, 0, NULL);
         return;
     }

@@ -14,6 +14,7 @@
  * is wiped after the write. */
 #include "client_internal.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,7 @@ static int on_writeable(rl_client *c, struct lws *wsi)
         c->want_ping = 0;
         if (lws_write(wsi, buf + LWS_PRE, 4, LWS_WRITE_TEXT) < 4)
             return -1;
+        c->ping_sent_us = rl_os_monotonic_us();
     }
     if (c->want_auth || c->want_ping)
         lws_callback_on_writable(wsi);
@@ -364,8 +366,10 @@ const struct lws_protocols rl__protocols[] = {
  * thread is awake (libwebsockets' timer, a report, a command) and the next
  * ping is due within half an interval, the ping goes now. libwebsockets'
  * timers run every 30 s like the default ping, so after the first early ping
- * the ping rides on them. The pong still wakes the thread once: waiting for
- * it awake would only move the cost from a wake-up to a busy core.
+ * the ping rides on them. The pong would wake the thread once more:
+ * await_pong keeps the thread awake for it where the network allows - when
+ * the last round trip was short (a clinic's network, loopback) - so that the
+ * ping and its pong take one wake-up.
  *
  * Pinging up to half an interval early is harmless: it is a heartbeat, and
  * the state machine still never sends a ping while one is outstanding. */
@@ -381,6 +385,29 @@ static void piggy_back_ping(rl_client *c)
     }
 }
 
+/* Round trips up to PONG_AWAIT_MAX_US are awaited awake, for at most three
+ * times the last one (the first ping: PONG_AWAIT_FIRST_US, to learn it):
+ * non-blocking services and yields, at most 2 ms of CPU every ping interval
+ * (30 s). A longer round trip (a distant service) is not waited for: the pong
+ * wakes the thread as any message does. */
+#define PONG_AWAIT_MAX_US   2000
+#define PONG_AWAIT_FIRST_US 1000
+
+static void await_pong(rl_client *c)
+{
+    int64_t sent = c->ping_sent_us, budget;
+    if (!sent || !c->wsi || c->fsm.state != RL_STATE_CONNECTED || c->pong_rtt_us > PONG_AWAIT_MAX_US)
+        return;
+    budget = c->pong_rtt_us < 0 ? PONG_AWAIT_FIRST_US : 3 * c->pong_rtt_us;
+    if (budget > PONG_AWAIT_MAX_US)
+        budget = PONG_AWAIT_MAX_US;
+    while (c->ping_sent_us == sent && c->wsi && rl_os_monotonic_us() - sent < budget) {
+        if (lws_service(c->ctx, -1) < 0)     /* polls without waiting */
+            return;
+        sched_yield();
+    }
+}
+
 void *rl__service_main(void *arg)
 {
     rl_client *c = arg;
@@ -388,8 +415,10 @@ void *rl__service_main(void *arg)
     while (!c->exit_loop || ((c->wsi || c->closing) && rl__now_ms(c) < c->exit_deadline)) {
         if (lws_service(c->ctx, 0) < 0)
             break;
-        if (!c->exit_loop)
+        if (!c->exit_loop) {
             piggy_back_ping(c);
+            await_pong(c);
+        }
         if (c->exit_loop && !c->sul_at) {
             /* Make sure the loop wakes to notice the exit deadline. */
             lws_sul_schedule(c->ctx, 0, &c->sul, on_timer, 50 * LWS_US_PER_MS);
