@@ -1,9 +1,9 @@
 /* lifecycle.c - the office's start and end as the component sees them.
  *
  *  - AutoConnectJob: registered on OnStartApp (extension/registry/Jobs.xcu);
- *    creates theReportLink when the office starts and connects if
- *    AutoConnect is on - on a thread of its own, so that the office's
- *    start never waits for it.
+ *    creates theReportLink and connects if AutoConnect is on - on a thread
+ *    of its own, once the first letter is ready (or 1.5 s after the start
+ *    without one), so that the office's start never waits for it.
  *  - The terminate listener: on office exit closes the connection cleanly.
  *  - The silent interaction handler given to the password container, so
  *    that it never shows a dialog. */

@@ -439,64 +439,67 @@ def _():
     wait_state(o.report_link(), "connected")
 
 
-@test("AutoConnect waits for the first letter: the link starts when one opens, not during the office's start")
-def _():
-    server, url = devserver(KEY)
+def restarted_b(server, url, alone_ms=None):
+    """Office B pointed at url, restarted; alone_ms: how long its link waits for a
+    letter before starting by itself (REPORTLINK_START_ALONE_MS; None: the default).
+    Returns (office, its log's length before the start, the server's count of
+    authentications before it)."""
     o = office_b()
     o.set_setting("Endpoint", url)
     check(o.stop() == 0, "office exit status %s" % o.exit_status)
-    # The gate would open by itself only after a minute: only the letter can open it here.
-    o.extra_env["REPORTLINK_START_ALONE_MS"] = "60000"
+    if alone_ms is None:
+        o.extra_env.pop("REPORTLINK_START_ALONE_MS", None)
+    else:
+        o.extra_env["REPORTLINK_START_ALONE_MS"] = str(alone_ms)
+    logged, before = len(o.log_text()), stderr_count(server, "authenticated with key #1")
+    o.start()
+    return o, logged, before
+
+
+def authenticated_since(server, before, what):
+    wait_until(lambda: stderr_count(server, "authenticated with key #1") > before, STATE_TIMEOUT_S, what)
+
+
+@test("AutoConnect waits for the first letter: the link starts when one opens, not during the office's start")
+def _():
+    server, url = devserver(KEY)
+    # The link would start by itself only after a minute: only the letter can start it here.
+    o, logged, before = restarted_b(server, url, alone_ms=60000)
     try:
-        logged = len(o.log_text())
-        before = stderr_count(server, "authenticated with key #1")
-        o.start()
         time.sleep(1.0)   # the office is up and idle: nothing may have connected yet
         check(stderr_count(server, "authenticated with key #1") == before,
               "the link connected before any letter was opened")
         check("starting:" not in o.log_text()[logged:], "the link started before any letter was opened")
         letter = o.service("com.sun.star.frame.Desktop").loadComponentFromURL("private:factory/swriter", "_blank", 0, ())
-        wait_until(lambda: stderr_count(server, "authenticated with key #1") > before, STATE_TIMEOUT_S,
-                   "the devserver seeing the office authenticate once a letter is open")
+        authenticated_since(server, before, "the devserver seeing the office authenticate once a letter is open")
         check("reportlink: starting: a letter is ready" in o.log_text()[logged:],
               "the log does not say the letter started the link: %s" % o.log_tail())
         letter.close(True)
     finally:
-        del o.extra_env["REPORTLINK_START_ALONE_MS"]
+        o.extra_env.pop("REPORTLINK_START_ALONE_MS", None)
         o.stop()
 
 
 @test("connect() while the keyring is still looking for the key connects when the key comes")
 def _():
     server, url = devserver(KEY)
-    o = office_b()
-    o.set_setting("Endpoint", url)
-    check(o.stop() == 0, "office exit status %s" % o.exit_status)
     # AutoConnect would start only after a minute: only connect() can connect here.
-    o.extra_env["REPORTLINK_START_ALONE_MS"] = "60000"
+    o, _logged, before = restarted_b(server, url, alone_ms=60000)
     try:
-        before = stderr_count(server, "authenticated with key #1")
-        o.start()
         rl = o.report_link()     # creates the link: the keyring lookup starts now
         rl.connect()             # ... and is still running (a helper process, ~30 ms)
         wait_state(rl, "connected")
-        check(stderr_count(server, "authenticated with key #1") > before, "the devserver saw no authentication")
+        authenticated_since(server, before, "the devserver seeing the office authenticate")
     finally:
-        del o.extra_env["REPORTLINK_START_ALONE_MS"]
+        o.extra_env.pop("REPORTLINK_START_ALONE_MS", None)
         o.stop()
 
 
 @test("without a letter (Start Center, headless) AutoConnect starts the link 1.5 s after the office's start")
 def _():
     server, url = devserver(KEY)
-    o = office_b()
-    o.set_setting("Endpoint", url)
-    check(o.stop() == 0, "office exit status %s" % o.exit_status)
-    logged = len(o.log_text())
-    before = stderr_count(server, "authenticated with key #1")
-    o.start()
-    wait_until(lambda: stderr_count(server, "authenticated with key #1") > before, STATE_TIMEOUT_S,
-               "the devserver seeing the office authenticate on its own")
+    o, logged, before = restarted_b(server, url)
+    authenticated_since(server, before, "the devserver seeing the office authenticate on its own")
     check("reportlink: starting: no letter within 1500 ms of the office's start" in o.log_text()[logged:],
           "the log does not say why the link started: %s" % o.log_tail())
 

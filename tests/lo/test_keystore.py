@@ -209,17 +209,24 @@ def _():
     check(KEY not in text and KEY2 not in text, "a key is in the log")
 
 
-@test("a restarted office connects on its own with the key from the keyring")
-def _():
-    server, url = devserver(KEY2)
+def restarted_and_connected(url, server):
+    """Office K restarted with AutoConnect on to url: connected with the key it
+    stored (the devserver saw it). Returns the office."""
     o = the_office("K")
     o.stop()
     o.set_before_start(CONNECTION, "AutoConnect", "true")
     o.set_before_start(CONNECTION, "Endpoint", url)
     o.start()
     wait_until(lambda: stderr_count(server, "authenticated with key #1") >= 1, STATE_TIMEOUT_S,
-               "the devserver seeing the office authenticate with the stored key")
+               "the devserver seeing the office authenticate with the key from the keyring")
     wait_state(o.report_link(), "connected")
+    return o
+
+
+@test("a restarted office connects on its own with the key from the keyring")
+def _():
+    server, url = devserver(KEY2)
+    restarted_and_connected(url, server)
 
 
 def mapped_libraries(pid):
@@ -250,14 +257,7 @@ GLIB_DBUS_THREADS = ("gdbus", "gmain")
       "thread, and its keyring helper is gone")
 def _():
     server, url = devserver(KEY2)
-    o = the_office("K")
-    o.stop()
-    o.set_before_start(CONNECTION, "AutoConnect", "true")
-    o.set_before_start(CONNECTION, "Endpoint", url)
-    o.start()
-    wait_until(lambda: stderr_count(server, "authenticated with key #1") >= 1, STATE_TIMEOUT_S,
-               "the devserver seeing the office authenticate with the key from the keyring")
-    wait_state(o.report_link(), "connected")
+    o = restarted_and_connected(url, server)
     pid = o.soffice_bin_pid()
     check(pid, "no soffice.bin")
     libs = mapped_libraries(pid)
