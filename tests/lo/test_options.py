@@ -545,6 +545,9 @@ def _():
         o.set_before_start(CONNECTION, "AutoConnect", "true")
         o.set_before_start(CONNECTION, "Endpoint", url)
         o.set_before_start(CONNECTION, "CaFile", pki()["ca"])
+        # The link starts when the letter opens, after the key is stored, never
+        # by itself before (1.5 s after a start without a letter).
+        o.extra_env["REPORTLINK_START_ALONE_MS"] = "60000"
         o.start(visible=True)
         o.report_link().setDoctorKey(KEY_OLD)
         wait_until(lambda: o.keyring.items() == 1, 10, "the key in the keyring")
