@@ -147,27 +147,38 @@ report_link *rlc__link_acquire(void)
     return l;
 }
 
+int rlc__wait_for_key(report_link *l, const char *who)
+{
+    rlc_key_status ks;
+    rlc_key_status_get(&ks);
+    /* The keystore may have the key (or still be looking for it) while its
+     * callback has not reached the link yet: then the callback connects.
+     * has_key is read after the status, under the lock: a key that came
+     * meanwhile is seen here. */
+    int coming = ks.place != RLC_KEY_NONE;
+    pthread_mutex_lock(&l->lock);
+    int waits = !l->has_key && coming;
+    if (waits)
+        l->autoconnect_waits = 1;   /* rlc__key_changed connects when the key comes */
+    pthread_mutex_unlock(&l->lock);
+    if (waits)
+        rl_log("%s: waiting for the keyring to give the doctor key", who);
+    return waits;
+}
+
 void rlc_link_autoconnect(uno_Interface *iface)
 {
     report_link *l = rlc__link_of((rl_uno_object *)iface);
     if (rlc__ensure_client(l) != 0)
         return;
-    rlc_key_status ks;
-    rlc_key_status_get(&ks);
-    /* The keystore may have the key (or still be looking for it) while its
-     * callback has not reached the link yet: then the callback connects. */
-    int coming = ks.place != RLC_KEY_NONE;
     pthread_mutex_lock(&l->lock);
-    int on = l->conn.auto_connect, has_key = l->has_key;
-    if (on && !has_key && coming)
-        l->autoconnect_waits = 1;   /* rlc__key_changed connects when the key comes */
+    int on = l->conn.auto_connect;
     pthread_mutex_unlock(&l->lock);
-    if (!on)
+    if (!on || rlc__wait_for_key(l, "AutoConnect"))
         return;
-    if (!has_key && coming) {
-        rl_log("AutoConnect: waiting for the keyring to give the doctor key");
-        return;
-    }
+    pthread_mutex_lock(&l->lock);
+    int has_key = l->has_key;
+    pthread_mutex_unlock(&l->lock);
     if (!has_key) {
         rl_log("AutoConnect: no doctor key available (none stored, or its store is locked); "
                "not connecting");

@@ -36,22 +36,13 @@ static void connect(rl_uno_object *self, uno_Any **exc)
 {
     report_link *l = rlc__link_of(self);
     int rc, client = rlc__ensure_client(l);     /* reads the key when it makes the client */
-    rlc_key_status ks;
-    rlc_key_status_get(&ks);
     /* The keyring may still be looking for the key (just after the start, or
-     * while the doctor unlocks it): then connect as soon as it comes
-     * (rlc__key_changed), as AutoConnect does. Read after the status, under
-     * the lock: a key that came meanwhile is seen here. */
-    int coming = ks.place == RLC_KEY_LOADING;
+     * while the doctor unlocks it): then connect as soon as it comes. */
+    if (client == 0 && rlc__wait_for_key(l, "connect"))
+        return;
     pthread_mutex_lock(&l->lock);
     int has_key = l->has_key;
-    if (client == 0 && !has_key && coming)
-        l->autoconnect_waits = 1;
     pthread_mutex_unlock(&l->lock);
-    if (client == 0 && !has_key && coming) {
-        rl_log("connect: waiting for the keyring to give the doctor key");
-        return;
-    }
     if (client == 0 && !has_key) {
         /* Never dial out without a key (the default address is on the internet):
          * the sidebar and the menu open Tools > Options > ReportLink instead. */

@@ -93,6 +93,11 @@ void rlc__link_destroy(rl_uno_object *self);
 
 /* Creates the client if there is none yet: 0, or -1 with l->client_error. */
 int rlc__ensure_client(report_link *l);
+/* When the link has no key yet but the keystore has one or is still looking
+ * (AutoConnect at the start, connect() meanwhile): marks the link to connect
+ * when the key comes (rlc__key_changed), logs "<who>: waiting ...", returns 1.
+ * Else 0. No lock held. */
+int rlc__wait_for_key(report_link *l, const char *who);
 /* Runs cmd on the client under the lock; RL_ERR_STATE without a client. */
 int rlc__with_client(report_link *l, int (*cmd)(rl_client *));
 /* The settings watch's callback: applies a committed Connection group. */
